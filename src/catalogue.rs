@@ -1,0 +1,290 @@
+//! Stage 1, load: the catalogue file parsed into strict input types that keep their spans.
+//! Every key is known (`deny_unknown_fields` at every level) and every value that can be checked
+//! on its own is checked here, where the file it came from is still known.
+
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceId, Sources};
+use crate::spec::{Command, ServiceSpec};
+use indexmap::IndexMap;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogueFile {
+    #[serde(default)]
+    project: ProjectSpec,
+    #[serde(default)]
+    services: IndexMap<Spanned<String>, Spanned<ServiceSpec>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectSpec {
+    /// The Compose project name (`name:` at the top of the output).
+    pub name: Option<Spanned<String>>,
+    pub default_profile: Option<Spanned<String>>,
+}
+
+#[derive(Debug)]
+pub struct Catalogue {
+    pub path: PathBuf,
+    pub source: SourceId,
+    pub project: ProjectSpec,
+    pub services: Vec<Entry>,
+}
+
+/// One `[services.NAME]` table.
+#[derive(Debug)]
+pub struct Entry {
+    pub name: Spanned<String>,
+    pub kind: Spanned<String>,
+    pub spec: ServiceSpec,
+}
+
+impl Catalogue {
+    /// Reads and parses `path`. I/O failures are errors of their own; everything wrong with the
+    /// text is reported to `diagnostics`, and `None` returned when nothing usable remains.
+    pub fn load(
+        path: &Path,
+        sources: &mut Sources,
+        diagnostics: &mut Diagnostics,
+    ) -> std::io::Result<Option<Catalogue>> {
+        let text = std::fs::read_to_string(path)?;
+        let source = sources.add(path.display().to_string(), text.clone());
+        let file: CatalogueFile = match toml::from_str(&text) {
+            Ok(file) => file,
+            Err(e) => {
+                diagnostics.push(toml_error(&e, source, "catalogue"));
+                return Ok(None);
+            }
+        };
+        if let Some(name) = &file.project.name {
+            check_project_name(name, source, diagnostics);
+        }
+        let mut services = Vec::with_capacity(file.services.len());
+        for (name, spec) in file.services {
+            let span = spec.span();
+            let spec = spec.into_inner();
+            check_service_name(&name, source, diagnostics);
+            check_layer(&spec, source, diagnostics);
+            if let Some(overrides) = &spec.profiles {
+                for over in overrides.values() {
+                    check_override(over, source, diagnostics);
+                    check_layer(over.get_ref(), source, diagnostics);
+                }
+            }
+            let Some(kind) = spec.kind.clone() else {
+                diagnostics.push(
+                    Diagnostic::error(format!("service `{}` has no `kind`", name.get_ref()))
+                        .at(source, Some(span), "add `kind = \"...\"` to this table")
+                        .with_note(
+                            "kinds: db, cache, pool, search, vector-db, broker, http, ai-model, \
+                             celery-worker, beat, monitoring, job, or one from your templates folder",
+                        ),
+                );
+                continue;
+            };
+            services.push(Entry { name, kind, spec });
+        }
+        Ok(Some(Catalogue {
+            path: path.to_owned(),
+            source,
+            project: file.project,
+            services,
+        }))
+    }
+}
+
+/// A TOML or shape error, pointing at its span, with a "did you mean" for misspelled keys.
+pub fn toml_error(e: &toml::de::Error, source: SourceId, what: &str) -> Diagnostic {
+    let message = e.message().trim_end();
+    let mut d =
+        Diagnostic::error(format!("invalid {what}: {message}")).at(source, e.span(), "here");
+    if let Some(hint) = unknown_field_hint(message) {
+        d = d.with_note(hint);
+    }
+    d
+}
+
+/// serde words unknown keys as "unknown field `X`, expected one of `a`, `b`".
+fn unknown_field_hint(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (field, rest) = rest.split_once('`')?;
+    let expected = rest.split_once("expected")?.1;
+    let candidates = expected.split('`').skip(1).step_by(2);
+    crate::suggest::did_you_mean(field, candidates)
+}
+
+/// Compose's own rule for service names; it also keeps names safe as YAML keys, DNS names and
+/// Kubernetes object names.
+fn check_service_name(name: &Spanned<String>, source: SourceId, diagnostics: &mut Diagnostics) {
+    let n = name.get_ref();
+    let valid = !n.is_empty()
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && n.starts_with(|c: char| c.is_ascii_alphanumeric());
+    if !valid {
+        diagnostics.push(
+            Diagnostic::error(format!("invalid service name {n:?}"))
+                .at(
+                    source,
+                    Some(name.span()),
+                    "not a valid Compose service name",
+                )
+                .with_note(
+                    "use letters, digits, `.`, `_` and `-`, starting with a letter or digit",
+                ),
+        );
+    }
+}
+
+fn check_project_name(name: &Spanned<String>, source: SourceId, diagnostics: &mut Diagnostics) {
+    let n = name.get_ref();
+    let valid = !n.is_empty()
+        && n.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-'))
+        && n.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if !valid {
+        diagnostics.push(
+            Diagnostic::error(format!("invalid project name {n:?}"))
+                .at(
+                    source,
+                    Some(name.span()),
+                    "not a valid Compose project name",
+                )
+                .with_note(
+                    "Compose project names are lowercase letters, digits, `_` and `-`, starting \
+                     with a letter or digit",
+                ),
+        );
+    }
+}
+
+fn check_override(over: &Spanned<ServiceSpec>, source: SourceId, diagnostics: &mut Diagnostics) {
+    let spec = over.get_ref();
+    if let Some(kind) = &spec.kind {
+        diagnostics.push(
+            Diagnostic::error("a profile override cannot change `kind`").at(
+                source,
+                Some(kind.span()),
+                "set `kind` on the service itself",
+            ),
+        );
+    }
+    if spec.profiles.is_some() {
+        diagnostics.push(Diagnostic::error("profile overrides cannot be nested").at(
+            source,
+            Some(over.span()),
+            "this override has its own `profiles` table",
+        ));
+    }
+}
+
+pub const RESTART_VALUES: &[&str] = &["no", "always", "on-failure", "unless-stopped"];
+pub const PROBE_VALUES: &[&str] = &["auto", "curl", "wget", "python", "bash-tcp", "native"];
+
+/// Checks the values of one layer that need no other layer to judge: durations, restart
+/// policies, probe names, paths. Used for catalogue entries and profile sections alike.
+pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagnostics) {
+    if let Some(restart) = &spec.restart {
+        let r = restart.get_ref();
+        let valid = RESTART_VALUES.contains(&r.as_str())
+            || r.strip_prefix("on-failure:")
+                .is_some_and(|n| n.parse::<u32>().is_ok());
+        if !valid {
+            let mut d = Diagnostic::error(format!("invalid restart policy {r:?}"))
+                .at(source, Some(restart.span()), "not a Compose restart policy")
+                .with_note("use \"no\", \"always\", \"on-failure\", \"on-failure:N\" or \"unless-stopped\"");
+            if let Some(hint) = crate::suggest::did_you_mean(r, RESTART_VALUES.iter().copied()) {
+                d = d.with_note(hint);
+            }
+            diagnostics.push(d);
+        }
+    }
+    if let Some(probe) = &spec.probe {
+        let p = probe.get_ref();
+        if !PROBE_VALUES.contains(&p.as_str()) {
+            let mut d = Diagnostic::error(format!("unknown probe {p:?}"))
+                .at(source, Some(probe.span()), "not a probe muster knows")
+                .with_note(format!("probes: {}", PROBE_VALUES.join(", ")));
+            if let Some(hint) = crate::suggest::did_you_mean(p, PROBE_VALUES.iter().copied()) {
+                d = d.with_note(hint);
+            }
+            diagnostics.push(d);
+        }
+    }
+    if let Some(port) = &spec.port {
+        if *port.get_ref() == 0 {
+            diagnostics.push(
+                Diagnostic::error("port 0 is not a port a probe can reach").at(
+                    source,
+                    Some(port.span()),
+                    "use 1-65535",
+                ),
+            );
+        }
+    }
+    for path in [&spec.health_path, &spec.ready_path].into_iter().flatten() {
+        let p = path.get_ref();
+        if !p.starts_with('/') || p.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            diagnostics.push(Diagnostic::error(format!("invalid HTTP path {p:?}")).at(
+                source,
+                Some(path.span()),
+                "must start with `/` and contain no spaces",
+            ));
+        }
+    }
+    if let Some(app) = &spec.app {
+        let a = app.get_ref();
+        let valid = !a.is_empty()
+            && a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':'));
+        if !valid {
+            diagnostics.push(Diagnostic::error(format!("invalid Celery app {a:?}")).at(
+                source,
+                Some(app.span()),
+                "expected a Python module path such as `config` or `proj.celery:app`",
+            ));
+        }
+    }
+    if let Some(hc) = &spec.healthcheck {
+        for timing in [
+            &hc.interval,
+            &hc.timeout,
+            &hc.start_period,
+            &hc.start_interval,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if let Err(reason) = crate::duration::parse(timing.get_ref()) {
+                diagnostics.push(Diagnostic::error("invalid duration").at(
+                    source,
+                    Some(timing.span()),
+                    &reason,
+                ));
+            }
+        }
+        if let Some(Command::Argv(argv)) = &hc.test {
+            let known = matches!(
+                argv.first().map(String::as_str),
+                Some("CMD" | "CMD-SHELL" | "NONE")
+            );
+            if !known {
+                diagnostics.push(Diagnostic::error(
+                    "a healthcheck `test` list must start with \"CMD\", \"CMD-SHELL\" or \"NONE\"",
+                ).with_note("or write a string, which Compose runs as CMD-SHELL"));
+            }
+        }
+    }
+    if let Some(env) = &spec.env {
+        for key in env.keys() {
+            if key.is_empty() || key.contains('=') {
+                diagnostics.push(Diagnostic::error(format!(
+                    "invalid environment variable name {key:?}"
+                )));
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The command line, parsed by clap and turned at once into muster's own types, so that no stage
+//! depends on how arguments are spelled.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "muster",
+    version,
+    about = "Complete Compose files from a compact TOML service catalogue"
+)]
+pub struct Cli {
+    /// The catalogue file.
+    #[arg(
+        short = 'c',
+        long = "catalogue",
+        global = true,
+        default_value = "services.toml"
+    )]
+    catalogue: PathBuf,
+    /// Folder of user profiles (NAME.toml) [default: `profiles/` beside the catalogue].
+    #[arg(long, global = true)]
+    profiles: Option<PathBuf>,
+    /// Folder of user templates (kinds/KIND.yml.j2) [default: `templates/` beside the catalogue].
+    #[arg(long, global = true)]
+    templates: Option<PathBuf>,
+    #[command(subcommand)]
+    command: CliCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum CliCommand {
+    /// Generate the Compose file.
+    Gen {
+        /// The profile to generate for [default: `[project] default_profile`, else dev].
+        #[arg(short, long)]
+        profile: Option<String>,
+        /// Write to FILE atomically instead of printing.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Compare with the -o FILE instead of writing it; exit 1 with a diff when it is stale.
+        #[arg(long, requires = "output")]
+        check: bool,
+    },
+}
+
+/// Where a run reads its inputs.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    pub catalogue: PathBuf,
+    pub profiles_dir: PathBuf,
+    pub templates_dir: PathBuf,
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Command {
+    Gen {
+        inputs: Inputs,
+        output: Option<PathBuf>,
+        check: bool,
+    },
+}
+
+impl Cli {
+    pub fn into_command(self) -> Command {
+        let base = self
+            .catalogue
+            .parent()
+            .map(PathBuf::from)
+            .unwrap_or_default();
+        let inputs = |profile| Inputs {
+            profiles_dir: self
+                .profiles
+                .clone()
+                .unwrap_or_else(|| base.join("profiles")),
+            templates_dir: self
+                .templates
+                .clone()
+                .unwrap_or_else(|| base.join("templates")),
+            catalogue: self.catalogue.clone(),
+            profile,
+        };
+        match self.command {
+            CliCommand::Gen {
+                profile,
+                output,
+                check,
+            } => Command::Gen {
+                inputs: inputs(profile),
+                output,
+                check,
+            },
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Emitters: the validated stack in a target's own format.
+
+pub mod compose;
+pub mod yaml;

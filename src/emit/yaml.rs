@@ -1,0 +1,260 @@
+//! A YAML writer for Compose documents, in the style of Compose's own documentation.
+//!
+//! serde_yaml writes YAML 1.2 and so leaves `no`, `on` or `8000:80` unquoted, which YAML 1.1
+//! parsers (and people) read as a boolean or a base-60 number. This writer quotes every string
+//! that any YAML version could read as something else, indents sequences under their key, and
+//! writes `test`, `command` and `entrypoint` lists in flow style (`["CMD", "pg_isready"]`) as
+//! people do. Quoted strings are written as JSON strings, which are valid YAML double-quoted
+//! scalars, so escaping is serde_json's. A test checks that everything written parses back to
+//! the value it came from.
+
+use serde_yaml::{Mapping, Value};
+use std::fmt::Write;
+
+/// Keys whose string lists read best on one line.
+const FLOW_KEYS: &[&str] = &["test", "command", "entrypoint"];
+
+pub fn to_string(doc: &Mapping) -> String {
+    let mut out = String::new();
+    write_mapping(&mut out, doc, 0);
+    out
+}
+
+fn write_mapping(out: &mut String, map: &Mapping, indent: usize) {
+    for (key, value) in map {
+        let key_text = scalar(key);
+        pad(out, indent);
+        out.push_str(&key_text);
+        out.push(':');
+        write_value_after_key(out, key.as_str(), value, indent);
+    }
+}
+
+fn write_value_after_key(out: &mut String, key: Option<&str>, value: &Value, indent: usize) {
+    match value {
+        Value::Mapping(m) if !m.is_empty() => {
+            out.push('\n');
+            write_mapping(out, m, indent + 2);
+        }
+        Value::Sequence(items) if !items.is_empty() => {
+            let flow = key.is_some_and(|k| FLOW_KEYS.contains(&k)) && items.iter().all(is_scalar);
+            if flow {
+                out.push(' ');
+                out.push_str(&flow_sequence(items));
+                out.push('\n');
+            } else {
+                out.push('\n');
+                write_sequence(out, items, indent + 2);
+            }
+        }
+        Value::Tagged(tagged) => write_value_after_key(out, key, &tagged.value, indent),
+        other => {
+            out.push(' ');
+            out.push_str(&scalar(other));
+            out.push('\n');
+        }
+    }
+}
+
+fn write_sequence(out: &mut String, items: &[Value], indent: usize) {
+    for item in items {
+        pad(out, indent);
+        out.push('-');
+        match item {
+            Value::Mapping(m) if !m.is_empty() => {
+                // The first key shares the dash's line; the rest align under it.
+                let mut nested = String::new();
+                write_mapping(&mut nested, m, indent + 2);
+                out.push(' ');
+                out.push_str(nested.trim_start());
+            }
+            Value::Sequence(s) if !s.is_empty() => {
+                out.push('\n');
+                write_sequence(out, s, indent + 2);
+            }
+            other => {
+                out.push(' ');
+                out.push_str(&scalar(other));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+fn flow_sequence(items: &[Value]) -> String {
+    let parts: Vec<String> = items
+        .iter()
+        .map(|v| match v {
+            Value::String(s) => quoted(s),
+            other => scalar(other),
+        })
+        .collect();
+    format!("[{}]", parts.join(", "))
+}
+
+fn is_scalar(v: &Value) -> bool {
+    !matches!(v, Value::Mapping(_) | Value::Sequence(_) | Value::Tagged(_))
+}
+
+fn scalar(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) if is_plain_safe(s) => s.clone(),
+        Value::String(s) => quoted(s),
+        Value::Mapping(m) if m.is_empty() => "{}".to_owned(),
+        Value::Sequence(s) if s.is_empty() => "[]".to_owned(),
+        // Non-empty collections never reach here: the callers write them as blocks.
+        Value::Mapping(_) | Value::Sequence(_) => unreachable!("collections are written as blocks"),
+        Value::Tagged(t) => scalar(&t.value),
+    }
+}
+
+fn quoted(s: &str) -> String {
+    serde_json::to_string(s).expect("a string always serializes")
+}
+
+/// Whether `s` reads back as the same string, unquoted, under YAML 1.1 and 1.2 alike.
+fn is_plain_safe(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    let plain_chars = s.chars().all(|c| {
+        c.is_ascii_alphanumeric()
+            || " _./-:@%+=,$?{}()~^*&!<>;".contains(c)
+            || (!c.is_ascii() && !c.is_control())
+    });
+    plain_chars
+        && !"-?:,[]{}#&*!|>'\"%@` ".contains(first)
+        && !s.ends_with([' ', ':'])
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && !looks_like_non_string(s)
+}
+
+/// Booleans, nulls and numbers in any YAML version, including YAML 1.1's `yes`/`on`/`y` and
+/// base-60 integers (`8000:80`), and anything made only of digits and number punctuation.
+fn looks_like_non_string(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    let words = [
+        "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".inf", "-.inf", "+.inf",
+        ".nan",
+    ];
+    let unsigned = lower.trim_start_matches(['+', '-']);
+    let radix_number = ["0x", "0o", "0b"].iter().any(|p| {
+        unsigned
+            .strip_prefix(p)
+            .is_some_and(|digits| digits.chars().all(|c| c.is_ascii_hexdigit() || c == '_'))
+    });
+    words.contains(&lower.as_str())
+        || radix_number
+        || s.chars()
+            .all(|c| c.is_ascii_digit() || "+-.:_eExXoObB".contains(c))
+            && s.chars().any(|c| c.is_ascii_digit())
+}
+
+fn pad(out: &mut String, indent: usize) {
+    let _ = write!(out, "{:indent$}", "");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundtrip(doc: &Mapping) {
+        let text = to_string(doc);
+        let back: Value = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(back, Value::Mapping(doc.clone()), "\n{text}");
+    }
+
+    fn map(pairs: &[(&str, Value)]) -> Mapping {
+        pairs
+            .iter()
+            .map(|(k, v)| (Value::from(*k), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn ambiguous_strings_are_quoted() {
+        for s in [
+            "no", "No", "on", "yes", "y", "null", "~", "8000:80", "1.0", "0x1F", "", " x", "a: b",
+        ] {
+            let doc = map(&[("k", Value::from(s))]);
+            let text = to_string(&doc);
+            assert!(text.contains('"'), "{s:?} must be quoted: {text}");
+            roundtrip(&doc);
+        }
+    }
+
+    #[test]
+    fn ordinary_strings_stay_plain() {
+        for s in [
+            "postgres:17",
+            "always",
+            "10s",
+            "${PASSWORD:?set it}",
+            "../backend",
+            "json-file",
+        ] {
+            let text = to_string(&map(&[("k", Value::from(s))]));
+            assert_eq!(text, format!("k: {s}\n"));
+        }
+    }
+
+    #[test]
+    fn hostile_strings_round_trip() {
+        let hostile = [
+            "a\nb: c",
+            "{{ x }}",
+            "'quoted'",
+            "\"dq\"",
+            "- item",
+            "#comment",
+            "x # y",
+            "tab\there",
+            "\u{1b}[31m",
+            "ünïcödé",
+            "key: value\n- list",
+            "&anchor",
+            "*alias",
+            "!!python/object",
+            "|",
+            ">",
+        ];
+        for s in hostile {
+            roundtrip(&map(&[
+                ("plain", Value::from(s)),
+                (
+                    "test",
+                    Value::Sequence(vec![Value::from("CMD"), Value::from(s)]),
+                ),
+                (s, Value::Sequence(vec![Value::from(s)])),
+            ]));
+        }
+    }
+
+    #[test]
+    fn nested_collections_round_trip() {
+        let inner = map(&[("condition", Value::from("service_healthy"))]);
+        let doc = map(&[
+            (
+                "depends_on",
+                Value::Mapping(map(&[("db", Value::Mapping(inner.clone()))])),
+            ),
+            (
+                "list_of_maps",
+                Value::Sequence(vec![Value::Mapping(inner.clone()), Value::Mapping(inner)]),
+            ),
+            (
+                "nested",
+                Value::Sequence(vec![Value::Sequence(vec![Value::from(1)])]),
+            ),
+            ("empty", Value::Mapping(Mapping::new())),
+            ("none", Value::Sequence(vec![])),
+            ("n", Value::from(3)),
+            ("b", Value::Bool(true)),
+        ]);
+        roundtrip(&doc);
+    }
+}

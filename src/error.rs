@@ -1,0 +1,58 @@
+//! The ways a command can fail, and the exit code each maps to.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug)]
+pub enum Error {
+    /// The input has errors; they were collected as diagnostics and are printed by the caller.
+    Invalid,
+    /// `--check` found the output file out of date; the diff says how.
+    Stale { path: PathBuf, diff: String },
+    /// A file could not be read or written.
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io {
+            action,
+            path,
+            source,
+        }
+    }
+
+    /// Documented in the README: 1 problems found, 3 input/output failure (2 is clap's usage).
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::Invalid | Error::Stale { .. } => ExitCode::from(1),
+            Error::Io { .. } => ExitCode::from(3),
+        }
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Error::Invalid => f.write_str("the catalogue has errors"),
+            Error::Stale { path, .. } => write!(
+                f,
+                "{} is out of date; run the same command without --check to update it",
+                path.display()
+            ),
+            Error::Io {
+                action,
+                path,
+                source,
+            } => write!(f, "cannot {action} {}: {source}", path.display()),
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Stage 4, validate the service graph: every dependency names a service, none depends on
+//! itself or closes a cycle, and every condition can be met. Conditions given as a list are
+//! inferred here, once every service's healthcheck is known:
+//!
+//! - a `job` is waited for until it completes successfully;
+//! - a service with a healthcheck is waited for until it is healthy;
+//! - anything else, until it has started.
+//!
+//! Compose itself would accept `service_healthy` on a service without a healthcheck and fail only
+//! at `docker compose up`; muster refuses it while generating.
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::render::{Rendered, RenderedModel};
+use crate::resolve::{Condition, Project};
+use indexmap::IndexMap;
+
+/// The validated stack: services in catalogue order, each with its resolved dependencies.
+#[derive(Debug)]
+pub struct Stack {
+    pub project: Project,
+    pub services: Vec<StackService>,
+}
+
+#[derive(Debug)]
+pub struct StackService {
+    pub rendered: Rendered,
+    pub depends_on: Vec<(String, Condition)>,
+}
+
+pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
+    let by_name: IndexMap<&str, &Rendered> = model
+        .services
+        .iter()
+        .map(|r| (r.service.name.as_str(), r))
+        .collect();
+    let known = &model.project.service_names;
+    let mut edges: Vec<Vec<(String, Condition)>> = Vec::with_capacity(model.services.len());
+    for rendered in &model.services {
+        let service = &rendered.service;
+        let mut deps = Vec::new();
+        for dep in &service.depends_on {
+            let here = |d: Diagnostic, label: &str| d.at(dep.source, Some(dep.span.clone()), label);
+            if dep.target == service.name {
+                diagnostics.push(here(
+                    Diagnostic::error(format!("service `{}` depends on itself", service.name)),
+                    "remove this dependency",
+                ));
+                continue;
+            }
+            if !known.contains(&dep.target) {
+                let mut d = here(
+                    Diagnostic::error(format!(
+                        "service `{}` depends on `{}`, which the catalogue does not define",
+                        service.name, dep.target
+                    )),
+                    "unknown service",
+                );
+                if let Some(hint) =
+                    crate::suggest::did_you_mean(&dep.target, known.iter().map(String::as_str))
+                {
+                    d = d.with_note(hint);
+                }
+                diagnostics.push(d);
+                continue;
+            }
+            // A target that failed an earlier stage was reported there.
+            let Some(target) = by_name.get(dep.target.as_str()) else {
+                continue;
+            };
+            let condition = match dep.condition {
+                Some(Condition::Healthy) if !target.has_healthcheck() => {
+                    diagnostics.push(
+                        here(
+                            Diagnostic::error(format!(
+                                "service `{}` waits for `{}` to be healthy, but `{}` has no healthcheck",
+                                service.name, dep.target, dep.target
+                            )),
+                            "asks for `healthy`",
+                        )
+                        .with_note(format!(
+                            "`docker compose up` would fail with \"container {} has no healthcheck configured\"; \
+                             give `{}` a healthcheck or ask for \"started\"",
+                            dep.target, dep.target
+                        )),
+                    );
+                    continue;
+                }
+                Some(c) => c,
+                None if target.service.kind == "job" => Condition::Completed,
+                None if target.has_healthcheck() => Condition::Healthy,
+                None => Condition::Started,
+            };
+            deps.push((dep.target.clone(), condition));
+        }
+        edges.push(deps);
+    }
+    report_cycles(&model.services, &edges, diagnostics);
+    let services = model
+        .services
+        .into_iter()
+        .zip(edges)
+        .map(|(rendered, depends_on)| StackService {
+            rendered,
+            depends_on,
+        })
+        .collect();
+    Stack {
+        project: model.project,
+        services,
+    }
+}
+
+/// Reports each dependency cycle once, as the chain of names that closes it.
+fn report_cycles(
+    services: &[Rendered],
+    edges: &[Vec<(String, Condition)>],
+    diagnostics: &mut Diagnostics,
+) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    let index: IndexMap<&str, usize> = services
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.service.name.as_str(), i))
+        .collect();
+    let mut marks = vec![Mark::New; services.len()];
+    // Iterative depth-first search: catalogues of thousands of services must not overflow the
+    // stack.
+    for root in 0..services.len() {
+        if marks[root] != Mark::New {
+            continue;
+        }
+        let mut path: Vec<(usize, usize)> = vec![(root, 0)];
+        marks[root] = Mark::Active;
+        while let Some((node, next_edge)) = path.last_mut() {
+            let node = *node;
+            let Some((target, _)) = edges[node].get(*next_edge) else {
+                marks[node] = Mark::Done;
+                path.pop();
+                continue;
+            };
+            *next_edge += 1;
+            let Some(&t) = index.get(target.as_str()) else {
+                continue;
+            };
+            match marks[t] {
+                Mark::New => {
+                    marks[t] = Mark::Active;
+                    path.push((t, 0));
+                }
+                Mark::Active => {
+                    let start = path.iter().position(|(n, _)| *n == t).unwrap_or(0);
+                    let mut cycle: Vec<&str> = path[start..]
+                        .iter()
+                        .map(|(n, _)| services[*n].service.name.as_str())
+                        .collect();
+                    cycle.push(services[t].service.name.as_str());
+                    let closing = &services[node].service;
+                    let dep = closing
+                        .depends_on
+                        .iter()
+                        .find(|d| d.target == *target)
+                        .expect("every edge comes from a dependency");
+                    diagnostics.push(
+                        Diagnostic::error(format!("dependency cycle: {}", cycle.join(" -> ")))
+                            .at(
+                                dep.source,
+                                Some(dep.span.clone()),
+                                "this dependency closes the cycle",
+                            )
+                            .with_note("Compose cannot start any service of a cycle"),
+                    );
+                }
+                Mark::Done => {}
+            }
+        }
+    }
+}

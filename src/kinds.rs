@@ -1,0 +1,261 @@
+//! Kinds: what a service is for, which engines can run it, and the template that turns it into
+//! Compose keys. Built-in kinds are compiled in; a user's `templates/kinds/KIND.yml.j2` overrides
+//! a built-in template or adds a kind of its own.
+
+use std::path::{Path, PathBuf};
+
+/// How a kind's template probes health, which decides what the `probe` key may say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeStyle {
+    /// The engine's own client (pg_isready, redis-cli, ...): only `auto` or `native` make sense.
+    Native,
+    /// An HTTP endpoint, fetched with whichever client the image has (curl, wget, python, bash).
+    Http,
+    /// Runs to completion; nothing to probe.
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct Kind {
+    pub name: String,
+    pub summary: &'static str,
+    /// Engines this kind can run; empty for kinds that run the user's own code.
+    pub engines: &'static [&'static str],
+    pub probe: ProbeStyle,
+    /// Keeps data that must outlive the container (a StatefulSet on Kubernetes).
+    pub stateful: bool,
+    pub default_port: Option<u16>,
+    pub template: Template,
+}
+
+#[derive(Debug, Clone)]
+pub struct Template {
+    /// The name diagnostics show: `templates/kinds/db.yml.j2` (built-in) or the user's path.
+    pub origin: TemplateOrigin,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateOrigin {
+    BuiltIn,
+    User(PathBuf),
+}
+
+impl Template {
+    pub fn display_name(&self, kind: &str) -> String {
+        match &self.origin {
+            TemplateOrigin::BuiltIn => format!("<built-in>/templates/kinds/{kind}.yml.j2"),
+            TemplateOrigin::User(path) => path.display().to_string(),
+        }
+    }
+}
+
+struct BuiltIn {
+    name: &'static str,
+    summary: &'static str,
+    engines: &'static [&'static str],
+    probe: ProbeStyle,
+    stateful: bool,
+    default_port: Option<u16>,
+    template: &'static str,
+}
+
+macro_rules! template {
+    ($kind:literal) => {
+        include_str!(concat!("../templates/kinds/", $kind, ".yml.j2"))
+    };
+}
+
+static BUILT_IN: &[BuiltIn] = &[
+    BuiltIn {
+        name: "db",
+        summary: "a database server",
+        engines: &["postgres", "mysql", "mariadb", "mongo"],
+        probe: ProbeStyle::Native,
+        stateful: true,
+        default_port: None,
+        template: template!("db"),
+    },
+    BuiltIn {
+        name: "cache",
+        summary: "an in-memory cache or key-value store",
+        engines: &["redis", "valkey", "memcached"],
+        probe: ProbeStyle::Native,
+        stateful: true,
+        default_port: None,
+        template: template!("cache"),
+    },
+    BuiltIn {
+        name: "pool",
+        summary: "a connection pooler in front of a database",
+        engines: &["pgbouncer"],
+        probe: ProbeStyle::Native,
+        stateful: false,
+        default_port: None,
+        template: template!("pool"),
+    },
+    BuiltIn {
+        name: "search",
+        summary: "a search engine",
+        engines: &["elasticsearch", "opensearch"],
+        probe: ProbeStyle::Native,
+        stateful: true,
+        default_port: None,
+        template: template!("search"),
+    },
+    BuiltIn {
+        name: "vector-db",
+        summary: "a vector database",
+        engines: &["qdrant"],
+        probe: ProbeStyle::Http,
+        stateful: true,
+        default_port: None,
+        template: template!("vector-db"),
+    },
+    BuiltIn {
+        name: "broker",
+        summary: "a message broker",
+        engines: &["rabbitmq"],
+        probe: ProbeStyle::Native,
+        stateful: true,
+        default_port: None,
+        template: template!("broker"),
+    },
+    BuiltIn {
+        name: "http",
+        summary: "an HTTP service of your own (API, web app, gateway)",
+        engines: &[],
+        probe: ProbeStyle::Http,
+        stateful: false,
+        default_port: Some(8000),
+        template: template!("http"),
+    },
+    BuiltIn {
+        name: "ai-model",
+        summary: "an HTTP service that loads a model before it can answer",
+        engines: &[],
+        probe: ProbeStyle::Http,
+        stateful: false,
+        default_port: Some(8000),
+        template: template!("ai-model"),
+    },
+    BuiltIn {
+        name: "celery-worker",
+        summary: "a Celery worker",
+        engines: &[],
+        probe: ProbeStyle::Native,
+        stateful: false,
+        default_port: None,
+        template: template!("celery-worker"),
+    },
+    BuiltIn {
+        name: "beat",
+        summary: "the Celery beat scheduler (run exactly one)",
+        engines: &[],
+        probe: ProbeStyle::Native,
+        stateful: false,
+        default_port: None,
+        template: template!("beat"),
+    },
+    BuiltIn {
+        name: "monitoring",
+        summary: "metrics, dashboards or tracing",
+        engines: &["prometheus", "grafana", "jaeger"],
+        probe: ProbeStyle::Http,
+        stateful: false,
+        default_port: None,
+        template: template!("monitoring"),
+    },
+    BuiltIn {
+        name: "job",
+        summary: "a one-shot task such as migrations; dependents wait for it to succeed",
+        engines: &[],
+        probe: ProbeStyle::None,
+        stateful: false,
+        default_port: None,
+        template: template!("job"),
+    },
+];
+
+/// The kinds available to one catalogue: the built-ins, then the user's templates folder.
+#[derive(Debug, Clone)]
+pub struct Kinds {
+    kinds: Vec<Kind>,
+}
+
+pub const TEMPLATE_SUFFIX: &str = ".yml.j2";
+
+impl Kinds {
+    pub fn built_in() -> Self {
+        let kinds = BUILT_IN
+            .iter()
+            .map(|b| Kind {
+                name: b.name.to_owned(),
+                summary: b.summary,
+                engines: b.engines,
+                probe: b.probe,
+                stateful: b.stateful,
+                default_port: b.default_port,
+                template: Template {
+                    origin: TemplateOrigin::BuiltIn,
+                    source: b.template.to_owned(),
+                },
+            })
+            .collect();
+        Kinds { kinds }
+    }
+
+    /// Adds or overrides kinds from `DIR/kinds/*.yml.j2`. A missing folder adds nothing: most
+    /// catalogues need no templates of their own.
+    pub fn with_user_templates(mut self, dir: &Path) -> std::io::Result<Self> {
+        let kinds_dir = dir.join("kinds");
+        let entries = match std::fs::read_dir(&kinds_dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(self),
+            Err(e) => return Err(e),
+        };
+        let mut files: Vec<PathBuf> = entries
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
+        // Directory order differs between filesystems; output must not.
+        files.sort();
+        for path in files {
+            let Some(name) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(TEMPLATE_SUFFIX))
+            else {
+                continue;
+            };
+            let template = Template {
+                origin: TemplateOrigin::User(path.clone()),
+                source: std::fs::read_to_string(&path)?,
+            };
+            match self.kinds.iter_mut().find(|k| k.name == name) {
+                Some(kind) => kind.template = template,
+                None => self.kinds.push(Kind {
+                    name: name.to_owned(),
+                    summary: "a kind defined by your templates folder",
+                    engines: &[],
+                    probe: ProbeStyle::Http,
+                    stateful: false,
+                    default_port: None,
+                    template,
+                }),
+            }
+        }
+        Ok(self)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Kind> {
+        self.kinds.iter().find(|k| k.name == name)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Kind> {
+        self.kinds.iter()
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.kinds.iter().map(|k| k.name.as_str())
+    }
+}

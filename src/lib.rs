@@ -1,0 +1,29 @@
+//! muster expands a compact TOML service catalogue into complete Compose files.
+//!
+//! The pipeline, one module per stage, each with its own output type:
+//! [`catalogue`] (load, with spans) -> [`resolve`] (kinds, engines, profile layers: [`resolve::Model`])
+//! -> [`render`] (kind templates to YAML values) -> [`graph`] (dependencies validated: [`graph::Stack`])
+//! -> [`emit`] (Compose YAML). [`pipeline`] runs them in order; [`run`] maps a command to an exit code.
+
+pub mod catalogue;
+pub mod commands;
+pub mod config;
+pub mod diagnostic;
+pub mod duration;
+pub mod emit;
+pub mod error;
+pub mod graph;
+pub mod images;
+pub mod kinds;
+pub mod output;
+pub mod pipeline;
+pub mod probe;
+pub mod profile;
+pub mod render;
+pub mod resolve;
+pub mod run;
+pub mod spec;
+pub mod suggest;
+
+pub use config::Cli;
+pub use run::run;

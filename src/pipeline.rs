@@ -1,0 +1,73 @@
+//! The stages run in order, from a catalogue path to a validated stack. Each stage reports what
+//! it finds to the session's diagnostics and hands its own output type to the next, so that one
+//! run reports every error it can find.
+
+use crate::catalogue::Catalogue;
+use crate::config::Inputs;
+use crate::diagnostic::{Diagnostics, Sources};
+use crate::error::Error;
+use crate::graph::{self, Stack};
+use crate::kinds::Kinds;
+use crate::profile::Profiles;
+use crate::render::Renderer;
+use crate::resolve;
+
+/// What a run read and what it found wrong, kept to print diagnostics at the end.
+#[derive(Default)]
+pub struct Session {
+    pub sources: Sources,
+    pub diagnostics: Diagnostics,
+}
+
+impl Session {
+    pub fn render_diagnostics(&self) -> String {
+        self.sources.render(self.diagnostics.as_slice())
+    }
+}
+
+/// Load, resolve, render and validate. `Err(Error::Invalid)` when any stage found errors.
+pub fn stack(inputs: &Inputs, session: &mut Session) -> Result<Stack, Error> {
+    let Session {
+        sources,
+        diagnostics,
+    } = session;
+    let catalogue = Catalogue::load(&inputs.catalogue, sources, diagnostics)
+        .map_err(Error::io("read the catalogue", &inputs.catalogue))?;
+    let profiles = Profiles::load(Some(&inputs.profiles_dir), sources, diagnostics)
+        .map_err(Error::io("read profiles from", &inputs.profiles_dir))?;
+    let kinds = Kinds::built_in()
+        .with_user_templates(&inputs.templates_dir)
+        .map_err(Error::io("read templates from", &inputs.templates_dir))?;
+    let Some(catalogue) = catalogue else {
+        return Err(Error::Invalid);
+    };
+    let profile_name = inputs.profile.clone().unwrap_or_else(|| {
+        catalogue
+            .project
+            .default_profile
+            .as_ref()
+            .map_or_else(|| "dev".to_owned(), |p| p.get_ref().clone())
+    });
+    let chain = match profiles.chain(&profile_name) {
+        Ok(chain) => chain,
+        Err(d) => {
+            diagnostics.push(d);
+            return Err(Error::Invalid);
+        }
+    };
+    let renderer = Renderer::new(&kinds, sources, diagnostics);
+    let model = resolve::resolve(
+        &catalogue,
+        &resolve::Inputs {
+            kinds: &kinds,
+            profiles: &chain,
+        },
+        diagnostics,
+    );
+    let rendered = renderer.render(model, sources, diagnostics);
+    let stack = graph::validate(rendered, diagnostics);
+    if diagnostics.has_errors() {
+        return Err(Error::Invalid);
+    }
+    Ok(stack)
+}

@@ -1,0 +1,257 @@
+//! HTTP and TCP probes that run inside the image they check.
+//!
+//! The client is chosen from the image's tools (`images.rs`), never assumed: python-slim has no
+//! curl, qdrant has neither curl nor wget, Prometheus has only busybox wget. Every builder returns
+//! a Compose `test` list whose `$` are already doubled, so that Compose's interpolation hands the
+//! container exactly the command written here.
+
+use crate::kinds::ProbeStyle;
+use std::fmt;
+
+/// The client an HTTP probe runs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpClient {
+    Curl,
+    Wget,
+    Python,
+    BashTcp,
+}
+
+/// `auto` prefers the clients that report HTTP errors most plainly.
+const AUTO_ORDER: [HttpClient; 4] = [
+    HttpClient::Curl,
+    HttpClient::Wget,
+    HttpClient::Python,
+    HttpClient::BashTcp,
+];
+
+impl HttpClient {
+    pub fn name(self) -> &'static str {
+        match self {
+            HttpClient::Curl => "curl",
+            HttpClient::Wget => "wget",
+            HttpClient::Python => "python",
+            HttpClient::BashTcp => "bash-tcp",
+        }
+    }
+
+    /// The program the image must have.
+    pub fn program(self) -> &'static str {
+        match self {
+            HttpClient::BashTcp => "bash",
+            other => other.name(),
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        AUTO_ORDER.into_iter().find(|c| c.name() == name)
+    }
+}
+
+/// How a service is probed, once the `probe` key, the kind and the image are taken together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// The kind's template uses the engine's own client.
+    Native,
+    Http(HttpClient),
+    None,
+}
+
+impl fmt::Display for Probe {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Probe::Native => f.write_str("native"),
+            Probe::Http(c) => f.write_str(c.name()),
+            Probe::None => f.write_str("none"),
+        }
+    }
+}
+
+/// Chooses the probe. `tools` is `None` for images muster does not know, including every `build`:
+/// those are assumed to be python-slim based, the base of the services this tool was made for,
+/// and `probe = "curl"` (or another) says otherwise.
+pub fn choose(
+    requested: Option<&str>,
+    style: ProbeStyle,
+    tools: Option<&[&str]>,
+) -> Result<Probe, String> {
+    let requested = requested.unwrap_or("auto");
+    match (style, requested) {
+        (ProbeStyle::None, "auto" | "native") => Ok(Probe::None),
+        (ProbeStyle::None, other) => Err(format!(
+            "probe = \"{other}\" has nothing to check: this kind runs to completion"
+        )),
+        (ProbeStyle::Native, "auto" | "native") => Ok(Probe::Native),
+        (ProbeStyle::Native, other) => Err(format!(
+            "probe = \"{other}\" does not apply: this kind is probed with its engine's own client; \
+             use \"auto\", or set `healthcheck.test` to replace the probe"
+        )),
+        (ProbeStyle::Http, "native") => Err(
+            "probe = \"native\" does not apply: this kind is probed over HTTP; use \"auto\", \
+             \"curl\", \"wget\", \"python\" or \"bash-tcp\""
+                .to_owned(),
+        ),
+        (ProbeStyle::Http, "auto") => match tools {
+            None => Ok(Probe::Http(HttpClient::Python)),
+            Some(tools) => AUTO_ORDER
+                .into_iter()
+                .find(|c| tools.contains(&c.program()))
+                .map(Probe::Http)
+                .ok_or_else(|| {
+                    format!(
+                        "the image has no HTTP client muster can probe with (it has: {}); set \
+                         `healthcheck.test`",
+                        tools.join(", ")
+                    )
+                }),
+        },
+        (ProbeStyle::Http, name) => {
+            let client =
+                HttpClient::from_name(name).ok_or_else(|| format!("unknown probe \"{name}\""))?;
+            match tools {
+                Some(tools) if !tools.contains(&client.program()) => Err(format!(
+                    "probe = \"{name}\" cannot run: the image has no `{}` (it has: {})",
+                    client.program(),
+                    tools.join(", ")
+                )),
+                _ => Ok(Probe::Http(client)),
+            }
+        }
+    }
+}
+
+/// A Compose `test` that fetches `http://127.0.0.1:PORT/PATH` and fails unless the answer is
+/// 2xx (3xx for curl and wget, which follow no redirects here, also fails), within `timeout`
+/// seconds. `127.0.0.1`, not `localhost`: busybox wget tries `::1` first and does not fall back.
+pub fn http_test(client: HttpClient, port: u16, path: &str, timeout: u64) -> Vec<String> {
+    let url = format!("http://127.0.0.1:{port}{path}");
+    let timeout = timeout.max(1).to_string();
+    let argv: Vec<String> = match client {
+        HttpClient::Curl => [
+            "curl",
+            "-fsS",
+            "-o",
+            "/dev/null",
+            "--max-time",
+            &timeout,
+            &url,
+        ]
+        .map(String::from)
+        .into(),
+        HttpClient::Wget => ["wget", "-q", "--spider", "-T", &timeout, &url]
+            .map(String::from)
+            .into(),
+        // urlopen raises on >= 400 and on timeouts, so the exit status is the verdict. The URL is
+        // written as a JSON string, which is also a valid Python string literal.
+        HttpClient::Python => {
+            let literal = serde_json::to_string(&url).expect("a string always serializes");
+            let code =
+                format!("import urllib.request as u; u.urlopen({literal}, timeout={timeout})");
+            ["python", "-c", &code].map(String::from).into()
+        }
+        // Pure bash: no curl, wget or nc in the image. The status line must carry 200.
+        HttpClient::BashTcp => {
+            let script = format!(
+                "exec 3<>/dev/tcp/127.0.0.1/{port} && printf 'GET %s HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' {} >&3 && read -r -t {timeout} status <&3 && [[ $status == HTTP/*' 200'* ]]",
+                shell_quote(path)
+            );
+            ["bash", "-c", &script].map(String::from).into()
+        }
+    };
+    cmd(argv)
+}
+
+/// A Compose `test` that sends `send` over TCP and expects the first line of the answer to start
+/// with `expect`, in pure bash (memcached's `version`, for instance).
+pub fn tcp_test(port: u16, send: &str, expect: &str, timeout: u64) -> Vec<String> {
+    let script = format!(
+        "exec 3<>/dev/tcp/127.0.0.1/{port} && printf '%s\\r\\n' {} >&3 && read -r -t {} line <&3 && [[ $line == {}* ]]",
+        shell_quote(send),
+        timeout.max(1),
+        shell_quote(expect),
+    );
+    cmd(vec!["bash".into(), "-c".into(), script])
+}
+
+fn cmd(argv: Vec<String>) -> Vec<String> {
+    std::iter::once("CMD".to_owned())
+        .chain(argv.iter().map(|a| escape_dollars(a)))
+        .collect()
+}
+
+/// Quotes a word for POSIX sh: single quotes, with embedded single quotes closed and reopened.
+pub fn shell_quote(word: &str) -> String {
+    let safe = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-:=@%+,".contains(c));
+    if safe {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// Compose interpolates `$` in every value, healthchecks included; `$$` is a literal `$`.
+pub fn escape_dollars(text: &str) -> String {
+    text.replace('$', "$$")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_picks_what_the_image_has() {
+        let http = ProbeStyle::Http;
+        assert_eq!(
+            choose(None, http, Some(&["sh", "bash"])),
+            Ok(Probe::Http(HttpClient::BashTcp))
+        );
+        assert_eq!(
+            choose(None, http, Some(&["wget", "curl"])),
+            Ok(Probe::Http(HttpClient::Curl))
+        );
+        assert_eq!(
+            choose(None, http, Some(&["sh", "wget"])),
+            Ok(Probe::Http(HttpClient::Wget))
+        );
+        assert_eq!(
+            choose(None, http, None),
+            Ok(Probe::Http(HttpClient::Python))
+        );
+        assert!(choose(None, http, Some(&["sh"])).is_err());
+    }
+
+    #[test]
+    fn refuses_a_client_the_image_lacks() {
+        let err = choose(Some("curl"), ProbeStyle::Http, Some(&["sh", "bash"])).unwrap_err();
+        assert!(err.contains("has no `curl`"), "{err}");
+        assert!(choose(Some("curl"), ProbeStyle::Native, Some(&["curl"])).is_err());
+        assert!(choose(Some("native"), ProbeStyle::Http, None).is_err());
+    }
+
+    #[test]
+    fn container_variables_are_escaped_for_compose() {
+        let test = http_test(HttpClient::BashTcp, 6333, "/readyz", 5);
+        assert_eq!(&test[..3], ["CMD", "bash", "-c"]);
+        assert!(test[3].contains("$$status"), "{}", test[3]);
+        assert!(!test[3].replace("$$", "").contains('$'));
+    }
+
+    #[test]
+    fn python_probe_quotes_the_url_as_a_literal() {
+        let test = http_test(HttpClient::Python, 8000, "/a'b", 4);
+        assert_eq!(
+            test[3],
+            r#"import urllib.request as u; u.urlopen("http://127.0.0.1:8000/a'b", timeout=4)"#
+        );
+    }
+
+    #[test]
+    fn shell_quote_neutralises_metacharacters() {
+        assert_eq!(shell_quote("/health"), "/health");
+        assert_eq!(shell_quote("a b;c"), "'a b;c'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    }
+}

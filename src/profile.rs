@@ -1,0 +1,160 @@
+//! Profiles: the service keys a deployment varies (restart policy, healthcheck timing, logging,
+//! per-kind settings), as TOML data. `dev` and `prod` are built in; a user's `profiles/NAME.toml`
+//! overrides a built-in of the same name or adds a profile. `extends` layers one profile on another.
+
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceId, Sources};
+use crate::spec::ServiceSpec;
+use indexmap::IndexMap;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+static BUILT_IN: &[(&str, &str)] = &[
+    ("dev", include_str!("../profiles/dev.toml")),
+    ("prod", include_str!("../profiles/prod.toml")),
+];
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileFile {
+    pub description: Option<String>,
+    pub extends: Option<Spanned<String>>,
+    /// Keys applied to every service.
+    #[serde(default)]
+    pub defaults: ServiceSpec,
+    /// Keys applied to every service of one kind, over `defaults`.
+    #[serde(default)]
+    pub kinds: IndexMap<Spanned<String>, ServiceSpec>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub source: SourceId,
+    pub file: ProfileFile,
+}
+
+/// Every profile a catalogue can name, loaded and syntax-checked but not yet chained.
+#[derive(Debug, Default)]
+pub struct Profiles {
+    profiles: IndexMap<String, Profile>,
+}
+
+impl Profiles {
+    /// The built-ins, then `dir/*.toml` over them. A file that does not parse is reported and
+    /// left out; a missing folder adds nothing.
+    pub fn load(
+        dir: Option<&Path>,
+        sources: &mut Sources,
+        diagnostics: &mut Diagnostics,
+    ) -> std::io::Result<Self> {
+        let mut profiles = Profiles::default();
+        for (name, text) in BUILT_IN {
+            let source = sources.add(format!("<built-in>/profiles/{name}.toml"), *text);
+            profiles.insert(name, source, text, diagnostics);
+        }
+        let Some(dir) = dir else {
+            return Ok(profiles);
+        };
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(profiles),
+            Err(e) => return Err(e),
+        };
+        let mut files: Vec<PathBuf> = entries
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
+        files.sort();
+        for path in files {
+            let Some(name) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".toml"))
+            else {
+                continue;
+            };
+            let text = std::fs::read_to_string(&path)?;
+            let source = sources.add(path.display().to_string(), text.clone());
+            profiles.insert(name, source, &text, diagnostics);
+        }
+        Ok(profiles)
+    }
+
+    fn insert(&mut self, name: &str, source: SourceId, text: &str, diagnostics: &mut Diagnostics) {
+        match toml::from_str::<ProfileFile>(text) {
+            Ok(file) => {
+                crate::catalogue::check_layer(&file.defaults, source, diagnostics);
+                for spec in file.kinds.values() {
+                    crate::catalogue::check_layer(spec, source, diagnostics);
+                }
+                self.profiles.insert(
+                    name.to_owned(),
+                    Profile {
+                        name: name.to_owned(),
+                        source,
+                        file,
+                    },
+                );
+            }
+            Err(e) => {
+                diagnostics.push(crate::catalogue::toml_error(&e, source, "profile"));
+                // Keep the name known, so that a catalogue naming it gets no second,
+                // misleading "unknown profile" error.
+                self.profiles.insert(
+                    name.to_owned(),
+                    Profile {
+                        name: name.to_owned(),
+                        source,
+                        file: ProfileFile::default(),
+                    },
+                );
+            }
+        }
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.profiles.keys().map(String::as_str)
+    }
+
+    /// The profile and the ones it extends, base first, so later entries override earlier ones.
+    pub fn chain(&self, name: &str) -> Result<Vec<&Profile>, Diagnostic> {
+        let mut chain: Vec<&Profile> = Vec::new();
+        let mut current = name;
+        let mut asked_by: Option<(SourceId, &Spanned<String>)> = None;
+        loop {
+            let Some(profile) = self.profiles.get(current) else {
+                let known: Vec<&str> = self.names().collect();
+                let mut d = Diagnostic::error(format!("unknown profile `{current}`"))
+                    .with_note(format!("known profiles: {}", known.join(", ")));
+                if let Some(hint) = crate::suggest::did_you_mean(current, known.iter().copied()) {
+                    d = d.with_note(hint);
+                }
+                if let Some((source, extends)) = asked_by {
+                    d = d.at(source, Some(extends.span()), "extends this profile");
+                }
+                return Err(d);
+            };
+            if chain.iter().any(|p| p.name == profile.name) {
+                let names: Vec<&str> = chain.iter().map(|p| p.name.as_str()).collect();
+                let (source, extends) = asked_by.expect("a repeat is only reached through extends");
+                return Err(Diagnostic::error(format!(
+                    "profile `{}` extends itself through {} -> {}",
+                    profile.name,
+                    names.join(" -> "),
+                    profile.name
+                ))
+                .at(source, Some(extends.span()), "this closes the cycle"));
+            }
+            chain.push(profile);
+            match &profile.file.extends {
+                Some(parent) => {
+                    asked_by = Some((profile.source, parent));
+                    current = parent.get_ref();
+                }
+                None => break,
+            }
+        }
+        chain.reverse();
+        Ok(chain)
+    }
+}

@@ -1,0 +1,402 @@
+//! Stage 3, render: each service's kind template turns the resolved service into Compose keys,
+//! which are parsed back into YAML values and overlaid with the keys the catalogue models.
+//!
+//! Templates render in strict mode (an undefined name is an error, not an empty string) and with
+//! JSON auto-escaping: every `{{ value }}` is written as a JSON scalar, list or map, which is
+//! valid YAML flow syntax, so no name, env value or command can change the structure of the
+//! document. The result is parsed, never concatenated into the output as text.
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Sources};
+use crate::kinds::Kinds;
+use crate::probe::{self, HttpClient};
+use crate::resolve::{Model, Project, Service};
+use crate::spec::{Build, Command};
+use minijinja::value::Value;
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
+use serde::Serialize;
+use serde_yaml::{Mapping, Value as Yaml};
+use std::collections::HashMap;
+use std::ops::Range;
+
+#[derive(Debug)]
+pub struct RenderedModel {
+    pub project: Project,
+    pub services: Vec<Rendered>,
+}
+
+/// A service with its Compose body, before the dependency graph adds `depends_on`.
+#[derive(Debug)]
+pub struct Rendered {
+    pub service: Service,
+    pub body: Mapping,
+}
+
+impl Rendered {
+    /// Whether Compose will run a healthcheck for this service, which decides what its
+    /// dependents may wait for.
+    pub fn has_healthcheck(&self) -> bool {
+        match self.body.get("healthcheck") {
+            Some(Yaml::Mapping(hc)) => {
+                hc.get("disable") != Some(&Yaml::Bool(true)) && hc.contains_key("test")
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The templates of every kind, compiled once and reused for every service of that kind.
+pub struct Renderer {
+    env: Environment<'static>,
+    /// Template name -> the source id diagnostics quote.
+    sources: HashMap<String, crate::diagnostic::SourceId>,
+}
+
+impl Renderer {
+    pub fn new(kinds: &Kinds, sources: &mut Sources, diagnostics: &mut Diagnostics) -> Self {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|_| AutoEscape::Json);
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        env.add_function("http_probe", http_probe);
+        env.add_function("tcp_probe", tcp_probe);
+        env.add_filter("shell_quote", |word: String| {
+            probe::escape_dollars(&probe::shell_quote(&word))
+        });
+        let mut ids = HashMap::new();
+        for kind in kinds.iter() {
+            let display = kind.template.display_name(&kind.name);
+            let id = sources.add(display, kind.template.source.clone());
+            if let Err(e) = env.add_template_owned(kind.name.clone(), kind.template.source.clone())
+            {
+                diagnostics.push(template_error(&e, id, sources, &kind.name, None));
+            }
+            ids.insert(kind.name.clone(), id);
+        }
+        Renderer { env, sources: ids }
+    }
+
+    pub fn render(
+        &self,
+        model: Model,
+        sources: &Sources,
+        diagnostics: &mut Diagnostics,
+    ) -> RenderedModel {
+        let services = model
+            .services
+            .into_iter()
+            .filter_map(|service| self.render_service(service, sources, diagnostics))
+            .collect();
+        RenderedModel {
+            project: model.project,
+            services,
+        }
+    }
+
+    fn render_service(
+        &self,
+        service: Service,
+        sources: &Sources,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<Rendered> {
+        // A template that failed to compile was reported once, when it was added.
+        let template = self.env.get_template(&service.kind).ok()?;
+        let source = self.sources[&service.kind];
+        let text = match template.render(minijinja::context! {
+            service => ServiceView::new(&service),
+        }) {
+            Ok(text) => text,
+            Err(e) => {
+                diagnostics.push(template_error(
+                    &e,
+                    source,
+                    sources,
+                    &service.kind,
+                    Some(&service.name),
+                ));
+                return None;
+            }
+        };
+        let kind_layer = match serde_yaml::from_str::<Yaml>(&text) {
+            Ok(Yaml::Mapping(m)) => m,
+            Ok(Yaml::Null) => Mapping::new(),
+            Ok(other) => {
+                diagnostics.push(
+                    Diagnostic::error(format!(
+                        "the `{}` template rendered {} for service `{}`, not a mapping of Compose keys",
+                        service.kind,
+                        yaml_type(&other),
+                        service.name
+                    ))
+                    .at(source, Some(0..0), "in this template"),
+                );
+                return None;
+            }
+            Err(e) => {
+                diagnostics.push(
+                    Diagnostic::error(format!(
+                        "the `{}` template rendered invalid YAML for service `{}`: {e}",
+                        service.kind, service.name
+                    ))
+                    .at(source, Some(0..0), "in this template")
+                    .with_note(format!("rendered text:\n{text}")),
+                );
+                return None;
+            }
+        };
+        let body = overlay(kind_layer, &service);
+        Some(Rendered { service, body })
+    }
+}
+
+/// What templates see of a service. Every field is present (absent values are `none`), so that
+/// strict mode catches only real typos.
+#[derive(Serialize)]
+struct ServiceView<'a> {
+    name: &'a str,
+    kind: &'a str,
+    engine: Option<&'a str>,
+    image: Option<&'a str>,
+    port: Option<u16>,
+    health_port: Option<u16>,
+    health_path: Option<&'a str>,
+    ready_path: Option<&'a str>,
+    app: &'a str,
+    /// `curl`, `wget`, `python`, `bash-tcp`, `native` or `none`.
+    probe: String,
+    /// Seconds the probe itself may take.
+    probe_timeout: u64,
+    env: &'a indexmap::IndexMap<String, String>,
+}
+
+impl<'a> ServiceView<'a> {
+    fn new(s: &'a Service) -> Self {
+        ServiceView {
+            name: &s.name,
+            kind: &s.kind,
+            engine: s.engine.as_deref(),
+            image: s.image.as_deref(),
+            port: s.port,
+            health_port: s.health_port,
+            health_path: s.health_path.as_deref(),
+            ready_path: s.ready_path.as_deref(),
+            app: &s.app,
+            probe: s.probe.to_string(),
+            probe_timeout: s.healthcheck.probe_timeout_secs(),
+            env: &s.env,
+        }
+    }
+}
+
+/// `http_probe(client, port, path, timeout)`: the Compose test for an HTTP endpoint.
+fn http_probe(
+    client: String,
+    port: u16,
+    path: String,
+    timeout: u64,
+) -> Result<Value, minijinja::Error> {
+    let client = match client.as_str() {
+        "curl" => HttpClient::Curl,
+        "wget" => HttpClient::Wget,
+        "python" => HttpClient::Python,
+        "bash-tcp" => HttpClient::BashTcp,
+        other => {
+            return Err(minijinja::Error::new(
+                ErrorKind::InvalidOperation,
+                format!("http_probe: no HTTP client named {other:?}"),
+            ));
+        }
+    };
+    Ok(Value::from_serialize(probe::http_test(
+        client, port, &path, timeout,
+    )))
+}
+
+/// `tcp_probe(port, send, expect, timeout)`: the Compose test for a line-based TCP protocol.
+fn tcp_probe(port: u16, send: String, expect: String, timeout: u64) -> Value {
+    Value::from_serialize(probe::tcp_test(port, &send, &expect, timeout))
+}
+
+/// The service's modelled keys over the kind template's output.
+fn overlay(mut body: Mapping, s: &Service) -> Mapping {
+    let mut set = |key: &str, value: Yaml| {
+        body.insert(Yaml::from(key), value);
+    };
+    if let Some(image) = &s.image {
+        set("image", Yaml::from(image.as_str()));
+    }
+    if let Some(build) = &s.build {
+        set("build", build_value(build));
+    }
+    if let Some(command) = &s.command {
+        set("command", command_value(command));
+    }
+    if let Some(entrypoint) = &s.entrypoint {
+        set("entrypoint", command_value(entrypoint));
+    }
+    if let Some(restart) = &s.restart {
+        set("restart", Yaml::from(restart.as_str()));
+    }
+    if !s.ports.is_empty() {
+        set("ports", strings(&s.ports));
+    }
+    if !s.env_file.is_empty() {
+        set("env_file", strings(&s.env_file));
+    }
+    if !s.volumes.is_empty() {
+        set("volumes", strings(&s.volumes));
+    }
+    if !s.networks.is_empty() {
+        set("networks", strings(&s.networks));
+    }
+    if let Some(replicas) = s.replicas {
+        let mut deploy = Mapping::new();
+        deploy.insert("replicas".into(), Yaml::from(u64::from(replicas)));
+        set("deploy", Yaml::Mapping(deploy));
+    }
+    merge_string_map(&mut body, "environment", &s.env);
+    merge_string_map(&mut body, "labels", &s.labels);
+    healthcheck(&mut body, s);
+    merge_yaml(&mut body, &s.compose);
+    body
+}
+
+fn healthcheck(body: &mut Mapping, s: &Service) {
+    let hc = &s.healthcheck;
+    if hc.disable {
+        let mut disabled = Mapping::new();
+        disabled.insert("disable".into(), Yaml::Bool(true));
+        body.insert("healthcheck".into(), Yaml::Mapping(disabled));
+        return;
+    }
+    let mut merged = match body.remove("healthcheck") {
+        Some(Yaml::Mapping(m)) => m,
+        _ => Mapping::new(),
+    };
+    if let Some(test) = &hc.test {
+        merged.insert("test".into(), command_value(test));
+    }
+    // Timing without a test would silently keep whatever HEALTHCHECK the image has, or none.
+    if !merged.contains_key("test") {
+        return;
+    }
+    let durations = [
+        ("interval", &hc.interval),
+        ("timeout", &hc.timeout),
+        ("start_period", &hc.start_period),
+        ("start_interval", &hc.start_interval),
+    ];
+    for (key, value) in durations {
+        if let Some(v) = value {
+            merged.insert(key.into(), Yaml::from(v.as_str()));
+        }
+    }
+    if let Some(retries) = hc.retries {
+        merged.insert("retries".into(), Yaml::from(u64::from(retries)));
+    }
+    body.insert("healthcheck".into(), Yaml::Mapping(merged));
+}
+
+fn merge_string_map(body: &mut Mapping, key: &str, values: &indexmap::IndexMap<String, String>) {
+    if values.is_empty() {
+        return;
+    }
+    let mut map = match body.remove(key) {
+        Some(Yaml::Mapping(m)) => m,
+        _ => Mapping::new(),
+    };
+    for (k, v) in values {
+        map.insert(Yaml::from(k.as_str()), Yaml::from(v.as_str()));
+    }
+    body.insert(Yaml::from(key), Yaml::Mapping(map));
+}
+
+/// Deep-merges `over` into `base`: mappings merge, anything else replaces.
+pub fn merge_yaml(base: &mut Mapping, over: &Mapping) {
+    for (key, value) in over {
+        match (base.get_mut(key), value) {
+            (Some(Yaml::Mapping(b)), Yaml::Mapping(o)) => merge_yaml(b, o),
+            _ => {
+                base.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+fn strings(items: &[String]) -> Yaml {
+    Yaml::Sequence(items.iter().map(|s| Yaml::from(s.as_str())).collect())
+}
+
+fn command_value(command: &Command) -> Yaml {
+    match command {
+        Command::Line(line) => Yaml::from(line.as_str()),
+        Command::Argv(argv) => strings(argv),
+    }
+}
+
+fn build_value(build: &Build) -> Yaml {
+    if build.dockerfile.is_none() && build.target.is_none() && build.args.is_none() {
+        return Yaml::from(build.context.as_str());
+    }
+    let mut m = Mapping::new();
+    m.insert("context".into(), Yaml::from(build.context.as_str()));
+    if let Some(dockerfile) = &build.dockerfile {
+        m.insert("dockerfile".into(), Yaml::from(dockerfile.as_str()));
+    }
+    if let Some(target) = &build.target {
+        m.insert("target".into(), Yaml::from(target.as_str()));
+    }
+    if let Some(args) = &build.args {
+        let args = args
+            .iter()
+            .map(|(k, v)| (Yaml::from(k.as_str()), Yaml::from(v.0.as_str())))
+            .collect();
+        m.insert("args".into(), Yaml::Mapping(args));
+    }
+    Yaml::Mapping(m)
+}
+
+fn yaml_type(value: &Yaml) -> &'static str {
+    match value {
+        Yaml::Null => "nothing",
+        Yaml::Bool(_) => "a boolean",
+        Yaml::Number(_) => "a number",
+        Yaml::String(_) => "a string",
+        Yaml::Sequence(_) => "a list",
+        Yaml::Mapping(_) => "a mapping",
+        Yaml::Tagged(_) => "a tagged value",
+    }
+}
+
+/// A template error at the template's own file and line.
+fn template_error(
+    e: &minijinja::Error,
+    source: crate::diagnostic::SourceId,
+    sources: &Sources,
+    kind: &str,
+    service: Option<&str>,
+) -> Diagnostic {
+    let what = match service {
+        Some(name) => format!("the `{kind}` template failed for service `{name}`"),
+        None => format!("the `{kind}` template does not compile"),
+    };
+    let detail = e
+        .detail()
+        .map(str::to_owned)
+        .unwrap_or_else(|| e.kind().to_string());
+    let span = e
+        .range()
+        .or_else(|| e.line().map(|line| line_span(sources.text(source), line)));
+    Diagnostic::error(format!("{what}: {detail}")).at(source, span, &e.kind().to_string())
+}
+
+/// The byte range of a 1-based line.
+fn line_span(text: &str, line: usize) -> Range<usize> {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let len = text[start..].find('\n').unwrap_or(text.len() - start);
+    start..start + len
+}

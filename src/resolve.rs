@@ -1,0 +1,676 @@
+//! Stage 2, resolve: each catalogue entry, with its kind, engine, image facts and the profile's
+//! layers applied, becomes a typed [`Service`] whose every value is decided.
+//!
+//! Layers, lowest first: kind and image defaults; the profile's `[defaults]` (base profile first
+//! along `extends`); the profile's `[kinds.KIND]` sections (likewise); the catalogue entry; the
+//! entry's `[services.NAME.profiles.PROFILE]` overrides. A key set in a higher layer replaces the
+//! lower one; `env`, `labels`, `healthcheck` and `compose` merge key by key. Which layer set each
+//! key is kept as the service's provenance.
+
+use crate::catalogue::{Catalogue, Entry};
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceId};
+use crate::images::{self, ImageFacts, ImageRef};
+use crate::kinds::{Kind, Kinds, ProbeStyle};
+use crate::probe::{self, Probe};
+use crate::profile::Profile;
+use crate::spec::{Build, Command, DependsOn, HealthcheckSpec, Scalar, ServiceSpec};
+use indexmap::IndexMap;
+use std::fmt;
+use std::ops::Range;
+use std::time::Duration;
+use toml::Spanned;
+
+/// The catalogue, resolved under one profile.
+#[derive(Debug)]
+pub struct Model {
+    pub project: Project,
+    pub services: Vec<Service>,
+}
+
+/// What the whole output is about, beyond its services.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub name: Option<String>,
+    pub profile: String,
+    /// The catalogue's file name, for the output's header.
+    pub catalogue_name: String,
+    pub catalogue_source: SourceId,
+    /// Every service the catalogue names, including any that failed to resolve, so that later
+    /// stages do not report a dependency on a broken service as a dependency on a missing one.
+    pub service_names: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub name: String,
+    /// Where the service's table starts in the catalogue, for diagnostics about it as a whole.
+    pub name_span: Range<usize>,
+    pub kind: String,
+    pub engine: Option<String>,
+    pub image: Option<String>,
+    pub build: Option<Build>,
+    /// The programs in the image, when muster knows the image.
+    pub tools: Option<&'static [&'static str]>,
+    pub probe: Probe,
+    /// The container port probes and Kubernetes Services target.
+    pub port: Option<u16>,
+    pub health_port: Option<u16>,
+    pub health_path: Option<String>,
+    pub ready_path: Option<String>,
+    pub app: String,
+    pub command: Option<Command>,
+    pub entrypoint: Option<Command>,
+    pub ports: Vec<String>,
+    pub env: IndexMap<String, String>,
+    pub env_file: Vec<String>,
+    pub volumes: Vec<String>,
+    pub networks: Vec<String>,
+    pub labels: IndexMap<String, String>,
+    pub restart: Option<String>,
+    pub replicas: Option<u32>,
+    pub healthcheck: Healthcheck,
+    pub depends_on: Vec<Dependency>,
+    /// Compose keys passed through verbatim, merged over everything muster generates.
+    pub compose: serde_yaml::Mapping,
+    pub provenance: IndexMap<String, Layer>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Healthcheck {
+    /// A test the user wrote, replacing the kind template's probe.
+    pub test: Option<Command>,
+    pub interval: Option<String>,
+    pub timeout: Option<String>,
+    pub retries: Option<u32>,
+    pub start_period: Option<String>,
+    pub start_interval: Option<String>,
+    pub disable: bool,
+}
+
+impl Healthcheck {
+    /// The probe's own time limit: a second under the engine's, so that a slow answer is
+    /// reported by the probe itself rather than by the engine killing it.
+    pub fn probe_timeout_secs(&self) -> u64 {
+        let timeout = self
+            .timeout
+            .as_deref()
+            .and_then(|t| crate::duration::parse(t).ok())
+            .unwrap_or(Duration::from_secs(30));
+        timeout.as_secs().saturating_sub(1).max(1)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Dependency {
+    pub target: String,
+    pub condition: Option<Condition>,
+    pub source: SourceId,
+    pub span: Range<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    Healthy,
+    Started,
+    Completed,
+}
+
+impl Condition {
+    fn parse(word: &str) -> Option<Self> {
+        match word {
+            "healthy" | "service_healthy" => Some(Condition::Healthy),
+            "started" | "service_started" => Some(Condition::Started),
+            "completed" | "service_completed_successfully" => Some(Condition::Completed),
+            _ => None,
+        }
+    }
+
+    pub fn compose_name(self) -> &'static str {
+        match self {
+            Condition::Healthy => "service_healthy",
+            Condition::Started => "service_started",
+            Condition::Completed => "service_completed_successfully",
+        }
+    }
+}
+
+/// Where a resolved value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layer {
+    /// The kind's built-in knowledge or the image's facts.
+    KindDefault,
+    Profile(String),
+    ProfileKind(String),
+    Catalogue,
+    Override(String),
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Layer::KindDefault => f.write_str("kind default"),
+            Layer::Profile(p) => write!(f, "profile {p} [defaults]"),
+            Layer::ProfileKind(p) => write!(f, "profile {p} [kinds]"),
+            Layer::Catalogue => f.write_str("catalogue"),
+            Layer::Override(p) => write!(f, "catalogue profiles.{p}"),
+        }
+    }
+}
+
+struct LayerRef<'a> {
+    layer: Layer,
+    source: SourceId,
+    spec: &'a ServiceSpec,
+}
+
+/// The layers of one service, with the provenance they produce as keys are picked.
+struct Layers<'a> {
+    layers: Vec<LayerRef<'a>>,
+    provenance: IndexMap<String, Layer>,
+}
+
+impl<'a> Layers<'a> {
+    /// The highest layer's value of one key.
+    fn pick<T: ?Sized>(
+        &mut self,
+        key: &str,
+        get: impl Fn(&'a ServiceSpec) -> Option<&'a T>,
+    ) -> Option<(&'a T, SourceId)> {
+        let (value, layer) = self
+            .layers
+            .iter()
+            .rev()
+            .find_map(|l| get(l.spec).map(|v| (v, l)))?;
+        self.provenance.insert(key.to_owned(), layer.layer.clone());
+        Some((value, layer.source))
+    }
+
+    /// A map merged key by key across layers, each entry's provenance kept.
+    fn merge_map(
+        &mut self,
+        key: &str,
+        get: impl Fn(&'a ServiceSpec) -> Option<&'a IndexMap<String, Scalar>>,
+    ) -> IndexMap<String, String> {
+        let mut merged = IndexMap::new();
+        for l in &self.layers {
+            for (k, v) in get(l.spec).into_iter().flatten() {
+                merged.insert(k.clone(), v.0.clone());
+                self.provenance
+                    .insert(format!("{key}.{k}"), l.layer.clone());
+            }
+        }
+        merged
+    }
+
+    fn healthcheck_field<T: ?Sized>(
+        &mut self,
+        key: &str,
+        get: impl Fn(&'a HealthcheckSpec) -> Option<&'a T>,
+    ) -> Option<&'a T> {
+        self.pick(&format!("healthcheck.{key}"), |s| {
+            s.healthcheck.as_ref().and_then(&get)
+        })
+        .map(|(v, _)| v)
+    }
+
+    fn compose(&mut self) -> toml::Table {
+        let mut merged = toml::Table::new();
+        for l in &self.layers {
+            if let Some(table) = &l.spec.compose {
+                for key in table.keys() {
+                    self.provenance
+                        .insert(format!("compose.{key}"), l.layer.clone());
+                }
+                deep_merge(&mut merged, table);
+            }
+        }
+        merged
+    }
+}
+
+fn deep_merge(base: &mut toml::Table, over: &toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => deep_merge(b, o),
+            _ => {
+                base.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+/// What the resolve stage needs besides the catalogue.
+pub struct Inputs<'a> {
+    pub kinds: &'a Kinds,
+    /// The selected profile and the ones it extends, base first.
+    pub profiles: &'a [&'a Profile],
+}
+
+pub fn resolve(catalogue: &Catalogue, inputs: &Inputs, diagnostics: &mut Diagnostics) -> Model {
+    let profile = inputs
+        .profiles
+        .last()
+        .map(|p| p.name.clone())
+        .unwrap_or_default();
+    let services = catalogue
+        .services
+        .iter()
+        .filter_map(|entry| resolve_service(entry, catalogue.source, inputs, diagnostics))
+        .collect();
+    Model {
+        project: Project {
+            name: catalogue.project.name.as_ref().map(|n| n.get_ref().clone()),
+            profile,
+            catalogue_name: catalogue
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            catalogue_source: catalogue.source,
+            service_names: catalogue
+                .services
+                .iter()
+                .map(|e| e.name.get_ref().clone())
+                .collect(),
+        },
+        services,
+    }
+}
+
+fn resolve_service(
+    entry: &Entry,
+    catalogue: SourceId,
+    inputs: &Inputs,
+    diagnostics: &mut Diagnostics,
+) -> Option<Service> {
+    let name = entry.name.get_ref();
+    let Some(kind) = inputs.kinds.get(entry.kind.get_ref()) else {
+        let mut d = Diagnostic::error(format!(
+            "service `{name}` has unknown kind `{}`",
+            entry.kind.get_ref()
+        ))
+        .at(catalogue, Some(entry.kind.span()), "unknown kind")
+        .with_note(format!(
+            "kinds: {}",
+            inputs.kinds.names().collect::<Vec<_>>().join(", ")
+        ));
+        if let Some(hint) = crate::suggest::did_you_mean(entry.kind.get_ref(), inputs.kinds.names())
+        {
+            d = d.with_note(hint);
+        }
+        diagnostics.push(d);
+        return None;
+    };
+
+    let mut layers = Layers {
+        layers: layer_stack(entry, kind, catalogue, inputs.profiles),
+        provenance: IndexMap::new(),
+    };
+    let errors_before = diagnostics.as_slice().len();
+    let mut error = |d: Diagnostic| diagnostics.push(d);
+
+    let image = layers.pick("image", |s| s.image.as_ref());
+    let build = layers.pick("build", |s| s.build.as_ref());
+    let engine_key = layers.pick("engine", |s| s.engine.as_ref());
+
+    let image_ref = image.map(|(i, _)| ImageRef::parse(i.get_ref()));
+    let image_facts = image_ref.as_ref().and_then(images::lookup);
+    let engine = match infer_engine(kind, engine_key, image.map(|(i, s)| (i, s)), image_facts) {
+        Ok(engine) => engine,
+        Err(d) => {
+            error(d.at(catalogue, Some(entry.name.span()), "in this service"));
+            None
+        }
+    };
+    let engine_facts = engine.as_deref().and_then(images::for_engine);
+    // A custom image of a known engine (`myorg/postgres-postgis`) is taken to carry the engine's
+    // tools: such images are built FROM the official one.
+    let facts: Option<&ImageFacts> = image_facts.or(engine_facts);
+    let tools = match (&image_ref, facts) {
+        (Some(r), Some(f)) => Some(f.tools_for(r)),
+        (None, Some(f)) if build.is_none() => Some(f.tools),
+        _ => None,
+    };
+
+    let image = match (image, build, engine_facts) {
+        (Some((i, _)), _, _) => Some(i.get_ref().clone()),
+        (None, Some(_), _) => None,
+        (None, None, Some(f)) => {
+            layers.provenance.insert("image".into(), Layer::KindDefault);
+            f.default_image.map(str::to_owned)
+        }
+        (None, None, None) => {
+            if engine.is_some() || kind.engines.is_empty() {
+                error(
+                    Diagnostic::error(format!("service `{name}` needs an `image` or a `build`"))
+                        .at(catalogue, Some(entry.name.span()), "neither is set")
+                        .with_note(format!(
+                            "a `{}` service runs your own code or image",
+                            kind.name
+                        )),
+                );
+            }
+            None
+        }
+    };
+
+    let requested_probe = layers.pick("probe", |s| s.probe.as_ref());
+    let probe = match probe::choose(
+        requested_probe.map(|(p, _)| p.get_ref().as_str()),
+        kind.probe,
+        tools,
+    ) {
+        Ok(p) => p,
+        Err(reason) => {
+            let d = Diagnostic::error(format!("service `{name}`: {reason}"));
+            error(match requested_probe {
+                Some((p, source)) => d.at(source, Some(p.span()), "this probe"),
+                None => d.at(catalogue, Some(entry.name.span()), "in this service"),
+            });
+            Probe::None
+        }
+    };
+
+    let port = layers
+        .pick("port", |s| s.port.as_ref())
+        .map(|(p, _)| *p.get_ref())
+        .or_else(|| {
+            let port = facts.and_then(|f| f.port).or(kind.default_port);
+            if port.is_some() {
+                layers.provenance.insert("port".into(), Layer::KindDefault);
+            }
+            port
+        });
+    let explicit_health_path = layers
+        .pick("health_path", |s| s.health_path.as_ref())
+        .map(|(p, _)| p.get_ref().clone());
+    let (health_port, health_path) = health_endpoint(kind, facts, port, explicit_health_path);
+    let ready_path = layers
+        .pick("ready_path", |s| s.ready_path.as_ref())
+        .map(|(p, _)| p.get_ref().clone())
+        .or_else(|| health_path.clone());
+
+    let healthcheck = Healthcheck {
+        test: layers
+            .healthcheck_field("test", |h| h.test.as_ref())
+            .cloned(),
+        interval: layers
+            .healthcheck_field("interval", |h| h.interval.as_ref())
+            .map(|d| d.get_ref().clone()),
+        timeout: layers
+            .healthcheck_field("timeout", |h| h.timeout.as_ref())
+            .map(|d| d.get_ref().clone()),
+        retries: layers
+            .healthcheck_field("retries", |h| h.retries.as_ref())
+            .copied(),
+        start_period: layers
+            .healthcheck_field("start_period", |h| h.start_period.as_ref())
+            .map(|d| d.get_ref().clone()),
+        start_interval: layers
+            .healthcheck_field("start_interval", |h| h.start_interval.as_ref())
+            .map(|d| d.get_ref().clone()),
+        disable: layers
+            .healthcheck_field("disable", |h| h.disable.as_ref())
+            .copied()
+            .unwrap_or(false),
+    };
+
+    let depends_on = match layers.pick("depends_on", |s| s.depends_on.as_ref()) {
+        Some((deps, source)) => dependencies(deps, source, diagnostics),
+        None => Vec::new(),
+    };
+
+    let strings = |list: Option<(&Vec<Spanned<String>>, SourceId)>| -> Vec<String> {
+        list.map(|(l, _)| l.iter().map(|s| s.get_ref().clone()).collect())
+            .unwrap_or_default()
+    };
+    let service = Service {
+        name: name.clone(),
+        name_span: entry.name.span(),
+        kind: kind.name.clone(),
+        engine,
+        image,
+        build: build.map(|(b, _)| b.get_ref().clone()),
+        tools,
+        probe,
+        port,
+        health_port,
+        health_path,
+        ready_path,
+        app: layers
+            .pick("app", |s| s.app.as_ref())
+            .map(|(a, _)| a.get_ref().clone())
+            .unwrap_or_else(|| "config".to_owned()),
+        command: layers
+            .pick("command", |s| s.command.as_ref())
+            .map(|(c, _)| c.clone()),
+        entrypoint: layers
+            .pick("entrypoint", |s| s.entrypoint.as_ref())
+            .map(|(c, _)| c.clone()),
+        ports: strings(layers.pick("ports", |s| s.ports.as_ref())),
+        env: layers.merge_map("env", |s| s.env.as_ref()),
+        env_file: match layers.pick("env_file", |s| s.env_file.as_ref()) {
+            Some((Command::Line(f), _)) => vec![f.clone()],
+            Some((Command::Argv(files), _)) => files.clone(),
+            None => Vec::new(),
+        },
+        volumes: strings(layers.pick("volumes", |s| s.volumes.as_ref())),
+        networks: strings(layers.pick("networks", |s| s.networks.as_ref())),
+        labels: layers.merge_map("labels", |s| s.labels.as_ref()),
+        restart: layers
+            .pick("restart", |s| s.restart.as_ref())
+            .map(|(r, _)| r.get_ref().clone()),
+        replicas: layers
+            .pick("replicas", |s| s.replicas.as_ref())
+            .map(|(r, _)| *r),
+        healthcheck,
+        depends_on,
+        compose: toml_to_yaml_mapping(layers.compose()),
+        provenance: layers.provenance,
+    };
+    (diagnostics.as_slice().len() == errors_before).then_some(service)
+}
+
+/// The layer stack of one entry, lowest first (see the module documentation).
+fn layer_stack<'a>(
+    entry: &'a Entry,
+    kind: &Kind,
+    catalogue: SourceId,
+    profiles: &[&'a Profile],
+) -> Vec<LayerRef<'a>> {
+    let mut layers: Vec<LayerRef<'a>> = profiles
+        .iter()
+        .map(|p| LayerRef {
+            layer: Layer::Profile(p.name.clone()),
+            source: p.source,
+            spec: &p.file.defaults,
+        })
+        .collect();
+    layers.extend(profiles.iter().filter_map(|p| {
+        p.file
+            .kinds
+            .iter()
+            .find(|(k, _)| k.get_ref() == &kind.name)
+            .map(|(_, spec)| LayerRef {
+                layer: Layer::ProfileKind(p.name.clone()),
+                source: p.source,
+                spec,
+            })
+    }));
+    layers.push(LayerRef {
+        layer: Layer::Catalogue,
+        source: catalogue,
+        spec: &entry.spec,
+    });
+    if let Some(overrides) = &entry.spec.profiles {
+        for p in profiles {
+            if let Some(spec) = overrides.get(&p.name) {
+                layers.push(LayerRef {
+                    layer: Layer::Override(p.name.clone()),
+                    source: catalogue,
+                    spec: spec.get_ref(),
+                });
+            }
+        }
+    }
+    layers
+}
+
+/// The engine: named by `engine`, read off a known image, or the kind's only engine.
+fn infer_engine(
+    kind: &Kind,
+    engine_key: Option<(&Spanned<String>, SourceId)>,
+    image: Option<(&Spanned<String>, SourceId)>,
+    image_facts: Option<&ImageFacts>,
+) -> Result<Option<String>, Diagnostic> {
+    let engines = kind.engines;
+    if let Some((engine, source)) = engine_key {
+        if engines.contains(&engine.get_ref().as_str()) {
+            return Ok(Some(engine.get_ref().clone()));
+        }
+        let mut d = Diagnostic::error(format!(
+            "`{}` is not an engine of kind `{}`",
+            engine.get_ref(),
+            kind.name
+        ))
+        .at(source, Some(engine.span()), "unknown engine");
+        d = if engines.is_empty() {
+            d.with_note(format!(
+                "kind `{}` runs your own code; remove `engine`",
+                kind.name
+            ))
+        } else {
+            d.with_note(format!(
+                "engines of `{}`: {}",
+                kind.name,
+                engines.join(", ")
+            ))
+        };
+        if let Some(hint) = crate::suggest::did_you_mean(engine.get_ref(), engines.iter().copied())
+        {
+            d = d.with_note(hint);
+        }
+        return Err(d);
+    }
+    if engines.is_empty() {
+        return Ok(None);
+    }
+    if let Some(engine) = image_facts.and_then(|f| f.engine) {
+        if engines.contains(&engine) {
+            return Ok(Some(engine.to_owned()));
+        }
+        let (image, source) = image.expect("facts come from an image");
+        return Err(Diagnostic::error(format!(
+            "image `{}` runs {engine}, which is not an engine of kind `{}`",
+            image.get_ref(),
+            kind.name
+        ))
+        .at(source, Some(image.span()), "this image")
+        .with_note(format!(
+            "engines of `{}`: {}",
+            kind.name,
+            engines.join(", ")
+        )));
+    }
+    if let [only] = engines {
+        return Ok(Some((*only).to_owned()));
+    }
+    let d = Diagnostic::error(format!(
+        "cannot tell which {} engine this service runs",
+        kind.name
+    ))
+    .with_note(format!(
+        "set `engine` to one of: {}, or use an official image",
+        engines.join(", ")
+    ));
+    Err(match image {
+        Some((image, source)) => d.at(
+            source,
+            Some(image.span()),
+            "muster does not know this image",
+        ),
+        None => d,
+    })
+}
+
+/// Where the HTTP health endpoint is. An image whose health endpoint has a port of its own (an
+/// admin port, like Jaeger's) keeps it; otherwise the endpoint follows the service port.
+fn health_endpoint(
+    kind: &Kind,
+    facts: Option<&ImageFacts>,
+    port: Option<u16>,
+    explicit_path: Option<String>,
+) -> (Option<u16>, Option<String>) {
+    let known = facts.and_then(|f| f.health.map(|h| (f.port, h)));
+    match (known, explicit_path) {
+        (Some((service_port, h)), path) => {
+            let health_port = if Some(h.port) == service_port {
+                port
+            } else {
+                Some(h.port)
+            };
+            (health_port, Some(path.unwrap_or_else(|| h.path.to_owned())))
+        }
+        (None, Some(path)) => (port, Some(path)),
+        (None, None) if kind.probe == ProbeStyle::Http && kind.engines.is_empty() => {
+            (port, Some("/health/live".to_owned()))
+        }
+        (None, None) => (port, None),
+    }
+}
+
+fn dependencies(
+    deps: &Spanned<DependsOn>,
+    source: SourceId,
+    diagnostics: &mut Diagnostics,
+) -> Vec<Dependency> {
+    deps.get_ref()
+        .entries()
+        .into_iter()
+        .filter_map(|(target, condition)| {
+            let condition = match condition {
+                None => None,
+                Some(word) => match Condition::parse(word.get_ref()) {
+                    Some(c) => Some(c),
+                    None => {
+                        diagnostics.push(
+                            Diagnostic::error(format!(
+                                "unknown dependency condition {:?}",
+                                word.get_ref()
+                            ))
+                            .at(source, Some(word.span()), "not a condition")
+                            .with_note("use \"healthy\", \"started\" or \"completed\""),
+                        );
+                        return None;
+                    }
+                },
+            };
+            Some(Dependency {
+                target: target.get_ref().clone(),
+                condition,
+                source,
+                span: target.span(),
+            })
+        })
+        .collect()
+}
+
+fn toml_to_yaml_mapping(table: toml::Table) -> serde_yaml::Mapping {
+    table
+        .into_iter()
+        .map(|(k, v)| (serde_yaml::Value::String(k), toml_to_yaml(v)))
+        .collect()
+}
+
+fn toml_to_yaml(value: toml::Value) -> serde_yaml::Value {
+    use serde_yaml::Value as Y;
+    match value {
+        toml::Value::String(s) => Y::String(s),
+        toml::Value::Integer(i) => Y::Number(i.into()),
+        toml::Value::Float(f) => Y::Number(f.into()),
+        toml::Value::Boolean(b) => Y::Bool(b),
+        toml::Value::Datetime(d) => Y::String(d.to_string()),
+        toml::Value::Array(items) => Y::Sequence(items.into_iter().map(toml_to_yaml).collect()),
+        toml::Value::Table(t) => Y::Mapping(toml_to_yaml_mapping(t)),
+    }
+}

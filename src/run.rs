@@ -1,0 +1,45 @@
+//! Runs one command and reports its outcome: data on stdout, diagnostics on stderr.
+
+use crate::commands;
+use crate::config::Command;
+use crate::error::Error;
+use crate::pipeline::Session;
+use std::io::Write;
+use std::process::ExitCode;
+
+pub fn run(command: Command) -> ExitCode {
+    let mut session = Session::default();
+    let result = match &command {
+        Command::Gen {
+            inputs,
+            output,
+            check,
+        } => commands::generate::run(inputs, output.as_deref(), *check, &mut session),
+    };
+    // Warnings are shown whatever the outcome; errors explain a failure.
+    eprint!("{}", session.render_diagnostics());
+    match result {
+        Ok(stdout) => {
+            if let Some(text) = stdout {
+                let mut out = std::io::stdout().lock();
+                // A closed pipe (`muster gen | head`) is the reader's choice, not a failure.
+                if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                    if e.kind() != std::io::ErrorKind::BrokenPipe {
+                        eprintln!("error: cannot write to stdout: {e}");
+                        return ExitCode::from(3);
+                    }
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            if let Error::Stale { diff, .. } = &error {
+                eprint!("{diff}");
+            }
+            if !matches!(error, Error::Invalid) || session.diagnostics.is_empty() {
+                eprintln!("error: {error}");
+            }
+            error.exit_code()
+        }
+    }
+}
