@@ -214,16 +214,14 @@ pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagn
             diagnostics.push(d);
         }
     }
-    if let Some(port) = &spec.port {
-        if *port.get_ref() == 0 {
-            diagnostics.push(
-                Diagnostic::error("port 0 is not a port a probe can reach").at(
-                    source,
-                    Some(port.span()),
-                    "use 1-65535",
-                ),
-            );
-        }
+    if let Some(port) = spec.port.as_ref().filter(|p| *p.get_ref() == 0) {
+        diagnostics.push(
+            Diagnostic::error("port 0 is not a port a probe can reach").at(
+                source,
+                Some(port.span()),
+                "use 1-65535",
+            ),
+        );
     }
     for path in [&spec.health_path, &spec.ready_path].into_iter().flatten() {
         let p = path.get_ref();

@@ -315,7 +315,7 @@ fn resolve_service(
 
     let image_ref = image.map(|(i, _)| ImageRef::parse(i.get_ref()));
     let image_facts = image_ref.as_ref().and_then(images::lookup);
-    let engine = match infer_engine(kind, engine_key, image.map(|(i, s)| (i, s)), image_facts) {
+    let engine = match infer_engine(kind, engine_key, image, image_facts) {
         Ok(engine) => engine,
         Err(d) => {
             error(d.at(catalogue, Some(entry.name.span()), "in this service"));

@@ -23,11 +23,11 @@ pub fn run(command: Command) -> ExitCode {
             if let Some(text) = stdout {
                 let mut out = std::io::stdout().lock();
                 // A closed pipe (`muster gen | head`) is the reader's choice, not a failure.
-                if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-                    if e.kind() != std::io::ErrorKind::BrokenPipe {
-                        eprintln!("error: cannot write to stdout: {e}");
-                        return ExitCode::from(3);
-                    }
+                if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
+                    && e.kind() != std::io::ErrorKind::BrokenPipe
+                {
+                    eprintln!("error: cannot write to stdout: {e}");
+                    return ExitCode::from(3);
                 }
             }
             ExitCode::SUCCESS
