@@ -1,0 +1,237 @@
+//! Servers run as child processes that must not outlive the test that needs them.
+
+use std::collections::BTreeSet;
+use std::fs::{self, File};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::fs::chown;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Mutex, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+pub const SIGINT: i32 = 2;
+pub const SIGKILL: i32 = 9;
+pub const SIGTERM: i32 = 15;
+
+/// How long a server may take to shut down cleanly before its group is killed.
+const STOP_GRACE: Duration = Duration::from_secs(20);
+const POLL: Duration = Duration::from_millis(50);
+
+pub const INSTALL_HINT: &str = "run `bash .ci/install` and test with \
+     `PATH=\"$PWD/.venv/bin:$PATH\" cargo test`";
+
+unsafe extern "C" {
+    // std cannot signal a process group. kill(2) is memory-safe for any argument.
+    safe fn kill(pid: i32, sig: i32) -> i32;
+}
+
+/// Signals every process in the group whose leader is `leader`; a group that is
+/// already gone (ESRCH) is what the caller wants anyway.
+pub fn signal_group(leader: u32, signal: i32) {
+    let pgid = i32::try_from(leader).expect("a pid fits in pid_t");
+    kill(-pgid, signal);
+}
+
+/// A server process leading its own process group, so that stopping it also
+/// stops whatever it spawned (Postgres backends, the Erlang VM under the
+/// RabbitMQ start script). Dropping it stops the whole group and reaps it.
+pub struct Server {
+    name: String,
+    child: Child,
+    stop_signal: i32,
+    log: PathBuf,
+}
+
+impl Server {
+    /// Starts `command` with stdout and stderr appended to `log`.
+    pub fn spawn(name: &str, mut command: Command, log: &Path, stop_signal: i32) -> Server {
+        let out = File::options()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap_or_else(|e| panic!("cannot open {}: {e}", log.display()));
+        let err = out
+            .try_clone()
+            .expect("cannot duplicate the log file handle");
+        command
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err);
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name} ({command:?}): {e}; {INSTALL_HINT}"));
+        Server {
+            name: name.to_owned(),
+            child,
+            stop_signal,
+            log: log.to_owned(),
+        }
+    }
+
+    /// Polls `ready` until it holds; panics with the server's log if the server
+    /// exits first or `timeout` passes.
+    pub fn wait_ready(&mut self, timeout: Duration, mut ready: impl FnMut() -> bool) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("cannot poll a child") {
+                panic!(
+                    "{} exited ({status}) before it was ready:\n{}",
+                    self.name,
+                    self.log()
+                );
+            }
+            if ready() {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("{} not ready after {timeout:?}:\n{}", self.name, self.log());
+            }
+            thread::sleep(POLL);
+        }
+    }
+
+    pub fn log(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_else(|e| format!("(no log: {e})"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let leader = self.child.id();
+        signal_group(leader, self.stop_signal);
+        if wait_timeout(&mut self.child, STOP_GRACE).is_none() {
+            eprintln!(
+                "{} ignored signal {}; killing it",
+                self.name, self.stop_signal
+            );
+        }
+        // The leader exits last in a clean shutdown, so this only reaches
+        // stragglers, or everything when the clean shutdown timed out.
+        signal_group(leader, SIGKILL);
+        let _ = self.child.wait();
+    }
+}
+
+pub fn wait_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("cannot poll a child") {
+            return Some(status);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        thread::sleep(POLL);
+    }
+}
+
+/// A loopback port nobody listens on right now. Ports are never handed out
+/// twice per test process: the kernel may offer a just-released port again to
+/// a test running in parallel, before the first one's server has bound it.
+pub fn free_port() -> u16 {
+    static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    loop {
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .and_then(|listener| listener.local_addr())
+            .expect("cannot bind a loopback port")
+            .port();
+        if HANDED_OUT
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(port)
+        {
+            return port;
+        }
+    }
+}
+
+pub fn accepts_connections(port: u16) -> bool {
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok()
+}
+
+/// Finds `name` on PATH, failing the test (never skipping it) when it is missing.
+pub fn tool(name: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| panic!("`{name}` is not on PATH; {INSTALL_HINT}"))
+}
+
+/// Debian keeps the server binaries of PostgreSQL off PATH, one folder per
+/// major version; the newest installed one is used.
+pub fn postgres_tool(name: &str) -> PathBuf {
+    let root = Path::new("/usr/lib/postgresql");
+    let newest = fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .max()
+        .unwrap_or_else(|| {
+            panic!(
+                "no PostgreSQL server under {}; {INSTALL_HINT}",
+                root.display()
+            )
+        });
+    let binary = root.join(newest.to_string()).join("bin").join(name);
+    assert!(
+        binary.is_file(),
+        "{} is missing; {INSTALL_HINT}",
+        binary.display()
+    );
+    binary
+}
+
+/// A system account from /etc/passwd, for servers that refuse to run as root.
+pub struct Account {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub home: PathBuf,
+}
+
+impl Account {
+    pub fn lookup(name: &str) -> Account {
+        let passwd = fs::read_to_string("/etc/passwd").expect("cannot read /etc/passwd");
+        passwd
+            .lines()
+            .map(|line| line.split(':').collect::<Vec<_>>())
+            .find(|fields| fields.len() == 7 && fields[0] == name)
+            .map(|fields| Account {
+                name: name.to_owned(),
+                uid: fields[2].parse().expect("numeric uid in /etc/passwd"),
+                gid: fields[3].parse().expect("numeric gid in /etc/passwd"),
+                home: PathBuf::from(fields[5]),
+            })
+            .unwrap_or_else(|| panic!("no `{name}` account; {INSTALL_HINT}"))
+    }
+
+    /// Makes `command` run as this account, with its HOME, and without
+    /// root's supplementary groups (std drops them when the uid changes).
+    pub fn apply(&self, command: &mut Command) {
+        command
+            .uid(self.uid)
+            .gid(self.gid)
+            .env("HOME", &self.home)
+            .env("USER", &self.name);
+    }
+
+    pub fn give(&self, path: &Path) {
+        chown(path, Some(self.uid), Some(self.gid))
+            .unwrap_or_else(|e| panic!("cannot chown {}: {e}", path.display()));
+    }
+}
+
+/// A fresh directory for one server's data, sockets and log.
+pub fn scratch_dir() -> TempDir {
+    tempfile::Builder::new()
+        .prefix("muster-probe-")
+        .tempdir()
+        .expect("cannot create a temporary directory")
+}
