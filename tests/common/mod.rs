@@ -1,0 +1,143 @@
+//! Drives the real `muster` binary: a catalogue and other files in a temporary folder, the
+//! arguments, and the captured outcome.
+
+#![allow(dead_code)] // Each test crate uses its own part of this module.
+
+use serde_yaml::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct Muster {
+    dir: tempfile::TempDir,
+    args: Vec<String>,
+}
+
+impl Muster {
+    pub fn new() -> Self {
+        Muster {
+            dir: tempfile::tempdir().expect("a temporary folder"),
+            args: Vec::new(),
+        }
+    }
+
+    /// `services.toml` in the test's folder.
+    pub fn catalogue(self, text: &str) -> Self {
+        self.file("services.toml", text)
+    }
+
+    /// Any file in the test's folder (`profiles/staging.toml`, `templates/kinds/x.yml.j2`).
+    pub fn file(self, path: &str, text: &str) -> Self {
+        let path = self.dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+        self
+    }
+
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn run(&self) -> Run {
+        let output = Command::new(env!("CARGO_BIN_EXE_muster"))
+            .args(&self.args)
+            .current_dir(self.dir.path())
+            .output()
+            .expect("muster runs");
+        Run {
+            stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+            code: output.status.code().expect("muster exits, not killed"),
+        }
+    }
+}
+
+/// `muster gen` of `catalogue` under `profile`, which must succeed.
+pub fn generate(catalogue: &str, profile: &str) -> Run {
+    Muster::new()
+        .catalogue(catalogue)
+        .args(&["gen", "--profile", profile])
+        .run()
+        .success()
+}
+
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+impl Run {
+    pub fn success(self) -> Self {
+        assert_eq!(self.code, 0, "muster failed:\n{}", self.stderr);
+        self
+    }
+
+    /// Fails with exit code `code`, printing nothing on stdout.
+    pub fn failure(self, code: i32) -> Self {
+        assert_eq!(
+            self.code, code,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        assert!(
+            self.stdout.is_empty(),
+            "a failed run printed:\n{}",
+            self.stdout
+        );
+        self
+    }
+
+    pub fn yaml(&self) -> Value {
+        serde_yaml::from_str(&self.stdout).expect("stdout is YAML")
+    }
+
+    pub fn service(&self, name: &str) -> Value {
+        self.yaml()["services"][name].clone()
+    }
+
+    /// The healthcheck `test` of one service, as a list of strings.
+    pub fn test(&self, name: &str) -> Vec<String> {
+        let test = &self.service(name)["healthcheck"]["test"];
+        serde_yaml::from_value(test.clone())
+            .unwrap_or_else(|_| panic!("`{name}` has no healthcheck test list: {test:?}"))
+    }
+}
+
+/// Runs a validator installed by `.ci/install`, failing loudly when it is missing: a test that
+/// silently skips proves nothing.
+pub fn tool(name: &str) -> Command {
+    let found = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
+        .unwrap_or(false);
+    assert!(
+        found,
+        "`{name}` is not on PATH: run `bash .ci/install` and test with \
+         `PATH=\"$PWD/.venv/bin:$PATH\" cargo test`"
+    );
+    Command::new(name)
+}
+
+/// Validates a Compose file against the Compose Specification's own JSON Schema.
+pub fn assert_valid_compose(path: &Path) {
+    let output = tool("check-jsonschema")
+        .args(["--builtin-schema", "vendor.compose-spec"])
+        .arg(path)
+        .output()
+        .expect("check-jsonschema runs");
+    assert!(
+        output.status.success(),
+        "{} does not validate against the Compose Specification:\n{}{}",
+        path.display(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}

@@ -1,0 +1,80 @@
+//! The examples' generated files, compared byte for byte with reviewed golden files, and
+//! validated against the Compose Specification. `MUSTER_BLESS=1` rewrites the golden files;
+//! review their diff like code before committing it.
+
+mod common;
+
+use common::{assert_valid_compose, repo_root};
+use std::process::Command;
+
+const CASES: &[(&str, &str)] = &[
+    ("ecommerce", "dev"),
+    ("ecommerce", "prod"),
+    ("minimal", "dev"),
+    ("minimal", "prod"),
+];
+
+fn generate(example: &str, profile: &str) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_muster"))
+        .current_dir(repo_root())
+        .args(["gen", "--profile", profile, "-c"])
+        .arg(format!("examples/{example}/services.toml"))
+        .output()
+        .expect("muster runs");
+    assert!(
+        output.status.success(),
+        "{example} ({profile}) failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.stderr.is_empty(),
+        "warnings for {example}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8 output")
+}
+
+#[test]
+fn examples_match_their_golden_files() {
+    let bless = std::env::var_os("MUSTER_BLESS").is_some();
+    let mut stale = Vec::new();
+    for (example, profile) in CASES {
+        let path = repo_root().join(format!("tests/golden/{example}.{profile}.yml"));
+        let generated = generate(example, profile);
+        if bless {
+            std::fs::write(&path, &generated).unwrap();
+            continue;
+        }
+        let golden = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; run with MUSTER_BLESS=1", path.display()));
+        if golden != generated {
+            let diff = similar::TextDiff::from_lines(&golden, &generated)
+                .unified_diff()
+                .header("golden", "generated")
+                .to_string();
+            stale.push(format!("{}:\n{diff}", path.display()));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "golden files differ (MUSTER_BLESS=1 rewrites them):\n{}",
+        stale.join("\n")
+    );
+}
+
+#[test]
+fn golden_files_are_valid_compose() {
+    for (example, profile) in CASES {
+        assert_valid_compose(&repo_root().join(format!("tests/golden/{example}.{profile}.yml")));
+    }
+}
+
+#[test]
+fn generation_is_byte_identical_across_runs() {
+    for (example, profile) in CASES {
+        let first = generate(example, profile);
+        for _ in 0..3 {
+            assert_eq!(first, generate(example, profile), "{example} ({profile})");
+        }
+    }
+}
