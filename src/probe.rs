@@ -179,6 +179,81 @@ fn cmd(argv: Vec<String>) -> Vec<String> {
         .collect()
 }
 
+/// Shell builtins and keywords: they need no program in the image.
+const BUILTINS: &[&str] = &[
+    "exec", "read", "printf", "echo", "test", "[", "[[", "true", "false", "exit", "cd", ":", "!",
+];
+
+/// The programs a Compose healthcheck `test` runs, as far as its text shows: the CMD's program,
+/// or the first word of each command in a CMD-SHELL line (or a `sh -c`/`bash -c` script), which
+/// is how muster checks a probe against the image it runs in.
+pub fn programs(test: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    match test.first().map(String::as_str) {
+        Some("CMD-SHELL") => shell_programs(test.get(1).map_or("", String::as_str), &mut found),
+        Some("CMD") => {
+            if let Some(program) = test.get(1) {
+                found.push(program.clone());
+                let shell = matches!(program.as_str(), "sh" | "bash" | "/bin/sh" | "/bin/bash");
+                if shell && test.get(2).map(String::as_str) == Some("-c") {
+                    shell_programs(test.get(3).map_or("", String::as_str), &mut found);
+                }
+            }
+        }
+        _ => {}
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// First words of the commands in a shell line, skipping builtins and variable assignments.
+/// Quotes are honoured, so a `|` or `;` inside a quoted argument does not start a command.
+fn shell_programs(line: &str, found: &mut Vec<String>) {
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut quote: Option<char> = None;
+    let mut chars = line.chars().peekable();
+    let end_command = |words: &mut Vec<String>, found: &mut Vec<String>| {
+        if let Some(first) = words.iter().find(|w| !w.contains('='))
+            && !BUILTINS.contains(&first.as_str())
+        {
+            found.push(first.clone());
+        }
+        words.clear();
+    };
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.push(c),
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '|' | '&' | ';') => {
+                if chars.peek() == Some(&c) {
+                    chars.next();
+                } else if c == '&' {
+                    // A lone `&` is part of a redirection such as `>&3`.
+                    word.push(c);
+                    continue;
+                }
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+                end_command(&mut words, found);
+            }
+            (None, c) if c.is_whitespace() => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            (None, c) => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    end_command(&mut words, found);
+}
+
 /// Quotes a word for POSIX sh: single quotes, with embedded single quotes closed and reopened.
 pub fn shell_quote(word: &str) -> String {
     let safe = !word.is_empty()
@@ -245,6 +320,26 @@ mod tests {
         assert_eq!(
             test[3],
             r#"import urllib.request as u; u.urlopen("http://127.0.0.1:8000/a'b", timeout=4)"#
+        );
+    }
+
+    #[test]
+    fn programs_are_read_from_every_probe_form() {
+        let line = |s: &str| vec!["CMD-SHELL".to_owned(), s.to_owned()];
+        assert_eq!(
+            programs(&line("redis-cli -h 127.0.0.1 ping | grep -q PONG")),
+            ["grep", "redis-cli"]
+        );
+        assert_eq!(programs(&line("A=1 curl -f x || exit 1")), ["curl"]);
+        assert_eq!(programs(&line("echo 'a | b; c' && wget -q x")), ["wget"]);
+        assert_eq!(
+            programs(&http_test(HttpClient::BashTcp, 1, "/", 1)),
+            ["bash"]
+        );
+        assert_eq!(programs(&tcp_test(1, "version", "VERSION", 1)), ["bash"]);
+        assert_eq!(
+            programs(&http_test(HttpClient::Python, 1, "/", 1)),
+            ["python"]
         );
     }
 

@@ -6,8 +6,8 @@
 //! valid YAML flow syntax, so no name, env value or command can change the structure of the
 //! document. The result is parsed, never concatenated into the output as text.
 
-use crate::diagnostic::{Diagnostic, Diagnostics, Sources};
-use crate::kinds::Kinds;
+use crate::diagnostic::{Diagnostic, Diagnostics, Severity, SourceId, Sources};
+use crate::kinds::{Kinds, TemplateOrigin};
 use crate::probe::{self, HttpClient};
 use crate::resolve::{Model, Project, Service};
 use crate::spec::{Build, Command};
@@ -15,7 +15,7 @@ use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 use serde::Serialize;
 use serde_yaml::{Mapping, Value as Yaml};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 #[derive(Debug)]
@@ -48,7 +48,9 @@ impl Rendered {
 pub struct Renderer {
     env: Environment<'static>,
     /// Template name -> the source id diagnostics quote.
-    sources: HashMap<String, crate::diagnostic::SourceId>,
+    sources: HashMap<String, SourceId>,
+    /// Kinds whose template is the user's own: their probes are the user's call.
+    user_templates: HashSet<String>,
 }
 
 impl Renderer {
@@ -73,7 +75,16 @@ impl Renderer {
             }
             ids.insert(kind.name.clone(), id);
         }
-        Renderer { env, sources: ids }
+        let user_templates = kinds
+            .iter()
+            .filter(|k| k.template.origin != TemplateOrigin::BuiltIn)
+            .map(|k| k.name.clone())
+            .collect();
+        Renderer {
+            env,
+            sources: ids,
+            user_templates,
+        }
     }
 
     pub fn render(
@@ -82,10 +93,11 @@ impl Renderer {
         sources: &Sources,
         diagnostics: &mut Diagnostics,
     ) -> RenderedModel {
+        let catalogue = model.project.catalogue_source;
         let services = model
             .services
             .into_iter()
-            .filter_map(|service| self.render_service(service, sources, diagnostics))
+            .filter_map(|service| self.render_service(service, catalogue, sources, diagnostics))
             .collect();
         RenderedModel {
             project: model.project,
@@ -96,6 +108,7 @@ impl Renderer {
     fn render_service(
         &self,
         service: Service,
+        catalogue: SourceId,
         sources: &Sources,
         diagnostics: &mut Diagnostics,
     ) -> Option<Rendered> {
@@ -145,8 +158,69 @@ impl Renderer {
             }
         };
         let body = overlay(kind_layer, &service);
-        Some(Rendered { service, body })
+        let rendered = Rendered { service, body };
+        let users_probe = rendered.service.healthcheck.test.is_some()
+            || self.user_templates.contains(&rendered.service.kind);
+        match probe_tools_problem(&rendered, users_probe, catalogue) {
+            Some(d) if d.severity == Severity::Error => {
+                diagnostics.push(d);
+                None
+            }
+            Some(warning) => {
+                diagnostics.push(warning);
+                Some(rendered)
+            }
+            None => Some(rendered),
+        }
     }
+}
+
+/// A healthcheck that calls a program its image does not have can never turn healthy. From a
+/// built-in template that is an error; from the user's own `healthcheck.test` or template a
+/// warning, since the user may know the image has more than the official one.
+fn probe_tools_problem(
+    rendered: &Rendered,
+    users_probe: bool,
+    catalogue: SourceId,
+) -> Option<Diagnostic> {
+    let service = &rendered.service;
+    let tools = service.tools?;
+    let test: Vec<String> = match rendered.body.get("healthcheck")?.get("test")? {
+        Yaml::Sequence(items) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_owned))
+            .collect(),
+        Yaml::String(line) => vec!["CMD-SHELL".to_owned(), line.clone()],
+        _ => return None,
+    };
+    let missing: Vec<String> = probe::programs(&test)
+        .into_iter()
+        .filter(|p| !tools.contains(&p.as_str()))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let image = service.image.as_deref().unwrap_or("its engine's image");
+    let message = format!(
+        "the healthcheck of `{}` runs {}, which {image} does not have",
+        service.name,
+        missing
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    let note = format!("the image has: {}", tools.join(", "));
+    let d = if users_probe {
+        Diagnostic::warning(message)
+    } else {
+        Diagnostic::error(message)
+            .with_note("set `healthcheck.test` to a probe the image can run, or use another tag")
+    };
+    Some(
+        d.at(catalogue, Some(service.name_span.clone()), "this service")
+            .with_note(note),
+    )
 }
 
 /// What templates see of a service. Every field is present (absent values are `none`), so that
@@ -371,7 +445,7 @@ fn yaml_type(value: &Yaml) -> &'static str {
 /// A template error at the template's own file and line.
 fn template_error(
     e: &minijinja::Error,
-    source: crate::diagnostic::SourceId,
+    source: SourceId,
     sources: &Sources,
     kind: &str,
     service: Option<&str>,

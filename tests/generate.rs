@@ -1,0 +1,828 @@
+//! Focused behaviour of `muster gen`: each kind's probe, restart per profile, dependency
+//! conditions, escaping, layering, and what happens to files when generation fails.
+
+mod common;
+
+use common::{Muster, assert_valid_compose, generate};
+use serde_yaml::Value;
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+// ---------------------------------------------------------------- probes, one per engine
+
+#[test]
+fn postgres_probe_uses_tcp_and_container_variables() {
+    let run = generate(
+        "[services.pg]\nkind = \"db\"\nimage = \"postgres:17\"\n",
+        "dev",
+    );
+    assert_eq!(
+        run.test("pg"),
+        strings(&[
+            "CMD-SHELL",
+            r#"pg_isready -h 127.0.0.1 -p 5432 -U "$${POSTGRES_USER:-postgres}" -d "$${POSTGRES_DB:-$${POSTGRES_USER:-postgres}}""#
+        ])
+    );
+}
+
+#[test]
+fn pgvector_image_is_probed_as_postgres() {
+    let run = generate(
+        "[services.v]\nkind = \"db\"\nimage = \"pgvector/pgvector:pg17\"\nport = 5433\n",
+        "dev",
+    );
+    assert!(run.test("v")[1].starts_with("pg_isready -h 127.0.0.1 -p 5433 "));
+}
+
+#[test]
+fn mysql_mariadb_and_mongo_probes() {
+    let run = generate(
+        r#"
+[services.my]
+kind = "db"
+image = "mysql:8.4"
+[services.maria]
+kind = "db"
+image = "mariadb:11.4"
+[services.mongo]
+kind = "db"
+engine = "mongo"
+"#,
+        "dev",
+    );
+    assert_eq!(
+        run.test("my"),
+        strings(&[
+            "CMD",
+            "mysqladmin",
+            "ping",
+            "-h",
+            "127.0.0.1",
+            "-P",
+            "3306",
+            "--protocol=tcp",
+            "--silent"
+        ])
+    );
+    assert_eq!(
+        run.test("maria"),
+        strings(&["CMD", "healthcheck.sh", "--connect", "--innodb_initialized"])
+    );
+    assert_eq!(run.service("mongo")["image"], "mongo:7.0");
+    assert_eq!(
+        run.test("mongo"),
+        strings(&[
+            "CMD",
+            "mongosh",
+            "--quiet",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "27017",
+            "--eval",
+            "quit(db.adminCommand('ping').ok ? 0 : 1)"
+        ])
+    );
+}
+
+#[test]
+fn redis_and_valkey_probes_check_the_reply_for_pong() {
+    let run = generate(
+        "[services.r]\nkind = \"cache\"\nimage = \"redis:7.4\"\n[services.v]\nkind = \"cache\"\nimage = \"valkey/valkey:8.0\"\n",
+        "dev",
+    );
+    assert_eq!(
+        run.test("r"),
+        strings(&[
+            "CMD-SHELL",
+            "redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG"
+        ])
+    );
+    assert_eq!(
+        run.test("v"),
+        strings(&[
+            "CMD-SHELL",
+            "valkey-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG"
+        ])
+    );
+}
+
+#[test]
+fn memcached_probe_speaks_its_protocol_in_bash() {
+    let run = generate(
+        "[services.m]\nkind = \"cache\"\nengine = \"memcached\"\n",
+        "dev",
+    );
+    let test = run.test("m");
+    assert_eq!(&test[..3], ["CMD", "bash", "-c"]);
+    assert!(
+        test[3].starts_with("exec 3<>/dev/tcp/127.0.0.1/11211 "),
+        "{}",
+        test[3]
+    );
+    assert!(test[3].contains("[[ $$line == VERSION* ]]"), "{}", test[3]);
+}
+
+#[test]
+fn memcached_alpine_has_no_bash_and_is_refused() {
+    let run = Muster::new()
+        .catalogue("[services.m]\nkind = \"cache\"\nimage = \"memcached:1.6-alpine\"\n")
+        .args(&["gen"])
+        .run()
+        .failure(1);
+    // The image's tools are checked by the probe-tool test below; here the refusal must be loud.
+    assert!(run.stderr.contains("bash"), "{}", run.stderr);
+}
+
+#[test]
+fn pgbouncer_probe_targets_the_pooler_port() {
+    let run = generate("[services.pool]\nkind = \"pool\"\nport = 6432\n", "dev");
+    assert_eq!(run.service("pool")["image"], "edoburu/pgbouncer:v1.24.1-p1");
+    assert_eq!(
+        run.test("pool"),
+        strings(&["CMD", "pg_isready", "-h", "127.0.0.1", "-p", "6432"])
+    );
+}
+
+#[test]
+fn elasticsearch_probe_follows_its_security_setting() {
+    let run = generate(
+        r#"
+[services.secure]
+kind = "search"
+engine = "elasticsearch"
+[services.open]
+kind = "search"
+engine = "elasticsearch"
+env = { "xpack.security.enabled" = false }
+"#,
+        "dev",
+    );
+    let secure = &run.test("secure")[1];
+    assert!(secure.starts_with("curl -fsS "), "{secure}");
+    assert!(secure.contains("--cacert /usr/share/elasticsearch/config/certs/http_ca.crt"));
+    assert!(secure.contains(r#"-u "elastic:$${ELASTIC_PASSWORD}""#));
+    assert!(
+        secure
+            .contains("'https://127.0.0.1:9200/_cluster/health?wait_for_status=yellow&timeout=9s'")
+    );
+    let open = &run.test("open")[1];
+    assert!(
+        open.contains("'http://127.0.0.1:9200/_cluster/health?wait_for_status=yellow"),
+        "{open}"
+    );
+    assert!(!open.contains("-u "), "{open}");
+    // `false` in TOML is written as the string Elasticsearch reads.
+    assert_eq!(
+        run.service("open")["environment"]["xpack.security.enabled"],
+        "false"
+    );
+}
+
+#[test]
+fn opensearch_probe_uses_the_admin_password() {
+    let run = generate(
+        "[services.os]\nkind = \"search\"\nengine = \"opensearch\"\n",
+        "dev",
+    );
+    assert!(run.test("os")[1].contains(
+        r#"-k -u "admin:$${OPENSEARCH_INITIAL_ADMIN_PASSWORD}" 'https://127.0.0.1:9200/"#
+    ));
+}
+
+#[test]
+fn qdrant_probe_needs_neither_curl_nor_wget() {
+    let run = generate("[services.q]\nkind = \"vector-db\"\n", "dev");
+    let test = run.test("q");
+    assert_eq!(&test[..3], ["CMD", "bash", "-c"]);
+    assert!(test[3].contains("/dev/tcp/127.0.0.1/6333"));
+    assert!(test[3].contains("/readyz"));
+    assert!(!test[3].contains("curl") && !test[3].contains("wget"));
+}
+
+#[test]
+fn qdrant_refuses_a_client_its_image_lacks() {
+    let run = Muster::new()
+        .catalogue("[services.q]\nkind = \"vector-db\"\nprobe = \"curl\"\n")
+        .args(&["gen"])
+        .run()
+        .failure(1);
+    assert!(
+        run.stderr.contains("the image has no `curl`"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("services.toml:3:9"), "{}", run.stderr);
+}
+
+#[test]
+fn rabbitmq_probe_and_its_long_timeout() {
+    let run = generate("[services.mq]\nkind = \"broker\"\n", "prod");
+    assert_eq!(
+        run.test("mq"),
+        strings(&["CMD", "rabbitmq-diagnostics", "-q", "ping"])
+    );
+    assert_eq!(run.service("mq")["healthcheck"]["timeout"], "10s");
+}
+
+#[test]
+fn http_services_get_the_client_their_image_has() {
+    let run = generate(
+        r#"
+[services.built]
+kind = "http"
+build = "."
+[services.nginx]
+kind = "http"
+image = "nginx:1.27"
+health_path = "/healthz"
+[services.slim]
+kind = "http"
+image = "python:3.12-slim"
+port = 9000
+[services.forced]
+kind = "http"
+build = "."
+probe = "wget"
+"#,
+        "dev",
+    );
+    assert_eq!(
+        run.test("built"),
+        strings(&[
+            "CMD",
+            "python",
+            "-c",
+            r#"import urllib.request as u; u.urlopen("http://127.0.0.1:8000/health/live", timeout=4)"#
+        ])
+    );
+    assert_eq!(
+        run.test("nginx"),
+        strings(&[
+            "CMD",
+            "curl",
+            "-fsS",
+            "-o",
+            "/dev/null",
+            "--max-time",
+            "4",
+            "http://127.0.0.1:80/healthz"
+        ])
+    );
+    assert!(run.test("slim")[3].contains("http://127.0.0.1:9000/health/live"));
+    assert_eq!(
+        run.test("forced"),
+        strings(&[
+            "CMD",
+            "wget",
+            "-q",
+            "--spider",
+            "-T",
+            "4",
+            "http://127.0.0.1:8000/health/live"
+        ])
+    );
+}
+
+#[test]
+fn celery_worker_pings_its_own_node() {
+    let run = generate(
+        "[services.w]\nkind = \"celery-worker\"\nbuild = \".\"\napp = \"proj\"\n",
+        "prod",
+    );
+    let w = run.service("w");
+    assert_eq!(
+        run.test("w"),
+        strings(&[
+            "CMD-SHELL",
+            r#"celery -A proj inspect ping -d "celery@$${HOSTNAME}" --timeout 9"#
+        ])
+    );
+    assert_eq!(
+        w["command"],
+        serde_yaml::to_value(["celery", "-A", "proj", "worker", "--loglevel=INFO"]).unwrap()
+    );
+    assert_eq!(w["healthcheck"]["timeout"], "10s");
+}
+
+#[test]
+fn beat_is_checked_by_its_schedule_file_without_pgrep() {
+    let run = generate("[services.b]\nkind = \"beat\"\nbuild = \".\"\n", "dev");
+    let b = run.service("b");
+    let command: Vec<String> = serde_yaml::from_value(b["command"].clone()).unwrap();
+    assert!(
+        command.ends_with(&strings(&["--schedule", "/tmp/celerybeat-schedule"])),
+        "{command:?}"
+    );
+    let test = run.test("b");
+    assert_eq!(&test[..3], ["CMD", "python", "-c"]);
+    assert!(test[3].contains("glob.glob('/tmp/celerybeat-schedule*')"));
+    assert!(test[3].contains("> 600"));
+    assert!(!test.join(" ").contains("pgrep"));
+}
+
+#[test]
+fn monitoring_probes_use_each_images_endpoint_and_client() {
+    let run = generate(
+        r#"
+[services.prom]
+kind = "monitoring"
+image = "prom/prometheus:v2.55.1"
+[services.graf]
+kind = "monitoring"
+image = "grafana/grafana:11.3.1"
+[services.j2]
+kind = "monitoring"
+image = "jaegertracing/jaeger:2.1.0"
+[services.j1]
+kind = "monitoring"
+image = "jaegertracing/all-in-one:1.62.0"
+"#,
+        "dev",
+    );
+    let wget = |url: &str| strings(&["CMD", "wget", "-q", "--spider", "-T", "4", url]);
+    assert_eq!(run.test("prom"), wget("http://127.0.0.1:9090/-/healthy"));
+    assert_eq!(
+        run.test("graf"),
+        strings(&[
+            "CMD",
+            "curl",
+            "-fsS",
+            "-o",
+            "/dev/null",
+            "--max-time",
+            "4",
+            "http://127.0.0.1:3000/api/health"
+        ])
+    );
+    assert_eq!(run.test("j2"), wget("http://127.0.0.1:13133/status"));
+    assert_eq!(run.test("j1"), wget("http://127.0.0.1:14269/"));
+}
+
+#[test]
+fn a_job_has_no_healthcheck() {
+    let run = generate("[services.m]\nkind = \"job\"\nbuild = \".\"\n", "dev");
+    assert_eq!(run.service("m")["healthcheck"], Value::Null);
+}
+
+// ---------------------------------------------------------------- restart
+
+#[test]
+fn restart_follows_the_profile_and_the_kind() {
+    let catalogue = "[services.web]\nkind = \"http\"\nbuild = \".\"\n[services.mig]\nkind = \"job\"\nbuild = \".\"\n";
+    let dev = generate(catalogue, "dev");
+    assert_eq!(dev.service("web")["restart"], "unless-stopped");
+    assert_eq!(dev.service("mig")["restart"], "no");
+    // Unquoted, YAML 1.1 readers see `no` as false.
+    assert!(
+        dev.stdout.contains("    restart: \"no\"\n"),
+        "{}",
+        dev.stdout
+    );
+    let prod = generate(catalogue, "prod");
+    assert_eq!(prod.service("web")["restart"], "always");
+    assert_eq!(prod.service("mig")["restart"], "on-failure:3");
+}
+
+#[test]
+fn an_entry_and_its_profile_override_beat_the_profile() {
+    let catalogue = r#"
+[services.web]
+kind = "http"
+build = "."
+restart = "on-failure"
+profiles.prod = { restart = "unless-stopped", healthcheck = { retries = 5 } }
+"#;
+    let web = generate(catalogue, "prod").service("web");
+    assert_eq!(web["restart"], "unless-stopped");
+    assert_eq!(web["healthcheck"]["retries"], 5);
+    // Only the key the override names changes; the rest of the healthcheck stays the profile's.
+    assert_eq!(web["healthcheck"]["interval"], "30s");
+    // Without an override for dev, the entry's own value beats the dev profile's.
+    assert_eq!(
+        generate(catalogue, "dev").service("web")["restart"],
+        "on-failure"
+    );
+}
+
+// ---------------------------------------------------------------- depends_on
+
+const GRAPH: &str = r#"
+[services.db]
+kind = "db"
+image = "postgres:17"
+[services.mig]
+kind = "job"
+build = "."
+depends_on = ["db"]
+[services.plain]
+kind = "http"
+build = "."
+healthcheck = { disable = true }
+[services.app]
+kind = "http"
+build = "."
+depends_on = ["db", "mig", "plain"]
+"#;
+
+#[test]
+fn list_dependencies_infer_their_condition() {
+    let app = generate(GRAPH, "dev").service("app");
+    let condition = |target: &str| app["depends_on"][target]["condition"].clone();
+    assert_eq!(condition("db"), "service_healthy");
+    assert_eq!(condition("mig"), "service_completed_successfully");
+    assert_eq!(condition("plain"), "service_started");
+}
+
+#[test]
+fn table_dependencies_are_taken_as_written() {
+    let catalogue = GRAPH.replace(
+        "depends_on = [\"db\", \"mig\", \"plain\"]",
+        "depends_on = { db = \"started\", mig = \"completed\", plain = \"started\" }",
+    );
+    let app = generate(&catalogue, "dev").service("app");
+    assert_eq!(app["depends_on"]["db"]["condition"], "service_started");
+    assert_eq!(
+        app["depends_on"]["mig"]["condition"],
+        "service_completed_successfully"
+    );
+}
+
+#[test]
+fn healthy_asked_of_a_service_without_healthcheck_names_both() {
+    let catalogue = GRAPH.replace(
+        "depends_on = [\"db\", \"mig\", \"plain\"]",
+        "depends_on = { plain = \"healthy\" }",
+    );
+    let run = Muster::new()
+        .catalogue(&catalogue)
+        .args(&["gen"])
+        .run()
+        .failure(1);
+    assert!(
+        run.stderr.contains(
+            "service `app` waits for `plain` to be healthy, but `plain` has no healthcheck"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("services.toml:16:16"), "{}", run.stderr);
+}
+
+// ---------------------------------------------------------------- escaping
+
+#[test]
+fn container_variables_keep_their_double_dollar_and_host_variables_their_single() {
+    let run = generate(
+        "[services.pg]\nkind = \"db\"\nimage = \"postgres:17\"\nenv = { POSTGRES_PASSWORD = \"${PG_PASSWORD:?set it}\" }\n",
+        "dev",
+    );
+    assert!(
+        run.stdout.contains(r#"-U \"$${POSTGRES_USER:-postgres}\""#),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("POSTGRES_PASSWORD: ${PG_PASSWORD:?set it}\n")
+    );
+}
+
+#[test]
+fn hostile_values_cannot_change_structure_or_types() {
+    let hostile = [
+        "it's \"quoted\"",
+        "a: b",
+        "line one\nline two: 2\n- item",
+        "{{ service.name }}",
+        "{% raw %}",
+        "$HOME and $$",
+        "yes",
+        "null",
+        "~",
+        "0o17",
+        "- dash",
+        "#comment",
+        "&anchor *alias",
+        "]}[{",
+    ];
+    let mut catalogue = String::from("[services.app]\nkind = \"http\"\nbuild = \".\"\n");
+    catalogue.push_str("env = { ");
+    for (i, value) in hostile.iter().enumerate() {
+        catalogue.push_str(&format!("V{i} = {}, ", toml_string(value)));
+    }
+    catalogue.push_str("}\n");
+    let argv: Vec<String> = hostile.iter().map(|v| toml_string(v)).collect();
+    catalogue.push_str(&format!("command = [{}]\n", argv.join(", ")));
+    catalogue.push_str(&format!(
+        "labels = {{ {} = {} }}\n",
+        toml_string("x: y\nz"),
+        toml_string("yes")
+    ));
+
+    for profile in ["dev", "prod"] {
+        let run = generate(&catalogue, profile);
+        let doc = run.yaml();
+        assert_eq!(doc["services"].as_mapping().unwrap().len(), 1);
+        let app = &doc["services"]["app"];
+        for (i, value) in hostile.iter().enumerate() {
+            assert_eq!(
+                app["environment"][format!("V{i}").as_str()],
+                Value::from(*value),
+                "V{i}"
+            );
+        }
+        let command: Vec<String> = serde_yaml::from_value(app["command"].clone()).unwrap();
+        assert_eq!(command, strings(&hostile));
+        assert_eq!(app["labels"]["x: y\nz"], Value::from("yes"));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("compose.yml");
+        std::fs::write(&file, &run.stdout).unwrap();
+        assert_valid_compose(&file);
+    }
+}
+
+fn toml_string(value: &str) -> String {
+    // A TOML basic string uses JSON's escapes.
+    serde_json::to_string(value).unwrap()
+}
+
+#[test]
+fn hostile_service_names_are_refused_where_they_are_written() {
+    for name in [
+        "\"a b\"",
+        "\"x:y\"",
+        "\"{{x}}\"",
+        "\"-dash\"",
+        "\"new\\nline\"",
+    ] {
+        let run = Muster::new()
+            .catalogue(&format!(
+                "[services.{name}]\nkind = \"job\"\nbuild = \".\"\n"
+            ))
+            .args(&["gen"])
+            .run()
+            .failure(1);
+        assert!(
+            run.stderr.contains("invalid service name"),
+            "{name}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("services.toml:1:11"),
+            "{name}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn yaml_keywords_as_names_stay_strings() {
+    let run = generate(
+        "[services.yes]\nkind = \"job\"\nbuild = \".\"\n[services.null]\nkind = \"job\"\nbuild = \".\"\ndepends_on = [\"yes\"]\n",
+        "dev",
+    );
+    let services = run.yaml()["services"].as_mapping().unwrap().clone();
+    let names: Vec<&Value> = services.keys().collect();
+    assert_eq!(names, [&Value::from("yes"), &Value::from("null")]);
+    assert_eq!(
+        run.service("null")["depends_on"]["yes"]["condition"],
+        "service_completed_successfully"
+    );
+}
+
+#[test]
+fn probe_paths_and_apps_cannot_inject_shell() {
+    for (key, value) in [
+        ("health_path", "/x; rm -rf /"),
+        ("health_path", "health"),
+        ("app", "x; id"),
+    ] {
+        let run = Muster::new()
+            .catalogue(&format!(
+                "[services.w]\nkind = \"http\"\nbuild = \".\"\n{key} = {value:?}\n"
+            ))
+            .args(&["gen"])
+            .run()
+            .failure(1);
+        assert!(
+            run.stderr.contains("services.toml:4:"),
+            "{key}: {}",
+            run.stderr
+        );
+    }
+}
+
+// ---------------------------------------------------------------- onboarding
+
+#[test]
+fn a_new_ai_service_is_one_four_line_entry() {
+    let entry =
+        "[services.fraud]\nkind = \"ai-model\"\nbuild = \"../ai-services/fraud\"\nport = 8005\n";
+    assert_eq!(entry.lines().count(), 4);
+    let catalogue = format!(
+        "[services.redis]\nkind = \"cache\"\nimage = \"redis:7.4\"\n\n{entry}depends_on = [\"redis\"]\n"
+    );
+    for (profile, restart) in [("dev", "unless-stopped"), ("prod", "always")] {
+        let fraud = generate(&catalogue, profile).service("fraud");
+        assert_eq!(fraud["build"], "../ai-services/fraud");
+        assert_eq!(fraud["restart"], restart);
+        let test: Vec<String> =
+            serde_yaml::from_value(fraud["healthcheck"]["test"].clone()).unwrap();
+        assert_eq!(test[..3], strings(&["CMD", "python", "-c"]));
+        assert!(
+            test[3].contains("urlopen(\"http://127.0.0.1:8005/health/live\""),
+            "{}",
+            test[3]
+        );
+        assert_eq!(fraud["healthcheck"]["start_period"], "60s");
+        assert_eq!(fraud["depends_on"]["redis"]["condition"], "service_healthy");
+    }
+}
+
+// ---------------------------------------------------------------- layering and user files
+
+#[test]
+fn user_profiles_extend_and_user_templates_add_kinds() {
+    let run = Muster::new()
+        .catalogue("[project]\ndefault_profile = \"staging\"\n[services.mail]\nkind = \"smtp\"\nimage = \"axllent/mailpit:v1.21\"\nport = 1025\n")
+        .file(
+            "profiles/staging.toml",
+            "extends = \"prod\"\n[defaults]\nrestart = \"unless-stopped\"\n[kinds.smtp]\nhealthcheck = { interval = \"15s\" }\n",
+        )
+        .file(
+            "templates/kinds/smtp.yml.j2",
+            "healthcheck:\n  test: {{ [\"CMD\", \"/mailpit\", \"readyz\", \"--port\", service.port ~ \"\"] }}\n",
+        )
+        .args(&["gen"])
+        .run()
+        .success();
+    let mail = run.service("mail");
+    assert!(
+        run.stdout
+            .starts_with("# Generated by muster from services.toml (profile: staging)")
+    );
+    assert_eq!(mail["restart"], "unless-stopped");
+    assert_eq!(mail["healthcheck"]["interval"], "15s");
+    assert_eq!(mail["healthcheck"]["timeout"], "5s"); // from prod, through extends
+    assert_eq!(mail["logging"]["driver"], "json-file");
+    assert_eq!(
+        run.test("mail"),
+        strings(&["CMD", "/mailpit", "readyz", "--port", "1025"])
+    );
+}
+
+#[test]
+fn a_user_template_overrides_a_built_in_kind() {
+    let run = Muster::new()
+        .catalogue("[services.c]\nkind = \"cache\"\nimage = \"redis:7.4\"\n")
+        .file(
+            "templates/kinds/cache.yml.j2",
+            "healthcheck:\n  test: [\"CMD\", \"true\"]\n",
+        )
+        .args(&["gen"])
+        .run()
+        .success();
+    assert_eq!(run.test("c"), strings(&["CMD", "true"]));
+    // `true` is not among the tools muster knows redis:7.4 to have; the user's template may know
+    // better, so it is a warning, not an error.
+    assert!(
+        run.stderr
+            .contains("warning: the healthcheck of `c` runs `true`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn compose_passthrough_is_merged_last() {
+    let run = generate(
+        r#"
+[services.w]
+kind = "http"
+build = "."
+compose = { user = "1000:1000", logging = { options = { max-size = "50m" } }, healthcheck = { interval = "5s" } }
+"#,
+        "prod",
+    );
+    let w = run.service("w");
+    assert_eq!(w["user"], "1000:1000");
+    assert_eq!(w["logging"]["options"]["max-size"], "50m");
+    assert_eq!(w["logging"]["options"]["max-file"], "3"); // the profile's, deep-merged
+    assert_eq!(w["healthcheck"]["interval"], "5s");
+    assert!(w["healthcheck"]["test"].is_sequence());
+}
+
+#[test]
+fn services_keep_catalogue_order_and_volumes_are_declared() {
+    let run = generate(
+        "[services.zeta]\nkind = \"job\"\nbuild = \".\"\nvolumes = [\"zdata:/z\", \"./local:/l\"]\n[services.alpha]\nkind = \"job\"\nbuild = \".\"\nvolumes = [\"adata:/a\", \"zdata:/z2\"]\nnetworks = [\"back\"]\n",
+        "dev",
+    );
+    let doc = run.yaml();
+    let names: Vec<&str> = doc["services"]
+        .as_mapping()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["zeta", "alpha"]);
+    let volumes: Vec<&str> = doc["volumes"]
+        .as_mapping()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert_eq!(volumes, ["zdata", "adata"]);
+    assert!(doc["networks"]["back"].is_mapping());
+}
+
+// ---------------------------------------------------------------- output files
+
+const BROKEN: &str = "[services.a]\nkind = \"http\"\nbuild = \".\"\ndepends_on = [\"nope\"]\n";
+const FINE: &str = "[services.a]\nkind = \"http\"\nbuild = \".\"\n";
+
+#[test]
+fn a_failed_generation_leaves_the_output_file_untouched() {
+    let muster = Muster::new()
+        .catalogue(BROKEN)
+        .file("compose.yml", "old contents\n")
+        .args(&["gen", "-o", "compose.yml"]);
+    let run = muster.run().failure(1);
+    assert!(run.stderr.contains("depends on `nope`"), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(muster.path("compose.yml")).unwrap(),
+        "old contents\n"
+    );
+    let leftovers = std::fs::read_dir(muster.path(".")).unwrap().count();
+    assert_eq!(leftovers, 2, "only the catalogue and the old file remain");
+}
+
+#[test]
+fn output_is_written_whole_and_checked_for_drift() {
+    let muster = Muster::new()
+        .catalogue(FINE)
+        .args(&["gen", "-o", "compose.yml"]);
+    muster.run().success();
+    let written = std::fs::read_to_string(muster.path("compose.yml")).unwrap();
+    let printed = Muster::new()
+        .catalogue(FINE)
+        .args(&["gen"])
+        .run()
+        .success()
+        .stdout;
+    assert_eq!(written, printed);
+
+    let check = Muster::new()
+        .catalogue(FINE)
+        .file("compose.yml", &written)
+        .args(&["gen", "-o", "compose.yml", "--check"]);
+    check.run().success();
+    let stale = Muster::new()
+        .catalogue(FINE)
+        .file("compose.yml", &written.replace("unless-stopped", "always"))
+        .args(&["gen", "-o", "compose.yml", "--check"]);
+    let run = stale.run().failure(1);
+    assert!(
+        run.stderr
+            .contains("-    restart: always\n+    restart: unless-stopped"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("out of date"), "{}", run.stderr);
+}
+
+#[test]
+fn a_missing_catalogue_is_an_io_error() {
+    let run = Muster::new()
+        .args(&["gen", "-c", "nowhere.toml"])
+        .run()
+        .failure(3);
+    assert!(
+        run.stderr
+            .contains("cannot read the catalogue nowhere.toml"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn unknown_kinds_get_a_suggestion() {
+    let run = Muster::new()
+        .catalogue("[services.a]\nkind = \"ai_model\"\nbuild = \".\"\n")
+        .args(&["gen"])
+        .run()
+        .failure(1);
+    assert!(
+        run.stderr.contains("unknown kind `ai_model`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("did you mean `ai-model`?"),
+        "{}",
+        run.stderr
+    );
+}
