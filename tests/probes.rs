@@ -4,6 +4,7 @@
 mod probes {
     pub mod celery;
     pub mod http;
+    pub mod muster;
     pub mod postgres;
     pub mod process;
     pub mod rabbitmq;
@@ -11,10 +12,9 @@ mod probes {
     pub mod runner;
 }
 
-use std::time::Duration;
-
-use probes::celery::CeleryWorker;
+use probes::celery::{APP, CeleryWorker};
 use probes::http::{HttpServer, Reply};
+use probes::muster::healthcheck;
 use probes::postgres::{Listen, PgBouncer, Postgres};
 use probes::process::{free_port, scratch_dir, tool};
 use probes::rabbitmq;
@@ -23,69 +23,126 @@ use probes::runner::Healthcheck;
 
 const USER: &str = "shop";
 const DATABASE: &str = "shop";
-const TIMEOUT: Duration = Duration::from_secs(10);
+const PASSWORD: &str = "s3cret";
 
-fn hand_written(test: &str) -> Healthcheck {
-    Healthcheck::new(&serde_yaml::from_str(test).expect("valid YAML"), TIMEOUT)
-}
+// Each catalogue sets `port` to the server's free port: the port the probe
+// targets inside the container.
 
 fn postgres_check(port: u16) -> Healthcheck {
-    hand_written(&format!(
-        r#"["CMD-SHELL", "pg_isready -h 127.0.0.1 -p {port} -U \"$${{POSTGRES_USER:-postgres}}\" -d \"$${{POSTGRES_DB:-$${{POSTGRES_USER:-postgres}}}}\""]"#
-    ))
-    .env("POSTGRES_USER", USER)
-    .env("POSTGRES_DB", DATABASE)
-    .env("POSTGRES_PASSWORD", "x")
+    healthcheck(
+        &format!(
+            r#"
+            [services.pg]
+            kind = "db"
+            image = "postgres:17"
+            port = {port}
+            env = {{ POSTGRES_USER = "{USER}", POSTGRES_DB = "{DATABASE}", POSTGRES_PASSWORD = "x" }}
+            "#
+        ),
+        "pg",
+    )
 }
 
 fn pgbouncer_check(port: u16) -> Healthcheck {
-    hand_written(&format!(
-        r#"["CMD", "pg_isready", "-h", "127.0.0.1", "-p", "{port}"]"#
-    ))
-}
-
-fn redis_check(port: u16) -> Healthcheck {
-    hand_written(&format!(
-        r#"["CMD-SHELL", "redis-cli -h 127.0.0.1 -p {port} ping | grep -q PONG"]"#
-    ))
-}
-
-fn rabbitmq_check() -> Healthcheck {
-    hand_written(r#"["CMD", "rabbitmq-diagnostics", "-q", "ping"]"#)
-}
-
-fn celery_check(broker_url: &str) -> Healthcheck {
-    hand_written(
-        r#"["CMD-SHELL", "celery -A config inspect ping -d \"celery@$${HOSTNAME}\" --timeout 5"]"#,
+    healthcheck(
+        &format!(
+            r#"
+            [services.pool]
+            kind = "pool"
+            image = "edoburu/pgbouncer"
+            port = {port}
+            "#
+        ),
+        "pool",
     )
-    .env("CELERY_BROKER_URL", broker_url)
+}
+
+/// `password` is what the service's environment gives redis-cli.
+fn redis_check(port: u16, password: Option<&str>) -> Healthcheck {
+    let env = password.map_or_else(String::new, |p| {
+        format!("env = {{ REDISCLI_AUTH = \"{p}\" }}")
+    });
+    healthcheck(
+        &format!(
+            r#"
+            [services.cache]
+            kind = "cache"
+            image = "redis:7"
+            port = {port}
+            {env}
+            "#
+        ),
+        "cache",
+    )
+}
+
+/// The probe as the node's container would run it: there the node's name
+/// and epmd are the defaults, here the environment points the CLI at them.
+fn rabbitmq_check(node_name: &str, node: &rabbitmq::Node) -> Healthcheck {
+    healthcheck(
+        r#"
+        [services.mq]
+        kind = "broker"
+        image = "rabbitmq:3.13"
+        "#,
+        "mq",
+    )
+    .env("RABBITMQ_NODENAME", node_name)
+    .env("ERL_EPMD_PORT", &node.epmd_port.to_string())
+}
+
+/// The probe as a worker container whose hostname is `hostname` runs it,
+/// with the app module where the image's working directory would have it.
+fn celery_check(broker: &Redis, worker: &CeleryWorker, hostname: &str) -> Healthcheck {
+    healthcheck(
+        &format!(
+            r#"
+            [services.worker]
+            kind = "celery-worker"
+            build = "."
+            app = "{APP}"
+            env = {{ CELERY_BROKER_URL = "{}" }}
+            "#,
+            broker.url()
+        ),
+        "worker",
+    )
+    .env("HOSTNAME", hostname)
+    .env("PYTHONPATH", &worker.app_dir().to_string_lossy())
 }
 
 #[derive(Clone, Copy)]
 enum Form {
     Curl,
+    /// GNU wget.
     Wget,
+    /// busybox's wget, as in Alpine images. Debian 12 builds busybox without
+    /// FEATURE_WGET_TIMEOUT, and its wget crashes on `-T`, which Alpine's takes.
     BusyboxWget,
     Python,
     BashTcp,
 }
 
 fn http_check(form: Form, port: u16) -> Healthcheck {
-    let url = format!("http://127.0.0.1:{port}/health/live");
-    match form {
-        Form::Curl => hand_written(&format!(
-            r#"["CMD", "curl", "-fsS", "-o", "/dev/null", "--max-time", "5", "{url}"]"#
-        )),
-        Form::Wget | Form::BusyboxWget => {
-            hand_written(&format!(r#"["CMD", "wget", "-q", "--spider", "{url}"]"#))
-        }
-        Form::Python => hand_written(&format!(
-            r#"["CMD", "python", "-c", "import urllib.request as u; u.urlopen('{url}', timeout=5)"]"#
-        )),
-        Form::BashTcp => hand_written(&format!(
-            r#"["CMD", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/{port} && printf 'GET /health/live HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' >&3 && IFS= read -r -t 5 status <&3 && case \"$$status\" in *' 200 '*) exit 0;; esac; exit 1"]"#
-        )),
-    }
+    let probe = match form {
+        Form::Curl => "curl",
+        Form::Wget | Form::BusyboxWget => "wget",
+        Form::Python => "python",
+        Form::BashTcp => "bash-tcp",
+    };
+    healthcheck(
+        &format!(
+            r#"
+            [services.api]
+            kind = "http"
+            build = "."
+            port = {port}
+            health_path = "/health/live"
+            probe = "{probe}"
+            "#
+        ),
+        "api",
+    )
 }
 
 // --- PostgreSQL ---
@@ -141,37 +198,33 @@ fn pgbouncer_probe_unhealthy_when_pooler_stopped() {
 #[test]
 fn redis_probe_healthy_when_running() {
     let redis = Redis::start(None);
-    redis_check(redis.port()).assert_healthy();
+    redis_check(redis.port(), None).assert_healthy();
 }
 
 #[test]
 fn redis_probe_unhealthy_when_stopped() {
     let mut redis = Redis::start(None);
     redis.stop();
-    redis_check(redis.port()).assert_unhealthy();
+    redis_check(redis.port(), None).assert_unhealthy();
 }
 
 #[test]
 fn redis_probe_healthy_with_password() {
-    let redis = Redis::start(Some("s3cret"));
-    redis_check(redis.port())
-        .env("REDISCLI_AUTH", "s3cret")
-        .assert_healthy();
+    let redis = Redis::start(Some(PASSWORD));
+    redis_check(redis.port(), Some(PASSWORD)).assert_healthy();
 }
 
 #[test]
 fn redis_probe_unhealthy_on_noauth() {
     // `redis-cli ping` exits 0 on the NOAUTH error: only the reply tells.
-    let redis = Redis::start(Some("s3cret"));
-    redis_check(redis.port()).assert_unhealthy();
+    let redis = Redis::start(Some(PASSWORD));
+    redis_check(redis.port(), None).assert_unhealthy();
 }
 
 #[test]
 fn redis_probe_unhealthy_on_wrong_password() {
-    let redis = Redis::start(Some("s3cret"));
-    redis_check(redis.port())
-        .env("REDISCLI_AUTH", "wrong")
-        .assert_unhealthy();
+    let redis = Redis::start(Some(PASSWORD));
+    redis_check(redis.port(), Some("wrong")).assert_unhealthy();
 }
 
 // --- RabbitMQ ---
@@ -179,20 +232,14 @@ fn redis_probe_unhealthy_on_wrong_password() {
 #[test]
 fn rabbitmq_probe_healthy_when_running() {
     let node = rabbitmq::shared_node();
-    rabbitmq_check()
-        .env("RABBITMQ_NODENAME", &node.name)
-        .env("ERL_EPMD_PORT", &node.epmd_port.to_string())
-        .assert_healthy();
+    rabbitmq_check(&node.name, node).assert_healthy();
 }
 
 #[test]
 fn rabbitmq_probe_unhealthy_when_node_down() {
     // A name no node registered with this epmd: what a stopped node leaves.
     let node = rabbitmq::shared_node();
-    rabbitmq_check()
-        .env("RABBITMQ_NODENAME", "muster-probe-absent@localhost")
-        .env("ERL_EPMD_PORT", &node.epmd_port.to_string())
-        .assert_unhealthy();
+    rabbitmq_check("muster-probe-absent@localhost", node).assert_unhealthy();
 }
 
 // --- Celery ---
@@ -201,10 +248,7 @@ fn rabbitmq_probe_unhealthy_when_node_down() {
 fn celery_probe_healthy_when_worker_running() {
     let redis = Redis::start(None);
     let worker = CeleryWorker::start(&redis.url(), "worker-a");
-    celery_check(&redis.url())
-        .env("HOSTNAME", "worker-a")
-        .env("PYTHONPATH", &worker.app_dir().to_string_lossy())
-        .assert_healthy();
+    celery_check(&redis, &worker, "worker-a").assert_healthy();
 }
 
 #[test]
@@ -212,10 +256,7 @@ fn celery_probe_unhealthy_when_only_another_worker_runs() {
     // Without `-d celery@$HOSTNAME` any worker's reply would pass.
     let redis = Redis::start(None);
     let worker = CeleryWorker::start(&redis.url(), "worker-a");
-    celery_check(&redis.url())
-        .env("HOSTNAME", "worker-b")
-        .env("PYTHONPATH", &worker.app_dir().to_string_lossy())
-        .assert_unhealthy();
+    celery_check(&redis, &worker, "worker-b").assert_unhealthy();
 }
 
 #[test]
@@ -223,10 +264,7 @@ fn celery_probe_unhealthy_when_worker_stopped() {
     let redis = Redis::start(None);
     let mut worker = CeleryWorker::start(&redis.url(), "worker-a");
     worker.stop();
-    celery_check(&redis.url())
-        .env("HOSTNAME", "worker-a")
-        .env("PYTHONPATH", &worker.app_dir().to_string_lossy())
-        .assert_unhealthy();
+    celery_check(&redis, &worker, "worker-a").assert_unhealthy();
 }
 
 // --- HTTP probe forms: healthy only on 200 ---
@@ -238,8 +276,6 @@ fn check_http(form: Form, reply: Option<Reply>, assert: fn(&Healthcheck)) {
     let port = server.as_ref().map_or_else(free_port, HttpServer::port);
     let check = http_check(form, port);
     if let Form::BusyboxWget = form {
-        // Alpine-based images have busybox's wget, whose options and error
-        // handling differ from GNU wget's.
         let shims = scratch_dir();
         std::os::unix::fs::symlink(tool("busybox"), shims.path().join("wget"))
             .expect("cannot link busybox as wget");
@@ -252,6 +288,7 @@ fn check_http(form: Form, reply: Option<Reply>, assert: fn(&Healthcheck)) {
 
 const OK: Option<Reply> = Some(Reply::Status(200));
 const ERROR: Option<Reply> = Some(Reply::Status(500));
+const REDIRECT: Option<Reply> = Some(Reply::RedirectToLogin);
 const SILENT: Option<Reply> = Some(Reply::Silence);
 const NOTHING_LISTENS: Option<Reply> = None;
 
@@ -263,6 +300,11 @@ fn http_curl_probe_healthy_on_200() {
 #[test]
 fn http_curl_probe_unhealthy_on_500() {
     check_http(Form::Curl, ERROR, Healthcheck::assert_unhealthy);
+}
+
+#[test]
+fn http_curl_probe_unhealthy_on_redirect() {
+    check_http(Form::Curl, REDIRECT, Healthcheck::assert_unhealthy);
 }
 
 #[test]
@@ -286,6 +328,11 @@ fn http_wget_probe_unhealthy_on_500() {
 }
 
 #[test]
+fn http_wget_probe_unhealthy_on_redirect() {
+    check_http(Form::Wget, REDIRECT, Healthcheck::assert_unhealthy);
+}
+
+#[test]
 fn http_wget_probe_unhealthy_on_silence() {
     check_http(Form::Wget, SILENT, Healthcheck::assert_unhealthy);
 }
@@ -303,6 +350,11 @@ fn http_busybox_wget_probe_healthy_on_200() {
 #[test]
 fn http_busybox_wget_probe_unhealthy_on_500() {
     check_http(Form::BusyboxWget, ERROR, Healthcheck::assert_unhealthy);
+}
+
+#[test]
+fn http_busybox_wget_probe_unhealthy_on_redirect() {
+    check_http(Form::BusyboxWget, REDIRECT, Healthcheck::assert_unhealthy);
 }
 
 #[test]
@@ -330,6 +382,11 @@ fn http_python_probe_unhealthy_on_500() {
 }
 
 #[test]
+fn http_python_probe_unhealthy_on_redirect() {
+    check_http(Form::Python, REDIRECT, Healthcheck::assert_unhealthy);
+}
+
+#[test]
 fn http_python_probe_unhealthy_on_silence() {
     check_http(Form::Python, SILENT, Healthcheck::assert_unhealthy);
 }
@@ -347,6 +404,11 @@ fn http_bash_tcp_probe_healthy_on_200() {
 #[test]
 fn http_bash_tcp_probe_unhealthy_on_500() {
     check_http(Form::BashTcp, ERROR, Healthcheck::assert_unhealthy);
+}
+
+#[test]
+fn http_bash_tcp_probe_unhealthy_on_redirect() {
+    check_http(Form::BashTcp, REDIRECT, Healthcheck::assert_unhealthy);
 }
 
 #[test]

@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Copy, Debug)]
 pub enum Reply {
     Status(u16),
+    /// Redirects to a login page that answers 200, as an app whose
+    /// authentication guards its health endpoint does.
+    RedirectToLogin,
     /// Reads the request and never answers: longer than any probe timeout.
     Silence,
 }
@@ -23,6 +26,7 @@ pub struct HttpServer {
 /// Bounds how long a silent connection is held if the client never leaves.
 const MAX_SILENCE: Duration = Duration::from_secs(60);
 const READ_POLL: Duration = Duration::from_millis(100);
+const LOGIN: &str = "/login";
 
 impl HttpServer {
     pub fn start(reply: Reply) -> HttpServer {
@@ -70,24 +74,16 @@ impl Drop for HttpServer {
 fn serve(mut stream: TcpStream, reply: Reply, stopping: &AtomicBool) -> std::io::Result<()> {
     stream.set_read_timeout(Some(READ_POLL))?;
     let request = read_head(&mut stream, stopping)?;
+    let path = request.split_whitespace().nth(1).unwrap_or("/");
     match reply {
-        Reply::Status(code) => {
-            let reason = match code {
-                200 => "OK",
-                500 => "Internal Server Error",
-                _ => "Other",
-            };
-            let body = if request.starts_with("HEAD ") {
-                ""
-            } else {
-                "ok\n"
-            };
-            write!(
-                stream,
-                "HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain\r\n\
-                 Content-Length: 3\r\nConnection: close\r\n\r\n{body}"
-            )
-        }
+        Reply::Status(code) => answer(&mut stream, &request, code, ""),
+        Reply::RedirectToLogin if path == LOGIN => answer(&mut stream, &request, 200, ""),
+        Reply::RedirectToLogin => answer(
+            &mut stream,
+            &request,
+            302,
+            &format!("Location: {LOGIN}\r\n"),
+        ),
         Reply::Silence => {
             let since = Instant::now();
             let mut buffer = [0; 512];
@@ -102,6 +98,25 @@ fn serve(mut stream: TcpStream, reply: Reply, stopping: &AtomicBool) -> std::io:
             Ok(())
         }
     }
+}
+
+fn answer(stream: &mut TcpStream, request: &str, code: u16, headers: &str) -> std::io::Result<()> {
+    let reason = match code {
+        200 => "OK",
+        302 => "Found",
+        500 => "Internal Server Error",
+        _ => "Other",
+    };
+    let body = if request.starts_with("HEAD ") {
+        ""
+    } else {
+        "ok\n"
+    };
+    write!(
+        stream,
+        "HTTP/1.1 {code} {reason}\r\n{headers}Content-Type: text/plain\r\n\
+         Content-Length: 3\r\nConnection: close\r\n\r\n{body}"
+    )
 }
 
 /// Reads up to the blank line that ends a request's head.

@@ -3,13 +3,16 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{ErrorKind, Read, Seek};
-use std::os::unix::process::CommandExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, ExitStatus};
 use std::time::Duration;
 
 use serde_yaml::Value;
 
 use super::process::{INSTALL_HINT, SIGKILL, signal_group, wait_timeout};
+
+/// SIGILL, SIGABRT, SIGBUS, SIGFPE, SIGSEGV.
+const CRASH_SIGNALS: [i32; 5] = [4, 6, 7, 8, 11];
 
 /// A healthcheck ready to execute: the program's argv after Compose's
 /// interpolation, its time limit and the container environment it sees.
@@ -113,21 +116,30 @@ impl Healthcheck {
         );
     }
 
-    /// A missing tool makes any probe fail, which would let an "unhealthy"
-    /// test pass for the wrong reason; it is a broken machine, not a verdict.
+    /// A missing or crashing tool makes any probe fail, which would let an
+    /// "unhealthy" test pass for the wrong reason: it is a broken machine,
+    /// not a verdict on the server.
     fn checked_run(&self) -> Outcome {
         let outcome = self.run();
-        let exit_127 = matches!(&outcome.verdict, Verdict::Exited(s) if s.code() == Some(127));
+        let status = match &outcome.verdict {
+            Verdict::Exited(status) => status,
+            Verdict::TimedOut => return outcome,
+        };
         // dash, bash and busybox sh on a command they cannot find.
         let shell_missed_a_command = outcome
             .output
             .lines()
             .any(|line| line.ends_with(": not found") || line.ends_with(": command not found"));
-        if exit_127 || shell_missed_a_command {
+        if status.code() == Some(127) || shell_missed_a_command {
             panic!(
                 "a probe tool is missing; {INSTALL_HINT}\n{}",
                 self.report(&outcome)
             );
+        }
+        // Killed by a fault signal, or a shell reporting that of its command.
+        let signal = status.signal().or(status.code().map(|code| code - 128));
+        if signal.is_some_and(|signal| CRASH_SIGNALS.contains(&signal)) {
+            panic!("the probe crashed\n{}", self.report(&outcome));
         }
         outcome
     }
@@ -177,7 +189,7 @@ fn shell(command: String) -> Vec<String> {
 /// Undoes Compose's interpolation for values without host variables: `$$` is
 /// a literal `$`. Any other `$` would be replaced from the host environment
 /// when the file is read, which a generated probe must never rely on.
-fn interpolate(value: &str) -> Result<String, String> {
+pub fn interpolate(value: &str) -> Result<String, String> {
     let mut out = String::with_capacity(value.len());
     let mut chars = value.chars();
     while let Some(c) = chars.next() {
@@ -291,5 +303,11 @@ mod tests {
     #[should_panic(expected = "bash .ci/install")]
     fn runner_fails_instead_of_reporting_unhealthy_when_a_tool_is_missing() {
         check(r#"["CMD-SHELL", "muster-no-such-tool | grep -q x"]"#).assert_unhealthy();
+    }
+
+    #[test]
+    #[should_panic(expected = "crashed")]
+    fn runner_fails_instead_of_reporting_unhealthy_when_a_probe_crashes() {
+        check(r#"["CMD-SHELL", "kill -SEGV $$$$"]"#).assert_unhealthy();
     }
 }
