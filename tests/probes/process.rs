@@ -7,7 +7,8 @@ use std::os::unix::fs::chown;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Mutex, Once, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -25,15 +26,78 @@ pub const INSTALL_HINT: &str = "run `bash .ci/install` and test with \
      `PATH=\"$PWD/.venv/bin:$PATH\" cargo test`";
 
 unsafe extern "C" {
-    // std cannot signal a process group. kill(2) is memory-safe for any argument.
+    // std can neither signal a process group nor handle a signal.
+    // kill(2) and raise(3) are memory-safe for any argument.
     safe fn kill(pid: i32, sig: i32) -> i32;
+    safe fn raise(sig: i32) -> i32;
+    // Takes and returns a sighandler_t: a function's address, or SIG_DFL.
+    fn signal(signum: i32, handler: usize) -> usize;
 }
+
+const SIG_DFL: usize = 0;
 
 /// Signals every process in the group whose leader is `leader`; a group that is
 /// already gone (ESRCH) is what the caller wants anyway.
 pub fn signal_group(leader: u32, signal: i32) {
-    let pgid = i32::try_from(leader).expect("a pid fits in pid_t");
-    kill(-pgid, signal);
+    kill(-pgid(leader), signal);
+}
+
+fn pgid(leader: u32) -> i32 {
+    i32::try_from(leader).expect("a pid fits in pid_t")
+}
+
+/// The process groups the tests have running, each slot a group id or 0.
+static LIVE_GROUPS: [AtomicI32; 64] = [const { AtomicI32::new(0) }; 64];
+
+/// Registers a process group for `stop_groups_and_die` while it lives.
+/// The tests' groups are not the terminal's, so a Ctrl-C reaches only the
+/// test process, which passes it on before it dies.
+pub struct LiveGroup(Option<&'static AtomicI32>);
+
+impl LiveGroup {
+    pub fn register(leader: u32) -> LiveGroup {
+        static HANDLERS: Once = Once::new();
+        HANDLERS.call_once(|| {
+            for signal_number in [SIGINT, SIGTERM] {
+                // SAFETY: the handler makes only async-signal-safe calls.
+                unsafe {
+                    signal(
+                        signal_number,
+                        stop_groups_and_die as extern "C" fn(i32) as usize,
+                    )
+                };
+            }
+        });
+        let group = pgid(leader);
+        // With every slot taken the group still stops on drop, only not on Ctrl-C.
+        LiveGroup(LIVE_GROUPS.iter().find(|slot| {
+            slot.compare_exchange(0, group, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+        }))
+    }
+}
+
+impl Drop for LiveGroup {
+    fn drop(&mut self) {
+        if let Some(slot) = self.0 {
+            slot.store(0, Ordering::SeqCst);
+        }
+    }
+}
+
+/// SIGINT and SIGTERM handler: asks every live group to stop, then dies of
+/// the signal as if it had not been caught. Atomic loads, kill, signal and
+/// raise are all async-signal-safe.
+extern "C" fn stop_groups_and_die(signal_number: i32) {
+    for slot in &LIVE_GROUPS {
+        let group = slot.load(Ordering::SeqCst);
+        if group != 0 {
+            kill(-group, SIGTERM);
+        }
+    }
+    // SAFETY: restores the default action; no handler is involved.
+    unsafe { signal(signal_number, SIG_DFL) };
+    raise(signal_number);
 }
 
 /// A server process leading its own process group, so that stopping it also
@@ -42,6 +106,7 @@ pub fn signal_group(leader: u32, signal: i32) {
 pub struct Server {
     name: String,
     child: Child,
+    _live: LiveGroup,
     stop_signal: i32,
     log: PathBuf,
 }
@@ -67,6 +132,7 @@ impl Server {
             .unwrap_or_else(|e| panic!("cannot start {name} ({command:?}): {e}; {INSTALL_HINT}"));
         Server {
             name: name.to_owned(),
+            _live: LiveGroup::register(child.id()),
             child,
             stop_signal,
             log: log.to_owned(),

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_yaml::Value;
 
-use super::process::{INSTALL_HINT, SIGKILL, signal_group, wait_timeout};
+use super::process::{INSTALL_HINT, LiveGroup, SIGKILL, signal_group, wait_timeout};
 
 /// SIGILL, SIGABRT, SIGBUS, SIGFPE, SIGSEGV.
 const CRASH_SIGNALS: [i32; 5] = [4, 6, 7, 8, 11];
@@ -80,6 +80,7 @@ impl Healthcheck {
             }
             Err(e) => panic!("cannot run {self}: {e}"),
         };
+        let live = LiveGroup::register(child.id());
         let verdict = match wait_timeout(&mut child, self.timeout) {
             Some(status) => Verdict::Exited(status),
             None => Verdict::TimedOut,
@@ -87,6 +88,7 @@ impl Healthcheck {
         // Kills what the probe left behind as well as a timed-out probe.
         signal_group(child.id(), SIGKILL);
         let _ = child.wait();
+        drop(live);
         let mut text = String::new();
         output.rewind().expect("cannot rewind the probe output");
         output
