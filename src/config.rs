@@ -1,7 +1,8 @@
 //! The command line, parsed by clap and turned at once into muster's own types, so that no stage
 //! depends on how arguments are spelled.
 
-use clap::{Parser, Subcommand};
+use crate::emit::Target;
+use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -42,7 +43,20 @@ enum CliCommand {
         /// Compare with the -o FILE instead of writing it; exit 1 with a diff when it is stale.
         #[arg(long, requires = "output")]
         check: bool,
+        /// What to generate: a Compose file, a Swarm stack file, or Kubernetes manifests.
+        #[arg(short, long, value_enum, default_value_t = CliTarget::Compose)]
+        target: CliTarget,
     },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CliTarget {
+    /// A Compose file for `docker compose up`.
+    Compose,
+    /// A stack file for `docker stack deploy`.
+    Swarm,
+    /// Kubernetes manifests for `kubectl apply -f`.
+    K8s,
 }
 
 /// Where a run reads its inputs.
@@ -60,6 +74,7 @@ pub enum Command {
         inputs: Inputs,
         output: Option<PathBuf>,
         check: bool,
+        target: Target,
     },
 }
 
@@ -87,10 +102,16 @@ impl Cli {
                 profile,
                 output,
                 check,
+                target,
             } => Command::Gen {
                 inputs: inputs(profile),
                 output,
                 check,
+                target: match target {
+                    CliTarget::Compose => Target::Compose,
+                    CliTarget::Swarm => Target::Swarm,
+                    CliTarget::K8s => Target::Kubernetes,
+                },
             },
         }
     }

@@ -19,6 +19,9 @@ static BUILT_IN: &[(&str, &str)] = &[
 pub struct ProfileFile {
     pub description: Option<String>,
     pub extends: Option<Spanned<String>>,
+    /// Restart containers that turn unhealthy, which Docker does only under Swarm: labels every
+    /// service that has a healthcheck and adds a `willfarrell/autoheal` service (compose target).
+    pub autoheal: Option<bool>,
     /// Keys applied to every service.
     #[serde(default)]
     pub defaults: ServiceSpec,

@@ -38,6 +38,8 @@ pub struct Project {
     /// Every service the catalogue names, including any that failed to resolve, so that later
     /// stages do not report a dependency on a broken service as a dependency on a missing one.
     pub service_names: Vec<String>,
+    /// The profile's `autoheal`: the nearest profile along `extends` that sets it decides.
+    pub autoheal: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -272,6 +274,12 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Inputs, diagnostics: &mut Diagnos
                 .iter()
                 .map(|e| e.name.get_ref().clone())
                 .collect(),
+            autoheal: inputs
+                .profiles
+                .iter()
+                .rev()
+                .find_map(|p| p.file.autoheal)
+                .unwrap_or(false),
         },
         services,
     }

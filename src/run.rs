@@ -14,7 +14,8 @@ pub fn run(command: Command) -> ExitCode {
             inputs,
             output,
             check,
-        } => commands::generate::run(inputs, output.as_deref(), *check, &mut session),
+            target,
+        } => commands::generate::run(inputs, output.as_deref(), *check, *target, &mut session),
     };
     // Warnings are shown whatever the outcome; errors explain a failure.
     eprint!("{}", session.render_diagnostics());

@@ -1,8 +1,8 @@
-//! `muster gen`: the Compose file, on stdout or written atomically to `-o FILE`, or compared with
-//! it under `--check`.
+//! `muster gen`: the Compose file (or the Swarm stack file, or the Kubernetes manifests), on
+//! stdout or written atomically to `-o FILE`, or compared with it under `--check`.
 
 use crate::config::Inputs;
-use crate::emit;
+use crate::emit::{self, Target};
 use crate::error::Error;
 use crate::pipeline::{self, Session};
 use std::path::Path;
@@ -11,10 +11,14 @@ pub fn run(
     inputs: &Inputs,
     output: Option<&Path>,
     check: bool,
+    target: Target,
     session: &mut Session,
 ) -> Result<Option<String>, Error> {
     let stack = pipeline::stack(inputs, session)?;
-    let text = emit::compose::emit(&stack);
+    let text = emit::emit(target, &stack, &mut session.diagnostics);
+    if session.diagnostics.has_errors() {
+        return Err(Error::Invalid);
+    }
     match (output, check) {
         (None, _) => Ok(Some(text)),
         (Some(path), false) => {

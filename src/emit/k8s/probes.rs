@@ -1,0 +1,160 @@
+//! The Compose healthcheck as Kubernetes probes.
+//!
+//! - liveness: the health endpoint, or the healthcheck's command; `retries` failures in a row
+//!   restart the container, as autoheal would under Compose and as Swarm does.
+//! - readiness: the readiness endpoint (`ready_path`) for HTTP kinds, else the same command; a pod
+//!   that is not ready gets no traffic through its Service.
+//! - startup: the health check again, tried often enough during `start_period` that a slow
+//!   starter is not restarted before it could have come up.
+
+use crate::duration;
+use crate::graph::StackService;
+use crate::probe::Probe;
+use serde_yaml::{Mapping, Value as Yaml};
+use std::time::Duration;
+
+/// Docker's defaults, for timings the healthcheck leaves out.
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_RETRIES: u64 = 3;
+
+/// `(key, probe)` pairs for the container, in the order they are written.
+pub fn probes(s: &StackService) -> Result<Vec<(&'static str, Mapping)>, String> {
+    let Some(Yaml::Mapping(hc)) = s.rendered.body.get("healthcheck") else {
+        return Ok(Vec::new());
+    };
+    if !s.rendered.has_healthcheck() {
+        return Ok(Vec::new());
+    }
+    let timing = |key: &str| -> Result<Option<Duration>, String> {
+        hc.get(key)
+            .and_then(Yaml::as_str)
+            .map(|text| duration::parse(text).map_err(|e| format!("healthcheck {key}: {e}")))
+            .transpose()
+    };
+    let period = seconds(timing("interval")?.unwrap_or(DEFAULT_INTERVAL));
+    let timeout = seconds(timing("timeout")?.unwrap_or(DEFAULT_TIMEOUT));
+    let retries = hc
+        .get("retries")
+        .and_then(Yaml::as_u64)
+        .unwrap_or(DEFAULT_RETRIES)
+        .max(1);
+    let (live, ready) = handlers(s, hc)?;
+
+    let probe = |handler: &Mapping, period: u64, failures: u64| {
+        let mut p = handler.clone();
+        p.insert("periodSeconds".into(), period.into());
+        p.insert("timeoutSeconds".into(), timeout.into());
+        p.insert("failureThreshold".into(), failures.into());
+        p
+    };
+    let mut out = vec![
+        ("livenessProbe", probe(&live, period, retries)),
+        ("readinessProbe", probe(&ready, period, retries)),
+    ];
+    let start_period = timing("start_period")?.unwrap_or_default();
+    if !start_period.is_zero() {
+        let start_every = seconds(timing("start_interval")?.unwrap_or(Duration::from_secs(period)));
+        let tries = start_period
+            .as_millis()
+            .div_ceil(u128::from(start_every) * 1000);
+        let tries = u64::try_from(tries).unwrap_or(u64::MAX).max(1);
+        out.push(("startupProbe", probe(&live, start_every, tries)));
+    }
+    Ok(out)
+}
+
+/// Whole seconds, rounded up: Kubernetes counts in seconds and a zero means its default.
+fn seconds(d: Duration) -> u64 {
+    u64::try_from(d.as_millis().div_ceil(1000))
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
+/// The liveness and readiness handlers. An HTTP kind whose probe muster chose gets `httpGet`,
+/// which needs no client in the image; a test the user wrote is run as written.
+fn handlers(s: &StackService, hc: &Mapping) -> Result<(Mapping, Mapping), String> {
+    let service = &s.rendered.service;
+    if let (Probe::Http(_), None, Some(port), Some(health)) = (
+        service.probe,
+        &service.healthcheck.test,
+        service.health_port,
+        &service.health_path,
+    ) {
+        let ready = service.ready_path.as_deref().unwrap_or(health);
+        return Ok((http_get(health, port), http_get(ready, port)));
+    }
+    let exec = exec(hc.get("test").ok_or("healthcheck has no test")?)?;
+    Ok((exec.clone(), exec))
+}
+
+fn http_get(path: &str, port: u16) -> Mapping {
+    // The kubelet sends the pod's IP as Host; the Compose probe sends 127.0.0.1, which is the
+    // name a Django ALLOWED_HOSTS already admits for it.
+    let text = format!(
+        "httpGet:\n  path: {}\n  port: {port}\n  httpHeaders:\n    - name: Host\n      value: 127.0.0.1\n",
+        serde_json::to_string(path).expect("a string serializes")
+    );
+    serde_yaml::from_str(&text).expect("the httpGet handler is valid YAML")
+}
+
+/// Compose's `test` as an `exec` handler: `CMD` runs its argv, `CMD-SHELL` (and a plain string)
+/// runs through `sh -c` as Docker does. `$$` is Compose's escape for `$`; Kubernetes passes an
+/// exec command on untouched, so the container's shell must see a single `$`.
+fn exec(test: &Yaml) -> Result<Mapping, String> {
+    let words: Vec<&str> = match test {
+        Yaml::String(line) => vec!["CMD-SHELL", line.as_str()],
+        Yaml::Sequence(items) => items
+            .iter()
+            .map(|i| i.as_str().ok_or("healthcheck test has a non-string word"))
+            .collect::<Result<_, _>>()?,
+        _ => return Err("healthcheck test is neither a string nor a list".into()),
+    };
+    let argv: Vec<&str> = match words.as_slice() {
+        ["CMD", argv @ ..] if !argv.is_empty() => argv.to_vec(),
+        ["CMD-SHELL", line, ..] => vec!["sh", "-c", line],
+        _ => return Err(format!("healthcheck test {words:?} has no command to run")),
+    };
+    let command = argv
+        .iter()
+        .map(|w| Yaml::from(w.replace("$$", "$")))
+        .collect();
+    let mut exec = Mapping::new();
+    exec.insert("command".into(), Yaml::Sequence(command));
+    let mut handler = Mapping::new();
+    handler.insert("exec".into(), Yaml::Mapping(exec));
+    Ok(handler)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(test: &str) -> Vec<String> {
+        let test: Yaml = serde_yaml::from_str(test).unwrap();
+        let handler = exec(&test).unwrap();
+        serde_yaml::from_value(handler["exec"]["command"].clone()).unwrap()
+    }
+
+    #[test]
+    fn exec_follows_docker_test_forms() {
+        assert_eq!(argv(r#"["CMD", "pg_isready", "-q"]"#), ["pg_isready", "-q"]);
+        assert_eq!(
+            argv(r#"["CMD-SHELL", "celery inspect ping -d \"celery@$${HOSTNAME}\""]"#),
+            ["sh", "-c", "celery inspect ping -d \"celery@${HOSTNAME}\""]
+        );
+        assert_eq!(
+            argv(r#""curl -f x || exit 1""#),
+            ["sh", "-c", "curl -f x || exit 1"]
+        );
+        assert!(exec(&serde_yaml::from_str(r#"["NONE"]"#).unwrap()).is_err());
+    }
+
+    #[test]
+    fn seconds_round_up_and_are_never_zero() {
+        assert_eq!(seconds(Duration::from_millis(500)), 1);
+        assert_eq!(seconds(Duration::from_millis(1500)), 2);
+        assert_eq!(seconds(Duration::ZERO), 1);
+        assert_eq!(seconds(Duration::from_secs(90)), 90);
+    }
+}

@@ -1,0 +1,192 @@
+//! The stack as a file for `docker stack deploy`: the Compose file, less what Swarm ignores or
+//! rejects, with the restart policy where Swarm reads it.
+//!
+//! Healthchecks stay: Swarm, unlike a single Docker engine, replaces a task that turns unhealthy.
+//! `depends_on` goes: Swarm starts every service at once and rejects the long form that Compose
+//! needs for conditions (docker/cli#3880), so dependents must retry until what they need is up.
+
+use super::{Restart, at_service, compose};
+use crate::diagnostic::{Diagnostic, Diagnostics, Label};
+use crate::graph::{Stack, StackService};
+use crate::resolve::Project;
+use serde_yaml::{Mapping, Value as Yaml};
+
+/// The service keys of docker/cli's stack file schema (v3.14). `docker stack deploy` refuses a
+/// whole file for one key outside it, so a key that reached the output through `compose` is
+/// left out with a warning rather than failing the deploy.
+const ACCEPTED: &[&str] = &[
+    "build",
+    "cap_add",
+    "cap_drop",
+    "cgroup_parent",
+    "cgroupns_mode",
+    "command",
+    "configs",
+    "container_name",
+    "credential_spec",
+    "depends_on",
+    "deploy",
+    "devices",
+    "dns",
+    "dns_search",
+    "domainname",
+    "entrypoint",
+    "env_file",
+    "environment",
+    "expose",
+    "external_links",
+    "extra_hosts",
+    "healthcheck",
+    "hostname",
+    "image",
+    "init",
+    "ipc",
+    "isolation",
+    "labels",
+    "links",
+    "logging",
+    "mac_address",
+    "network_mode",
+    "networks",
+    "oom_score_adj",
+    "pid",
+    "ports",
+    "privileged",
+    "read_only",
+    "restart",
+    "secrets",
+    "security_opt",
+    "shm_size",
+    "stdin_open",
+    "stop_grace_period",
+    "stop_signal",
+    "sysctls",
+    "tmpfs",
+    "tty",
+    "ulimits",
+    "user",
+    "userns_mode",
+    "volumes",
+    "working_dir",
+];
+
+/// Keys the schema accepts but `docker stack deploy` ignores ("not supported for docker stack
+/// deploy" in the v3 file reference). Left out, so that the file does not promise what Swarm
+/// will not do. `build`, `restart` and `depends_on` are handled on their own.
+const IGNORED: &[&str] = &[
+    "cgroup_parent",
+    "container_name",
+    "devices",
+    "external_links",
+    "links",
+    "network_mode",
+    "security_opt",
+    "userns_mode",
+];
+
+pub fn emit(stack: &Stack, diagnostics: &mut Diagnostics) -> String {
+    super::require_images(stack, "`docker stack deploy`", diagnostics);
+    let mut services = Mapping::new();
+    for s in &stack.services {
+        services.insert(
+            Yaml::from(s.rendered.service.name.as_str()),
+            Yaml::Mapping(service(s, &stack.project, diagnostics)),
+        );
+    }
+    warn_dropped_dependencies(stack, diagnostics);
+    let mut doc = compose::document(stack, services);
+    // The stack is named on the command line (`docker stack deploy -c FILE NAME`); the stack file
+    // schema has no top-level `name` and rejects it.
+    doc.remove("name");
+    format!(
+        "{}{}",
+        super::header(&stack.project, Some("swarm")),
+        super::yaml::to_string(&doc)
+    )
+}
+
+fn service(s: &StackService, project: &Project, diagnostics: &mut Diagnostics) -> Mapping {
+    let mut body = compose::service(s);
+    // `require_images` reported a service without an image; with one, the build is Compose's
+    // business and the image is what Swarm pulls.
+    body.remove("build");
+    body.remove("depends_on");
+    body.remove("restart");
+    let left_out: Vec<String> = body
+        .keys()
+        .filter_map(Yaml::as_str)
+        .filter(|k| IGNORED.contains(k) || !(ACCEPTED.contains(k) || k.starts_with("x-")))
+        .map(str::to_owned)
+        .collect();
+    for key in &left_out {
+        body.remove(key.as_str());
+    }
+    if !left_out.is_empty() {
+        diagnostics.push(at_service(
+            Diagnostic::warning(format!(
+                "service `{}`: `docker stack deploy` ignores or rejects {}; left out of the stack file",
+                s.rendered.service.name,
+                left_out
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            project,
+            &s.rendered.service,
+        ));
+    }
+    if let Some(restart) = Restart::of(s, project, diagnostics) {
+        let deploy = body
+            .entry("deploy".into())
+            .or_insert_with(|| Yaml::Mapping(Mapping::new()));
+        if let Yaml::Mapping(deploy) = deploy {
+            // A `compose.deploy.restart_policy` of the user's own is kept as written.
+            deploy
+                .entry("restart_policy".into())
+                .or_insert_with(|| Yaml::Mapping(restart_policy(restart)));
+        }
+    }
+    compose::order_service(body)
+}
+
+/// Compose's `restart` as Swarm's `deploy.restart_policy`. Swarm has no manual stop to survive,
+/// so `unless-stopped` means what `always` means.
+fn restart_policy(restart: Restart) -> Mapping {
+    let mut policy = Mapping::new();
+    let condition = match restart {
+        Restart::No => "none",
+        Restart::OnFailure(_) => "on-failure",
+        Restart::Always => "any",
+    };
+    policy.insert("condition".into(), condition.into());
+    if let Restart::OnFailure(Some(attempts)) = restart {
+        policy.insert("max_attempts".into(), u64::from(attempts).into());
+    }
+    policy
+}
+
+/// One warning for the whole stack, pointing at each `depends_on` that Swarm will not honour.
+fn warn_dropped_dependencies(stack: &Stack, diagnostics: &mut Diagnostics) {
+    let labels: Vec<Label> = stack
+        .services
+        .iter()
+        .filter_map(|s| s.rendered.service.depends_on.first())
+        .map(|dep| Label::new(dep.source, dep.span.clone(), "not waited for under Swarm"))
+        .collect();
+    if labels.is_empty() {
+        return;
+    }
+    let mut d = Diagnostic::warning(format!(
+        "`depends_on` is left out of the stack file ({} services): `docker stack deploy` starts \
+         every service at once",
+        labels.len()
+    ));
+    for label in labels {
+        d = d.with_label(label);
+    }
+    diagnostics.push(d.with_note(
+        "a service must retry until what it needs answers; Swarm restarts it while it fails, \
+         and its healthcheck keeps it out of rotation until then",
+    ));
+}
