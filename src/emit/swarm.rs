@@ -97,7 +97,7 @@ pub fn emit(stack: &Stack, diagnostics: &mut Diagnostics) -> String {
     let mut doc = compose::document(stack, services);
     // The stack is named on the command line (`docker stack deploy -c FILE NAME`); the stack file
     // schema has no top-level `name` and rejects it.
-    doc.remove("name");
+    doc.shift_remove("name");
     format!(
         "{}{}",
         super::header(&stack.project, Some("swarm")),
@@ -109,9 +109,9 @@ fn service(s: &StackService, project: &Project, diagnostics: &mut Diagnostics) -
     let mut body = compose::service(s);
     // `require_images` reported a service without an image; with one, the build is Compose's
     // business and the image is what Swarm pulls.
-    body.remove("build");
-    body.remove("depends_on");
-    body.remove("restart");
+    body.shift_remove("build");
+    body.shift_remove("depends_on");
+    body.shift_remove("restart");
     let left_out: Vec<String> = body
         .keys()
         .filter_map(Yaml::as_str)
@@ -119,7 +119,7 @@ fn service(s: &StackService, project: &Project, diagnostics: &mut Diagnostics) -
         .map(str::to_owned)
         .collect();
     for key in &left_out {
-        body.remove(key.as_str());
+        body.shift_remove(key.as_str());
     }
     if !left_out.is_empty() {
         diagnostics.push(at_service(

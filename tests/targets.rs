@@ -1,0 +1,579 @@
+//! `muster gen --target swarm|k8s`, and `autoheal` for plain Compose: the ecommerce example on
+//! every target (golden files, validated by the targets' own schemas), and each mapping on a
+//! small catalogue. `MUSTER_BLESS=1` rewrites the golden files; review their diff like code.
+
+mod common;
+
+use common::{Muster, Run, assert_valid_compose, repo_root, tool};
+use serde_yaml::Value;
+
+/// The Kubernetes version the manifests are validated against.
+const KUBERNETES_VERSION: &str = "1.33.0";
+
+/// The ecommerce example with an image beside every `build`, as a deployment to a cluster needs:
+/// `registry.example.com/shop/NAME:1.0`, NAME being the build folder's. Derived rather than
+/// copied, so that it follows the example as the example changes.
+fn ecommerce_with_images() -> String {
+    let example =
+        std::fs::read_to_string(repo_root().join("examples/ecommerce/services.toml")).unwrap();
+    let mut out = String::new();
+    for line in example.lines() {
+        out.push_str(line);
+        out.push('\n');
+        if let Some(context) = line
+            .strip_prefix("build = \"")
+            .and_then(|rest| rest.strip_suffix('"'))
+        {
+            let name = context.rsplit('/').next().unwrap();
+            out.push_str(&format!(
+                "image = \"registry.example.com/shop/{name}:1.0\"\n"
+            ));
+        }
+    }
+    assert!(
+        !out.lines().any(|l| l.starts_with("build = {")),
+        "a build table in the example: teach ecommerce_with_images about it"
+    );
+    out
+}
+
+fn ecommerce(target: &str) -> Run {
+    Muster::new()
+        .catalogue(&ecommerce_with_images())
+        .args(&["gen", "--profile", "prod", "--target", target])
+        .run()
+        .success()
+}
+
+fn gen_target(catalogue: &str, profile: &str, target: &str) -> Run {
+    Muster::new()
+        .catalogue(catalogue)
+        .args(&["gen", "--profile", profile, "--target", target])
+        .run()
+}
+
+/// The documents of a multi-document YAML, each parsed.
+fn documents(text: &str) -> Vec<Value> {
+    text.split("\n---\n")
+        .skip(1)
+        .map(|doc| serde_yaml::from_str(doc).unwrap_or_else(|e| panic!("{e}:\n{doc}")))
+        .collect()
+}
+
+fn document<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    docs.iter()
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name}"))
+}
+
+fn container(workload: &Value) -> &Value {
+    &workload["spec"]["template"]["spec"]["containers"][0]
+}
+
+fn write_temp(dir: &tempfile::TempDir, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+// ---------------------------------------------------------------- the example, on every target
+
+#[test]
+fn ecommerce_matches_its_swarm_and_k8s_golden_files() {
+    let bless = std::env::var_os("MUSTER_BLESS").is_some();
+    let mut stale = Vec::new();
+    for target in ["swarm", "k8s"] {
+        let path = repo_root().join(format!("tests/golden/ecommerce.prod.{target}.yml"));
+        let generated = ecommerce(target).stdout;
+        if bless {
+            std::fs::write(&path, &generated).unwrap();
+            continue;
+        }
+        let golden = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; run with MUSTER_BLESS=1", path.display()));
+        if golden != generated {
+            let diff = similar::TextDiff::from_lines(&golden, &generated)
+                .unified_diff()
+                .header("golden", "generated")
+                .to_string();
+            stale.push(format!("{}:\n{diff}", path.display()));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "golden files differ (MUSTER_BLESS=1 rewrites them):\n{}",
+        stale.join("\n")
+    );
+}
+
+#[test]
+fn ecommerce_k8s_manifests_pass_kubernetes_validate_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_temp(&dir, "k8s.yml", &ecommerce("k8s").stdout);
+    let output = tool("kubernetes-validate")
+        .args(["--strict", "--kubernetes-version", KUBERNETES_VERSION])
+        .arg(&path)
+        .output()
+        .expect("kubernetes-validate runs");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "kubernetes-validate:\n{report}");
+    // It passes a file it could not check with a warning, which proves nothing.
+    assert!(
+        !report.to_lowercase().contains("warn") && !report.contains("skipping"),
+        "{report}"
+    );
+}
+
+#[test]
+fn ecommerce_swarm_file_is_valid_compose() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_valid_compose(&write_temp(&dir, "stack.yml", &ecommerce("swarm").stdout));
+}
+
+#[test]
+fn every_target_is_byte_identical_across_runs() {
+    for target in ["compose", "swarm", "k8s"] {
+        let first = ecommerce(target).stdout;
+        assert_eq!(first, ecommerce(target).stdout, "{target}");
+    }
+}
+
+// ---------------------------------------------------------------- swarm
+
+/// What `docker stack deploy` ignores ("not supported for docker stack deploy" in the Compose
+/// v3 reference) or rejects (docker/cli's schema has no top-level `name`, and only the short form
+/// of `depends_on`, which Swarm ignores anyway).
+const STACK_DEPLOY_IGNORES_OR_REJECTS: &[&str] = &[
+    "build",
+    "cgroup_parent",
+    "container_name",
+    "depends_on",
+    "devices",
+    "external_links",
+    "links",
+    "network_mode",
+    "restart",
+    "security_opt",
+    "userns_mode",
+];
+
+fn assert_stack_deployable(stack: &Value) {
+    assert!(stack.get("name").is_none(), "top-level name: {stack:?}");
+    for (name, service) in stack["services"].as_mapping().unwrap() {
+        for key in STACK_DEPLOY_IGNORES_OR_REJECTS {
+            assert!(
+                service.get(key).is_none(),
+                "service {name:?} has `{key}`: {service:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn swarm_emits_nothing_stack_deploy_ignores_or_rejects() {
+    assert_stack_deployable(&ecommerce("swarm").yaml());
+    // Keys that reach the service through the `compose` escape hatch are left out too, with a
+    // warning naming them.
+    let run = gen_target(
+        r#"
+[project]
+name = "shop"
+[services.cache]
+kind = "cache"
+image = "redis:7.4"
+compose = { container_name = "c", links = ["x"], network_mode = "host", develop = { watch = [] }, stop_signal = "SIGINT" }
+"#,
+        "prod",
+        "swarm",
+    )
+    .success();
+    assert_stack_deployable(&run.yaml());
+    assert_eq!(run.service("cache")["stop_signal"], "SIGINT");
+    assert!(run.service("cache").get("develop").is_none());
+    for key in ["container_name", "links", "network_mode", "develop"] {
+        assert!(run.stderr.contains(&format!("`{key}`")), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn swarm_restart_policy_follows_the_compose_restart() {
+    let run = gen_target(
+        r#"
+[services.a]
+kind = "cache"
+image = "redis:7.4"
+[services.b]
+kind = "cache"
+image = "redis:7.4"
+restart = "unless-stopped"
+[services.c]
+kind = "cache"
+image = "redis:7.4"
+restart = "on-failure:5"
+[services.d]
+kind = "cache"
+image = "redis:7.4"
+restart = "no"
+[services.e]
+kind = "cache"
+image = "redis:7.4"
+restart = "on-failure"
+"#,
+        "prod",
+        "swarm",
+    )
+    .success();
+    let policy = |name: &str| run.service(name)["deploy"]["restart_policy"].clone();
+    let expect = |text: &str| serde_yaml::from_str::<Value>(text).unwrap();
+    assert_eq!(policy("a"), expect("condition: any"));
+    assert_eq!(policy("b"), expect("condition: any"));
+    assert_eq!(
+        policy("c"),
+        expect("{condition: on-failure, max_attempts: 5}")
+    );
+    assert_eq!(policy("d"), expect("condition: none"));
+    assert_eq!(policy("e"), expect("condition: on-failure"));
+}
+
+#[test]
+fn swarm_keeps_healthchecks_and_replicas_and_warns_about_depends_on() {
+    let run = gen_target(
+        r#"
+[services.db]
+kind = "db"
+image = "postgres:17"
+[services.api]
+kind = "http"
+image = "registry.example.com/api:1"
+replicas = 3
+depends_on = ["db"]
+"#,
+        "prod",
+        "swarm",
+    )
+    .success();
+    let api = run.service("api");
+    assert_eq!(api["deploy"]["replicas"], 3);
+    assert_eq!(api["deploy"]["restart_policy"]["condition"], "any");
+    assert!(api["healthcheck"]["test"].is_sequence());
+    assert!(api.get("depends_on").is_none());
+    assert!(
+        run.stderr
+            .contains("warning: `depends_on` is left out of the stack file"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("depends_on = [\"db\"]"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn swarm_and_k8s_refuse_a_service_with_only_a_build() {
+    for target in ["swarm", "k8s"] {
+        let run = gen_target(
+            "[services.api]\nkind = \"http\"\nbuild = \"../api\"\n",
+            "prod",
+            target,
+        )
+        .failure(1);
+        assert!(
+            run.stderr
+                .contains("error: service `api` has a `build` but no `image`"),
+            "{target}: {}",
+            run.stderr
+        );
+        // Points at the service in the catalogue.
+        assert!(run.stderr.contains("[services.api]"), "{}", run.stderr);
+    }
+}
+
+// ---------------------------------------------------------------- k8s
+
+#[test]
+fn k8s_workloads_follow_the_kind() {
+    let docs = documents(&ecommerce("k8s").stdout);
+    assert_eq!(
+        document(&docs, "StatefulSet", "postgres")["spec"]["volumeClaimTemplates"][0]["metadata"]["name"],
+        "pgdata"
+    );
+    for stateful in [
+        "postgres-ai",
+        "redis",
+        "elasticsearch",
+        "qdrant",
+        "rabbitmq",
+    ] {
+        document(&docs, "StatefulSet", stateful);
+        document(&docs, "Service", stateful);
+    }
+    for stateless in [
+        "pgbouncer",
+        "backend",
+        "gateway",
+        "celery-worker",
+        "prometheus",
+    ] {
+        document(&docs, "Deployment", stateless);
+    }
+    // A one-shot task runs to completion once, retried as the prod profile says (on-failure:3).
+    let migrate = document(&docs, "Job", "migrate");
+    assert_eq!(migrate["spec"]["backoffLimit"], 3);
+    assert_eq!(
+        migrate["spec"]["template"]["spec"]["restartPolicy"],
+        "OnFailure"
+    );
+    // No port, no Service.
+    assert!(!docs.iter().any(|d| d["kind"] == "Service"
+        && (d["metadata"]["name"] == "celery-worker" || d["metadata"]["name"] == "migrate")));
+    // Only one beat may run: no rolling update that would start a second.
+    assert_eq!(
+        document(&docs, "Deployment", "celery-beat")["spec"]["strategy"]["type"],
+        "Recreate"
+    );
+    let labels = &document(&docs, "Deployment", "backend")["metadata"]["labels"];
+    for (key, value) in [
+        ("name", "backend"),
+        ("instance", "backend"),
+        ("component", "http"),
+        ("part-of", "shop"),
+        ("managed-by", "muster"),
+    ] {
+        assert_eq!(labels[format!("app.kubernetes.io/{key}").as_str()], value);
+    }
+}
+
+#[test]
+fn k8s_http_kinds_probe_health_and_ready_paths() {
+    let docs = documents(&ecommerce("k8s").stdout);
+    let backend = container(document(&docs, "Deployment", "backend"));
+    assert_eq!(backend["livenessProbe"]["httpGet"]["path"], "/health/live");
+    assert_eq!(
+        backend["readinessProbe"]["httpGet"]["path"],
+        "/health/ready"
+    );
+    assert_eq!(backend["startupProbe"]["httpGet"]["path"], "/health/live");
+    assert_eq!(backend["livenessProbe"]["httpGet"]["port"], 8000);
+    // Jaeger's health endpoint has a port of its own.
+    let jaeger = container(document(&docs, "Deployment", "jaeger"));
+    assert_eq!(jaeger["livenessProbe"]["httpGet"]["port"], 13133);
+    assert_eq!(jaeger["livenessProbe"]["httpGet"]["path"], "/status");
+}
+
+#[test]
+fn k8s_exec_probes_run_the_compose_test_without_compose_escapes() {
+    let run = gen_target(
+        "[services.worker]\nkind = \"celery-worker\"\nimage = \"registry.example.com/w:1\"\n",
+        "dev",
+        "k8s",
+    )
+    .success();
+    let compose = Muster::new()
+        .catalogue(
+            "[services.worker]\nkind = \"celery-worker\"\nimage = \"registry.example.com/w:1\"\n",
+        )
+        .args(&["gen", "--profile", "dev"])
+        .run()
+        .success()
+        .test("worker");
+    assert_eq!(compose[0], "CMD-SHELL");
+    let docs = documents(&run.stdout);
+    let probe: Vec<String> = serde_yaml::from_value(
+        container(document(&docs, "Deployment", "worker"))["livenessProbe"]["exec"]["command"]
+            .clone(),
+    )
+    .unwrap();
+    assert_eq!(probe, ["sh", "-c", &compose[1].replace("$$", "$")]);
+    assert!(probe[2].contains("celery@${HOSTNAME}"), "{probe:?}");
+}
+
+#[test]
+fn k8s_probe_timing_comes_from_the_healthcheck() {
+    let run = gen_target(
+        r#"
+[services.model]
+kind = "ai-model"
+image = "registry.example.com/model:1"
+healthcheck = { interval = "20s", timeout = "4s", retries = 5, start_period = "95s", start_interval = "10s" }
+"#,
+        "prod",
+        "k8s",
+    )
+    .success();
+    let docs = documents(&run.stdout);
+    let c = container(document(&docs, "Deployment", "model"));
+    let probe = |key: &str, field: &str| c[key][field].as_u64().unwrap();
+    assert_eq!(probe("livenessProbe", "periodSeconds"), 20);
+    assert_eq!(probe("livenessProbe", "timeoutSeconds"), 4);
+    assert_eq!(probe("livenessProbe", "failureThreshold"), 5);
+    assert_eq!(probe("readinessProbe", "periodSeconds"), 20);
+    // Probed every start_interval, for at least start_period.
+    assert_eq!(probe("startupProbe", "periodSeconds"), 10);
+    let covered =
+        probe("startupProbe", "periodSeconds") * probe("startupProbe", "failureThreshold");
+    assert!((95..105).contains(&covered), "{covered}");
+}
+
+#[test]
+fn k8s_depends_on_waits_for_the_dependency_service() {
+    let docs = documents(&ecommerce("k8s").stdout);
+    let init =
+        &document(&docs, "Deployment", "pgbouncer")["spec"]["template"]["spec"]["initContainers"];
+    assert_eq!(init[0]["name"], "wait-for-postgres");
+    let script = init[0]["command"][2].as_str().unwrap();
+    assert!(script.contains("nc -z -w 2 postgres 5432"), "{script}");
+    // A renamed dependency is waited for under its Kubernetes name.
+    let recommendation = &document(&docs, "Deployment", "recommendation")["spec"]["template"]["spec"]
+        ["initContainers"];
+    assert_eq!(recommendation[0]["name"], "wait-for-postgres-ai");
+}
+
+#[test]
+fn k8s_warns_about_what_it_cannot_express() {
+    let run = ecommerce("k8s");
+    for expected in [
+        "bind mounts are left out of the Kubernetes manifests: `./gateway/nginx.conf",
+        "Kubernetes pods cannot wait for a Job to complete",
+        "`postgres-ai` in Kubernetes",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}:\n{}", run.stderr);
+    }
+    let docs = documents(&run.stdout);
+    let gateway = container(document(&docs, "Deployment", "gateway"));
+    assert!(gateway.get("volumeMounts").is_none(), "{gateway:?}");
+}
+
+#[test]
+fn k8s_reads_compose_variables_from_the_project_secret() {
+    let run = ecommerce("k8s");
+    assert!(
+        run.stdout
+            .contains("kubectl create secret generic shop-env --from-env-file=.env"),
+        "{}",
+        run.stdout
+    );
+    let docs = documents(&run.stdout);
+    let backend = container(document(&docs, "Deployment", "backend"));
+    let env: Vec<Value> = serde_yaml::from_value(backend["env"].clone()).unwrap();
+    let position = |name: &str| env.iter().position(|e| e["name"] == name).unwrap();
+    // `$(RABBITMQ_PASSWORD)` expands only from a variable defined before it.
+    assert!(position("RABBITMQ_PASSWORD") < position("CELERY_BROKER_URL"));
+    assert_eq!(
+        env[position("RABBITMQ_PASSWORD")]["valueFrom"]["secretKeyRef"]["name"],
+        "shop-env"
+    );
+    assert_eq!(
+        env[position("CELERY_BROKER_URL")]["value"],
+        "amqp://shop:$(RABBITMQ_PASSWORD)@rabbitmq:5672//"
+    );
+    assert_eq!(backend["envFrom"][0]["secretRef"]["name"], "shop-env");
+    let postgres = container(document(&docs, "StatefulSet", "postgres"));
+    let password = postgres["env"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "POSTGRES_PASSWORD")
+        .unwrap();
+    assert_eq!(
+        password["valueFrom"]["secretKeyRef"]["key"],
+        "POSTGRES_PASSWORD"
+    );
+}
+
+#[test]
+fn k8s_shares_claims_of_volumes_that_stateless_services_mount() {
+    let docs = documents(&ecommerce("k8s").stdout);
+    // chatbot and vision both mount `models` read-only: one claim, mountable on many nodes.
+    let models = document(&docs, "PersistentVolumeClaim", "models");
+    assert_eq!(models["spec"]["accessModes"][0], "ReadOnlyMany");
+    assert_eq!(
+        docs.iter()
+            .filter(|d| d["kind"] == "PersistentVolumeClaim" && d["metadata"]["name"] == "models")
+            .count(),
+        1
+    );
+    let vision = &document(&docs, "Deployment", "vision")["spec"]["template"]["spec"];
+    assert_eq!(
+        vision["volumes"][0]["persistentVolumeClaim"]["claimName"],
+        "models"
+    );
+    assert_eq!(vision["containers"][0]["volumeMounts"][0]["readOnly"], true);
+}
+
+// ---------------------------------------------------------------- autoheal
+
+const HEALING_PROFILE: &str = "extends = \"prod\"\nautoheal = true\n";
+
+#[test]
+fn autoheal_labels_services_with_healthchecks_and_adds_the_healer() {
+    let catalogue = r#"
+[services.db]
+kind = "db"
+image = "postgres:17"
+[services.migrate]
+kind = "job"
+image = "registry.example.com/app:1"
+depends_on = ["db"]
+"#;
+    let run = Muster::new()
+        .catalogue(catalogue)
+        .file("profiles/heal.toml", HEALING_PROFILE)
+        .args(&["gen", "--profile", "heal"])
+        .run()
+        .success();
+    assert_eq!(run.service("db")["labels"]["autoheal"], "true");
+    // Nothing to watch in a service without a healthcheck.
+    assert!(run.service("migrate").get("labels").is_none());
+    let healer = run.service("autoheal");
+    assert_eq!(healer["image"], "willfarrell/autoheal:1.2.0");
+    assert_eq!(healer["restart"], "always");
+    assert_eq!(
+        healer["environment"]["AUTOHEAL_CONTAINER_LABEL"],
+        "autoheal"
+    );
+    assert_eq!(
+        healer["volumes"][0],
+        "/var/run/docker.sock:/var/run/docker.sock"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    assert_valid_compose(&write_temp(&dir, "compose.yml", &run.stdout));
+
+    // Off unless a profile asks: the built-in prod profile does not.
+    let plain = common::generate(catalogue, "prod");
+    assert!(plain.service("autoheal").is_null());
+    assert!(plain.service("db").get("labels").is_none());
+    // Swarm and Kubernetes replace unhealthy containers themselves.
+    for target in ["swarm", "k8s"] {
+        let run = Muster::new()
+            .catalogue(catalogue)
+            .file("profiles/heal.toml", HEALING_PROFILE)
+            .args(&["gen", "--profile", "heal", "--target", target])
+            .run()
+            .success();
+        assert!(
+            !run.stdout.contains("autoheal"),
+            "{target}:\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn a_catalogue_service_named_autoheal_is_kept_as_the_healer() {
+    let run = Muster::new()
+        .catalogue(
+            "[services.db]\nkind = \"db\"\nimage = \"postgres:17\"\n\
+             [services.autoheal]\nkind = \"job\"\nimage = \"example/healer:2\"\n",
+        )
+        .file("profiles/heal.toml", HEALING_PROFILE)
+        .args(&["gen", "--profile", "heal"])
+        .run()
+        .success();
+    assert_eq!(run.service("autoheal")["image"], "example/healer:2");
+}
