@@ -25,7 +25,7 @@ impl CeleryWorker {
         let dir = scratch_dir();
         fs::write(
             dir.path().join(format!("{APP}.py")),
-            "from celery import Celery\n\napp = Celery(\"config\")\n",
+            format!("from celery import Celery\n\napp = Celery({APP:?})\n"),
         )
         .expect("cannot write the Celery app");
         let mut celery = Command::new(tool("celery"));

@@ -14,7 +14,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Where the server accepts connections. The postgres image's init scripts
 /// run against a server that listens on its Unix socket only.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 pub enum Listen {
     Loopback,
     SocketOnly,

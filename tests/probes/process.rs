@@ -230,28 +230,23 @@ pub fn tool(name: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("`{name}` is not on PATH; {INSTALL_HINT}"))
 }
 
-/// Debian keeps the server binaries of PostgreSQL off PATH, one folder per
-/// major version; the newest installed one is used.
+/// Debian keeps PostgreSQL's server binaries off PATH, in one folder per
+/// major version; the newest version that has `name` is used.
 pub fn postgres_tool(name: &str) -> PathBuf {
     let root = Path::new("/usr/lib/postgresql");
-    let newest = fs::read_dir(root)
+    fs::read_dir(root)
         .into_iter()
         .flatten()
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|version| {
+            root.join(version.to_string())
+                .join("bin")
+                .join(name)
+                .is_file()
+        })
         .max()
-        .unwrap_or_else(|| {
-            panic!(
-                "no PostgreSQL server under {}; {INSTALL_HINT}",
-                root.display()
-            )
-        });
-    let binary = root.join(newest.to_string()).join("bin").join(name);
-    assert!(
-        binary.is_file(),
-        "{} is missing; {INSTALL_HINT}",
-        binary.display()
-    );
-    binary
+        .map(|version| root.join(version.to_string()).join("bin").join(name))
+        .unwrap_or_else(|| panic!("no {name} under {}/*/bin; {INSTALL_HINT}", root.display()))
 }
 
 /// A system account from /etc/passwd, for servers that refuse to run as root.
