@@ -161,7 +161,7 @@ impl Server {
         }
     }
 
-    pub fn log(&self) -> String {
+    fn log(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_else(|e| format!("(no log: {e})"))
     }
 }
