@@ -47,6 +47,31 @@ enum CliCommand {
         #[arg(short, long, value_enum, default_value_t = CliTarget::Compose)]
         target: CliTarget,
     },
+    /// Show one service as generated, and which layer set each of its values.
+    Explain {
+        /// The service to explain.
+        name: String,
+        /// The profile to resolve under [default: `[project] default_profile`, else dev].
+        #[arg(short, long)]
+        profile: Option<String>,
+    },
+    /// A markdown health-status report: probes, dependencies, restart policies, warnings.
+    Report {
+        /// The profile whose probes and warnings are reported [default: as `gen`].
+        #[arg(short, long)]
+        profile: Option<String>,
+    },
+    /// Draft a catalogue from an existing Compose file.
+    Import {
+        /// The Compose file to read.
+        file: PathBuf,
+        /// Write the draft to FILE, which must not exist yet, instead of printing it.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// The profile the file was written for: values equal to its defaults are left out.
+        #[arg(short, long)]
+        profile: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -75,6 +100,18 @@ pub enum Command {
         output: Option<PathBuf>,
         check: bool,
         target: Target,
+    },
+    Explain {
+        inputs: Inputs,
+        name: String,
+    },
+    Report {
+        inputs: Inputs,
+    },
+    Import {
+        inputs: Inputs,
+        compose: PathBuf,
+        output: Option<PathBuf>,
     },
 }
 
@@ -112,6 +149,22 @@ impl Cli {
                     CliTarget::Swarm => Target::Swarm,
                     CliTarget::K8s => Target::Kubernetes,
                 },
+            },
+            CliCommand::Explain { name, profile } => Command::Explain {
+                inputs: inputs(profile),
+                name,
+            },
+            CliCommand::Report { profile } => Command::Report {
+                inputs: inputs(profile),
+            },
+            CliCommand::Import {
+                file,
+                output,
+                profile,
+            } => Command::Import {
+                inputs: inputs(profile),
+                compose: file,
+                output,
             },
         }
     }

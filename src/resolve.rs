@@ -74,6 +74,9 @@ pub struct Service {
     pub depends_on: Vec<Dependency>,
     /// Compose keys passed through verbatim, merged over everything muster generates.
     pub compose: serde_yaml::Mapping,
+    /// The layer that set each value muster models, by catalogue key path: `image`, `env.NAME`,
+    /// `healthcheck.interval`, `compose.logging.driver`. Values the kind template renders have
+    /// no entry.
     pub provenance: IndexMap<String, Layer>,
 }
 
@@ -219,14 +222,31 @@ impl<'a> Layers<'a> {
         let mut merged = toml::Table::new();
         for l in &self.layers {
             if let Some(table) = &l.spec.compose {
-                for key in table.keys() {
-                    self.provenance
-                        .insert(format!("compose.{key}"), l.layer.clone());
-                }
+                // Leaves, not top-level keys: tables merge, so `logging.driver` and
+                // `logging.options.max-size` can come from different layers.
+                record_leaves(&mut self.provenance, "compose", table, &l.layer);
                 deep_merge(&mut merged, table);
             }
         }
         merged
+    }
+}
+
+/// Records `layer` for every non-table value under `prefix`, as `prefix.key.subkey`.
+fn record_leaves(
+    provenance: &mut IndexMap<String, Layer>,
+    prefix: &str,
+    table: &toml::Table,
+    layer: &Layer,
+) {
+    for (key, value) in table {
+        let path = format!("{prefix}.{key}");
+        match value {
+            toml::Value::Table(t) => record_leaves(provenance, &path, t, layer),
+            _ => {
+                provenance.insert(path, layer.clone());
+            }
+        }
     }
 }
 

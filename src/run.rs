@@ -16,6 +16,13 @@ pub fn run(command: Command) -> ExitCode {
             check,
             target,
         } => commands::generate::run(inputs, output.as_deref(), *check, *target, &mut session),
+        Command::Explain { inputs, name } => commands::explain::run(inputs, name, &mut session),
+        Command::Report { inputs } => commands::report::run(inputs, &mut session),
+        Command::Import {
+            inputs,
+            compose,
+            output,
+        } => commands::import::run(inputs, compose, output.as_deref(), &mut session),
     };
     // Warnings are shown whatever the outcome; errors explain a failure.
     eprint!("{}", session.render_diagnostics());

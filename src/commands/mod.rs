@@ -1,1 +1,4 @@
+pub mod explain;
 pub mod generate;
+pub mod import;
+pub mod report;

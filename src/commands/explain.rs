@@ -1,0 +1,202 @@
+//! `muster explain NAME`: one service as `gen` emits it, each value with the layer that set it.
+//!
+//! The keys are read back from the emitted Compose file itself, so the listing cannot drift from
+//! what `gen` writes. The layers come from the resolve stage's provenance; an emitted value
+//! without provenance is the kind template's own output (its probe, a Celery command).
+
+use crate::config::Inputs;
+use crate::diagnostic::{Diagnostic, Diagnostics, Sources};
+use crate::emit::compose;
+use crate::error::Error;
+use crate::graph::{Stack, StackService};
+use crate::pipeline::{self, Session};
+use crate::profile::Profiles;
+use crate::resolve::{Condition, Layer, Service};
+use serde_yaml::{Mapping, Value as Yaml};
+use std::fmt::Write;
+
+pub fn run(inputs: &Inputs, name: &str, session: &mut Session) -> Result<Option<String>, Error> {
+    let stack = pipeline::stack(inputs, session)?;
+    let Some(s) = stack
+        .services
+        .iter()
+        .find(|s| s.rendered.service.name == name)
+    else {
+        session.diagnostics.push(unknown_service(&stack, name));
+        return Err(Error::Invalid);
+    };
+    let emitted: Yaml =
+        serde_yaml::from_str(&compose::emit(&stack)).expect("muster parses its own output");
+    let body = emitted["services"][name]
+        .as_mapping()
+        .cloned()
+        .unwrap_or_default();
+    let files = layer_files(inputs, &stack, s)?;
+    Ok(Some(render(&stack, s, &body, &files)))
+}
+
+fn unknown_service(stack: &Stack, name: &str) -> Diagnostic {
+    let names = || stack.project.service_names.iter().map(String::as_str);
+    let mut d = Diagnostic::error(format!("the catalogue has no service `{name}`")).with_note(
+        format!("services: {}", names().collect::<Vec<_>>().join(", ")),
+    );
+    if let Some(hint) = crate::suggest::did_you_mean(name, names()) {
+        d = d.with_note(hint);
+    }
+    d
+}
+
+/// The files behind the layers, lowest first, as (layer, file) for the listing's legend.
+fn layer_files(
+    inputs: &Inputs,
+    stack: &Stack,
+    s: &StackService,
+) -> Result<Vec<(String, String)>, Error> {
+    let kind = &s.rendered.service.kind;
+    let kinds = super::kinds(inputs)?;
+    let mut files = Vec::new();
+    if let Some(k) = kinds.get(kind) {
+        files.push(("kind template".to_owned(), k.template.display_name(kind)));
+    }
+    // Loaded again, apart from the run's session: the pipeline has already reported anything
+    // wrong with them, and only their file names are wanted here.
+    let mut sources = Sources::default();
+    let profiles = Profiles::load(
+        Some(&inputs.profiles_dir),
+        &mut sources,
+        &mut Diagnostics::default(),
+    )
+    .map_err(Error::io("read profiles from", &inputs.profiles_dir))?;
+    if let Ok(chain) = profiles.chain(&stack.project.profile) {
+        for p in chain {
+            files.push((
+                format!("profile {}", p.name),
+                sources.name(p.source).to_owned(),
+            ));
+        }
+    }
+    files.push((
+        "catalogue".to_owned(),
+        inputs.catalogue.display().to_string(),
+    ));
+    Ok(files)
+}
+
+fn render(stack: &Stack, s: &StackService, body: &Mapping, files: &[(String, String)]) -> String {
+    let service = &s.rendered.service;
+    let mut out = format!(
+        "service `{}`: kind {}, profile {}\n\nlayers, lowest first:\n",
+        service.name, service.kind, stack.project.profile
+    );
+    let width = files.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+    for (layer, file) in files {
+        let _ = writeln!(out, "  {layer:width$}  {file}");
+    }
+    let mut rows = Vec::new();
+    leaves(body, &mut Vec::new(), &mut rows);
+    let rows: Vec<[String; 3]> = rows
+        .into_iter()
+        .map(|(path, value)| {
+            let origin = origin(stack, s, &path);
+            let value = serde_json::to_string(&value).expect("YAML values serialize as JSON");
+            [display_path(&path), origin, value]
+        })
+        .collect();
+    let key_width = rows.iter().map(|r| r[0].len()).max().unwrap_or(0).max(3);
+    let origin_width = rows.iter().map(|r| r[1].len()).max().unwrap_or(0).max(6);
+    let _ = writeln!(
+        out,
+        "\n{:key_width$}  {:origin_width$}  value",
+        "key", "set by"
+    );
+    for [path, origin, value] in rows {
+        let _ = writeln!(out, "{path:key_width$}  {origin:origin_width$}  {value}");
+    }
+    out
+}
+
+/// Every value that is not a non-empty mapping, with its key path, in emitted order. Lists are
+/// leaves: a layer sets a list whole.
+fn leaves(map: &Mapping, path: &mut Vec<String>, out: &mut Vec<(Vec<String>, Yaml)>) {
+    for (key, value) in map {
+        let key = match key {
+            Yaml::String(k) => k.clone(),
+            other => serde_json::to_string(other).expect("YAML keys serialize as JSON"),
+        };
+        path.push(key);
+        match value {
+            Yaml::Mapping(m) if !m.is_empty() => leaves(m, path, out),
+            _ => out.push((path.clone(), value.clone())),
+        }
+        path.pop();
+    }
+}
+
+/// `environment."discovery.type"`: a segment with a dot is quoted so the path stays readable.
+fn display_path(path: &[String]) -> String {
+    path.iter()
+        .map(|p| {
+            if p.contains(['.', ' ', '"']) {
+                serde_json::to_string(p).expect("a string serializes")
+            } else {
+                p.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Who set the emitted value at `path`. The `compose` passthrough is merged last, so it is asked
+/// first.
+fn origin(stack: &Stack, s: &StackService, path: &[String]) -> String {
+    let service = &s.rendered.service;
+    let layer = |key: &str| service.provenance.get(key).map(|l| describe(l, service));
+    if let Some(l) = layer(&format!("compose.{}", path.join("."))) {
+        return format!("compose in {l}");
+    }
+    let key = path[0].as_str();
+    let sub = path.get(1).map(String::as_str).unwrap_or_default();
+    let found = match key {
+        "environment" => layer(&format!("env.{sub}")),
+        // The emitter labels every service with a healthcheck when the profile asks for autoheal.
+        "labels" => layer(&format!("labels.{sub}")).or_else(|| {
+            (sub == "autoheal" && stack.project.autoheal)
+                .then(|| format!("profile {} autoheal", stack.project.profile))
+        }),
+        "healthcheck" => layer(&format!("healthcheck.{sub}")),
+        "deploy" if sub == "replicas" => layer("replicas"),
+        "depends_on" => layer("depends_on").map(|l| dependency_origin(s, sub, l)),
+        other => layer(other),
+    };
+    found.unwrap_or_else(|| "kind template".to_owned())
+}
+
+fn describe(layer: &Layer, service: &Service) -> String {
+    match layer {
+        Layer::ProfileKind(p) => format!("profile {p} [kinds.{}]", service.kind),
+        other => other.to_string(),
+    }
+}
+
+/// The layer that listed the dependency, and why its condition is what it is when the
+/// catalogue let muster infer it.
+fn dependency_origin(s: &StackService, target: &str, layer: String) -> String {
+    let asked = s
+        .rendered
+        .service
+        .depends_on
+        .iter()
+        .any(|d| d.target == target && d.condition.is_some());
+    let inferred = s.depends_on.iter().find(|(t, _)| t == target);
+    match inferred {
+        Some((_, condition)) if !asked => {
+            let why = match condition {
+                Condition::Completed => "is a job",
+                Condition::Healthy => "has a healthcheck",
+                Condition::Started => "has no healthcheck",
+            };
+            format!("{layer}, inferred: {target} {why}")
+        }
+        _ => layer,
+    }
+}

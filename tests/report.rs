@@ -1,0 +1,193 @@
+//! `muster report`: the markdown health status, checked against a reviewed golden file for the
+//! ecommerce example (`MUSTER_BLESS=1` rewrites it) and piece by piece on small catalogues.
+
+mod common;
+
+use common::{Muster, repo_root};
+use std::process::Command;
+
+fn report(catalogue: &str, args: &[&str]) -> String {
+    Muster::new()
+        .catalogue(catalogue)
+        .args(&[&["report"], args].concat())
+        .run()
+        .success()
+        .stdout
+}
+
+#[test]
+fn ecommerce_report_matches_its_golden_file() {
+    let output = Command::new(env!("CARGO_BIN_EXE_muster"))
+        .current_dir(repo_root())
+        .args(["report", "-c", "examples/ecommerce/services.toml"])
+        .output()
+        .expect("muster runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let generated = String::from_utf8(output.stdout).unwrap();
+    let path = repo_root().join("tests/golden/ecommerce.report.md");
+    if std::env::var_os("MUSTER_BLESS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+        return;
+    }
+    let golden = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run with MUSTER_BLESS=1", path.display()));
+    assert!(
+        golden == generated,
+        "the report differs from {} (MUSTER_BLESS=1 rewrites it):\n{}",
+        path.display(),
+        similar::TextDiff::from_lines(&golden, &generated)
+            .unified_diff()
+            .header("golden", "generated")
+    );
+}
+
+const SMALL: &str = r#"
+[services.db]
+kind = "db"
+image = "postgres:17"
+
+[services.migrate]
+kind = "job"
+build = "."
+depends_on = ["db"]
+
+[services.cache]
+kind = "cache"
+image = "redis:7.4"
+healthcheck = { disable = true }
+
+[services.web-app]
+kind = "http"
+build = "."
+restart = "on-failure"
+depends_on = { db = "healthy", migrate = "completed", cache = "started" }
+"#;
+
+#[test]
+fn services_without_a_healthcheck_say_why() {
+    let text = report(SMALL, &[]);
+    assert!(
+        text.contains("| migrate | job | runs to completion"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "| cache | cache | disabled by the user (`healthcheck.disable` in catalogue) |"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("2 with a healthcheck, 2 without"), "{text}");
+}
+
+#[test]
+fn probes_are_shown_with_their_client() {
+    let text = report(SMALL, &[]);
+    let db = text.lines().find(|l| l.starts_with("| db |")).unwrap();
+    assert!(db.contains("| pg_isready |"), "{db}");
+    // As the container runs it: Compose has turned `$$` into `$`.
+    assert!(db.contains("\"${POSTGRES_USER:-postgres}\""), "{db}");
+    let web = text.lines().find(|l| l.starts_with("| web-app |")).unwrap();
+    assert!(web.contains("| python urllib |"), "{web}");
+}
+
+#[test]
+fn the_dependency_graph_is_mermaid_with_conditions() {
+    let text = report(SMALL, &[]);
+    assert!(text.contains("```mermaid\ngraph TD\n"), "{text}");
+    // `web-app` is no Mermaid id: it gets a positional one, labelled with the name.
+    assert!(text.contains("    s3[\"web-app\"]\n"), "{text}");
+    assert!(text.contains("    migrate -->|healthy| db\n"), "{text}");
+    assert!(text.contains("    s3 -->|completed| migrate\n"), "{text}");
+    assert!(text.contains("    s3 -->|started| cache\n"), "{text}");
+}
+
+#[test]
+fn restart_policies_come_from_each_profile() {
+    let text = report(SMALL, &[]);
+    assert!(text.contains("| service | dev | prod |"), "{text}");
+    assert!(
+        text.contains("| db | `unless-stopped` | `always` |"),
+        "{text}"
+    );
+    assert!(
+        text.contains("| migrate | `no` | `on-failure:3` |"),
+        "{text}"
+    );
+    assert!(
+        text.contains("| web-app | `on-failure` | `on-failure` |"),
+        "{text}"
+    );
+    // A third profile gets a column of its own when the report is run under it.
+    let staging = Muster::new()
+        .catalogue(SMALL)
+        .file(
+            "profiles/staging.toml",
+            "extends = \"prod\"\n[defaults]\nrestart = \"unless-stopped\"\n",
+        )
+        .args(&["report", "--profile", "staging"])
+        .run()
+        .success()
+        .stdout;
+    assert!(
+        staging.contains("| service | dev | prod | staging |"),
+        "{staging}"
+    );
+    assert!(
+        staging.contains("| db | `unless-stopped` | `always` | `unless-stopped` |"),
+        "{staging}"
+    );
+}
+
+#[test]
+fn warnings_of_check_are_listed() {
+    // A probe the image cannot run (a pipeline warning) and whatever the lints find.
+    let catalogue = format!(
+        "{SMALL}\n[services.qdrant]\nkind = \"vector-db\"\nimage = \"qdrant/qdrant:v1.12.4\"\n\
+         healthcheck = {{ test = [\"CMD\", \"curl\", \"-f\", \"http://127.0.0.1:6333/readyz\"] }}\n"
+    );
+    let text = report(&catalogue, &[]);
+    let section = text.split("## Warnings (`muster check`)").nth(1).unwrap();
+    let check = Muster::new().catalogue(&catalogue).args(&["check"]).run();
+    let warnings: Vec<&str> = check
+        .stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("warning: "))
+        .collect();
+    assert!(
+        warnings.iter().any(|w| w.contains("runs `curl`")),
+        "{}",
+        check.stderr
+    );
+    for warning in warnings {
+        assert!(
+            section.contains(&warning.replace('|', "\\|")),
+            "`{warning}` is missing from:\n{section}"
+        );
+    }
+    assert!(section.contains("(services.toml:"), "{section}");
+}
+
+#[test]
+fn the_report_is_deterministic() {
+    assert_eq!(report(SMALL, &[]), report(SMALL, &[]));
+}
+
+#[test]
+fn a_profile_with_errors_fails_the_report() {
+    let run = Muster::new()
+        .catalogue(&format!(
+            "{SMALL}\n[services.db.profiles.prod]\nrestart = \"sometimes\"\n"
+        ))
+        .args(&["report"])
+        .run()
+        .failure(1);
+    assert!(
+        run.stderr.contains("invalid restart policy"),
+        "{}",
+        run.stderr
+    );
+}
