@@ -58,6 +58,17 @@ impl Renderer {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| AutoEscape::Json);
+        // Strict mode stops `{{ service.nme }}`, but an undefined value nested in a list or map
+        // would still be written out as `null`; refuse it the same way.
+        env.set_formatter(|out, state, value| {
+            if contains_undefined(value) {
+                return Err(minijinja::Error::new(
+                    ErrorKind::UndefinedError,
+                    "the value contains an undefined name",
+                ));
+            }
+            minijinja::escape_formatter(out, state, value)
+        });
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
         env.add_function("http_probe", http_probe);
@@ -262,6 +273,24 @@ impl<'a> ServiceView<'a> {
     }
 }
 
+fn contains_undefined(value: &Value) -> bool {
+    use minijinja::value::ValueKind;
+    match value.kind() {
+        ValueKind::Undefined => true,
+        // Strings iterate too, by character; only containers can hold an undefined.
+        ValueKind::Seq | ValueKind::Map | ValueKind::Iterable => {
+            let is_map = value.kind() == ValueKind::Map;
+            value.try_iter().is_ok_and(|mut items| {
+                items.any(|item| {
+                    let nested = if is_map { value.get_item(&item).unwrap_or_default() } else { item };
+                    contains_undefined(&nested)
+                })
+            })
+        }
+        _ => false,
+    }
+}
+
 /// `http_probe(client, port, path, timeout)`: the Compose test for an HTTP endpoint.
 fn http_probe(
     client: String,
@@ -343,7 +372,7 @@ fn healthcheck(body: &mut Mapping, s: &Service) {
         body.insert("healthcheck".into(), Yaml::Mapping(disabled));
         return;
     }
-    let mut merged = match body.remove("healthcheck") {
+    let mut merged = match body.shift_remove("healthcheck") {
         Some(Yaml::Mapping(m)) => m,
         _ => Mapping::new(),
     };
@@ -375,7 +404,7 @@ fn merge_string_map(body: &mut Mapping, key: &str, values: &indexmap::IndexMap<S
     if values.is_empty() {
         return;
     }
-    let mut map = match body.remove(key) {
+    let mut map = match body.shift_remove(key) {
         Some(Yaml::Mapping(m)) => m,
         _ => Mapping::new(),
     };

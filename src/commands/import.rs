@@ -828,7 +828,7 @@ fn http_client(test: &[String]) -> Option<&'static str> {
         Some("curl")
     } else if has("wget") && text.contains("http") {
         Some("wget")
-    } else if (has("python") || has("python3")) && text.contains("urlopen") {
+    } else if (has("python") || has("python3")) && text.contains("urllib") {
         Some("python")
     } else if has("bash") && text.contains("/dev/tcp") && text.contains("GET ") {
         Some("bash-tcp")

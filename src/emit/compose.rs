@@ -125,7 +125,7 @@ pub(super) fn service(s: &StackService) -> Mapping {
         }
         body.insert(
             "depends_on".into(),
-            merged.remove("depends_on").unwrap_or_default(),
+            merged.shift_remove("depends_on").unwrap_or_default(),
         );
     }
     if let Some(Yaml::Mapping(hc)) = body.get_mut("healthcheck") {
@@ -168,13 +168,13 @@ volumes:
 fn ordered(mut mapping: Mapping, head: &[&str], tail: &[&str]) -> Mapping {
     let mut out = Mapping::new();
     for key in head {
-        if let Some(v) = mapping.remove(*key) {
+        if let Some(v) = mapping.shift_remove(*key) {
             out.insert(Yaml::from(*key), v);
         }
     }
     let tail_values: Vec<(&str, Yaml)> = tail
         .iter()
-        .filter_map(|k| mapping.remove(*k).map(|v| (*k, v)))
+        .filter_map(|k| mapping.shift_remove(*k).map(|v| (*k, v)))
         .collect();
     out.extend(mapping);
     for (k, v) in tail_values {
