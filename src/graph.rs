@@ -13,6 +13,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::render::{Rendered, RenderedModel};
 use crate::resolve::{Condition, Project};
 use indexmap::IndexMap;
+use std::collections::HashSet;
 
 /// The validated stack: services in catalogue order, each with its resolved dependencies.
 #[derive(Debug)]
@@ -33,7 +34,10 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
         .iter()
         .map(|r| (r.service.name.as_str(), r))
         .collect();
-    let known = &model.project.service_names;
+    let names = &model.project.service_names;
+    // A set, not the list: every dependency is looked up, and scanning the list made validation
+    // quadratic in the number of services.
+    let known: HashSet<&str> = names.iter().map(String::as_str).collect();
     let mut edges: Vec<Vec<(String, Condition)>> = Vec::with_capacity(model.services.len());
     for rendered in &model.services {
         let service = &rendered.service;
@@ -47,7 +51,7 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
                 ));
                 continue;
             }
-            if !known.contains(&dep.target) {
+            if !known.contains(dep.target.as_str()) {
                 let mut d = here(
                     Diagnostic::error(format!(
                         "service `{}` depends on `{}`, which the catalogue does not define",
@@ -56,7 +60,7 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
                     "unknown service",
                 );
                 if let Some(hint) =
-                    crate::suggest::did_you_mean(&dep.target, known.iter().map(String::as_str))
+                    crate::suggest::did_you_mean(&dep.target, names.iter().map(String::as_str))
                 {
                     d = d.with_note(hint);
                 }
