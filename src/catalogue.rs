@@ -5,24 +5,45 @@
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceId, Sources};
 use crate::spec::{Command, ServiceSpec};
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
-#[derive(Debug, Deserialize)]
+/// One `[services.NAME]` table per service; `muster gen` turns them into a Compose file.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct CatalogueFile {
+#[schemars(title = "muster service catalogue")]
+pub(crate) struct CatalogueFile {
+    /// What the whole Compose project is about, beyond its services.
     #[serde(default)]
+    #[schemars(extend("examples" = [{ "name": "shop", "default_profile": "dev" }]))]
     project: ProjectSpec,
+    /// The services, in the order they are emitted, by Compose service name.
     #[serde(default)]
+    #[schemars(
+        with = "IndexMap<String, crate::schema::CatalogueEntry>",
+        extend(
+            "propertyNames" = { "pattern": "^[a-zA-Z0-9][a-zA-Z0-9._-]*$" },
+            "examples" = [{ "web": { "kind": "http", "build": ".", "port": 8000 } }]
+        )
+    )]
     services: IndexMap<Spanned<String>, Spanned<ServiceSpec>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(inline)]
 pub struct ProjectSpec {
-    /// The Compose project name (`name:` at the top of the output).
+    /// The Compose project name (`name:` at the top of the output): lowercase letters, digits,
+    /// `_` and `-`.
+    #[schemars(
+        with = "Option<String>",
+        extend("pattern" = "^[a-z0-9][a-z0-9_-]*$", "examples" = ["shop"])
+    )]
     pub name: Option<Spanned<String>>,
+    /// The profile used when `--profile` is not given; default `dev`.
+    #[schemars(with = "Option<String>", extend("examples" = ["prod"]))]
     pub default_profile: Option<Spanned<String>>,
 }
 
@@ -51,12 +72,22 @@ impl Catalogue {
         diagnostics: &mut Diagnostics,
     ) -> std::io::Result<Option<Catalogue>> {
         let text = std::fs::read_to_string(path)?;
+        Ok(Self::parse(path, text, sources, diagnostics))
+    }
+
+    /// Parses the text of the catalogue at `path`, as [`Catalogue::load`] does after reading it.
+    pub fn parse(
+        path: &Path,
+        text: String,
+        sources: &mut Sources,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<Catalogue> {
         let source = sources.add(path.display().to_string(), text.clone());
         let file: CatalogueFile = match toml::from_str(&text) {
             Ok(file) => file,
             Err(e) => {
                 diagnostics.push(toml_error(&e, source, "catalogue"));
-                return Ok(None);
+                return None;
             }
         };
         if let Some(name) = &file.project.name {
@@ -87,12 +118,12 @@ impl Catalogue {
             };
             services.push(Entry { name, kind, spec });
         }
-        Ok(Some(Catalogue {
+        Some(Catalogue {
             path: path.to_owned(),
             source,
             project: file.project,
             services,
-        }))
+        })
     }
 }
 

@@ -47,6 +47,31 @@ enum CliCommand {
         #[arg(short, long, value_enum, default_value_t = CliTarget::Compose)]
         target: CliTarget,
     },
+    /// Print the catalogue's JSON Schema, for editor completion and validators.
+    Schema,
+    /// Append one service to the catalogue, keeping its comments and layout.
+    Add {
+        /// The service's kind (`muster kinds` lists them).
+        kind: String,
+        /// The service's name.
+        name: String,
+        /// The container port probes target.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        port: Option<u16>,
+        /// The image to run.
+        #[arg(long, conflicts_with = "build")]
+        image: Option<String>,
+        /// The build context to build the image from.
+        #[arg(long, value_name = "DIR")]
+        build: Option<String>,
+        /// Services to wait for, comma-separated.
+        #[arg(long, value_delimiter = ',', value_name = "A,B")]
+        depends_on: Vec<String>,
+    },
+    /// Write a starter catalogue and its schema; never overwrites.
+    Init,
+    /// List every kind with its engines and its defaults in each profile.
+    Kinds,
     /// Show one service as generated, and which layer set each of its values.
     Explain {
         /// The service to explain.
@@ -101,6 +126,19 @@ pub enum Command {
         check: bool,
         target: Target,
     },
+    Schema {
+        inputs: Inputs,
+    },
+    Add {
+        inputs: Inputs,
+        service: NewService,
+    },
+    Init {
+        inputs: Inputs,
+    },
+    Kinds {
+        inputs: Inputs,
+    },
     Explain {
         inputs: Inputs,
         name: String,
@@ -113,6 +151,17 @@ pub enum Command {
         compose: PathBuf,
         output: Option<PathBuf>,
     },
+}
+
+/// The entry `muster add` appends.
+#[derive(Debug, Clone)]
+pub struct NewService {
+    pub kind: String,
+    pub name: String,
+    pub port: Option<u16>,
+    pub image: Option<String>,
+    pub build: Option<String>,
+    pub depends_on: Vec<String>,
 }
 
 impl Cli {
@@ -149,6 +198,33 @@ impl Cli {
                     CliTarget::Swarm => Target::Swarm,
                     CliTarget::K8s => Target::Kubernetes,
                 },
+            },
+            CliCommand::Schema => Command::Schema {
+                inputs: inputs(None),
+            },
+            CliCommand::Add {
+                kind,
+                name,
+                port,
+                image,
+                build,
+                depends_on,
+            } => Command::Add {
+                inputs: inputs(None),
+                service: NewService {
+                    kind,
+                    name,
+                    port,
+                    image,
+                    build,
+                    depends_on,
+                },
+            },
+            CliCommand::Init => Command::Init {
+                inputs: inputs(None),
+            },
+            CliCommand::Kinds => Command::Kinds {
+                inputs: inputs(None),
             },
             CliCommand::Explain { name, profile } => Command::Explain {
                 inputs: inputs(profile),

@@ -22,6 +22,7 @@ pub mod profile;
 pub mod render;
 pub mod resolve;
 pub mod run;
+pub mod schema;
 pub mod spec;
 pub mod suggest;
 

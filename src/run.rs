@@ -16,6 +16,10 @@ pub fn run(command: Command) -> ExitCode {
             check,
             target,
         } => commands::generate::run(inputs, output.as_deref(), *check, *target, &mut session),
+        Command::Schema { inputs } => commands::schema::run(inputs),
+        Command::Add { inputs, service } => commands::add::run(inputs, service, &mut session),
+        Command::Init { inputs } => commands::init::run(inputs, &mut session),
+        Command::Kinds { inputs } => commands::kinds::run(inputs, &mut session),
         Command::Explain { inputs, name } => commands::explain::run(inputs, name, &mut session),
         Command::Report { inputs } => commands::report::run(inputs, &mut session),
         Command::Import {

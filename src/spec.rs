@@ -6,50 +6,136 @@
 //! that wins. Values that later stages report errors about keep their source span.
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 use toml::Spanned;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// One layer of service keys. Its JSON Schema is not used as is: `crate::schema` derives the
+/// catalogue entry (which requires `kind`) and the per-profile override (which has neither `kind`
+/// nor `profiles`) from it, so the docs below are what an editor shows on hover.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceSpec {
-    /// Only meaningful on a catalogue entry; `load` rejects it anywhere else.
+    // Only meaningful on a catalogue entry; `load` rejects it anywhere else.
+    /// What the service is: picks its template, engines, probe and profile defaults. A built-in
+    /// kind or one from your `templates/kinds/` folder.
+    #[schemars(with = "Option<crate::schema::KindName>", extend("examples" = ["db"]))]
     pub kind: Option<Spanned<String>>,
+    /// The image to run. Optional where the kind's engine has a default image; otherwise set
+    /// `image` or `build`.
+    #[schemars(with = "Option<String>", extend("examples" = ["postgres:17"]))]
     pub image: Option<Spanned<String>>,
+    /// Build the image: a context path, or a table `{ context, dockerfile, target, args }`.
+    #[schemars(with = "Option<Build>", extend("examples" = ["../backend"]))]
     pub build: Option<Spanned<Build>>,
+    /// Which engine the kind runs (`postgres`, `mysql`, `redis`, ...). Inferred from the image's
+    /// repository, or from a kind with one engine.
+    #[schemars(with = "Option<String>", extend("examples" = ["postgres"]))]
     pub engine: Option<Spanned<String>>,
+    /// Replaces the image's command: a string, which Compose splits shell-style, or a list,
+    /// passed as argv untouched.
+    #[schemars(extend("examples" = ["gunicorn config.wsgi:application --bind 0.0.0.0:8000"]))]
     pub command: Option<Command>,
+    /// Replaces the image's entrypoint: a string or a list, as `command`.
+    #[schemars(extend("examples" = [["/docker-entrypoint.sh"]]))]
     pub entrypoint: Option<Command>,
+    /// The Celery app of a `celery-worker` or `beat` (`celery -A APP`); default `config`.
+    #[schemars(with = "Option<String>", extend("examples" = ["config"]))]
     pub app: Option<Spanned<String>>,
+    /// The container port that probes target. Default: the image's port; 8000 for `http` and
+    /// `ai-model`.
+    #[schemars(with = "Option<crate::schema::Port>", extend("examples" = [8000]))]
     pub port: Option<Spanned<u16>>,
+    /// The HTTP health endpoint probed in `http` and `ai-model` services; default
+    /// `/health/live`.
+    #[schemars(with = "Option<String>", extend("pattern" = "^/\\S*$", "examples" = ["/health/live"]))]
     pub health_path: Option<Spanned<String>>,
+    /// The readiness endpoint (a Kubernetes readiness probe); default: `health_path`.
+    #[schemars(with = "Option<String>", extend("pattern" = "^/\\S*$", "examples" = ["/health/ready"]))]
     pub ready_path: Option<Spanned<String>>,
+    /// Published ports, as in Compose (`HOST:CONTAINER`).
+    #[schemars(with = "Option<Vec<String>>", extend("examples" = [["8000:8000"]]))]
     pub ports: Option<Vec<Spanned<String>>>,
+    /// Environment variables. Numbers and booleans are written as strings; `${VAR}` is
+    /// interpolated by Compose from `.env`.
+    #[schemars(extend("examples" = [{ "POSTGRES_DB": "shop", "POSTGRES_PASSWORD": "${POSTGRES_PASSWORD:?set it in .env}" }]))]
     pub env: Option<IndexMap<String, Scalar>>,
+    /// Files of environment variables, as in Compose: a path or a list of paths.
+    #[schemars(extend("examples" = [".env"]))]
     pub env_file: Option<Command>,
+    /// Volumes, as in Compose; named volumes are declared at the top level of the output.
+    #[schemars(with = "Option<Vec<String>>", extend("examples" = [["pgdata:/var/lib/postgresql/data"]]))]
     pub volumes: Option<Vec<Spanned<String>>>,
+    /// Networks the service joins; they are declared at the top level of the output.
+    #[schemars(with = "Option<Vec<String>>", extend("examples" = [["backend"]]))]
     pub networks: Option<Vec<Spanned<String>>>,
+    /// Container labels. Numbers and booleans are written as strings.
+    #[schemars(extend("examples" = [{ "com.example.team": "payments" }]))]
     pub labels: Option<IndexMap<String, Scalar>>,
+    /// The restart policy, over the profile's (dev: `unless-stopped`, prod: `always`).
+    #[schemars(with = "Option<crate::schema::Restart>", extend("examples" = ["on-failure:3"]))]
     pub restart: Option<Spanned<String>>,
+    /// How many containers to run (`deploy.replicas`).
+    #[schemars(extend("examples" = [2]))]
     pub replicas: Option<u32>,
+    /// How the healthcheck reaches the service. `auto` picks the first client the image has:
+    /// curl, wget, python, then bash `/dev/tcp`; `native` uses the engine's own client.
+    #[schemars(with = "Option<crate::schema::ProbeName>", extend("examples" = ["auto"]))]
     pub probe: Option<Spanned<String>>,
+    /// Healthcheck settings; each key overrides the profile's.
+    #[schemars(extend("examples" = [{ "start_period": "60s" }]))]
     pub healthcheck: Option<HealthcheckSpec>,
+    /// Services to wait for. A list infers the condition: completed for a `job`, healthy for a
+    /// service with a healthcheck, else started. A table asks for one:
+    /// `{ NAME = "healthy" | "started" | "completed" }`.
+    #[schemars(with = "Option<DependsOn>", extend("examples" = [["postgres", "redis"]]))]
     pub depends_on: Option<Spanned<DependsOn>>,
-    /// Only meaningful on a catalogue entry; `load` rejects it anywhere else.
+    // Only meaningful on a catalogue entry; `load` rejects it anywhere else.
+    /// Service keys applied only under one profile, e.g. `profiles.prod = { replicas = 2 }`.
+    #[schemars(
+        with = "Option<IndexMap<String, crate::schema::ServiceOverride>>",
+        extend("examples" = [{ "dev": { "ports": ["5432:5432"] } }])
+    )]
     pub profiles: Option<IndexMap<String, Spanned<ServiceSpec>>>,
+    /// Compose keys merged verbatim into the emitted service, last: the escape hatch for keys
+    /// muster does not model.
+    #[schemars(
+        with = "Option<serde_json::Map<String, serde_json::Value>>",
+        extend("examples" = [{ "stop_grace_period": "60s" }])
+    )]
     pub compose: Option<toml::Table>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// A service's healthcheck, as in Compose; durations are Compose durations (`30s`, `1m30s`).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(inline)]
 pub struct HealthcheckSpec {
+    /// The probe, replacing the kind's: a string, run as `CMD-SHELL`, or a list starting with
+    /// `CMD`, `CMD-SHELL` or `NONE`.
+    #[schemars(extend("examples" = [["CMD", "pg_isready", "-h", "127.0.0.1"]]))]
     pub test: Option<Command>,
+    /// Time between two probes.
+    #[schemars(with = "Option<crate::schema::Duration>", extend("examples" = ["30s"]))]
     pub interval: Option<Spanned<String>>,
+    /// How long one probe may run before it counts as failed; keep it below `interval`.
+    #[schemars(with = "Option<crate::schema::Duration>", extend("examples" = ["5s"]))]
     pub timeout: Option<Spanned<String>>,
+    /// Consecutive failures that mark the container unhealthy.
+    #[schemars(extend("examples" = [3]))]
     pub retries: Option<u32>,
+    /// Time the container gets to boot: failed probes during it do not count against
+    /// `retries`. Be generous (30-60s) for services that load a model or form a cluster.
+    #[schemars(with = "Option<crate::schema::Duration>", extend("examples" = ["60s"]))]
     pub start_period: Option<Spanned<String>>,
+    /// Time between probes during `start_period`, so that a started service is seen healthy
+    /// soon.
+    #[schemars(with = "Option<crate::schema::Duration>", extend("examples" = ["2s"]))]
     pub start_interval: Option<Spanned<String>>,
+    /// Turns the healthcheck off, the kind's included.
+    #[schemars(extend("examples" = [true]))]
     pub disable: Option<bool>,
 }
 

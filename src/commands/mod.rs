@@ -1,4 +1,19 @@
+pub mod add;
 pub mod explain;
 pub mod generate;
 pub mod import;
+pub mod init;
+pub mod kinds;
 pub mod report;
+pub mod schema;
+
+use crate::config::Inputs;
+use crate::error::Error;
+use crate::kinds::Kinds;
+
+/// The built-in kinds and the ones in the user's templates folder.
+fn kinds(inputs: &Inputs) -> Result<Kinds, Error> {
+    Kinds::built_in()
+        .with_user_templates(&inputs.templates_dir)
+        .map_err(Error::io("read templates from", &inputs.templates_dir))
+}

@@ -1,0 +1,261 @@
+//! The JSON Schema of the catalogue, for editors (Taplo, the engine of the Even Better TOML
+//! extension, reads a file's `#:schema` line) and for validators in CI.
+//!
+//! It is derived from the structs the loader deserializes, so the keys it documents are the keys
+//! the loader accepts, and their doc comments are the hover docs. This module adds what a derive
+//! cannot know: the kinds of one catalogue (built-in plus the user's templates), the values the
+//! loader checks by hand, and the shapes of the hand-written `Deserialize` impls in `spec`.
+
+use crate::catalogue::{CatalogueFile, PROBE_VALUES, RESTART_VALUES};
+use crate::kinds::{Kinds, TemplateOrigin};
+use crate::spec::{Build, Command, DependsOn, Scalar, ServiceSpec};
+use schemars::generate::SchemaSettings;
+use schemars::transform::RecursiveTransform;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde_json::{Value, json};
+use std::borrow::Cow;
+
+/// The name `muster init` gives the schema, beside the catalogue.
+pub const FILE_NAME: &str = "muster.schema.json";
+
+/// Where the `kind` key of a catalogue entry sits in the generated schema.
+const KIND_POINTER: &str = "/properties/services/additionalProperties/properties/kind";
+
+/// The catalogue's schema, with `kind` limited to `kinds`.
+pub fn catalogue_schema(kinds: &Kinds) -> Schema {
+    // Draft 7 is the newest draft Taplo's validator knows.
+    let settings =
+        SchemaSettings::draft07().with_transform(RecursiveTransform(drop_null as fn(&mut Schema)));
+    let mut schema = settings
+        .into_generator()
+        .into_root_schema_for::<CatalogueFile>();
+    let kind = schema
+        .pointer_mut(KIND_POINTER)
+        .and_then(Value::as_object_mut)
+        .expect("the catalogue entry has a `kind` property");
+    let docs: Vec<String> = kinds
+        .iter()
+        .map(|k| match &k.template.origin {
+            TemplateOrigin::BuiltIn if k.engines.is_empty() => k.summary.to_owned(),
+            TemplateOrigin::BuiltIn => format!("{} ({})", k.summary, k.engines.join(", ")),
+            TemplateOrigin::User(path) => format!("{} ({})", k.summary, path.display()),
+        })
+        .collect();
+    kind.insert("enum".into(), kinds.names().collect());
+    // Taplo's extension: a description per enum value, shown beside each completion.
+    kind.insert("x-taplo".into(), json!({ "docs": { "enumValues": docs } }));
+    schema
+}
+
+/// The schema as the committed file holds it: pretty JSON ending in a newline.
+pub fn to_json(schema: &Schema) -> String {
+    let mut text = serde_json::to_string_pretty(schema).expect("a schema is plain JSON");
+    text.push('\n');
+    text
+}
+
+/// TOML has no null, so the `null` schemars allows for every `Option` field would only offer
+/// editors a value no catalogue can hold. Applied to every subschema, parents first.
+fn drop_null(schema: &mut Schema) {
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    if let Some(Value::Array(types)) = object.get_mut("type") {
+        types.retain(|t| t != "null");
+        if let [only] = types.as_slice() {
+            let only = only.clone();
+            object.insert("type".into(), only);
+        }
+    }
+    let Some(Value::Array(any_of)) = object.get_mut("anyOf") else {
+        return;
+    };
+    any_of.retain(|s| s.get("type").is_none_or(|t| t != "null"));
+    if let [Value::Object(only)] = any_of.as_slice() {
+        let only = only.clone();
+        object.remove("anyOf");
+        for (key, value) in only {
+            object.entry(key).or_insert(value);
+        }
+    }
+}
+
+/// A hand-written schema: a value the loader checks by hand, a shape a hand-written
+/// `Deserialize` accepts, or a part of the catalogue made by editing [`ServiceSpec`]'s.
+macro_rules! schema {
+    ($type:ident, inline = $inline:literal, |$generator:ident| $body:expr) => {
+        impl JsonSchema for $type {
+            fn inline_schema() -> bool {
+                $inline
+            }
+
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($type).into()
+            }
+
+            fn json_schema($generator: &mut SchemaGenerator) -> Schema {
+                $body
+            }
+        }
+    };
+}
+
+/// A `[services.NAME]` table: the service keys, `kind` required.
+pub enum CatalogueEntry {}
+
+schema!(CatalogueEntry, inline = true, |generator| {
+    let mut schema = ServiceSpec::json_schema(generator);
+    schema.insert("required".into(), json!(["kind"]));
+    schema.insert(
+        "description".into(),
+        "One service: its kind, and the keys that differ from its kind's and profile's defaults."
+            .into(),
+    );
+    schema.insert("x-taplo".into(), json!({ "initKeys": ["kind"] }));
+    schema
+});
+
+/// `[services.NAME.profiles.PROFILE]`: the service keys but `kind` and `profiles`, which the
+/// loader rejects there. A definition, not inline, because it is reached from itself.
+pub enum ServiceOverride {}
+
+schema!(ServiceOverride, inline = false, |generator| {
+    let mut schema = ServiceSpec::json_schema(generator);
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        properties.remove("kind");
+        properties.remove("profiles");
+    }
+    schema.insert(
+        "description".into(),
+        "Service keys applied only under one profile, over the service's own.".into(),
+    );
+    schema
+});
+
+/// `kind`: a string here; [`catalogue_schema`] lists the kinds, which depend on the
+/// templates folder.
+pub enum KindName {}
+
+schema!(
+    KindName,
+    inline = true,
+    |_g| json_schema!({ "type": "string" })
+);
+
+/// A port a probe can reach.
+pub enum Port {}
+
+schema!(
+    Port,
+    inline = true,
+    |_g| json_schema!({ "type": "integer", "minimum": 1, "maximum": 65535 })
+);
+
+/// A Compose duration as `crate::duration::parse` reads it.
+pub enum Duration {}
+
+schema!(Duration, inline = true, |_g| json_schema!({
+    "type": "string",
+    "pattern": "^([0-9]+(us|ms|s|m|h))+$",
+}));
+
+/// A Compose restart policy, as `catalogue::check_layer` accepts it.
+pub enum Restart {}
+
+schema!(Restart, inline = true, |_g| json_schema!({
+    "type": "string",
+    "anyOf": [
+        { "enum": RESTART_VALUES },
+        { "pattern": "^on-failure:[0-9]+$" },
+    ],
+}));
+
+/// The `probe` key's values.
+pub enum ProbeName {}
+
+schema!(
+    ProbeName,
+    inline = true,
+    |_g| json_schema!({ "type": "string", "enum": PROBE_VALUES })
+);
+
+schema!(Build, inline = true, |generator| {
+    json_schema!({
+        "anyOf": [
+            {
+                "type": "string",
+                "description": "The build context: a folder with a Dockerfile.",
+            },
+            {
+                "type": "object",
+                "properties": {
+                    "context": {
+                        "type": "string",
+                        "description": "The build context: the folder sent to the builder.",
+                        "examples": ["../backend"],
+                    },
+                    "dockerfile": {
+                        "type": "string",
+                        "description": "The Dockerfile, relative to the context.",
+                        "examples": ["Dockerfile.prod"],
+                    },
+                    "target": {
+                        "type": "string",
+                        "description": "The stage of a multi-stage Dockerfile to build.",
+                        "examples": ["runtime"],
+                    },
+                    "args": {
+                        "description": "Build arguments; numbers and booleans are written as strings.",
+                        "type": "object",
+                        "additionalProperties": generator.subschema_for::<Scalar>(),
+                        "examples": [{ "PYTHON_VERSION": "3.12" }],
+                    },
+                },
+                "required": ["context"],
+                "additionalProperties": false,
+            },
+        ],
+    })
+});
+
+schema!(Command, inline = true, |_g| {
+    json_schema!({
+        "anyOf": [
+            { "type": "string" },
+            { "type": "array", "items": { "type": "string" } },
+        ],
+    })
+});
+
+schema!(Scalar, inline = true, |_g| {
+    json_schema!({ "type": ["string", "number", "boolean"] })
+});
+
+schema!(DependsOn, inline = true, |_g| {
+    json_schema!({
+        "anyOf": [
+            {
+                "type": "array",
+                "items": { "type": "string" },
+                "description": "Services to wait for, each as far as it can be known to be ready.",
+            },
+            {
+                "type": "object",
+                "description": "Services to wait for, each with the condition to wait for.",
+                // The Compose names too, as `resolve::Condition::parse` accepts them.
+                "additionalProperties": {
+                    "type": "string",
+                    "enum": [
+                        "healthy",
+                        "started",
+                        "completed",
+                        "service_healthy",
+                        "service_started",
+                        "service_completed_successfully",
+                    ],
+                },
+                "examples": [{ "postgres": "healthy", "migrate": "completed" }],
+            },
+        ],
+    })
+});
