@@ -2,7 +2,7 @@
 //! depends on how arguments are spelled.
 
 use crate::emit::Target;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -50,24 +50,7 @@ enum CliCommand {
     /// Print the catalogue's JSON Schema, for editor completion and validators.
     Schema,
     /// Append one service to the catalogue, keeping its comments and layout.
-    Add {
-        /// The service's kind (`muster kinds` lists them).
-        kind: String,
-        /// The service's name.
-        name: String,
-        /// The container port probes target.
-        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
-        port: Option<u16>,
-        /// The image to run.
-        #[arg(long, conflicts_with = "build")]
-        image: Option<String>,
-        /// The build context to build the image from.
-        #[arg(long, value_name = "DIR")]
-        build: Option<String>,
-        /// Services to wait for, comma-separated.
-        #[arg(long, value_delimiter = ',', value_name = "A,B")]
-        depends_on: Vec<String>,
-    },
+    Add(NewService),
     /// Write a starter catalogue and its schema; never overwrites.
     Init,
     /// List every kind with its engines and its defaults in each profile.
@@ -153,14 +136,25 @@ pub enum Command {
     },
 }
 
-/// The entry `muster add` appends.
-#[derive(Debug, Clone)]
+/// The entry `muster add` appends. Parsed by clap as it is: it only names values, so no stage
+/// learns from it how arguments are spelled.
+#[derive(Debug, Clone, Args)]
 pub struct NewService {
+    /// The service's kind (`muster kinds` lists them).
     pub kind: String,
+    /// The service's name.
     pub name: String,
+    /// The container port probes target.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub port: Option<u16>,
+    /// The image to run.
+    #[arg(long, conflicts_with = "build")]
     pub image: Option<String>,
+    /// The build context to build the image from.
+    #[arg(long, value_name = "DIR")]
     pub build: Option<String>,
+    /// Services to wait for, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
     pub depends_on: Vec<String>,
 }
 
@@ -202,23 +196,9 @@ impl Cli {
             CliCommand::Schema => Command::Schema {
                 inputs: inputs(None),
             },
-            CliCommand::Add {
-                kind,
-                name,
-                port,
-                image,
-                build,
-                depends_on,
-            } => Command::Add {
+            CliCommand::Add(service) => Command::Add {
                 inputs: inputs(None),
-                service: NewService {
-                    kind,
-                    name,
-                    port,
-                    image,
-                    build,
-                    depends_on,
-                },
+                service,
             },
             CliCommand::Init => Command::Init {
                 inputs: inputs(None),
