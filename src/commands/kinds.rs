@@ -63,15 +63,19 @@ pub fn run(inputs: &Inputs, session: &mut Session) -> Result<Option<String>, Err
         );
         for service in &model.services {
             let kind = kinds.get(&service.kind).expect("resolved from these kinds");
-            rows.push(row(kind, profile, service));
+            let sample = catalogue
+                .services
+                .iter()
+                .position(|e| e.name.get_ref() == &service.name);
+            rows.push((sample, row(kind, profile, service)));
         }
     }
     if diagnostics.has_errors() {
         return Err(Error::Invalid);
     }
-    // Kinds in their listed order, each kind's engines together, profiles side by side.
-    let position = |kind: &str| kinds.names().position(|k| k == kind);
-    rows.sort_by_key(|r| (position(&r[0]), r[2].clone()));
+    // Kinds and engines in their listed order, each one's profiles together; the sort is stable.
+    rows.sort_by_key(|(sample, _)| *sample);
+    let rows: Vec<[String; 12]> = rows.into_iter().map(|(_, row)| row).collect();
     Ok(Some(table(&rows)))
 }
 
