@@ -95,11 +95,26 @@ impl LanguageServer {
         self.send(&json!({ "jsonrpc": "2.0", "method": method, "params": params }));
     }
 
-    /// Sends a request and returns its result, answering the server's own requests meanwhile.
+    /// Sends a request and returns its result.
     fn request(&mut self, method: &str, params: Value) -> Value {
-        let id = self.next_id;
+        let id = json!(self.next_id);
         self.next_id += 1;
         self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        let answer = self.wait_for(method, |m| m.get("method").is_none() && m["id"] == id);
+        assert!(answer.get("error").is_none(), "{method} failed: {answer}");
+        answer["result"].clone()
+    }
+
+    /// Waits for the diagnostics of `uri`, which the server publishes once it has read the
+    /// document: requests sent before then could race the server's own handling of it.
+    fn wait_for_diagnostics(&mut self, uri: &str) {
+        self.wait_for("diagnostics", |m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        });
+    }
+
+    /// The first message `wanted` accepts, answering the server's own requests meanwhile.
+    fn wait_for(&mut self, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + ANSWER_TIMEOUT;
         loop {
             let message = match self
@@ -108,22 +123,18 @@ impl LanguageServer {
             {
                 Ok(message) => message,
                 Err(RecvTimeoutError::Timeout) => {
-                    panic!(
-                        "no answer to {method} in time; taplo's log:\n{}",
-                        self.log()
-                    )
+                    panic!("no {what} in time; taplo's log:\n{}", self.log())
                 }
                 Err(RecvTimeoutError::Disconnected) => panic!(
-                    "taplo lsp exited ({:?}) while asked {method}; its log:\n{}",
+                    "taplo lsp exited ({:?}) before {what}; its log:\n{}",
                     self.child.try_wait(),
                     self.log()
                 ),
             };
+            if wanted(&message) {
+                return message;
+            }
             match (message.get("id"), message.get("method")) {
-                (Some(got), None) if *got == json!(id) => {
-                    assert!(message.get("error").is_none(), "{method} failed: {message}");
-                    return message["result"].clone();
-                }
                 // An editor's settings, one per item asked for: no schema catalogues, so that
                 // the `#:schema` line alone picks the schema.
                 (Some(server_id), Some(request)) if request == "workspace/configuration" => {
@@ -234,6 +245,7 @@ fn taplo_completes_keys_and_kinds_and_shows_hover_docs() {
             "textDocument": { "uri": uri, "languageId": "toml", "version": 1, "text": CATALOGUE },
         }),
     );
+    server.wait_for_diagnostics(&uri);
 
     let start_period = CATALOGUE.lines().nth(HEALTHCHECK_LINE as usize).unwrap();
     let column = start_period.find("start_period").unwrap() as u32 + 3;
@@ -266,6 +278,7 @@ fn taplo_completes_keys_and_kinds_and_shows_hover_docs() {
             "contentChanges": [{ "text": typing }],
         }),
     );
+    server.wait_for_diagnostics(&uri);
     let kinds = labels(&server.at("textDocument/completion", &uri, KIND_LINE, 8));
     for kind in ["db", "cache", "ai-model", "celery-worker", "job"] {
         assert!(
