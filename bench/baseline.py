@@ -87,11 +87,14 @@ def http_probe(client, port, path, timeout):
     url = f"http://127.0.0.1:{port}{path}"
     timeout = str(max(timeout, 1))
     if client == "curl":
-        return cmd(["curl", "-fsS", "-o", "/dev/null", "--max-time", timeout, url])
+        return cmd(["curl", "-fsSL", "--max-redirs", "0", "-o", "/dev/null", "--max-time", timeout,
+                    url])
     if client == "wget":
-        return cmd(["wget", "-q", "--spider", "-T", timeout, url])
+        return cmd(["wget", "-q", "--spider", url])
     if client == "python":
-        code = f"import urllib.request as u; u.urlopen({json.dumps(url)}, timeout={timeout})"
+        code = ("import urllib.request as u; h = type('NoRedirect', (u.HTTPRedirectHandler,), "
+                "{'redirect_request': lambda *a: None}); "
+                f"u.build_opener(h).open({json.dumps(url)}, timeout={timeout})")
         return cmd(["python", "-c", code])
     script = (f"exec 3<>/dev/tcp/127.0.0.1/{port} && printf 'GET %s HTTP/1.0\\r\\nHost: "
               f"127.0.0.1\\r\\n\\r\\n' {shell_quote(path)} >&3 && read -r -t {timeout} status <&3"
