@@ -101,7 +101,7 @@ impl Catalogue {
             check_layer(&spec, source, diagnostics);
             if let Some(overrides) = &spec.profiles {
                 for over in overrides.values() {
-                    check_override(over, source, diagnostics);
+                    check_layer_keys(over.get_ref(), "a profile override", source, diagnostics);
                     check_layer(over.get_ref(), source, diagnostics);
                 }
             }
@@ -129,7 +129,13 @@ impl Catalogue {
 
 /// A TOML or shape error, pointing at its span, with a "did you mean" for misspelled keys.
 pub fn toml_error(e: &toml::de::Error, source: SourceId, what: &str) -> Diagnostic {
-    let message = e.message().trim_end();
+    // serde names Rust types; the user thinks in ports and counts.
+    let message = e
+        .message()
+        .trim_end()
+        .replace("expected u16", "expected a port number (1-65535)")
+        .replace("expected u32", "expected a whole number");
+    let message = message.as_str();
     let mut d =
         Diagnostic::error(format!("invalid {what}: {message}")).at(source, e.span(), "here");
     if let Some(hint) = unknown_field_hint(message) {
@@ -192,23 +198,29 @@ fn check_project_name(name: &Spanned<String>, source: SourceId, diagnostics: &mu
     }
 }
 
-fn check_override(over: &Spanned<ServiceSpec>, source: SourceId, diagnostics: &mut Diagnostics) {
-    let spec = over.get_ref();
+/// `kind` and `profiles` belong to a catalogue entry alone: a layer applied over many services
+/// (`what`: a profile's section, or an entry's per-profile override) cannot set them.
+pub fn check_layer_keys(
+    spec: &ServiceSpec,
+    what: &str,
+    source: SourceId,
+    diagnostics: &mut Diagnostics,
+) {
     if let Some(kind) = &spec.kind {
+        diagnostics.push(Diagnostic::error(format!("{what} cannot set `kind`")).at(
+            source,
+            Some(kind.span()),
+            "set `kind` on the service itself",
+        ));
+    }
+    if let Some(nested) = spec.profiles.as_ref().and_then(|p| p.values().next()) {
         diagnostics.push(
-            Diagnostic::error("a profile override cannot change `kind`").at(
+            Diagnostic::error(format!("{what} cannot have a `profiles` table")).at(
                 source,
-                Some(kind.span()),
-                "set `kind` on the service itself",
+                Some(nested.span()),
+                "per-profile overrides belong on the service itself",
             ),
         );
-    }
-    if spec.profiles.is_some() {
-        diagnostics.push(Diagnostic::error("profile overrides cannot be nested").at(
-            source,
-            Some(over.span()),
-            "this override has its own `profiles` table",
-        ));
     }
 }
 
@@ -254,6 +266,17 @@ pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagn
             ),
         );
     }
+    for mapping in spec.ports.iter().flatten() {
+        if let Err(reason) = crate::ports::parse(mapping.get_ref()) {
+            diagnostics.push(
+                Diagnostic::error(format!("invalid port mapping {:?}", mapping.get_ref())).at(
+                    source,
+                    Some(mapping.span()),
+                    &reason,
+                ),
+            );
+        }
+    }
     for path in [&spec.health_path, &spec.ready_path].into_iter().flatten() {
         let p = path.get_ref();
         if !p.starts_with('/') || p.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -295,16 +318,20 @@ pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagn
                 ));
             }
         }
-        if let Some(Command::Argv(argv)) = &hc.test {
-            let known = matches!(
+        if let Some(test) = &hc.test
+            && let Command::Argv(argv) = test.get_ref()
+            && !matches!(
                 argv.first().map(String::as_str),
                 Some("CMD" | "CMD-SHELL" | "NONE")
-            );
-            if !known {
-                diagnostics.push(Diagnostic::error(
+            )
+        {
+            diagnostics.push(
+                Diagnostic::error(
                     "a healthcheck `test` list must start with \"CMD\", \"CMD-SHELL\" or \"NONE\"",
-                ).with_note("or write a string, which Compose runs as CMD-SHELL"));
-            }
+                )
+                .at(source, Some(test.span()), "no form")
+                .with_note("or write a string, which Compose runs as CMD-SHELL"),
+            );
         }
     }
     if let Some(env) = &spec.env {

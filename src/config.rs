@@ -47,6 +47,15 @@ enum CliCommand {
         #[arg(short, long, value_enum, default_value_t = CliTarget::Compose)]
         target: CliTarget,
     },
+    /// Validate the catalogue and run the lints, without writing anything.
+    Check {
+        /// The profile to check [default: `[project] default_profile`, else dev].
+        #[arg(short, long)]
+        profile: Option<String>,
+        /// Exit 1 when there are warnings, not only errors.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
     /// Print the catalogue's JSON Schema, for editor completion and validators.
     Schema,
     /// Append one service to the catalogue, keeping its comments and layout.
@@ -108,6 +117,10 @@ pub enum Command {
         output: Option<PathBuf>,
         check: bool,
         target: Target,
+    },
+    Check {
+        inputs: Inputs,
+        deny_warnings: bool,
     },
     Schema {
         inputs: Inputs,
@@ -192,6 +205,13 @@ impl Cli {
                     CliTarget::Swarm => Target::Swarm,
                     CliTarget::K8s => Target::Kubernetes,
                 },
+            },
+            CliCommand::Check {
+                profile,
+                deny_warnings,
+            } => Command::Check {
+                inputs: inputs(profile),
+                deny_warnings,
             },
             CliCommand::Schema => Command::Schema {
                 inputs: inputs(None),

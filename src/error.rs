@@ -7,6 +7,8 @@ use std::process::ExitCode;
 pub enum Error {
     /// The input has errors; they were collected as diagnostics and are printed by the caller.
     Invalid,
+    /// `check --deny-warnings` found warnings; they were printed as diagnostics.
+    Warnings { count: usize },
     /// `--check` found the output file out of date; the diff says how.
     Stale { path: PathBuf, diff: String },
     /// A file could not be read or written.
@@ -33,7 +35,7 @@ impl Error {
     /// Documented in the README: 1 problems found, 3 input/output failure (2 is clap's usage).
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Invalid | Error::Stale { .. } => ExitCode::from(1),
+            Error::Invalid | Error::Warnings { .. } | Error::Stale { .. } => ExitCode::from(1),
             Error::Io { .. } => ExitCode::from(3),
         }
     }
@@ -43,6 +45,7 @@ impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         match self {
             Error::Invalid => f.write_str("the catalogue has errors"),
+            Error::Warnings { count } => write!(f, "{count} warning(s), denied by --deny-warnings"),
             Error::Stale { path, .. } => write!(
                 f,
                 "{} is out of date; run the same command without --check to update it",

@@ -17,6 +17,8 @@ use crate::resolve;
 pub struct Session {
     pub sources: Sources,
     pub diagnostics: Diagnostics,
+    /// A closing line for stderr, after the diagnostics (`muster check`'s verdict).
+    pub summary: Option<String>,
 }
 
 impl Session {
@@ -30,6 +32,7 @@ pub fn stack(inputs: &Inputs, session: &mut Session) -> Result<Stack, Error> {
     let Session {
         sources,
         diagnostics,
+        ..
     } = session;
     let catalogue = Catalogue::load(&inputs.catalogue, sources, diagnostics)
         .map_err(Error::io("read the catalogue", &inputs.catalogue))?;
@@ -38,10 +41,33 @@ pub fn stack(inputs: &Inputs, session: &mut Session) -> Result<Stack, Error> {
     let kinds = Kinds::built_in()
         .with_user_templates(&inputs.templates_dir)
         .map_err(Error::io("read templates from", &inputs.templates_dir))?;
+    build(
+        catalogue,
+        &profiles,
+        &kinds,
+        inputs.profile.as_deref(),
+        session,
+    )
+}
+
+/// The stages after every input has been read: no I/O, so that tests and the fuzzer can drive
+/// the whole pipeline from text. `catalogue` is `None` when it did not parse (already reported).
+pub fn build(
+    catalogue: Option<Catalogue>,
+    profiles: &Profiles,
+    kinds: &Kinds,
+    profile: Option<&str>,
+    session: &mut Session,
+) -> Result<Stack, Error> {
+    let Session {
+        sources,
+        diagnostics,
+        ..
+    } = session;
     let Some(catalogue) = catalogue else {
         return Err(Error::Invalid);
     };
-    let profile_name = inputs.profile.clone().unwrap_or_else(|| {
+    let profile_name = profile.map(str::to_owned).unwrap_or_else(|| {
         catalogue
             .project
             .default_profile
@@ -55,11 +81,11 @@ pub fn stack(inputs: &Inputs, session: &mut Session) -> Result<Stack, Error> {
             return Err(Error::Invalid);
         }
     };
-    let renderer = Renderer::new(&kinds, sources, diagnostics);
+    let renderer = Renderer::new(kinds, sources, diagnostics);
     let model = resolve::resolve(
         &catalogue,
         &resolve::Inputs {
-            kinds: &kinds,
+            kinds,
             profiles: &chain,
         },
         diagnostics,

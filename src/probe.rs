@@ -134,7 +134,15 @@ pub fn http_test(client: HttpClient, port: u16, path: &str, timeout: u64) -> Vec
     let argv: Vec<String> = match client {
         // `-L --max-redirs 0` turns a redirect into an error; `-f` does the same for >= 400.
         HttpClient::Curl => [
-            "curl", "-fsSL", "--max-redirs", "0", "-o", "/dev/null", "--max-time", &timeout, &url,
+            "curl",
+            "-fsSL",
+            "--max-redirs",
+            "0",
+            "-o",
+            "/dev/null",
+            "--max-time",
+            &timeout,
+            &url,
         ]
         .map(String::from)
         .into(),

@@ -86,6 +86,9 @@ impl Profiles {
     fn insert(&mut self, name: &str, source: SourceId, text: &str, diagnostics: &mut Diagnostics) {
         match toml::from_str::<ProfileFile>(text) {
             Ok(file) => {
+                for spec in std::iter::once(&file.defaults).chain(file.kinds.values()) {
+                    crate::catalogue::check_layer_keys(spec, "a profile", source, diagnostics);
+                }
                 crate::catalogue::check_layer(&file.defaults, source, diagnostics);
                 for spec in file.kinds.values() {
                     crate::catalogue::check_layer(spec, source, diagnostics);

@@ -282,7 +282,11 @@ fn contains_undefined(value: &Value) -> bool {
             let is_map = value.kind() == ValueKind::Map;
             value.try_iter().is_ok_and(|mut items| {
                 items.any(|item| {
-                    let nested = if is_map { value.get_item(&item).unwrap_or_default() } else { item };
+                    let nested = if is_map {
+                        value.get_item(&item).unwrap_or_default()
+                    } else {
+                        item
+                    };
                     contains_undefined(&nested)
                 })
             })

@@ -38,6 +38,8 @@ pub struct Project {
     /// Every service the catalogue names, including any that failed to resolve, so that later
     /// stages do not report a dependency on a broken service as a dependency on a missing one.
     pub service_names: Vec<String>,
+    /// The selected profile and the ones it extends, base first.
+    pub profiles: Vec<String>,
     /// The profile's `autoheal`: the nearest profile along `extends` that sets it decides.
     pub autoheal: bool,
 }
@@ -211,11 +213,10 @@ impl<'a> Layers<'a> {
         &mut self,
         key: &str,
         get: impl Fn(&'a HealthcheckSpec) -> Option<&'a T>,
-    ) -> Option<&'a T> {
+    ) -> Option<(&'a T, SourceId)> {
         self.pick(&format!("healthcheck.{key}"), |s| {
             s.healthcheck.as_ref().and_then(&get)
         })
-        .map(|(v, _)| v)
     }
 
     fn compose(&mut self) -> toml::Table {
@@ -274,11 +275,15 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Inputs, diagnostics: &mut Diagnos
         .last()
         .map(|p| p.name.clone())
         .unwrap_or_default();
+    let mut published = Vec::new();
     let services = catalogue
         .services
         .iter()
-        .filter_map(|entry| resolve_service(entry, catalogue.source, inputs, diagnostics))
+        .filter_map(|entry| {
+            resolve_service(entry, catalogue.source, inputs, &mut published, diagnostics)
+        })
         .collect();
+    report_port_collisions(&published, diagnostics);
     Model {
         project: Project {
             name: catalogue.project.name.as_ref().map(|n| n.get_ref().clone()),
@@ -294,6 +299,7 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Inputs, diagnostics: &mut Diagnos
                 .iter()
                 .map(|e| e.name.get_ref().clone())
                 .collect(),
+            profiles: inputs.profiles.iter().map(|p| p.name.clone()).collect(),
             autoheal: inputs
                 .profiles
                 .iter()
@@ -305,10 +311,11 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Inputs, diagnostics: &mut Diagnos
     }
 }
 
-fn resolve_service(
-    entry: &Entry,
+fn resolve_service<'a>(
+    entry: &'a Entry,
     catalogue: SourceId,
-    inputs: &Inputs,
+    inputs: &Inputs<'a>,
+    published: &mut Vec<Published<'a>>,
     diagnostics: &mut Diagnostics,
 ) -> Option<Service> {
     let name = entry.name.get_ref();
@@ -382,7 +389,10 @@ fn resolve_service(
         }
     };
 
-    let requested_probe = layers.pick("probe", |s| s.probe.as_ref());
+    // An unknown probe name was reported where it was written; it must not be reported twice.
+    let requested_probe = layers
+        .pick("probe", |s| s.probe.as_ref())
+        .filter(|(p, _)| crate::catalogue::PROBE_VALUES.contains(&p.get_ref().as_str()));
     let probe = match probe::choose(
         requested_probe.map(|(p, _)| p.get_ref().as_str()),
         kind.probe,
@@ -418,29 +428,30 @@ fn resolve_service(
         .map(|(p, _)| p.get_ref().clone())
         .or_else(|| health_path.clone());
 
+    let interval = layers.healthcheck_field("interval", |h| h.interval.as_ref());
+    let timeout = layers.healthcheck_field("timeout", |h| h.timeout.as_ref());
+    if let Some(d) = timeout_problem(name, interval, timeout) {
+        error(d);
+    }
+    let duration = |d: Option<(&Spanned<String>, SourceId)>| d.map(|(d, _)| d.get_ref().clone());
     let healthcheck = Healthcheck {
         test: layers
             .healthcheck_field("test", |h| h.test.as_ref())
-            .cloned(),
-        interval: layers
-            .healthcheck_field("interval", |h| h.interval.as_ref())
-            .map(|d| d.get_ref().clone()),
-        timeout: layers
-            .healthcheck_field("timeout", |h| h.timeout.as_ref())
-            .map(|d| d.get_ref().clone()),
+            .map(|(t, _)| t.get_ref().clone()),
+        interval: duration(interval),
+        timeout: duration(timeout),
         retries: layers
             .healthcheck_field("retries", |h| h.retries.as_ref())
-            .copied(),
-        start_period: layers
-            .healthcheck_field("start_period", |h| h.start_period.as_ref())
-            .map(|d| d.get_ref().clone()),
-        start_interval: layers
-            .healthcheck_field("start_interval", |h| h.start_interval.as_ref())
-            .map(|d| d.get_ref().clone()),
+            .map(|(r, _)| *r),
+        start_period: duration(
+            layers.healthcheck_field("start_period", |h| h.start_period.as_ref()),
+        ),
+        start_interval: duration(
+            layers.healthcheck_field("start_interval", |h| h.start_interval.as_ref()),
+        ),
         disable: layers
             .healthcheck_field("disable", |h| h.disable.as_ref())
-            .copied()
-            .unwrap_or(false),
+            .is_some_and(|(d, _)| *d),
     };
 
     let depends_on = match layers.pick("depends_on", |s| s.depends_on.as_ref()) {
@@ -448,6 +459,17 @@ fn resolve_service(
         None => Vec::new(),
     };
 
+    let ports = layers.pick("ports", |s| s.ports.as_ref());
+    if let Some((mappings, source)) = ports {
+        published.extend(mappings.iter().filter_map(|m| {
+            Some(Published {
+                service: name,
+                mapping: crate::ports::parse(m.get_ref()).ok()?,
+                text: m,
+                source,
+            })
+        }));
+    }
     let strings = |list: Option<(&Vec<Spanned<String>>, SourceId)>| -> Vec<String> {
         list.map(|(l, _)| l.iter().map(|s| s.get_ref().clone()).collect())
             .unwrap_or_default()
@@ -475,7 +497,7 @@ fn resolve_service(
         entrypoint: layers
             .pick("entrypoint", |s| s.entrypoint.as_ref())
             .map(|(c, _)| c.clone()),
-        ports: strings(layers.pick("ports", |s| s.ports.as_ref())),
+        ports: strings(ports),
         env: layers.merge_map("env", |s| s.env.as_ref()),
         env_file: match layers.pick("env_file", |s| s.env_file.as_ref()) {
             Some((Command::Line(f), _)) => vec![f.clone()],
@@ -497,6 +519,71 @@ fn resolve_service(
         provenance: layers.provenance,
     };
     (diagnostics.as_slice().len() == errors_before).then_some(service)
+}
+
+/// A host port a service publishes, where it was written.
+struct Published<'a> {
+    service: &'a str,
+    mapping: crate::ports::Mapping,
+    text: &'a Spanned<String>,
+    source: SourceId,
+}
+
+/// Two services publishing one host port: Compose would start the first and fail on the second
+/// with "port is already allocated".
+fn report_port_collisions(published: &[Published], diagnostics: &mut Diagnostics) {
+    for (i, later) in published.iter().enumerate() {
+        if let Some(earlier) = published[..i]
+            .iter()
+            .find(|p| p.mapping.collides_with(&later.mapping))
+        {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "`{}` publishes host port {} that `{}` already publishes",
+                    later.service,
+                    later.text.get_ref(),
+                    earlier.service
+                ))
+                .at(
+                    later.source,
+                    Some(later.text.span()),
+                    "published again here",
+                )
+                .with_label(crate::diagnostic::Label::new(
+                    earlier.source,
+                    earlier.text.span(),
+                    "first published here",
+                )),
+            );
+        }
+    }
+}
+
+/// A timeout as long as the interval makes probes overlap: the engine starts the next one while
+/// the last still runs. Pointed at the timeout, wherever it was set.
+fn timeout_problem(
+    service: &str,
+    interval: Option<(&Spanned<String>, SourceId)>,
+    timeout: Option<(&Spanned<String>, SourceId)>,
+) -> Option<Diagnostic> {
+    let (timeout, source) = timeout?;
+    let timeout_value = crate::duration::parse(timeout.get_ref()).ok()?;
+    // Without an interval, Docker's default of 30s applies.
+    let (interval_text, interval_value) = match interval {
+        Some((i, _)) => (
+            i.get_ref().as_str(),
+            crate::duration::parse(i.get_ref()).ok()?,
+        ),
+        None => ("30s (Docker's default)", Duration::from_secs(30)),
+    };
+    (timeout_value >= interval_value).then(|| {
+        Diagnostic::error(format!(
+            "service `{service}`: healthcheck timeout {} is not shorter than its interval {interval_text}",
+            timeout.get_ref()
+        ))
+        .at(source, Some(timeout.span()), "this timeout")
+        .with_note("a probe must finish before the next one starts; keep timeout well under interval")
+    })
 }
 
 /// The layer stack of one entry, lowest first (see the module documentation).

@@ -16,6 +16,10 @@ pub fn run(command: Command) -> ExitCode {
             check,
             target,
         } => commands::generate::run(inputs, output.as_deref(), *check, *target, &mut session),
+        Command::Check {
+            inputs,
+            deny_warnings,
+        } => commands::check::run(inputs, *deny_warnings, &mut session),
         Command::Schema { inputs } => commands::schema::run(inputs),
         Command::Add { inputs, service } => commands::add::run(inputs, service, &mut session),
         Command::Init { inputs } => commands::init::run(inputs, &mut session),
@@ -30,6 +34,9 @@ pub fn run(command: Command) -> ExitCode {
     };
     // Warnings are shown whatever the outcome; errors explain a failure.
     eprint!("{}", session.render_diagnostics());
+    if let Some(summary) = &session.summary {
+        eprintln!("{summary}");
+    }
     match result {
         Ok(stdout) => {
             if let Some(text) = stdout {

@@ -115,8 +115,11 @@ pub struct ServiceSpec {
 pub struct HealthcheckSpec {
     /// The probe, replacing the kind's: a string, run as `CMD-SHELL`, or a list starting with
     /// `CMD`, `CMD-SHELL` or `NONE`.
-    #[schemars(extend("examples" = [["CMD", "pg_isready", "-h", "127.0.0.1"]]))]
-    pub test: Option<Command>,
+    #[schemars(
+        with = "Option<Command>",
+        extend("examples" = [["CMD", "pg_isready", "-h", "127.0.0.1"]])
+    )]
+    pub test: Option<Spanned<Command>>,
     /// Time between two probes.
     #[schemars(with = "Option<crate::schema::Duration>", extend("examples" = ["30s"]))]
     pub interval: Option<Spanned<String>>,
