@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_valid_compose, repo_root};
+use common::{assert_valid_compose, golden_diff, repo_root};
 use std::process::Command;
 
 const CASES: &[(&str, &str)] = &[
@@ -36,30 +36,14 @@ fn generate(example: &str, profile: &str) -> String {
 
 #[test]
 fn examples_match_their_golden_files() {
-    let bless = std::env::var_os("MUSTER_BLESS").is_some();
-    let mut stale = Vec::new();
-    for (example, profile) in CASES {
-        let path = repo_root().join(format!("tests/golden/{example}.{profile}.yml"));
-        let generated = generate(example, profile);
-        if bless {
-            std::fs::write(&path, &generated).unwrap();
-            continue;
-        }
-        let golden = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}; run with MUSTER_BLESS=1", path.display()));
-        if golden != generated {
-            let diff = similar::TextDiff::from_lines(&golden, &generated)
-                .unified_diff()
-                .header("golden", "generated")
-                .to_string();
-            stale.push(format!("{}:\n{diff}", path.display()));
-        }
-    }
-    assert!(
-        stale.is_empty(),
-        "golden files differ (MUSTER_BLESS=1 rewrites them):\n{}",
-        stale.join("\n")
-    );
+    let stale: Vec<String> = CASES
+        .iter()
+        .filter_map(|(example, profile)| {
+            let path = format!("tests/golden/{example}.{profile}.yml");
+            golden_diff(&path, &generate(example, profile))
+        })
+        .collect();
+    assert!(stale.is_empty(), "{}", stale.join("\n"));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Muster, repo_root};
+use common::{Muster, assert_golden, repo_root};
 use std::process::Command;
 
 fn report(catalogue: &str, args: &[&str]) -> String {
@@ -28,21 +28,7 @@ fn ecommerce_report_matches_its_golden_file() {
         String::from_utf8_lossy(&output.stderr)
     );
     let generated = String::from_utf8(output.stdout).unwrap();
-    let path = repo_root().join("tests/golden/ecommerce.report.md");
-    if std::env::var_os("MUSTER_BLESS").is_some() {
-        std::fs::write(&path, &generated).unwrap();
-        return;
-    }
-    let golden = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run with MUSTER_BLESS=1", path.display()));
-    assert!(
-        golden == generated,
-        "the report differs from {} (MUSTER_BLESS=1 rewrites it):\n{}",
-        path.display(),
-        similar::TextDiff::from_lines(&golden, &generated)
-            .unified_diff()
-            .header("golden", "generated")
-    );
+    assert_golden("tests/golden/ecommerce.report.md", &generated);
 }
 
 const SMALL: &str = r#"

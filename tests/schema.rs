@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Muster, repo_root, tool};
+use common::{Muster, assert_golden, repo_root, tool};
 use std::path::Path;
 
 const EXAMPLES: [&str; 2] = [
@@ -99,21 +99,7 @@ fn committed_schema_path() -> std::path::PathBuf {
 
 #[test]
 fn committed_schema_is_the_generated_one() {
-    let generated = generated_schema();
-    let path = committed_schema_path();
-    if std::env::var_os("MUSTER_BLESS").is_some() {
-        std::fs::write(&path, &generated).unwrap();
-        return;
-    }
-    let committed = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run with MUSTER_BLESS=1", path.display()));
-    if committed != generated {
-        let diff = similar::TextDiff::from_lines(&committed, &generated)
-            .unified_diff()
-            .header("muster.schema.json", "muster schema")
-            .to_string();
-        panic!("muster.schema.json is stale (MUSTER_BLESS=1 rewrites it):\n{diff}");
-    }
+    assert_golden("muster.schema.json", &generated_schema());
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Muster, Run, assert_valid_compose, repo_root, tool};
+use common::{Muster, Run, assert_valid_compose, golden_diff, repo_root, tool};
 use serde_yaml::Value;
 
 /// The Kubernetes version the manifests are validated against.
@@ -80,30 +80,14 @@ fn write_temp(dir: &tempfile::TempDir, name: &str, text: &str) -> std::path::Pat
 
 #[test]
 fn ecommerce_matches_its_swarm_and_k8s_golden_files() {
-    let bless = std::env::var_os("MUSTER_BLESS").is_some();
-    let mut stale = Vec::new();
-    for target in ["swarm", "k8s"] {
-        let path = repo_root().join(format!("tests/golden/ecommerce.prod.{target}.yml"));
-        let generated = ecommerce(target).stdout;
-        if bless {
-            std::fs::write(&path, &generated).unwrap();
-            continue;
-        }
-        let golden = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}; run with MUSTER_BLESS=1", path.display()));
-        if golden != generated {
-            let diff = similar::TextDiff::from_lines(&golden, &generated)
-                .unified_diff()
-                .header("golden", "generated")
-                .to_string();
-            stale.push(format!("{}:\n{diff}", path.display()));
-        }
-    }
-    assert!(
-        stale.is_empty(),
-        "golden files differ (MUSTER_BLESS=1 rewrites them):\n{}",
-        stale.join("\n")
-    );
+    let stale: Vec<String> = ["swarm", "k8s"]
+        .iter()
+        .filter_map(|target| {
+            let path = format!("tests/golden/ecommerce.prod.{target}.yml");
+            golden_diff(&path, &ecommerce(target).stdout)
+        })
+        .collect();
+    assert!(stale.is_empty(), "{}", stale.join("\n"));
 }
 
 #[test]

@@ -141,3 +141,30 @@ pub fn assert_valid_compose(path: &Path) {
 pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// Compares `generated` with the reviewed file at `path` (relative to the repository) and returns
+/// the unified diff when they differ; under `MUSTER_BLESS=1` rewrites the file instead. A test
+/// that checks several files collects the diffs and reports them all at once.
+pub fn golden_diff(path: &str, generated: &str) -> Option<String> {
+    let file = repo_root().join(path);
+    if std::env::var_os("MUSTER_BLESS").is_some() {
+        std::fs::write(&file, generated).unwrap();
+        return None;
+    }
+    let golden = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("{path}: {e}; run with MUSTER_BLESS=1"));
+    (golden != generated).then(|| {
+        let diff = similar::TextDiff::from_lines(&golden, generated)
+            .unified_diff()
+            .header(path, "generated")
+            .to_string();
+        format!("{path} is stale (MUSTER_BLESS=1 rewrites it, then review the diff):\n{diff}")
+    })
+}
+
+/// [`golden_diff`] for one file.
+pub fn assert_golden(path: &str, generated: &str) {
+    if let Some(diff) = golden_diff(path, generated) {
+        panic!("{diff}");
+    }
+}
