@@ -208,33 +208,15 @@ impl Kinds {
     /// Adds or overrides kinds from `DIR/kinds/*.yml.j2`. A missing folder adds nothing: most
     /// catalogues need no templates of their own.
     pub fn with_user_templates(mut self, dir: &Path) -> std::io::Result<Self> {
-        let kinds_dir = dir.join("kinds");
-        let entries = match std::fs::read_dir(&kinds_dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(self),
-            Err(e) => return Err(e),
-        };
-        let mut files: Vec<PathBuf> = entries
-            .map(|e| e.map(|e| e.path()))
-            .collect::<Result<_, _>>()?;
-        // Directory order differs between filesystems; output must not.
-        files.sort();
-        for path in files {
-            let Some(name) = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.strip_suffix(TEMPLATE_SUFFIX))
-            else {
-                continue;
-            };
+        for (name, path) in crate::user_files::named_files(&dir.join("kinds"), TEMPLATE_SUFFIX)? {
             let template = Template {
-                origin: TemplateOrigin::User(path.clone()),
                 source: std::fs::read_to_string(&path)?,
+                origin: TemplateOrigin::User(path),
             };
             match self.kinds.iter_mut().find(|k| k.name == name) {
                 Some(kind) => kind.template = template,
                 None => self.kinds.push(Kind {
-                    name: name.to_owned(),
+                    name,
                     summary: "a kind defined by your templates folder",
                     engines: &[],
                     probe: ProbeStyle::Http,

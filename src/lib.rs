@@ -27,6 +27,7 @@ pub mod run;
 pub mod schema;
 pub mod spec;
 pub mod suggest;
+pub mod user_files;
 
 pub use config::Cli;
 pub use run::run;

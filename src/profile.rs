@@ -6,7 +6,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, SourceId, Sources};
 use crate::spec::ServiceSpec;
 use indexmap::IndexMap;
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use toml::Spanned;
 
 static BUILT_IN: &[(&str, &str)] = &[
@@ -59,26 +59,10 @@ impl Profiles {
         let Some(dir) = dir else {
             return Ok(profiles);
         };
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(profiles),
-            Err(e) => return Err(e),
-        };
-        let mut files: Vec<PathBuf> = entries
-            .map(|e| e.map(|e| e.path()))
-            .collect::<Result<_, _>>()?;
-        files.sort();
-        for path in files {
-            let Some(name) = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.strip_suffix(".toml"))
-            else {
-                continue;
-            };
+        for (name, path) in crate::user_files::named_files(dir, ".toml")? {
             let text = std::fs::read_to_string(&path)?;
             let source = sources.add(path.display().to_string(), text.clone());
-            profiles.insert(name, source, &text, diagnostics);
+            profiles.insert(&name, source, &text, diagnostics);
         }
         Ok(profiles)
     }
