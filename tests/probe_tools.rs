@@ -1,0 +1,74 @@
+//! Every probe muster emits calls only programs its image has, for every image in muster's table
+//! (`images::IMAGES`), on its default tag and on an `-alpine` tag where the table says the tools
+//! differ. An image whose tools cannot run the kind's probe must be refused, never emitted.
+
+mod common;
+
+use common::Muster;
+use muster::images::{IMAGES, ImageFacts, ImageRef};
+use muster::kinds::Kinds;
+
+/// The kind that runs an image: its engine's kind, or `http` for images of the team's own code.
+fn kind_of(facts: &ImageFacts) -> String {
+    let kinds = Kinds::built_in();
+    match facts.engine {
+        Some(engine) => kinds
+            .iter()
+            .find(|k| k.engines.contains(&engine))
+            .map(|k| k.name.clone())
+            .expect("every engine belongs to a kind"),
+        None => "http".to_owned(),
+    }
+}
+
+/// Every image reference the table describes, with a tag: default and alpine variants.
+fn references() -> Vec<(String, &'static ImageFacts)> {
+    let mut refs = Vec::new();
+    for facts in IMAGES {
+        for repository in facts.repositories {
+            refs.push((format!("{repository}:1.0"), facts));
+            if facts.alpine_tools.is_some() {
+                refs.push((format!("{repository}:1.0-alpine"), facts));
+            }
+        }
+    }
+    refs
+}
+
+#[test]
+fn every_emitted_probe_uses_only_tools_its_image_has() {
+    let mut checked = 0;
+    let mut refused = Vec::new();
+    for (reference, facts) in references() {
+        let catalogue = format!(
+            "[services.s]\nkind = \"{}\"\nimage = \"{reference}\"\n",
+            kind_of(facts)
+        );
+        let run = Muster::new().catalogue(&catalogue).args(&["gen"]).run();
+        if run.code != 0 {
+            // Refusing is right only for the reason under test, and only where a tool is missing.
+            assert!(
+                run.stderr.contains("does not have") || run.stderr.contains("the image has no"),
+                "{reference} refused for another reason:\n{}",
+                run.stderr
+            );
+            refused.push(reference);
+            continue;
+        }
+        let test = run.test("s");
+        let tools = facts.tools_for(&ImageRef::parse(&reference));
+        for program in muster::probe::programs(&test) {
+            assert!(
+                tools.contains(&program.as_str()),
+                "{reference}: the probe runs `{program}`, which the image lacks (it has {tools:?}): {test:?}"
+            );
+        }
+        checked += 1;
+    }
+    assert!(
+        checked >= IMAGES.len(),
+        "only {checked} images were checked"
+    );
+    // memcached's probe is bash /dev/tcp, and busybox has no bash: the alpine tag is refused.
+    assert_eq!(refused, ["memcached:1.0-alpine"]);
+}
