@@ -14,6 +14,7 @@ pub mod emit;
 pub mod error;
 pub mod graph;
 pub mod images;
+mod import;
 pub mod kinds;
 pub mod lint;
 pub mod output;

@@ -1,0 +1,278 @@
+//! Map: each service made an entry, its kind inferred (in [`super::infer`]), every Compose key
+//! muster models moved onto its catalogue key, and the rest kept under `compose`.
+
+use super::Entry;
+use super::read::{is_empty, pairs};
+use crate::kinds::Kinds;
+use serde_yaml::{Mapping, Value as Yaml};
+
+impl Entry {
+    pub(super) fn new(name: &str, source: Mapping, kinds: &Kinds) -> Self {
+        let mut entry = Entry {
+            name: name.to_owned(),
+            kind: String::new(),
+            reason: String::new(),
+            guessed: false,
+            keys: Mapping::new(),
+            compose: Mapping::new(),
+            depends_on: Vec::new(),
+            source,
+            notes: Vec::new(),
+        };
+        entry.infer_kind(kinds);
+        entry.map_keys();
+        entry.infer_template_inputs(kinds);
+        entry
+    }
+
+    /// Moves every Compose key onto its catalogue key, or under `compose`.
+    fn map_keys(&mut self) {
+        let source = self.source.clone();
+        for (key, value) in &source {
+            let Some(key) = key.as_str() else { continue };
+            match key {
+                "image" | "restart" | "command" | "entrypoint" => self.set(key, value.clone()),
+                "build" => self.build(value),
+                "environment" => match pairs(value) {
+                    Some(env) => self.set("env", Yaml::Mapping(env)),
+                    None => {
+                        self.notes.push(
+                            "`environment` passes a host variable through (no value), which \
+                             `env` cannot say: it is kept whole under `compose`"
+                                .into(),
+                        );
+                        self.passthrough(key, value);
+                    }
+                },
+                "labels" => match pairs(value) {
+                    Some(labels) => self.set("labels", Yaml::Mapping(labels)),
+                    None => self.passthrough(key, value),
+                },
+                "env_file" | "ports" => match strings(value) {
+                    Some(list) => self.set(key, list),
+                    None => self.passthrough(key, value),
+                },
+                "volumes" => self.volumes(value),
+                "networks" => self.networks(value),
+                "depends_on" => self.depends_on(value),
+                "healthcheck" => self.healthcheck(value),
+                "deploy" => {
+                    let mut deploy = value.as_mapping().cloned().unwrap_or_default();
+                    if let Some(replicas) = deploy.remove("replicas") {
+                        self.set("replicas", replicas);
+                    }
+                    if !deploy.is_empty() {
+                        self.passthrough(key, &Yaml::Mapping(deploy));
+                    }
+                }
+                "profiles" => {
+                    self.notes.push(
+                        "Compose `profiles` (which services `up` starts) are not muster's \
+                         profiles: kept under `compose`"
+                            .into(),
+                    );
+                    self.passthrough(key, value);
+                }
+                _ => self.passthrough(key, value),
+            }
+        }
+    }
+
+    fn passthrough(&mut self, key: &str, value: &Yaml) {
+        self.compose.insert(Yaml::from(key), value.clone());
+    }
+
+    fn build(&mut self, value: &Yaml) {
+        let Yaml::Mapping(build) = value else {
+            self.set("build", value.clone());
+            return;
+        };
+        let modelled = ["context", "dockerfile", "target", "args"];
+        let extra = build
+            .keys()
+            .any(|k| !modelled.contains(&k.as_str().unwrap_or_default()));
+        let mut table = Mapping::new();
+        for key in modelled {
+            match (key, build.get(key)) {
+                ("args", Some(args)) => match pairs(args) {
+                    Some(args) => {
+                        table.insert("args".into(), Yaml::Mapping(args));
+                    }
+                    None => return self.passthrough("build", value),
+                },
+                (_, Some(v)) => {
+                    table.insert(key.into(), v.clone());
+                }
+                _ => {}
+            }
+        }
+        if extra {
+            // The catalogue's `build` gives the context (a build needs one); the passthrough
+            // replaces it whole with every setting.
+            if let Some(context) = build.get("context") {
+                self.set("build", context.clone());
+            }
+            self.passthrough("build", value);
+        } else {
+            self.set("build", Yaml::Mapping(table));
+        }
+    }
+
+    fn volumes(&mut self, value: &Yaml) {
+        let short: Option<Vec<Yaml>> = value
+            .as_sequence()
+            .map(|items| items.iter().map(short_volume).collect())
+            .unwrap_or_default();
+        match short {
+            Some(list) => self.set("volumes", Yaml::Sequence(list)),
+            None => {
+                self.notes.push(
+                    "`volumes` uses long-form options the short form cannot say: kept under \
+                     `compose`; declare its named volumes at the top of the generated file"
+                        .into(),
+                );
+                self.passthrough("volumes", value);
+            }
+        }
+    }
+
+    fn networks(&mut self, value: &Yaml) {
+        match value {
+            Yaml::Sequence(_) => self.set("networks", value.clone()),
+            Yaml::Mapping(m) => {
+                let names: Vec<Yaml> = m.keys().cloned().collect();
+                self.set("networks", Yaml::Sequence(names));
+                if m.values().any(|v| !is_empty(v)) {
+                    // `networks` declares them at the top level; the passthrough, merged last,
+                    // replaces the list with the settings (null is `{}` there).
+                    let settings = m
+                        .iter()
+                        .map(|(k, v)| {
+                            let v = if v.is_null() {
+                                Yaml::Mapping(Mapping::new())
+                            } else {
+                                v.clone()
+                            };
+                            (k.clone(), v)
+                        })
+                        .collect();
+                    self.passthrough("networks", &Yaml::Mapping(settings));
+                }
+            }
+            _ => self.passthrough("networks", value),
+        }
+    }
+
+    fn depends_on(&mut self, value: &Yaml) {
+        match value {
+            // The short form waits for the start only.
+            Yaml::Sequence(items) => {
+                self.depends_on = items
+                    .iter()
+                    .filter_map(Yaml::as_str)
+                    .map(|t| (t.to_owned(), "service_started".to_owned()))
+                    .collect();
+            }
+            Yaml::Mapping(m) => {
+                let mut extra = Mapping::new();
+                for (target, settings) in m {
+                    let Some(target) = target.as_str() else {
+                        continue;
+                    };
+                    let mut settings = settings.as_mapping().cloned().unwrap_or_default();
+                    let condition = settings
+                        .remove("condition")
+                        .and_then(|c| c.as_str().map(str::to_owned))
+                        .unwrap_or_else(|| "service_started".to_owned());
+                    self.depends_on.push((target.to_owned(), condition));
+                    if !settings.is_empty() {
+                        extra.insert(Yaml::from(target), Yaml::Mapping(settings));
+                    }
+                }
+                if !extra.is_empty() {
+                    // `restart: true` and `required: false` refine the dependency muster writes.
+                    self.passthrough("depends_on", &Yaml::Mapping(extra));
+                }
+            }
+            _ => self.passthrough("depends_on", value),
+        }
+    }
+
+    fn healthcheck(&mut self, value: &Yaml) {
+        let Some(hc) = value.as_mapping() else {
+            return self.passthrough("healthcheck", value);
+        };
+        let mut table = Mapping::new();
+        let mut extra = Mapping::new();
+        for (key, v) in hc {
+            match key.as_str().unwrap_or_default() {
+                "test"
+                    if v.as_sequence()
+                        .and_then(|s| s.first())
+                        .and_then(Yaml::as_str)
+                        == Some("NONE") =>
+                {
+                    table.insert("disable".into(), Yaml::Bool(true));
+                }
+                "test" | "interval" | "timeout" | "retries" | "start_period" | "start_interval"
+                | "disable" => {
+                    table.insert(key.clone(), v.clone());
+                }
+                _ => {
+                    extra.insert(key.clone(), v.clone());
+                }
+            }
+        }
+        if !table.is_empty() {
+            self.set("healthcheck", Yaml::Mapping(table));
+        }
+        if !extra.is_empty() {
+            self.passthrough("healthcheck", &Yaml::Mapping(extra));
+        }
+    }
+}
+
+/// A list of strings (numbers written as strings, as `ports: [8000]` means `"8000"`).
+fn strings(value: &Yaml) -> Option<Yaml> {
+    match value {
+        Yaml::String(_) => Some(Yaml::Sequence(vec![value.clone()])),
+        Yaml::Sequence(items) => items
+            .iter()
+            .map(|i| match i {
+                Yaml::String(_) => Some(i.clone()),
+                Yaml::Number(n) => Some(Yaml::from(n.to_string())),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(Yaml::Sequence),
+        _ => None,
+    }
+}
+
+/// A volume in the short form, from either form; `None` for long-form options the short form
+/// cannot say.
+fn short_volume(item: &Yaml) -> Option<Yaml> {
+    let Yaml::Mapping(m) = item else {
+        return Some(item.clone());
+    };
+    let allowed = ["type", "source", "target", "read_only"];
+    if m.keys()
+        .any(|k| !allowed.contains(&k.as_str().unwrap_or_default()))
+    {
+        return None;
+    }
+    let kind = m.get("type").and_then(Yaml::as_str)?;
+    let target = m.get("target").and_then(Yaml::as_str)?;
+    let source = m.get("source").and_then(Yaml::as_str);
+    if !matches!(kind, "volume" | "bind") {
+        return None;
+    }
+    let mut short = match source {
+        Some(source) => format!("{source}:{target}"),
+        None => target.to_owned(),
+    };
+    if m.get("read_only") == Some(&Yaml::Bool(true)) {
+        short.push_str(":ro");
+    }
+    Some(Yaml::from(short))
+}

@@ -1,0 +1,246 @@
+//! Minimize: the draft run through the real pipeline, and whatever muster generates anyway
+//! left out.
+
+use super::{Draft, Entry};
+use crate::config::Inputs;
+use crate::error::Error;
+use crate::graph::{Stack, StackService};
+use crate::pipeline::{self, Session};
+use indexmap::IndexMap;
+use serde_yaml::{Mapping, Value as Yaml};
+
+impl Draft {
+    /// Leaves out what muster generates anyway. Each pass runs the real pipeline on the draft
+    /// as it stands; when a pass cannot run (the source itself has a problem muster reports),
+    /// the entries keep every value explicitly.
+    pub(super) fn minimize(&mut self, inputs: &Inputs, profile: &str) -> Result<(), Error> {
+        // Pass 1: without the values a profile or template may give, to see which they give.
+        let bare = self.render(inputs, profile, Pass::Bare)?;
+        for (i, entry) in self.entries.iter_mut().enumerate() {
+            let generated = bare.as_ref().and_then(|s| s.services.get(i));
+            entry.settle(generated);
+        }
+        // Pass 2: everything settled but the probe, which depends on the timeout settled above.
+        let settled = self.render(inputs, profile, Pass::Settled)?;
+        for (i, entry) in self.entries.iter_mut().enumerate() {
+            let generated = settled.as_ref().and_then(|s| s.services.get(i));
+            entry.settle_test(generated);
+        }
+        if self.render(inputs, profile, Pass::Final)?.is_none() {
+            self.notes.push(format!(
+                "`muster gen --profile {profile}` finds errors in this draft: `muster check` \
+                 shows them"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The draft through the pipeline, in a scratch session: `None` when it has errors.
+    fn render(&self, inputs: &Inputs, profile: &str, pass: Pass) -> Result<Option<Stack>, Error> {
+        let dir =
+            tempfile::tempdir().map_err(Error::io("create a folder in", std::env::temp_dir()))?;
+        let catalogue = dir.path().join("services.toml");
+        std::fs::write(&catalogue, self.catalogue(pass, profile))
+            .map_err(Error::io("write", &catalogue))?;
+        let inputs = Inputs {
+            catalogue,
+            profile: Some(profile.to_owned()),
+            ..inputs.clone()
+        };
+        let stack = pipeline::stack(&inputs, &mut Session::default()).ok();
+        // Every service must come through for the comparison to mean anything.
+        Ok(stack.filter(|s| s.services.len() == self.entries.len()))
+    }
+}
+
+/// Which values a pipeline pass sees.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Pass {
+    /// No restart, command, healthcheck or passthrough: what profile and template give alone.
+    Bare,
+    /// Settled values, but the probe left to the template.
+    Settled,
+    /// The draft as written.
+    Final,
+}
+
+impl Entry {
+    /// Keys left to the profile and the template in [`Pass::Bare`].
+    pub(super) const LEFT_OUT: [&'static str; 4] =
+        ["restart", "command", "healthcheck", "depends_on"];
+
+    /// Compares the source with what muster generated without the settable values, and keeps
+    /// only the values that differ. `generated` is `None` when the bare draft did not render.
+    fn settle(&mut self, generated: Option<&StackService>) {
+        let Some(generated) = generated else {
+            self.keep_depends_on_explicit();
+            return;
+        };
+        let body = &generated.rendered.body;
+        for key in ["restart", "command"] {
+            match (self.source.get(key), body.get(key)) {
+                (Some(s), Some(g)) if s == g => {
+                    self.keys.remove(key);
+                }
+                // Docker's default, said explicitly since the profile sets another.
+                (None, Some(_)) if key == "restart" => self.set("restart", Yaml::from("no")),
+                (None, Some(_)) => self.notes.push(format!(
+                    "the `{}` template sets a `{key}` the source did not have",
+                    self.kind
+                )),
+                _ => {}
+            }
+        }
+        // Dependencies: the list form when muster infers every condition the source asks for.
+        let inferred: IndexMap<&str, &str> = generated
+            .depends_on
+            .iter()
+            .map(|(t, c)| (t.as_str(), c.compose_name()))
+            .collect();
+        if self
+            .depends_on
+            .iter()
+            .all(|(t, c)| inferred.get(t.as_str()) == Some(&c.as_str()))
+        {
+            if !self.depends_on.is_empty() {
+                let list = self
+                    .depends_on
+                    .iter()
+                    .map(|(t, _)| Yaml::from(t.as_str()))
+                    .collect();
+                self.set("depends_on", Yaml::Sequence(list));
+            }
+        } else {
+            self.keep_depends_on_explicit();
+            let started: Vec<&str> = self
+                .depends_on
+                .iter()
+                .filter(|(t, c)| {
+                    c == "service_started" && inferred.get(t.as_str()) != Some(&"service_started")
+                })
+                .map(|(t, _)| t.as_str())
+                .collect();
+            if !started.is_empty() {
+                self.notes.push(format!(
+                    "the source waits only for {} to start; as a list, muster would wait for \
+                     each to be ready (healthy, or completed for a job)",
+                    started.join(", ")
+                ));
+            }
+        }
+        self.settle_healthcheck(body.get("healthcheck"));
+        subtract(&mut self.compose, body);
+        for key in body.keys().filter_map(Yaml::as_str) {
+            let modelled = matches!(key, "depends_on" | "healthcheck" | "restart" | "command");
+            if !modelled && !self.source.contains_key(key) && !self.keys.contains_key(key) {
+                self.notes.push(format!(
+                    "the profile or the `{}` template adds `{key}`, which the source did not have",
+                    self.kind
+                ));
+            }
+        }
+    }
+
+    fn keep_depends_on_explicit(&mut self) {
+        if self.depends_on.is_empty() {
+            return;
+        }
+        let table = self
+            .depends_on
+            .iter()
+            .map(|(t, c)| {
+                let word = c.strip_prefix("service_").unwrap_or(c);
+                let word = if word == "completed_successfully" {
+                    "completed"
+                } else {
+                    word
+                };
+                (Yaml::from(t.as_str()), Yaml::from(word))
+            })
+            .collect();
+        self.set("depends_on", Yaml::Mapping(table));
+    }
+
+    /// Healthcheck timings equal to the profile's are left out; a source without a healthcheck
+    /// disables the kind's.
+    fn settle_healthcheck(&mut self, generated: Option<&Yaml>) {
+        let generated_test = generated.and_then(|g| g.get("test"));
+        let Some(Yaml::Mapping(hc)) = self.keys.get_mut("healthcheck") else {
+            if generated_test.is_some() {
+                self.notes.push(format!(
+                    "the source has no healthcheck: the `{}` kind's probe is disabled; enable it \
+                     by removing `healthcheck`",
+                    self.kind
+                ));
+                let mut off = Mapping::new();
+                off.insert("disable".into(), Yaml::Bool(true));
+                self.set("healthcheck", Yaml::Mapping(off));
+            }
+            return;
+        };
+        // The profile's timings apply only where a test is rendered.
+        if generated_test.is_some() {
+            for key in [
+                "interval",
+                "timeout",
+                "retries",
+                "start_period",
+                "start_interval",
+            ] {
+                let same = match (hc.get(key), generated.and_then(|g| g.get(key))) {
+                    (Some(Yaml::String(a)), Some(Yaml::String(b))) => {
+                        crate::duration::parse(a).ok() == crate::duration::parse(b).ok()
+                    }
+                    (a, b) => a.is_some() && a == b,
+                };
+                if same {
+                    hc.remove(key);
+                }
+            }
+        }
+        if hc.is_empty() {
+            self.keys.remove("healthcheck");
+        }
+    }
+
+    /// Keeps the source's test only when the template renders another one.
+    fn settle_test(&mut self, generated: Option<&StackService>) {
+        let Some(source_test) = self.test().cloned() else {
+            return;
+        };
+        let generated_test = generated
+            .and_then(|g| g.rendered.body.get("healthcheck"))
+            .and_then(|h| h.get("test"));
+        let hc = match self.keys.get_mut("healthcheck") {
+            Some(Yaml::Mapping(hc)) => hc,
+            _ => return,
+        };
+        if generated_test == Some(&source_test) {
+            hc.remove("test");
+            if hc.is_empty() {
+                self.keys.remove("healthcheck");
+            }
+        } else if generated.is_some() {
+            // The source's own probe replaces the template's; a client picked to match it
+            // would now only be checked against the image.
+            self.keys.remove("probe");
+        }
+    }
+}
+
+/// Removes from `compose` every value `generated` already has at the same place, and the
+/// tables left empty.
+fn subtract(compose: &mut Mapping, generated: &Mapping) {
+    compose.retain(|key, value| {
+        let Some(g) = generated.get(key) else {
+            return true;
+        };
+        match (value, g) {
+            (Yaml::Mapping(c), Yaml::Mapping(g)) => {
+                subtract(c, g);
+                !c.is_empty()
+            }
+            (c, g) => c != g,
+        }
+    });
+}
