@@ -41,7 +41,7 @@ fn main() -> ExitCode {
     if args.next_if(|a| a == measure::SUPERVISE).is_some() {
         return measure::supervise(args);
     }
-    let runs = match parse_args() {
+    let runs = match parse_args(args) {
         Ok(Args::Bench { runs }) => runs,
         Ok(Args::WriteCatalogues(dir)) => {
             std::fs::create_dir_all(&dir).expect("create the catalogues folder");
@@ -97,17 +97,16 @@ enum Args {
 }
 
 /// `--runs N` or `--write-catalogues DIR`; cargo passes `--bench` to every bench program.
-fn parse_args() -> Result<Args, String> {
+fn parse_args(mut args: impl Iterator<Item = OsString>) -> Result<Args, String> {
     let usage = "usage: cargo bench --bench gen [-- --runs N | --write-catalogues DIR]";
     let mut runs = 5;
-    let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        match arg.as_str() {
+        match arg.to_str().unwrap_or_default() {
             "--bench" => {}
             "--runs" => {
                 runs = args
                     .next()
-                    .and_then(|n| n.parse().ok())
+                    .and_then(|n| n.to_str()?.parse().ok())
                     .filter(|&n| n > 0)
                     .ok_or(usage)?;
             }
