@@ -3,7 +3,7 @@
 //! The pipeline, one module per stage, each with its own output type:
 //! [`catalogue`] (load, with spans) -> [`resolve`] (kinds, engines, profile layers: [`resolve::Model`])
 //! -> [`render`] (kind templates to YAML values) -> [`graph`] (dependencies validated: [`graph::Stack`])
-//! -> [`emit`] (Compose YAML). [`pipeline`] runs them in order; [`run`] maps a command to an exit code.
+//! -> [`emit`] (Compose YAML). [`pipeline`] runs them in order; [`run()`] maps a command to an exit code.
 
 pub mod catalogue;
 pub mod commands;

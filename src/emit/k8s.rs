@@ -3,9 +3,9 @@
 //! Each service becomes a workload: a Job for a `job`, a StatefulSet with a claim per named
 //! volume for kinds that keep data, a Deployment otherwise. A service with a port also gets a
 //! ClusterIP Service of its own name, so that others reach it by the name they used under
-//! Compose. The healthcheck becomes probes ([`probes`]); `depends_on` becomes init containers
+//! Compose. The healthcheck becomes probes (`probes.rs`); `depends_on` becomes init containers
 //! that wait until the dependency's Service accepts connections, which happens only once one of
-//! its pods is ready; `${VAR}` references read the project's Secret ([`interpolation`]).
+//! its pods is ready; `${VAR}` references read the project's Secret (`interpolation.rs`).
 
 mod interpolation;
 mod probes;
