@@ -106,6 +106,12 @@ fn add_refuses_a_duplicate_an_unknown_kind_and_an_unknown_dependency() {
             &["add", "http", "web api", "--build", "."][..],
             "invalid service name",
         ),
+        // Only the whole pipeline can tell: an `http` service needs an image or a build.
+        (
+            &["add", "http", "web"][..],
+            "service `web` needs an `image` or a `build`",
+        ),
+        (&["add", "db", "store"][..], "cannot tell which db engine"),
     ] {
         let muster = Muster::new().catalogue(COMMENTED).args(args);
         let run = muster.run().failure(1);

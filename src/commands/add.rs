@@ -3,15 +3,17 @@
 //! The entry is appended to the file's text rather than the file re-serialized, so every existing
 //! byte (comments, blank lines, key order, quoting) stays where it was; toml_edit writes the entry
 //! itself, quoting the name and values as TOML needs. Nothing is written unless the catalogue with
-//! the new entry loads cleanly.
+//! the new entry gets through every stage `muster gen` runs.
 
 use crate::catalogue::Catalogue;
 use crate::config::{Inputs, NewService};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::error::Error;
 use crate::kinds::Kinds;
-use crate::pipeline::Session;
+use crate::pipeline::{self, Session};
+use crate::profile::Profiles;
 use crate::suggest::did_you_mean;
+use std::path::Path;
 use toml_edit::{Array, DocumentMut, Item, Table, value};
 
 pub fn run(
@@ -22,29 +24,56 @@ pub fn run(
     let path = &inputs.catalogue;
     let text = std::fs::read_to_string(path).map_err(Error::io("read the catalogue", path))?;
     let kinds = super::kinds(inputs)?;
+    let profiles = Profiles::load(
+        Some(&inputs.profiles_dir),
+        &mut session.sources,
+        &mut session.diagnostics,
+    )
+    .map_err(Error::io("read profiles from", &inputs.profiles_dir))?;
+    // The catalogue must generate cleanly as it is: an error found only after appending would
+    // look like one in the new entry.
+    generates(path, &text, &profiles, &kinds, session)?;
     let Session {
         sources,
         diagnostics,
         ..
     } = session;
-    // The file must load cleanly as it is: an error found only after appending would look like
-    // one in the new entry.
-    let catalogue = Catalogue::parse(path, text.clone(), sources, diagnostics);
-    let Some(catalogue) = catalogue.filter(|_| !diagnostics.has_errors()) else {
-        return Err(Error::Invalid);
-    };
+    let catalogue = Catalogue::parse(path, text.clone(), sources, diagnostics)
+        .expect("the catalogue generated, so it parses");
     check(&catalogue, &kinds, new, diagnostics);
     if diagnostics.has_errors() {
         return Err(Error::Invalid);
     }
     let updated = append(&text, &entry(new));
-    // The loader's own rules judge what the arguments alone cannot, such as the name.
-    Catalogue::parse(path, updated.clone(), sources, diagnostics);
-    if diagnostics.has_errors() {
-        return Err(Error::Invalid);
+    // The whole pipeline judges what the arguments alone cannot: the name, an `http` service
+    // with neither image nor build, a `db` whose engine cannot be told.
+    if let Err(e) = generates(path, &updated, &profiles, &kinds, session) {
+        session.summary = Some(format!(
+            "{} is unchanged: with the new entry it would not generate",
+            path.display()
+        ));
+        return Err(e);
     }
     crate::output::write_atomic(path, updated.as_bytes()).map_err(Error::io("write", path))?;
     Ok(None)
+}
+
+/// Whether `text` as the catalogue at `path` gets through every stage `gen` runs, under the
+/// catalogue's default profile.
+fn generates(
+    path: &Path,
+    text: &str,
+    profiles: &Profiles,
+    kinds: &Kinds,
+    session: &mut Session,
+) -> Result<(), Error> {
+    let catalogue = Catalogue::parse(
+        path,
+        text.to_owned(),
+        &mut session.sources,
+        &mut session.diagnostics,
+    );
+    pipeline::build(catalogue, profiles, kinds, None, session).map(drop)
 }
 
 /// Refuses a name already taken, an unknown kind, and dependencies on services that do not exist.
