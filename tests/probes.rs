@@ -2,8 +2,10 @@
 
 /// The harness, in tests/probes/.
 mod probes {
+    pub mod beat;
     pub mod celery;
     pub mod http;
+    pub mod memcached;
     pub mod muster;
     pub mod postgres;
     pub mod process;
@@ -12,9 +14,11 @@ mod probes {
     pub mod runner;
 }
 
+use probes::beat::{self, Beat};
 use probes::celery::{APP, CeleryWorker};
 use probes::http::{HttpServer, Reply};
-use probes::muster::healthcheck;
+use probes::memcached::Memcached;
+use probes::muster::{self as generated, healthcheck};
 use probes::postgres::{Listen, PgBouncer, Postgres};
 use probes::process::{free_port, scratch_dir, tool};
 use probes::rabbitmq;
@@ -427,4 +431,136 @@ fn http_bash_tcp_probe_unhealthy_when_nothing_listens() {
         NOTHING_LISTENS,
         Healthcheck::assert_unhealthy,
     );
+}
+
+// --- The other kinds probed over HTTP, against a stand-in server speaking HTTP ---
+//
+// Elasticsearch, OpenSearch, Qdrant, Prometheus, Grafana and model servers cannot run on this
+// machine; the closest honest stand-in is a local server answering the path the kind's probe
+// asks for, with what the real one answers when ready or not.
+
+/// `kind`'s probe as muster generates it for `snippet` (the rest of the service's table), pointed
+/// at `reply`'s server, or at a port nobody listens on.
+fn check_kind(snippet: &str, reply: Option<Reply>, assert: fn(&Healthcheck)) {
+    let server = reply.map(HttpServer::start);
+    let port = server.as_ref().map_or_else(free_port, HttpServer::port);
+    let check = healthcheck(&format!("[services.s]\n{snippet}\nport = {port}\n"), "s");
+    assert(&check);
+}
+
+const ELASTICSEARCH: &str = "kind = \"search\"\nengine = \"elasticsearch\"\nenv = { \"xpack.security.enabled\" = \"false\" }";
+const OPENSEARCH: &str =
+    "kind = \"search\"\nengine = \"opensearch\"\nenv = { DISABLE_SECURITY_PLUGIN = \"true\" }";
+const QDRANT: &str = "kind = \"vector-db\"\nimage = \"qdrant/qdrant:v1.12.4\"";
+const MODEL: &str = "kind = \"ai-model\"\nbuild = \".\"";
+const PROMETHEUS: &str = "kind = \"monitoring\"\nimage = \"prom/prometheus:v2.55.1\"";
+const GRAFANA: &str = "kind = \"monitoring\"\nimage = \"grafana/grafana:11.3.1\"";
+/// Cluster health answers 408 when `wait_for_status` is not reached within its timeout.
+const NOT_YET_YELLOW: Option<Reply> = Some(Reply::Status(408));
+const NOT_READY: Option<Reply> = Some(Reply::Status(503));
+
+#[test]
+fn search_elasticsearch_probe_healthy_when_yellow_or_green() {
+    check_kind(ELASTICSEARCH, OK, Healthcheck::assert_healthy);
+}
+
+#[test]
+fn search_elasticsearch_probe_unhealthy_when_not_yet_yellow() {
+    check_kind(ELASTICSEARCH, NOT_YET_YELLOW, Healthcheck::assert_unhealthy);
+}
+
+#[test]
+fn search_opensearch_probe_healthy_when_yellow_or_green() {
+    check_kind(OPENSEARCH, OK, Healthcheck::assert_healthy);
+}
+
+#[test]
+fn search_opensearch_probe_unhealthy_when_nothing_listens() {
+    check_kind(OPENSEARCH, NOTHING_LISTENS, Healthcheck::assert_unhealthy);
+}
+
+#[test]
+fn vector_db_qdrant_probe_healthy_when_ready() {
+    check_kind(QDRANT, OK, Healthcheck::assert_healthy);
+}
+
+#[test]
+fn vector_db_qdrant_probe_unhealthy_while_collections_load() {
+    check_kind(QDRANT, NOT_READY, Healthcheck::assert_unhealthy);
+}
+
+#[test]
+fn ai_model_probe_healthy_once_the_model_is_loaded() {
+    check_kind(MODEL, OK, Healthcheck::assert_healthy);
+}
+
+#[test]
+fn ai_model_probe_unhealthy_while_the_model_loads() {
+    check_kind(MODEL, NOT_READY, Healthcheck::assert_unhealthy);
+}
+
+#[test]
+fn monitoring_prometheus_probe_healthy_when_serving() {
+    check_kind(PROMETHEUS, OK, Healthcheck::assert_healthy);
+}
+
+#[test]
+fn monitoring_prometheus_probe_unhealthy_when_failing() {
+    check_kind(PROMETHEUS, ERROR, Healthcheck::assert_unhealthy);
+}
+
+#[test]
+fn monitoring_grafana_probe_healthy_when_serving() {
+    check_kind(GRAFANA, OK, Healthcheck::assert_healthy);
+}
+
+#[test]
+fn monitoring_grafana_probe_unhealthy_when_silent() {
+    check_kind(GRAFANA, SILENT, Healthcheck::assert_unhealthy);
+}
+
+// --- memcached: the real server ---
+
+fn memcached_check(port: u16) -> Healthcheck {
+    healthcheck(
+        &format!("[services.mc]\nkind = \"cache\"\nengine = \"memcached\"\nport = {port}\n"),
+        "mc",
+    )
+}
+
+#[test]
+fn memcached_probe_healthy_when_running() {
+    let server = Memcached::start();
+    memcached_check(server.port()).assert_healthy();
+}
+
+#[test]
+fn memcached_probe_unhealthy_when_stopped() {
+    let mut server = Memcached::start();
+    let check = memcached_check(server.port());
+    server.stop();
+    check.assert_unhealthy();
+}
+
+// --- Celery beat: the real scheduler, started with the generated command ---
+
+/// One test, not two: the schedule's path is fixed by the template, so two tests could not run
+/// side by side.
+#[test]
+fn beat_probe_healthy_while_beat_runs_and_unhealthy_once_its_schedule_is_stale() {
+    let broker = Redis::start(None);
+    let catalogue = format!(
+        "[services.beat]\nkind = \"beat\"\nbuild = \".\"\napp = \"{APP}\"\nenv = {{ CELERY_BROKER_URL = \"{}\" }}\n",
+        broker.url()
+    );
+    let argv: Vec<String> =
+        serde_yaml::from_value(generated::service(&catalogue, "beat")["command"].clone())
+            .expect("beat's command is a list");
+    let check = healthcheck(&catalogue, "beat");
+    let mut scheduler = Beat::start(&argv, &broker.url());
+    check.assert_healthy();
+    scheduler.stop();
+    // A beat that is stuck or gone stops rewriting its schedule; ten minutes is the threshold.
+    beat::age_schedule(11);
+    check.assert_unhealthy();
 }

@@ -12,9 +12,8 @@ use super::runner::{Healthcheck, interpolate};
 /// Compose's default when a healthcheck sets no timeout.
 const ENGINE_DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Generates `catalogue` with the dev profile and returns `service`'s
-/// healthcheck, with the service's environment as the container has it.
-pub fn healthcheck(catalogue: &str, service: &str) -> Healthcheck {
+/// Generates `catalogue` with the dev profile and returns `service`'s Compose entry.
+pub fn service(catalogue: &str, service: &str) -> Value {
     let dir = scratch_dir();
     let path = dir.path().join("services.toml");
     fs::write(&path, catalogue).expect("cannot write the catalogue");
@@ -32,12 +31,17 @@ pub fn healthcheck(catalogue: &str, service: &str) -> Healthcheck {
         String::from_utf8_lossy(&output.stderr)
     );
     let compose: Value = serde_yaml::from_slice(&output.stdout).expect("muster wrote invalid YAML");
-    let entry = &compose["services"][service];
+    compose["services"][service].clone()
+}
+
+/// Generates `catalogue` with the dev profile and returns `service`'s
+/// healthcheck, with the service's environment as the container has it.
+pub fn healthcheck(catalogue: &str, service: &str) -> Healthcheck {
+    let entry = self::service(catalogue, service);
     let healthcheck = &entry["healthcheck"];
     assert!(
         !healthcheck["test"].is_null(),
-        "muster gave `{service}` no healthcheck test:\n{}",
-        String::from_utf8_lossy(&output.stdout)
+        "muster gave `{service}` no healthcheck test:\n{entry:?}"
     );
     let timeout = match &healthcheck["timeout"] {
         Value::Null => ENGINE_DEFAULT_TIMEOUT,
