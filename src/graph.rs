@@ -10,9 +10,11 @@
 //! at `docker compose up`; muster refuses it while generating.
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::render::{Rendered, RenderedModel};
+use crate::key_order;
+use crate::render::{Rendered, RenderedModel, merge_yaml};
 use crate::resolve::{Condition, Project};
 use indexmap::IndexMap;
+use serde_yaml::{Mapping, Value as Yaml};
 use std::collections::HashSet;
 
 /// The validated stack: services in catalogue order, each with its resolved dependencies.
@@ -103,15 +105,46 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
         .services
         .into_iter()
         .zip(edges)
-        .map(|(rendered, depends_on)| StackService {
-            rendered,
-            depends_on,
+        .map(|(mut rendered, depends_on)| {
+            if !depends_on.is_empty() {
+                rendered.body = with_depends_on(
+                    std::mem::take(&mut rendered.body),
+                    &depends_on,
+                    &rendered.service.compose,
+                );
+            }
+            StackService {
+                rendered,
+                depends_on,
+            }
         })
         .collect();
     Stack {
         project: model.project,
         services,
     }
+}
+
+/// The Compose body with its `depends_on`, every condition in the long form, in its conventional
+/// place. A `compose.depends_on` passthrough refines what was inferred (`restart: true`).
+fn with_depends_on(
+    mut body: Mapping,
+    depends_on: &[(String, Condition)],
+    passthrough: &Mapping,
+) -> Mapping {
+    let mut deps: Mapping = depends_on
+        .iter()
+        .map(|(target, condition)| {
+            let mut long = Mapping::new();
+            long.insert("condition".into(), Yaml::from(condition.compose_name()));
+            (Yaml::from(target.as_str()), Yaml::Mapping(long))
+        })
+        .collect();
+    if let Some(Yaml::Mapping(refined)) = passthrough.get("depends_on") {
+        merge_yaml(&mut deps, refined);
+    }
+    body.insert("depends_on".into(), Yaml::Mapping(deps));
+    key_order::service(body)
 }
 
 /// Reports each dependency cycle once, as the chain of names that closes it.

@@ -15,6 +15,7 @@ pub mod error;
 pub mod graph;
 pub mod images;
 mod import;
+pub mod key_order;
 pub mod kinds;
 pub mod lint;
 pub mod output;

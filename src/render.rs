@@ -7,6 +7,7 @@
 //! document. The result is parsed, never concatenated into the output as text.
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity, SourceId, Sources};
+use crate::key_order;
 use crate::kinds::{Kinds, TemplateOrigin};
 use crate::probe::{self, HttpClient};
 use crate::resolve::{Model, Project, Service};
@@ -324,7 +325,7 @@ fn tcp_probe(port: u16, send: String, expect: String, timeout: u64) -> Value {
     Value::from_serialize(probe::tcp_test(port, &send, &expect, timeout))
 }
 
-/// The service's modelled keys over the kind template's output.
+/// The service's modelled keys over the kind template's output, in conventional order.
 fn overlay(mut body: Mapping, s: &Service) -> Mapping {
     let mut set = |key: &str, value: Yaml| {
         body.insert(Yaml::from(key), value);
@@ -365,7 +366,7 @@ fn overlay(mut body: Mapping, s: &Service) -> Mapping {
     merge_string_map(&mut body, "labels", &s.labels);
     healthcheck(&mut body, s);
     merge_yaml(&mut body, &s.compose);
-    body
+    key_order::service(body)
 }
 
 fn healthcheck(body: &mut Mapping, s: &Service) {

@@ -507,6 +507,10 @@ fn hostile_values_cannot_change_structure_or_types() {
         "#comment",
         "&anchor *alias",
         "]}[{",
+        // Characters YAML does not count as printable, or reads as line breaks (YAML 1.1).
+        "del\u{7f} nel\u{85} c1\u{9b}",
+        "ls\u{2028}ps\u{2029}",
+        "\u{feff}bom",
     ];
     let mut catalogue = String::from("[services.app]\nkind = \"http\"\nbuild = \".\"\n");
     catalogue.push_str("env = { ");
@@ -545,8 +549,10 @@ fn hostile_values_cannot_change_structure_or_types() {
 }
 
 fn toml_string(value: &str) -> String {
-    // A TOML basic string uses JSON's escapes.
-    serde_json::to_string(value).unwrap()
+    // A TOML basic string uses JSON's escapes, except that TOML also forbids a raw DEL.
+    serde_json::to_string(value)
+        .unwrap()
+        .replace('\u{7f}', "\\u007f")
 }
 
 #[test]

@@ -8,6 +8,7 @@
 use super::{Restart, at_service, compose};
 use crate::diagnostic::{Diagnostic, Diagnostics, Label};
 use crate::graph::{Stack, StackService};
+use crate::key_order;
 use crate::resolve::Project;
 use serde_yaml::{Mapping, Value as Yaml};
 
@@ -106,7 +107,7 @@ pub fn emit(stack: &Stack, diagnostics: &mut Diagnostics) -> String {
 }
 
 fn service(s: &StackService, project: &Project, diagnostics: &mut Diagnostics) -> Mapping {
-    let mut body = compose::service(s);
+    let mut body = s.rendered.body.clone();
     // `require_images` reported a service without an image; with one, the build is Compose's
     // business and the image is what Swarm pulls.
     body.shift_remove("build");
@@ -147,7 +148,7 @@ fn service(s: &StackService, project: &Project, diagnostics: &mut Diagnostics) -
                 .or_insert_with(|| Yaml::Mapping(restart_policy(restart)));
         }
     }
-    compose::order_service(body)
+    key_order::service(body)
 }
 
 /// Compose's `restart` as Swarm's `deploy.restart_policy`. Swarm has no manual stop to survive,

@@ -20,11 +20,38 @@ pub fn to_string(doc: &Mapping) -> String {
     out
 }
 
+/// Writes one `key: value` entry of a mapping at `indent`, for documents written piece by piece:
+/// their parts need not be gathered (and copied) into one value first.
+pub fn write_entry(out: &mut String, key: &str, value: &Value, indent: usize) {
+    write_key(out, key, indent);
+    write_value_after_key(out, Some(key), value, indent);
+}
+
+/// [`write_entry`] for a mapping value, which need not be wrapped in a [`Value`].
+pub fn write_mapping_entry(out: &mut String, key: &str, map: &Mapping, indent: usize) {
+    write_key(out, key, indent);
+    if map.is_empty() {
+        out.push_str(" {}\n");
+    } else {
+        out.push('\n');
+        write_mapping(out, map, indent + 2);
+    }
+}
+
+fn write_key(out: &mut String, key: &str, indent: usize) {
+    pad(out, indent);
+    if is_plain_safe(key) {
+        out.push_str(key);
+    } else {
+        write_quoted(out, key);
+    }
+    out.push(':');
+}
+
 fn write_mapping(out: &mut String, map: &Mapping, indent: usize) {
     for (key, value) in map {
-        let key_text = scalar(key);
         pad(out, indent);
-        out.push_str(&key_text);
+        write_scalar(out, key);
         out.push(':');
         write_value_after_key(out, key.as_str(), value, indent);
     }
@@ -40,7 +67,7 @@ fn write_value_after_key(out: &mut String, key: Option<&str>, value: &Value, ind
             let flow = key.is_some_and(|k| FLOW_KEYS.contains(&k)) && items.iter().all(is_scalar);
             if flow {
                 out.push(' ');
-                out.push_str(&flow_sequence(items));
+                write_flow_sequence(out, items);
                 out.push('\n');
             } else {
                 out.push('\n');
@@ -50,7 +77,7 @@ fn write_value_after_key(out: &mut String, key: Option<&str>, value: &Value, ind
         Value::Tagged(tagged) => write_value_after_key(out, key, &tagged.value, indent),
         other => {
             out.push(' ');
-            out.push_str(&scalar(other));
+            write_scalar(out, other);
             out.push('\n');
         }
     }
@@ -74,45 +101,78 @@ fn write_sequence(out: &mut String, items: &[Value], indent: usize) {
             }
             other => {
                 out.push(' ');
-                out.push_str(&scalar(other));
+                write_scalar(out, other);
                 out.push('\n');
             }
         }
     }
 }
 
-fn flow_sequence(items: &[Value]) -> String {
-    let parts: Vec<String> = items
-        .iter()
-        .map(|v| match v {
-            Value::String(s) => quoted(s),
-            other => scalar(other),
-        })
-        .collect();
-    format!("[{}]", parts.join(", "))
+/// `["CMD", "pg_isready", ...]`: every string quoted, as people write them.
+fn write_flow_sequence(out: &mut String, items: &[Value]) {
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        match item {
+            Value::String(s) => write_quoted(out, s),
+            other => write_scalar(out, other),
+        }
+    }
+    out.push(']');
 }
 
 fn is_scalar(v: &Value) -> bool {
     !matches!(v, Value::Mapping(_) | Value::Sequence(_) | Value::Tagged(_))
 }
 
-fn scalar(value: &Value) -> String {
+fn write_scalar(out: &mut String, value: &Value) {
     match value {
-        Value::Null => "null".to_owned(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) if is_plain_safe(s) => s.clone(),
-        Value::String(s) => quoted(s),
-        Value::Mapping(m) if m.is_empty() => "{}".to_owned(),
-        Value::Sequence(s) if s.is_empty() => "[]".to_owned(),
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::String(s) if is_plain_safe(s) => out.push_str(s),
+        Value::String(s) => write_quoted(out, s),
+        Value::Mapping(m) if m.is_empty() => out.push_str("{}"),
+        Value::Sequence(s) if s.is_empty() => out.push_str("[]"),
         // Non-empty collections never reach here: the callers write them as blocks.
         Value::Mapping(_) | Value::Sequence(_) => unreachable!("collections are written as blocks"),
-        Value::Tagged(t) => scalar(&t.value),
+        Value::Tagged(t) => write_scalar(out, &t.value),
     }
 }
 
-fn quoted(s: &str) -> String {
-    serde_json::to_string(s).expect("a string always serializes")
+/// A double-quoted scalar. Everything YAML does not count as printable is escaped (`\x7F`,
+/// `\u2028`, ...): JSON's escaping leaves DEL and C1 controls raw, which YAML parsers refuse.
+fn write_quoted(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if is_printable(c) => out.push(c),
+            c => {
+                let _ = match u32::from(c) {
+                    n @ 0..=0xFF => write!(out, "\\x{n:02X}"),
+                    n @ 0x100..=0xFFFF => write!(out, "\\u{n:04X}"),
+                    n => write!(out, "\\U{n:08X}"),
+                };
+            }
+        }
+    }
+    out.push('"');
+}
+
+/// YAML's printable characters (`c-printable`), less the ones YAML 1.1 reads as line breaks
+/// (NEL, U+2028, U+2029) and the byte order mark.
+fn is_printable(c: char) -> bool {
+    matches!(c, '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+        && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}')
 }
 
 /// Whether `s` reads back as the same string, unquoted, under YAML 1.1 and 1.2 alike.
@@ -123,7 +183,7 @@ fn is_plain_safe(s: &str) -> bool {
     let plain_chars = s.chars().all(|c| {
         c.is_ascii_alphanumeric()
             || " _./-:@%+=,$?{}()~^*&!<>;".contains(c)
-            || (!c.is_ascii() && !c.is_control())
+            || (!c.is_ascii() && is_printable(c))
     });
     plain_chars
         && !"-?:,[]{}#&*!|>'\"%@` ".contains(first)
@@ -136,18 +196,20 @@ fn is_plain_safe(s: &str) -> bool {
 /// Booleans, nulls and numbers in any YAML version, including YAML 1.1's `yes`/`on`/`y` and
 /// base-60 integers (`8000:80`), and anything made only of digits and number punctuation.
 fn looks_like_non_string(s: &str) -> bool {
-    let lower = s.to_ascii_lowercase();
-    let words = [
+    const WORDS: &[&str] = &[
         "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".inf", "-.inf", "+.inf",
         ".nan",
     ];
-    let unsigned = lower.trim_start_matches(['+', '-']);
+    let unsigned = s.trim_start_matches(['+', '-']);
     let radix_number = ["0x", "0o", "0b"].iter().any(|p| {
         unsigned
-            .strip_prefix(p)
-            .is_some_and(|digits| digits.chars().all(|c| c.is_ascii_hexdigit() || c == '_'))
+            .get(..2)
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(p))
+            && unsigned[2..]
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == '_')
     });
-    words.contains(&lower.as_str())
+    WORDS.iter().any(|w| w.eq_ignore_ascii_case(s))
         || radix_number
         || s.chars()
             .all(|c| c.is_ascii_digit() || "+-.:_eExXoObB".contains(c))
@@ -155,7 +217,7 @@ fn looks_like_non_string(s: &str) -> bool {
 }
 
 fn pad(out: &mut String, indent: usize) {
-    let _ = write!(out, "{:indent$}", "");
+    out.extend(std::iter::repeat_n(' ', indent));
 }
 
 #[cfg(test)]
@@ -221,6 +283,13 @@ mod tests {
             "!!python/object",
             "|",
             ">",
+            "del\u{7f}",
+            "nel\u{85}",
+            "c1\u{9b}",
+            "ls\u{2028}ps\u{2029}",
+            "\u{feff}bom",
+            "nul\u{0}",
+            "astral \u{1F680}",
         ];
         for s in hostile {
             roundtrip(&map(&[

@@ -1,0 +1,99 @@
+//! Compose keys in the order people write them, so that a generated file reads like a
+//! hand-written one and diffs stay small when the catalogue changes.
+
+use serde_yaml::{Mapping, Value};
+
+/// Service keys in conventional order; keys not listed follow in the order they were produced.
+const SERVICE_HEAD: &[&str] = &[
+    "image",
+    "build",
+    "container_name",
+    "hostname",
+    "command",
+    "entrypoint",
+    "working_dir",
+    "user",
+    "restart",
+    "ports",
+    "expose",
+    "env_file",
+    "environment",
+    "volumes",
+    "networks",
+    "labels",
+    "depends_on",
+    "healthcheck",
+];
+
+/// Keys that read best last: deployment and logging settings.
+const SERVICE_TAIL: &[&str] = &["deploy", "logging"];
+
+const HEALTHCHECK: &[&str] = &[
+    "test",
+    "interval",
+    "timeout",
+    "retries",
+    "start_period",
+    "start_interval",
+    "disable",
+];
+
+/// A service's keys, and its healthcheck's, in conventional order. Values are moved, not copied.
+pub fn service(mut body: Mapping) -> Mapping {
+    if let Some(Value::Mapping(hc)) = body.get_mut("healthcheck") {
+        *hc = ordered(std::mem::take(hc), HEALTHCHECK, &[]);
+    }
+    ordered(body, SERVICE_HEAD, SERVICE_TAIL)
+}
+
+/// `mapping` with `head` keys first, `tail` keys last, and the rest in between, in their order.
+fn ordered(mut mapping: Mapping, head: &[&str], tail: &[&str]) -> Mapping {
+    let mut out = Mapping::with_capacity(mapping.len());
+    for key in head {
+        if let Some(v) = mapping.shift_remove(*key) {
+            out.insert(Value::from(*key), v);
+        }
+    }
+    let tail_values: Vec<(&str, Value)> = tail
+        .iter()
+        .filter_map(|k| mapping.shift_remove(*k).map(|v| (*k, v)))
+        .collect();
+    out.extend(mapping);
+    for (k, v) in tail_values {
+        out.insert(Value::from(k), v);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_keys_first_tail_last_the_rest_in_between() {
+        let mut m = Mapping::new();
+        for k in [
+            "logging",
+            "stop_grace_period",
+            "healthcheck",
+            "image",
+            "init",
+        ] {
+            m.insert(Value::from(k), Value::Null);
+        }
+        let keys: Vec<_> = service(m)
+            .keys()
+            .map(|k| k.as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "image",
+                "healthcheck",
+                "stop_grace_period",
+                "init",
+                "logging"
+            ]
+        );
+    }
+}
