@@ -47,22 +47,19 @@ pub fn service(mut body: Mapping) -> Mapping {
 }
 
 /// `mapping` with `head` keys first, `tail` keys last, and the rest in between, in their order.
-fn ordered(mut mapping: Mapping, head: &[&str], tail: &[&str]) -> Mapping {
-    let mut out = Mapping::with_capacity(mapping.len());
-    for key in head {
-        if let Some(v) = mapping.shift_remove(*key) {
-            out.insert(Value::from(*key), v);
+/// A stable sort by rank: removing keys one by one from an ordered map shifts all that follow.
+fn ordered(mapping: Mapping, head: &[&str], tail: &[&str]) -> Mapping {
+    let rank = |key: &Value| {
+        let position = |keys: &[&str]| key.as_str().and_then(|k| keys.iter().position(|h| *h == k));
+        match (position(head), position(tail)) {
+            (Some(i), _) => (0, i),
+            (None, Some(i)) => (2, i),
+            (None, None) => (1, 0),
         }
-    }
-    let tail_values: Vec<(&str, Value)> = tail
-        .iter()
-        .filter_map(|k| mapping.shift_remove(*k).map(|v| (*k, v)))
-        .collect();
-    out.extend(mapping);
-    for (k, v) in tail_values {
-        out.insert(Value::from(k), v);
-    }
-    out
+    };
+    let mut entries: Vec<(Value, Value)> = mapping.into_iter().collect();
+    entries.sort_by_key(|(key, _)| rank(key));
+    entries.into_iter().collect()
 }
 
 #[cfg(test)]

@@ -175,30 +175,45 @@ fn is_printable(c: char) -> bool {
         && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}')
 }
 
-/// Whether `s` reads back as the same string, unquoted, under YAML 1.1 and 1.2 alike.
+/// Whether `s` reads back as the same string, unquoted, under YAML 1.1 and 1.2 alike. One pass
+/// over the text: the writer asks this of every scalar it writes.
 fn is_plain_safe(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
+    let (Some(first), Some(last)) = (s.bytes().next(), s.bytes().last()) else {
         return false;
     };
-    let plain_chars = s.chars().all(|c| {
-        c.is_ascii_alphanumeric()
-            || " _./-:@%+=,$?{}()~^*&!<>;".contains(c)
-            || (!c.is_ascii() && is_printable(c))
-    });
-    plain_chars
-        && !"-?:,[]{}#&*!|>'\"%@` ".contains(first)
-        && !s.ends_with([' ', ':'])
-        && !s.contains(": ")
-        && !s.contains(" #")
-        && !looks_like_non_string(s)
+    if b"-?:,[]{}#&*!|>'\"%@` ".contains(&first) || matches!(last, b' ' | b':') {
+        return false;
+    }
+    let mut previous = '\0';
+    let mut number_like = true;
+    let mut has_digit = false;
+    for c in s.chars() {
+        let plain = match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' => true,
+            // `: ` starts a mapping value and ` #` a comment.
+            ' ' => previous != ':',
+            '#' => false,
+            '_' | '.' | '/' | '-' | ':' | '@' | '%' | '+' | '=' | ',' | '$' | '?' | '{' | '}'
+            | '(' | ')' | '~' | '^' | '*' | '&' | '!' | '<' | '>' | ';' => true,
+            c => !c.is_ascii() && is_printable(c),
+        };
+        if !plain {
+            return false;
+        }
+        has_digit |= c.is_ascii_digit();
+        number_like &= c.is_ascii_digit() || "+-.:_eExXoObB".contains(c);
+        previous = c;
+    }
+    !(number_like && has_digit || looks_like_non_string(s))
 }
 
-/// Booleans, nulls and numbers in any YAML version, including YAML 1.1's `yes`/`on`/`y` and
-/// base-60 integers (`8000:80`), and anything made only of digits and number punctuation.
+/// Booleans, nulls, numbers and YAML 1.1's special keys, in words or with a radix prefix, in any
+/// version: YAML 1.1's `yes`/`on`/`y` too, and `0x1F`, `0o17`, `0b101`.
 fn looks_like_non_string(s: &str) -> bool {
+    // `=` and `<<` are YAML 1.1's value and merge keys, which PyYAML resolves as such.
     const WORDS: &[&str] = &[
         "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".inf", "-.inf", "+.inf",
-        ".nan",
+        ".nan", "=", "<<",
     ];
     let unsigned = s.trim_start_matches(['+', '-']);
     let radix_number = ["0x", "0o", "0b"].iter().any(|p| {
@@ -209,11 +224,7 @@ fn looks_like_non_string(s: &str) -> bool {
                 .chars()
                 .all(|c| c.is_ascii_hexdigit() || c == '_')
     });
-    WORDS.iter().any(|w| w.eq_ignore_ascii_case(s))
-        || radix_number
-        || s.chars()
-            .all(|c| c.is_ascii_digit() || "+-.:_eExXoObB".contains(c))
-            && s.chars().any(|c| c.is_ascii_digit())
+    radix_number || (s.len() <= 6 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(s)))
 }
 
 fn pad(out: &mut String, indent: usize) {
@@ -241,6 +252,7 @@ mod tests {
     fn ambiguous_strings_are_quoted() {
         for s in [
             "no", "No", "on", "yes", "y", "null", "~", "8000:80", "1.0", "0x1F", "", " x", "a: b",
+            "=", "<<",
         ] {
             let doc = map(&[("k", Value::from(s))]);
             let text = to_string(&doc);
