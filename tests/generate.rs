@@ -133,7 +133,7 @@ fn memcached_alpine_has_no_bash_and_is_refused() {
         .run()
         .failure(1);
     // The image's tools are checked by the probe-tool test below; here the refusal must be loud.
-    assert!(run.stderr.contains("bash"), "{}", run.stderr);
+    run.says("bash");
 }
 
 #[test]
@@ -209,12 +209,8 @@ fn qdrant_refuses_a_client_its_image_lacks() {
         .args(&["gen"])
         .run()
         .failure(1);
-    assert!(
-        run.stderr.contains("the image has no `curl`"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("services.toml:3:9"), "{}", run.stderr);
+    run.says("the image has no `curl`");
+    run.says("services.toml:3:9");
 }
 
 #[test]
@@ -461,14 +457,8 @@ fn healthy_asked_of_a_service_without_healthcheck_names_both() {
         .args(&["gen"])
         .run()
         .failure(1);
-    assert!(
-        run.stderr.contains(
-            "service `app` waits for `plain` to be healthy, but `plain` has no healthcheck"
-        ),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("services.toml:16:16"), "{}", run.stderr);
+    run.says("service `app` waits for `plain` to be healthy, but `plain` has no healthcheck");
+    run.says("services.toml:16:16");
 }
 
 // ---------------------------------------------------------------- escaping
@@ -574,16 +564,7 @@ fn hostile_service_names_are_refused_where_they_are_written() {
             .args(&["gen"])
             .run()
             .failure(1);
-        assert!(
-            run.stderr.contains("invalid service name"),
-            "{name}: {}",
-            run.stderr
-        );
-        assert!(
-            run.stderr.contains("services.toml:1:11"),
-            "{name}: {}",
-            run.stderr
-        );
+        run.says("invalid service name").says("services.toml:1:11");
     }
 }
 
@@ -616,11 +597,7 @@ fn probe_paths_and_apps_cannot_inject_shell() {
             .args(&["gen"])
             .run()
             .failure(1);
-        assert!(
-            run.stderr.contains("services.toml:4:"),
-            "{key}: {}",
-            run.stderr
-        );
+        run.says("services.toml:4:");
     }
 }
 
@@ -697,12 +674,7 @@ fn a_user_template_overrides_a_built_in_kind() {
     assert_eq!(run.test("c"), strings(&["CMD", "true"]));
     // `true` is not among the tools muster knows redis:7.4 to have; the user's template may know
     // better, so it is a warning, not an error.
-    assert!(
-        run.stderr
-            .contains("warning: the healthcheck of `c` runs `true`"),
-        "{}",
-        run.stderr
-    );
+    run.says("warning: the healthcheck of `c` runs `true`");
 }
 
 #[test]
@@ -760,7 +732,7 @@ fn a_failed_generation_leaves_the_output_file_untouched() {
         .file("compose.yml", "old contents\n")
         .args(&["gen", "-o", "compose.yml"]);
     let run = muster.run().failure(1);
-    assert!(run.stderr.contains("depends on `nope`"), "{}", run.stderr);
+    run.says("depends on `nope`");
     assert_eq!(
         std::fs::read_to_string(muster.path("compose.yml")).unwrap(),
         "old contents\n"
@@ -794,13 +766,8 @@ fn output_is_written_whole_and_checked_for_drift() {
         .file("compose.yml", &written.replace("unless-stopped", "always"))
         .args(&["gen", "-o", "compose.yml", "--check"]);
     let run = stale.run().failure(1);
-    assert!(
-        run.stderr
-            .contains("-    restart: always\n+    restart: unless-stopped"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("out of date"), "{}", run.stderr);
+    run.says("-    restart: always\n+    restart: unless-stopped")
+        .says("out of date");
 }
 
 #[test]
@@ -809,12 +776,7 @@ fn a_missing_catalogue_is_an_io_error() {
         .args(&["gen", "-c", "nowhere.toml"])
         .run()
         .failure(3);
-    assert!(
-        run.stderr
-            .contains("cannot read the catalogue nowhere.toml"),
-        "{}",
-        run.stderr
-    );
+    run.says("cannot read the catalogue nowhere.toml");
 }
 
 #[test]
@@ -824,14 +786,6 @@ fn unknown_kinds_get_a_suggestion() {
         .args(&["gen"])
         .run()
         .failure(1);
-    assert!(
-        run.stderr.contains("unknown kind `ai_model`"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("did you mean `ai-model`?"),
-        "{}",
-        run.stderr
-    );
+    run.says("unknown kind `ai_model`");
+    run.says("did you mean `ai-model`?");
 }

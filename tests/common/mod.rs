@@ -92,6 +92,16 @@ impl Run {
         self
     }
 
+    /// Asserts that stderr says `needle`, showing the whole of stderr when it does not.
+    pub fn says(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr.contains(needle),
+            "expected {needle:?} on stderr:\n{}",
+            self.stderr
+        );
+        self
+    }
+
     pub fn yaml(&self) -> Value {
         serde_yaml::from_str(&self.stdout).expect("stdout is YAML")
     }
