@@ -452,8 +452,6 @@ fn workload(
 ) -> Workload {
     let service = &s.rendered.service;
     let project = &ctx.stack.project;
-    let name = ctx.names.get(&service.name);
-    let is_job = service.kind == "job";
     let stateful = ctx.stateful(s);
     report_unmapped(s, project, diagnostics);
 
@@ -462,98 +460,17 @@ fn workload(
     if !init.is_empty() {
         pod.insert("initContainers".into(), Yaml::Sequence(init));
     }
-    let (container, uses_secret) = container(ctx, s, diagnostics);
-    let mut container = container;
-    let mut volumes = Vec::new();
-    let mut templates: Vec<Yaml> = Vec::new();
-    let mut mounts_out = Vec::new();
-    let mut skipped = Vec::new();
-    let mut claimed: IndexSet<&str> = IndexSet::new();
-    let mut recreate = service.kind == "beat";
-    for (i, mount) in mounts(s).into_iter().enumerate() {
-        let (volume_name, target, read_only) = match mount {
-            Mount::Named {
-                volume,
-                target,
-                read_only,
-            } => {
-                let claim_name = ctx.names.get(volume);
-                let first_use = claimed.insert(claim_name);
-                if stateful {
-                    if first_use {
-                        let mut metadata = Mapping::new();
-                        metadata.insert("name".into(), claim_name.into());
-                        let mut template = Mapping::new();
-                        template.insert("metadata".into(), Yaml::Mapping(metadata));
-                        template.insert("spec".into(), Yaml::Mapping(claim_spec(false)));
-                        templates.push(Yaml::Mapping(template));
-                    }
-                } else {
-                    let shared = &ctx.shared_claims[volume];
-                    // Pods of a rolling update run side by side, and a ReadWriteOnce claim
-                    // cannot follow the new one to another node.
-                    recreate |= !shared.read_only;
-                    if first_use {
-                        let mut claim = Mapping::new();
-                        claim.insert("claimName".into(), claim_name.into());
-                        if shared.read_only {
-                            claim.insert("readOnly".into(), true.into());
-                        }
-                        let mut v = Mapping::new();
-                        v.insert("name".into(), claim_name.into());
-                        v.insert("persistentVolumeClaim".into(), Yaml::Mapping(claim));
-                        volumes.push(Yaml::Mapping(v));
-                    }
-                }
-                (claim_name.to_owned(), target, read_only)
-            }
-            Mount::Anonymous(target) => {
-                // Data that lives as long as the container: the pod's scratch space.
-                let volume_name = format!("scratch-{i}");
-                let mut v = Mapping::new();
-                v.insert("name".into(), volume_name.as_str().into());
-                v.insert("emptyDir".into(), Yaml::Mapping(Mapping::new()));
-                volumes.push(Yaml::Mapping(v));
-                (volume_name, target, false)
-            }
-            Mount::Bind(mount) => {
-                skipped.push(format!("`{mount}`"));
-                continue;
-            }
-        };
-        let mut m = Mapping::new();
-        m.insert("name".into(), volume_name.into());
-        m.insert("mountPath".into(), target.into());
-        if read_only {
-            m.insert("readOnly".into(), true.into());
-        }
-        mounts_out.push(Yaml::Mapping(m));
-    }
-    if !skipped.is_empty() {
-        diagnostics.push(
-            at_service(
-                Diagnostic::warning(format!(
-                    "service `{}`: bind mounts are left out of the Kubernetes manifests: {}",
-                    service.name,
-                    skipped.join(", ")
-                )),
-                project,
-                service,
-            )
-            .with_note(
-                "a pod has no host folder to mount; put a file in a ConfigMap, or data in a volume",
-            ),
-        );
-    }
-    if !mounts_out.is_empty() {
-        container.insert("volumeMounts".into(), Yaml::Sequence(mounts_out));
+    let (mut container, uses_secret) = container(ctx, s, diagnostics);
+    let storage = storage(ctx, s, stateful, diagnostics);
+    if !storage.mounts.is_empty() {
+        container.insert("volumeMounts".into(), Yaml::Sequence(storage.mounts));
     }
     pod.insert(
         "containers".into(),
         Yaml::Sequence(vec![Yaml::Mapping(container)]),
     );
-    if !volumes.is_empty() {
-        pod.insert("volumes".into(), Yaml::Sequence(volumes));
+    if !storage.volumes.is_empty() {
+        pod.insert("volumes".into(), Yaml::Sequence(storage.volumes));
     }
     if let Some(grace) = s
         .rendered
@@ -581,53 +498,204 @@ fn workload(
     if let Some(Yaml::Mapping(annotations)) = s.rendered.body.get("labels") {
         template_metadata.insert("annotations".into(), Yaml::Mapping(annotations.clone()));
     }
-    let mut spec = Mapping::new();
-    let document = if is_job {
-        // Compose's default is not to restart; a Job retries a failed pod `backoffLimit` times.
-        let (policy, backoff) = match restart.unwrap_or(Restart::No) {
-            Restart::No => ("Never", Some(0)),
-            Restart::OnFailure(attempts) => ("OnFailure", attempts),
-            Restart::Always => ("OnFailure", None),
-        };
-        pod.insert("restartPolicy".into(), policy.into());
-        if let Some(backoff) = backoff {
-            spec.insert("backoffLimit".into(), u64::from(backoff).into());
-        }
-        spec.insert("template".into(), pod_template(template_metadata, pod));
-        let mut doc = header("batch/v1", "Job", name, labels);
-        doc.insert("spec".into(), Yaml::Mapping(spec));
-        doc
+    let template = pod_template(template_metadata, pod);
+    let document = if service.kind == "job" {
+        job(ctx, s, labels, template, restart)
     } else {
-        let replicas = u64::from(service.replicas.unwrap_or(1));
-        if stateful {
-            spec.insert("serviceName".into(), name.into());
-        }
-        spec.insert("replicas".into(), replicas.into());
-        let mut selector = Mapping::new();
-        selector.insert("matchLabels".into(), Yaml::Mapping(ctx.selector(service)));
-        spec.insert("selector".into(), Yaml::Mapping(selector));
-        if recreate && !stateful {
-            let mut strategy = Mapping::new();
-            strategy.insert("type".into(), "Recreate".into());
-            spec.insert("strategy".into(), Yaml::Mapping(strategy));
-        }
-        spec.insert("template".into(), pod_template(template_metadata, pod));
-        if !templates.is_empty() {
-            spec.insert("volumeClaimTemplates".into(), Yaml::Sequence(templates));
-        }
-        let kind = if stateful {
-            "StatefulSet"
-        } else {
-            "Deployment"
-        };
-        let mut doc = header("apps/v1", kind, name, labels);
-        doc.insert("spec".into(), Yaml::Mapping(spec));
-        doc
+        // A beat must never run twice, which a rolling update would do for a moment.
+        let recreate = storage.shares_a_writable_claim || service.kind == "beat";
+        deployment_or_stateful_set(
+            ctx,
+            s,
+            labels,
+            template,
+            stateful,
+            recreate,
+            storage.claim_templates,
+        )
     };
     Workload {
         document,
         uses_secret,
     }
+}
+
+/// A Job: Compose's default is not to restart, and a Job retries a failed pod `backoffLimit`
+/// times.
+fn job(
+    ctx: &Context,
+    s: &StackService,
+    labels: Mapping,
+    mut template: Yaml,
+    restart: Option<Restart>,
+) -> Mapping {
+    let (policy, backoff) = match restart.unwrap_or(Restart::No) {
+        Restart::No => ("Never", Some(0)),
+        Restart::OnFailure(attempts) => ("OnFailure", attempts),
+        Restart::Always => ("OnFailure", None),
+    };
+    if let Some(Yaml::Mapping(pod)) = template.get_mut("spec") {
+        pod.insert("restartPolicy".into(), policy.into());
+    }
+    let mut spec = Mapping::new();
+    if let Some(backoff) = backoff {
+        spec.insert("backoffLimit".into(), u64::from(backoff).into());
+    }
+    spec.insert("template".into(), template);
+    let name = ctx.names.get(&s.rendered.service.name);
+    let mut doc = header("batch/v1", "Job", name, labels);
+    doc.insert("spec".into(), Yaml::Mapping(spec));
+    doc
+}
+
+fn deployment_or_stateful_set(
+    ctx: &Context,
+    s: &StackService,
+    labels: Mapping,
+    template: Yaml,
+    stateful: bool,
+    recreate: bool,
+    claim_templates: Vec<Yaml>,
+) -> Mapping {
+    let service = &s.rendered.service;
+    let name = ctx.names.get(&service.name);
+    let mut spec = Mapping::new();
+    if stateful {
+        spec.insert("serviceName".into(), name.into());
+    }
+    spec.insert(
+        "replicas".into(),
+        u64::from(service.replicas.unwrap_or(1)).into(),
+    );
+    let mut selector = Mapping::new();
+    selector.insert("matchLabels".into(), Yaml::Mapping(ctx.selector(service)));
+    spec.insert("selector".into(), Yaml::Mapping(selector));
+    if recreate && !stateful {
+        let mut strategy = Mapping::new();
+        strategy.insert("type".into(), "Recreate".into());
+        spec.insert("strategy".into(), Yaml::Mapping(strategy));
+    }
+    spec.insert("template".into(), template);
+    if !claim_templates.is_empty() {
+        spec.insert(
+            "volumeClaimTemplates".into(),
+            Yaml::Sequence(claim_templates),
+        );
+    }
+    let kind = if stateful {
+        "StatefulSet"
+    } else {
+        "Deployment"
+    };
+    let mut doc = header("apps/v1", kind, name, labels);
+    doc.insert("spec".into(), Yaml::Mapping(spec));
+    doc
+}
+
+/// Where a pod keeps its data.
+struct Storage {
+    /// The pod's `volumes`: shared claims and scratch space.
+    volumes: Vec<Yaml>,
+    /// A StatefulSet's `volumeClaimTemplates`: one claim per pod and named volume.
+    claim_templates: Vec<Yaml>,
+    /// The container's `volumeMounts`.
+    mounts: Vec<Yaml>,
+    /// Pods of a rolling update run side by side, and a ReadWriteOnce claim cannot follow the
+    /// new one to another node: such a Deployment must be replaced, not rolled.
+    shares_a_writable_claim: bool,
+}
+
+/// The service's mounts as Kubernetes volumes. Bind mounts have no counterpart: a pod has no
+/// host folder; they are left out with a warning.
+fn storage(
+    ctx: &Context,
+    s: &StackService,
+    stateful: bool,
+    diagnostics: &mut Diagnostics,
+) -> Storage {
+    let mut storage = Storage {
+        volumes: Vec::new(),
+        claim_templates: Vec::new(),
+        mounts: Vec::new(),
+        shares_a_writable_claim: false,
+    };
+    let mut skipped = Vec::new();
+    let mut claimed: IndexSet<&str> = IndexSet::new();
+    for (i, mount) in mounts(s).into_iter().enumerate() {
+        let (volume_name, target, read_only) = match mount {
+            Mount::Named {
+                volume,
+                target,
+                read_only,
+            } => {
+                let claim_name = ctx.names.get(volume);
+                let first_use = claimed.insert(claim_name);
+                if stateful {
+                    if first_use {
+                        let mut metadata = Mapping::new();
+                        metadata.insert("name".into(), claim_name.into());
+                        let mut template = Mapping::new();
+                        template.insert("metadata".into(), Yaml::Mapping(metadata));
+                        template.insert("spec".into(), Yaml::Mapping(claim_spec(false)));
+                        storage.claim_templates.push(Yaml::Mapping(template));
+                    }
+                } else {
+                    let shared = &ctx.shared_claims[volume];
+                    storage.shares_a_writable_claim |= !shared.read_only;
+                    if first_use {
+                        let mut claim = Mapping::new();
+                        claim.insert("claimName".into(), claim_name.into());
+                        if shared.read_only {
+                            claim.insert("readOnly".into(), true.into());
+                        }
+                        let mut v = Mapping::new();
+                        v.insert("name".into(), claim_name.into());
+                        v.insert("persistentVolumeClaim".into(), Yaml::Mapping(claim));
+                        storage.volumes.push(Yaml::Mapping(v));
+                    }
+                }
+                (claim_name.to_owned(), target, read_only)
+            }
+            Mount::Anonymous(target) => {
+                // Data that lives as long as the container: the pod's scratch space.
+                let volume_name = format!("scratch-{i}");
+                let mut v = Mapping::new();
+                v.insert("name".into(), volume_name.as_str().into());
+                v.insert("emptyDir".into(), Yaml::Mapping(Mapping::new()));
+                storage.volumes.push(Yaml::Mapping(v));
+                (volume_name, target, false)
+            }
+            Mount::Bind(mount) => {
+                skipped.push(format!("`{mount}`"));
+                continue;
+            }
+        };
+        let mut m = Mapping::new();
+        m.insert("name".into(), volume_name.into());
+        m.insert("mountPath".into(), target.into());
+        if read_only {
+            m.insert("readOnly".into(), true.into());
+        }
+        storage.mounts.push(Yaml::Mapping(m));
+    }
+    if !skipped.is_empty() {
+        let service = &s.rendered.service;
+        diagnostics.push(
+            at_service(
+                Diagnostic::warning(format!(
+                    "service `{}`: bind mounts are left out of the Kubernetes manifests: {}",
+                    service.name,
+                    skipped.join(", ")
+                )),
+                &ctx.stack.project,
+                service,
+            )
+            .with_note(
+                "a pod has no host folder to mount; put a file in a ConfigMap, or data in a volume",
+            ),
+        );
+    }
+    storage
 }
 
 fn pod_template(metadata: Mapping, pod: Mapping) -> Yaml {
