@@ -143,8 +143,17 @@ fn with_depends_on(
     if let Some(Yaml::Mapping(refined)) = passthrough.get("depends_on") {
         merge_yaml(&mut deps, refined);
     }
-    body.insert("depends_on".into(), Yaml::Mapping(deps));
-    key_order::service(body)
+    match body.get_mut("depends_on") {
+        // Render held the key's place when the catalogue named dependencies.
+        Some(slot) => {
+            *slot = Yaml::Mapping(deps);
+            body
+        }
+        None => {
+            body.insert("depends_on".into(), Yaml::Mapping(deps));
+            key_order::service(body)
+        }
+    }
 }
 
 /// Reports each dependency cycle once, as the chain of names that closes it.

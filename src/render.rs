@@ -366,6 +366,11 @@ fn overlay(mut body: Mapping, s: &Service) -> Mapping {
     merge_string_map(&mut body, "labels", &s.labels);
     healthcheck(&mut body, s);
     merge_yaml(&mut body, &s.compose);
+    // The graph stage fills in the conditions; holding the key's place now spares it ordering
+    // the whole body again.
+    if !s.depends_on.is_empty() {
+        body.insert("depends_on".into(), Yaml::Mapping(Mapping::new()));
+    }
     key_order::service(body)
 }
 
