@@ -10,6 +10,22 @@ fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
+/// The curl probe muster writes for `url`: fails on >= 400 and on redirects, bounded to 4 s.
+fn curl(url: &str) -> Vec<String> {
+    strings(&[
+        "CMD",
+        "curl",
+        "-fsSL",
+        "--max-redirs",
+        "0",
+        "-o",
+        "/dev/null",
+        "--max-time",
+        "4",
+        url,
+    ])
+}
+
 // ---------------------------------------------------------------- probes, one per engine
 
 #[test]
@@ -252,21 +268,7 @@ probe = "wget"
         "{}",
         built[3]
     );
-    assert_eq!(
-        run.test("nginx"),
-        strings(&[
-            "CMD",
-            "curl",
-            "-fsSL",
-            "--max-redirs",
-            "0",
-            "-o",
-            "/dev/null",
-            "--max-time",
-            "4",
-            "http://127.0.0.1:80/healthz"
-        ])
-    );
+    assert_eq!(run.test("nginx"), curl("http://127.0.0.1:80/healthz"));
     assert!(run.test("slim")[3].contains("http://127.0.0.1:9000/health/live"));
     assert_eq!(
         run.test("forced"),
@@ -338,21 +340,7 @@ image = "jaegertracing/all-in-one:1.62.0"
     );
     let wget = |url: &str| strings(&["CMD", "wget", "-q", "--spider", url]);
     assert_eq!(run.test("prom"), wget("http://127.0.0.1:9090/-/healthy"));
-    assert_eq!(
-        run.test("graf"),
-        strings(&[
-            "CMD",
-            "curl",
-            "-fsSL",
-            "--max-redirs",
-            "0",
-            "-o",
-            "/dev/null",
-            "--max-time",
-            "4",
-            "http://127.0.0.1:3000/api/health"
-        ])
-    );
+    assert_eq!(run.test("graf"), curl("http://127.0.0.1:3000/api/health"));
     assert_eq!(run.test("j2"), wget("http://127.0.0.1:13133/status"));
     assert_eq!(run.test("j1"), wget("http://127.0.0.1:14269/"));
 }
