@@ -777,3 +777,58 @@ fn unknown_kinds_get_a_suggestion() {
     run.says("unknown kind `ai_model`");
     run.says("did you mean `ai-model`?");
 }
+
+// ---------------------------------------------------------------- pre-commit hooks
+
+/// The hooks `.pre-commit-hooks.yaml` offers run muster's real command lines: each `entry`
+/// (with the arguments its comment tells users to add) passes on a current catalogue and file,
+/// and the drift hook fails on a stale one.
+#[test]
+fn pre_commit_hooks_run_real_command_lines() {
+    let text = std::fs::read_to_string(common::repo_root().join(".pre-commit-hooks.yaml")).unwrap();
+    let hooks: Vec<serde_yaml::Mapping> = serde_yaml::from_str(&text).unwrap();
+    let entry = |id: &str| -> Vec<String> {
+        let hook = hooks
+            .iter()
+            .find(|h| h["id"] == id)
+            .unwrap_or_else(|| panic!("no hook `{id}`"));
+        let words: Vec<String> = hook["entry"]
+            .as_str()
+            .unwrap()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(words[0], "muster", "{id} runs muster");
+        words[1..].to_vec()
+    };
+    let args = |words: &[String], extra: &[&str]| -> Vec<String> {
+        words
+            .iter()
+            .cloned()
+            .chain(extra.iter().map(|s| s.to_string()))
+            .collect()
+    };
+    let run = |words: Vec<String>, compose: &str| {
+        let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+        Muster::new()
+            .catalogue(FINE)
+            .file("docker-compose.yml", compose)
+            .args(&refs)
+            .run()
+    };
+    let current = Muster::new()
+        .catalogue(FINE)
+        .args(&["gen", "--profile", "prod"])
+        .run()
+        .success()
+        .stdout;
+    let drift = ["--profile", "prod", "-o", "docker-compose.yml"];
+
+    assert_eq!(run(entry("muster-check"), &current).code, 0);
+    assert_eq!(
+        run(args(&entry("muster-gen-check"), &drift), &current).code,
+        0
+    );
+    let stale = run(args(&entry("muster-gen-check"), &drift), "# stale\n").failure(1);
+    stale.says("out of date");
+}
