@@ -6,6 +6,8 @@
 //! valid YAML flow syntax, so no name, env value or command can change the structure of the
 //! document. The result is parsed, never concatenated into the output as text.
 
+mod block_yaml;
+
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity, SourceId, Sources};
 use crate::key_order;
 use crate::kinds::{Kinds, TemplateOrigin};
@@ -142,7 +144,7 @@ impl Renderer {
                 return None;
             }
         };
-        let kind_layer = match serde_yaml::from_str::<Yaml>(&text) {
+        let kind_layer = match read_template_output(&text) {
             Ok(Yaml::Mapping(m)) => m,
             Ok(Yaml::Null) => Mapping::new(),
             Ok(other) => {
@@ -184,6 +186,22 @@ impl Renderer {
             }
             None => Some(rendered),
         }
+    }
+}
+
+/// The YAML a template wrote: through the quick reader when the text is in its subset, else
+/// through serde_yaml, whose errors are then the ones reported.
+fn read_template_output(text: &str) -> Result<Yaml, serde_yaml::Error> {
+    match block_yaml::read(text) {
+        Some(value) => {
+            debug_assert_eq!(
+                serde_yaml::from_str::<Yaml>(text).ok().as_ref(),
+                Some(&value),
+                "the quick reader and serde_yaml disagree on {text:?}"
+            );
+            Ok(value)
+        }
+        None => serde_yaml::from_str(text),
     }
 }
 
