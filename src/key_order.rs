@@ -48,6 +48,8 @@ pub fn service(mut body: Mapping) -> Mapping {
 
 /// `mapping` with `head` keys first, `tail` keys last, and the rest in between, in their order.
 /// A stable sort by rank: removing keys one by one from an ordered map shifts all that follow.
+/// Each key is ranked once, before sorting: ranking inside the comparison compared every key
+/// with every listed name at each of the sort's comparisons.
 fn ordered(mapping: Mapping, head: &[&str], tail: &[&str]) -> Mapping {
     let rank = |key: &Value| {
         let position = |keys: &[&str]| key.as_str().and_then(|k| keys.iter().position(|h| *h == k));
@@ -57,9 +59,12 @@ fn ordered(mapping: Mapping, head: &[&str], tail: &[&str]) -> Mapping {
             (None, None) => (1, 0),
         }
     };
-    let mut entries: Vec<(Value, Value)> = mapping.into_iter().collect();
-    entries.sort_by_key(|(key, _)| rank(key));
-    entries.into_iter().collect()
+    let mut entries: Vec<((u8, usize), (Value, Value))> = mapping
+        .into_iter()
+        .map(|entry| (rank(&entry.0), entry))
+        .collect();
+    entries.sort_by_key(|(rank, _)| *rank);
+    entries.into_iter().map(|(_, entry)| entry).collect()
 }
 
 #[cfg(test)]
