@@ -7,6 +7,8 @@ use crate::spec::{Command, ServiceSpec};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use std::fmt;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
@@ -28,7 +30,36 @@ pub(crate) struct CatalogueFile {
             "examples" = [{ "web": { "kind": "http", "build": ".", "port": 8000 } }]
         )
     )]
-    services: IndexMap<Spanned<String>, Spanned<ServiceSpec>>,
+    services: Services,
+}
+
+/// The `[services]` table, in the order written.
+///
+/// Not a map: TOML itself rejects a name written twice, so hashing every name would check nothing,
+/// and growing a map past serde's cautious preallocation copies every spec (over 1 KB each).
+#[derive(Debug, Default)]
+struct Services(Vec<(Spanned<String>, Spanned<ServiceSpec>)>);
+
+impl<'de> Deserialize<'de> for Services {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ServicesVisitor;
+        impl<'de> Visitor<'de> for ServicesVisitor {
+            type Value = Services;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                // What `IndexMap` says, which the expected diagnostics were written against.
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Services, A::Error> {
+                // The toml deserializer's hint is the exact length of a table already in memory.
+                let mut services = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(entry) = map.next_entry()? {
+                    services.push(entry);
+                }
+                Ok(Services(services))
+            }
+        }
+        deserializer.deserialize_map(ServicesVisitor)
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -82,8 +113,9 @@ impl Catalogue {
         sources: &mut Sources,
         diagnostics: &mut Diagnostics,
     ) -> Option<Catalogue> {
-        let source = sources.add(path.display().to_string(), text.clone());
-        let file: CatalogueFile = match toml::from_str(&text) {
+        let source = sources.add(path.display().to_string(), text);
+        // `sources` keeps the text for diagnostics; a second copy would cost more than the checks.
+        let file: CatalogueFile = match toml::from_str(sources.text(source)) {
             Ok(file) => file,
             Err(e) => {
                 diagnostics.push(toml_error(&e, source, "catalogue"));
@@ -93,8 +125,8 @@ impl Catalogue {
         if let Some(name) = &file.project.name {
             check_project_name(name, source, diagnostics);
         }
-        let mut services = Vec::with_capacity(file.services.len());
-        for (name, spec) in file.services {
+        let mut services = Vec::with_capacity(file.services.0.len());
+        for (name, spec) in file.services.0 {
             let span = spec.span();
             let spec = spec.into_inner();
             check_service_name(&name, source, diagnostics);
