@@ -181,7 +181,29 @@ fn is_plain_safe(s: &str) -> bool {
     let (Some(first), Some(last)) = (s.bytes().next(), s.bytes().last()) else {
         return false;
     };
-    if b"-?:,[]{}#&*!|>'\"%@` ".contains(&first) || matches!(last, b' ' | b':') {
+    if matches!(
+        first,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+            | b' '
+    ) || matches!(last, b' ' | b':')
+    {
         return false;
     }
     let mut previous = '\0';
@@ -201,7 +223,12 @@ fn is_plain_safe(s: &str) -> bool {
             return false;
         }
         has_digit |= c.is_ascii_digit();
-        number_like &= c.is_ascii_digit() || "+-.:_eExXoObB".contains(c);
+        // A `matches!`, not `str::contains`: that compiled, in some builds, to a memchr call per
+        // character, which doubled the writer's cost.
+        number_like &= matches!(
+            c,
+            '0'..='9' | '+' | '-' | '.' | ':' | '_' | 'e' | 'E' | 'x' | 'X' | 'o' | 'O' | 'b' | 'B'
+        );
         previous = c;
     }
     !(number_like && has_digit || looks_like_non_string(s))
