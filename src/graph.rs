@@ -11,7 +11,7 @@
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::key_order;
-use crate::render::{Rendered, RenderedModel, merge_yaml};
+use crate::render::{Rendered, RenderedModel};
 use crate::resolve::{Condition, Project};
 use indexmap::IndexMap;
 use serde_yaml::{Mapping, Value as Yaml};
@@ -141,7 +141,7 @@ fn with_depends_on(
         })
         .collect();
     if let Some(Yaml::Mapping(refined)) = passthrough.get("depends_on") {
-        merge_yaml(&mut deps, refined);
+        key_order::merge(&mut deps, refined);
     }
     match body.get_mut("depends_on") {
         // Render held the key's place when the catalogue named dependencies.

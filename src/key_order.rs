@@ -46,25 +46,101 @@ pub fn service(mut body: Mapping) -> Mapping {
     ordered(body, SERVICE_HEAD, SERVICE_TAIL)
 }
 
-/// `mapping` with `head` keys first, `tail` keys last, and the rest in between, in their order.
-/// A stable sort by rank: removing keys one by one from an ordered map shifts all that follow.
-/// Each key is ranked once, before sorting: ranking inside the comparison compared every key
-/// with every listed name at each of the sort's comparisons.
-fn ordered(mapping: Mapping, head: &[&str], tail: &[&str]) -> Mapping {
-    let rank = |key: &Value| {
-        let position = |keys: &[&str]| key.as_str().and_then(|k| keys.iter().position(|h| *h == k));
-        match (position(head), position(tail)) {
-            (Some(i), _) => (0, i),
-            (None, Some(i)) => (2, i),
-            (None, None) => (1, 0),
+/// A service body under construction: its entries in a list, hashed into a map once, in
+/// conventional order, by [`Draft::finish`]. Building a map and then another in order hashed
+/// every key twice, and hashing was most of what render spent outside the templates.
+pub struct Draft {
+    entries: Vec<(Value, Value)>,
+}
+
+impl Draft {
+    pub fn new(mapping: Mapping) -> Self {
+        Draft {
+            entries: mapping.into_iter().collect(),
         }
-    };
-    let mut entries: Vec<((u8, usize), (Value, Value))> = mapping
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        self.entries
+            .iter()
+            .position(|(k, _)| k.as_str() == Some(key))
+    }
+
+    /// Sets `key`, in the place it already has if it has one.
+    pub fn set(&mut self, key: &str, value: Value) {
+        match self.position(key) {
+            Some(i) => self.entries[i].1 = value,
+            None => self.entries.push((Value::from(key), value)),
+        }
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        let i = self.position(key)?;
+        Some(self.entries.remove(i).1)
+    }
+
+    /// Deep-merges `over`: mappings merge, anything else replaces.
+    pub fn merge(&mut self, over: &Mapping) {
+        for (key, value) in over {
+            let existing = self.entries.iter_mut().find(|(k, _)| k == key);
+            match (existing, value) {
+                (Some((_, Value::Mapping(base))), Value::Mapping(o)) => merge(base, o),
+                (Some((_, slot)), _) => *slot = value.clone(),
+                (None, _) => self.entries.push((key.clone(), value.clone())),
+            }
+        }
+    }
+
+    /// The body as a map, its keys and its healthcheck's in conventional order.
+    pub fn finish(mut self) -> Mapping {
+        for (key, value) in &mut self.entries {
+            if let (Some("healthcheck"), Value::Mapping(hc)) = (key.as_str(), value) {
+                *hc = ordered(std::mem::take(hc), HEALTHCHECK, &[]);
+            }
+        }
+        sorted(self.entries, SERVICE_HEAD, SERVICE_TAIL)
+    }
+}
+
+/// Deep-merges `over` into `base`: mappings merge, anything else replaces.
+pub fn merge(base: &mut Mapping, over: &Mapping) {
+    for (key, value) in over {
+        match (base.get_mut(key), value) {
+            (Some(Value::Mapping(b)), Value::Mapping(o)) => merge(b, o),
+            _ => {
+                base.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+/// `head` keys first, `tail` keys last, and the rest in between, in their order.
+fn rank(key: &Value, head: &[&str], tail: &[&str]) -> (u8, usize) {
+    let position = |keys: &[&str]| key.as_str().and_then(|k| keys.iter().position(|h| *h == k));
+    match (position(head), position(tail)) {
+        (Some(i), _) => (0, i),
+        (None, Some(i)) => (2, i),
+        (None, None) => (1, 0),
+    }
+}
+
+/// `mapping` in rank order; as it is, without building it again, when it already is.
+fn ordered(mapping: Mapping, head: &[&str], tail: &[&str]) -> Mapping {
+    if mapping.keys().is_sorted_by_key(|k| rank(k, head, tail)) {
+        return mapping;
+    }
+    sorted(mapping.into_iter().collect(), head, tail)
+}
+
+/// A stable sort by rank: removing keys one by one from an ordered map shifts all that follow.
+/// Each key is ranked once, before sorting, not at each comparison.
+fn sorted(entries: Vec<(Value, Value)>, head: &[&str], tail: &[&str]) -> Mapping {
+    let mut ranked: Vec<((u8, usize), (Value, Value))> = entries
         .into_iter()
-        .map(|entry| (rank(&entry.0), entry))
+        .map(|entry| (rank(&entry.0, head, tail), entry))
         .collect();
-    entries.sort_by_key(|(rank, _)| *rank);
-    entries.into_iter().map(|(_, entry)| entry).collect()
+    ranked.sort_by_key(|(rank, _)| *rank);
+    ranked.into_iter().map(|(_, entry)| entry).collect()
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 mod block_yaml;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity, SourceId, Sources};
-use crate::key_order;
+use crate::key_order::Draft;
 use crate::kinds::{Kinds, TemplateOrigin};
 use crate::probe::{self, HttpClient};
 use crate::resolve::{Model, Project, Service};
@@ -54,7 +54,14 @@ pub struct Renderer {
     sources: HashMap<String, SourceId>,
     /// Kinds whose template is the user's own: their probes are the user's call.
     user_templates: HashSet<String>,
+    /// For each built-in template, the service fields it reads (`port`, `engine`): its output
+    /// is the same for services that agree on them, so it is rendered and read once for each
+    /// distinct set of values rather than once per service.
+    reads: HashMap<String, Vec<String>>,
 }
+
+/// Template output already read, by kind and by the values of the fields the template reads.
+type Memo<'r> = HashMap<&'r str, HashMap<Vec<Value>, Mapping>>;
 
 impl Renderer {
     pub fn new(kinds: &Kinds, sources: &mut Sources, diagnostics: &mut Diagnostics) -> Self {
@@ -89,15 +96,21 @@ impl Renderer {
             }
             ids.insert(kind.name.clone(), id);
         }
-        let user_templates = kinds
+        let user_templates: HashSet<String> = kinds
             .iter()
             .filter(|k| k.template.origin != TemplateOrigin::BuiltIn)
             .map(|k| k.name.clone())
+            .collect();
+        let reads = kinds
+            .iter()
+            .filter(|k| !user_templates.contains(&k.name))
+            .filter_map(|k| Some((k.name.clone(), fields_read(&env, &k.name)?)))
             .collect();
         Renderer {
             env,
             sources: ids,
             user_templates,
+            reads,
         }
     }
 
@@ -108,10 +121,13 @@ impl Renderer {
         diagnostics: &mut Diagnostics,
     ) -> RenderedModel {
         let catalogue = model.project.catalogue_source;
+        let mut memo = Memo::new();
         let services = model
             .services
             .into_iter()
-            .filter_map(|service| self.render_service(service, catalogue, sources, diagnostics))
+            .filter_map(|service| {
+                self.render_service(service, catalogue, sources, &mut memo, diagnostics)
+            })
             .collect();
         RenderedModel {
             project: model.project,
@@ -119,56 +135,36 @@ impl Renderer {
         }
     }
 
-    fn render_service(
-        &self,
+    fn render_service<'r>(
+        &'r self,
         service: Service,
         catalogue: SourceId,
         sources: &Sources,
+        memo: &mut Memo<'r>,
         diagnostics: &mut Diagnostics,
     ) -> Option<Rendered> {
-        // A template that failed to compile was reported once, when it was added.
-        let template = self.env.get_template(&service.kind).ok()?;
-        let source = self.sources[&service.kind];
-        let text = match template.render(minijinja::context! {
-            service => ServiceView::new(&service),
-        }) {
-            Ok(text) => text,
-            Err(e) => {
-                diagnostics.push(template_error(
-                    &e,
-                    source,
-                    sources,
-                    &service.kind,
-                    Some(&service.name),
-                ));
-                return None;
-            }
-        };
-        let kind_layer = match read_template_output(&text) {
-            Ok(Yaml::Mapping(m)) => m,
-            Ok(Yaml::Null) => Mapping::new(),
-            Ok(other) => {
-                diagnostics.push(
-                    Diagnostic::error(format!(
-                        "the `{}` template rendered {} for service `{}`, not a mapping of Compose keys",
-                        service.kind,
-                        yaml_type(&other),
-                        service.name
-                    ))
-                    .at(source, Some(0..0), "in this template"),
-                );
-                return None;
-            }
-            Err(e) => {
-                diagnostics.push(
-                    Diagnostic::error(format!(
-                        "the `{}` template rendered invalid YAML for service `{}`: {e}",
-                        service.kind, service.name
-                    ))
-                    .at(source, Some(0..0), "in this template")
-                    .with_note(format!("rendered text:\n{text}")),
-                );
-                return None;
+        let view = Value::from_serialize(ServiceView::new(&service));
+        let memo_entry = self
+            .reads
+            .get_key_value(&service.kind)
+            .map(|(kind, fields)| {
+                let values: Vec<Value> = fields
+                    .iter()
+                    .map(|f| view.get_attr(f).unwrap_or_default())
+                    .collect();
+                (kind.as_str(), values)
+            });
+        let cached = memo_entry
+            .as_ref()
+            .and_then(|(kind, values)| memo.get(kind)?.get(values));
+        let kind_layer = match cached {
+            Some(layer) => layer.clone(),
+            None => {
+                let layer = self.render_template(&service, view, sources, diagnostics)?;
+                if let Some((kind, values)) = memo_entry {
+                    memo.entry(kind).or_default().insert(values, layer.clone());
+                }
+                layer
             }
         };
         let body = overlay(kind_layer, &service);
@@ -187,6 +183,84 @@ impl Renderer {
             None => Some(rendered),
         }
     }
+}
+
+impl Renderer {
+    /// The kind template's output for one service, read as Compose keys; `None` once the
+    /// problem is reported.
+    fn render_template(
+        &self,
+        service: &Service,
+        view: Value,
+        sources: &Sources,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<Mapping> {
+        // A template that failed to compile was reported once, when it was added.
+        let template = self.env.get_template(&service.kind).ok()?;
+        let source = self.sources[&service.kind];
+        let text = match template.render(minijinja::context! { service => view }) {
+            Ok(text) => text,
+            Err(e) => {
+                diagnostics.push(template_error(
+                    &e,
+                    source,
+                    sources,
+                    &service.kind,
+                    Some(&service.name),
+                ));
+                return None;
+            }
+        };
+        match read_template_output(&text) {
+            Ok(Yaml::Mapping(m)) => Some(m),
+            Ok(Yaml::Null) => Some(Mapping::new()),
+            Ok(other) => {
+                diagnostics.push(
+                    Diagnostic::error(format!(
+                        "the `{}` template rendered {} for service `{}`, not a mapping of Compose keys",
+                        service.kind,
+                        yaml_type(&other),
+                        service.name
+                    ))
+                    .at(source, Some(0..0), "in this template"),
+                );
+                None
+            }
+            Err(e) => {
+                diagnostics.push(
+                    Diagnostic::error(format!(
+                        "the `{}` template rendered invalid YAML for service `{}`: {e}",
+                        service.kind, service.name
+                    ))
+                    .at(source, Some(0..0), "in this template")
+                    .with_note(format!("rendered text:\n{text}")),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// The service fields a template reads, when they are all it reads: every name it looks up is
+/// an attribute of `service` or one of the environment's functions, which are pure. `None` when
+/// it uses `service` whole (`service[name]`, `{{ service }}`) or anything else.
+fn fields_read(env: &Environment, kind: &str) -> Option<Vec<String>> {
+    let template = env.get_template(kind).ok()?;
+    let mut fields: Vec<String> = Vec::new();
+    for name in template.undeclared_variables(true) {
+        if let Some(path) = name.strip_prefix("service.") {
+            // `service.env.x` reads `env`: the whole map is then part of the key.
+            let field = path.split('.').next().unwrap_or(path);
+            if !fields.iter().any(|f| f == field) {
+                fields.push(field.to_owned());
+            }
+        } else if env.globals().all(|(global, _)| global != name) {
+            return None;
+        }
+    }
+    // Sorted, so that the key's order does not depend on the set's.
+    fields.sort();
+    Some(fields)
 }
 
 /// The YAML a template wrote: through the quick reader when the text is in its subset, else
@@ -344,63 +418,61 @@ fn tcp_probe(port: u16, send: String, expect: String, timeout: u64) -> Value {
 }
 
 /// The service's modelled keys over the kind template's output, in conventional order.
-fn overlay(mut body: Mapping, s: &Service) -> Mapping {
-    let mut set = |key: &str, value: Yaml| {
-        body.insert(Yaml::from(key), value);
-    };
+fn overlay(kind_layer: Mapping, s: &Service) -> Mapping {
+    let mut body = Draft::new(kind_layer);
     if let Some(image) = &s.image {
-        set("image", Yaml::from(image.as_str()));
+        body.set("image", Yaml::from(image.as_str()));
     }
     if let Some(build) = &s.build {
-        set("build", build_value(build));
+        body.set("build", build_value(build));
     }
     if let Some(command) = &s.command {
-        set("command", command_value(command));
+        body.set("command", command_value(command));
     }
     if let Some(entrypoint) = &s.entrypoint {
-        set("entrypoint", command_value(entrypoint));
+        body.set("entrypoint", command_value(entrypoint));
     }
     if let Some(restart) = &s.restart {
-        set("restart", Yaml::from(restart.as_str()));
+        body.set("restart", Yaml::from(restart.as_str()));
     }
     if !s.ports.is_empty() {
-        set("ports", strings(&s.ports));
+        body.set("ports", strings(&s.ports));
     }
     if !s.env_file.is_empty() {
-        set("env_file", strings(&s.env_file));
+        body.set("env_file", strings(&s.env_file));
     }
     if !s.volumes.is_empty() {
-        set("volumes", strings(&s.volumes));
+        body.set("volumes", strings(&s.volumes));
     }
     if !s.networks.is_empty() {
-        set("networks", strings(&s.networks));
+        body.set("networks", strings(&s.networks));
     }
     if let Some(replicas) = s.replicas {
         let mut deploy = Mapping::new();
         deploy.insert("replicas".into(), Yaml::from(u64::from(replicas)));
-        set("deploy", Yaml::Mapping(deploy));
+        body.set("deploy", Yaml::Mapping(deploy));
     }
     merge_string_map(&mut body, "environment", &s.env);
     merge_string_map(&mut body, "labels", &s.labels);
     healthcheck(&mut body, s);
-    merge_yaml(&mut body, &s.compose);
+    body.merge(&s.compose);
     // The graph stage fills in the conditions; holding the key's place now spares it ordering
     // the whole body again.
     if !s.depends_on.is_empty() {
-        body.insert("depends_on".into(), Yaml::Mapping(Mapping::new()));
+        body.set("depends_on", Yaml::Mapping(Mapping::new()));
     }
-    key_order::service(body)
+    body.finish()
 }
 
-fn healthcheck(body: &mut Mapping, s: &Service) {
+fn healthcheck(body: &mut Draft, s: &Service) {
     let hc = &s.healthcheck;
     if hc.disable {
         let mut disabled = Mapping::new();
         disabled.insert("disable".into(), Yaml::Bool(true));
-        body.insert("healthcheck".into(), Yaml::Mapping(disabled));
+        body.set("healthcheck", Yaml::Mapping(disabled));
         return;
     }
-    let mut merged = match body.shift_remove("healthcheck") {
+    let mut merged = match body.remove("healthcheck") {
         Some(Yaml::Mapping(m)) => m,
         _ => Mapping::new(),
     };
@@ -411,47 +483,37 @@ fn healthcheck(body: &mut Mapping, s: &Service) {
     if !merged.contains_key("test") {
         return;
     }
-    let durations = [
-        ("interval", &hc.interval),
-        ("timeout", &hc.timeout),
-        ("start_period", &hc.start_period),
-        ("start_interval", &hc.start_interval),
+    // In conventional order, so that ordering finds nothing to do.
+    let timing = [
+        ("interval", hc.interval.as_deref().map(Yaml::from)),
+        ("timeout", hc.timeout.as_deref().map(Yaml::from)),
+        ("retries", hc.retries.map(|r| Yaml::from(u64::from(r)))),
+        ("start_period", hc.start_period.as_deref().map(Yaml::from)),
+        (
+            "start_interval",
+            hc.start_interval.as_deref().map(Yaml::from),
+        ),
     ];
-    for (key, value) in durations {
+    for (key, value) in timing {
         if let Some(v) = value {
-            merged.insert(key.into(), Yaml::from(v.as_str()));
+            merged.insert(key.into(), v);
         }
     }
-    if let Some(retries) = hc.retries {
-        merged.insert("retries".into(), Yaml::from(u64::from(retries)));
-    }
-    body.insert("healthcheck".into(), Yaml::Mapping(merged));
+    body.set("healthcheck", Yaml::Mapping(merged));
 }
 
-fn merge_string_map(body: &mut Mapping, key: &str, values: &indexmap::IndexMap<String, String>) {
+fn merge_string_map(body: &mut Draft, key: &str, values: &indexmap::IndexMap<String, String>) {
     if values.is_empty() {
         return;
     }
-    let mut map = match body.shift_remove(key) {
+    let mut map = match body.remove(key) {
         Some(Yaml::Mapping(m)) => m,
-        _ => Mapping::new(),
+        _ => Mapping::with_capacity(values.len()),
     };
     for (k, v) in values {
         map.insert(Yaml::from(k.as_str()), Yaml::from(v.as_str()));
     }
-    body.insert(Yaml::from(key), Yaml::Mapping(map));
-}
-
-/// Deep-merges `over` into `base`: mappings merge, anything else replaces.
-pub fn merge_yaml(base: &mut Mapping, over: &Mapping) {
-    for (key, value) in over {
-        match (base.get_mut(key), value) {
-            (Some(Yaml::Mapping(b)), Yaml::Mapping(o)) => merge_yaml(b, o),
-            _ => {
-                base.insert(key.clone(), value.clone());
-            }
-        }
-    }
+    body.set(key, Yaml::Mapping(map));
 }
 
 fn strings(items: &[String]) -> Yaml {
@@ -530,4 +592,54 @@ fn line_span(text: &str, line: usize) -> Range<usize> {
         .sum();
     let len = text[start..].find('\n').unwrap_or(text.len() - start);
     start..start + len
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reads(kind: &str) -> Option<Vec<String>> {
+        let renderer = Renderer::new(
+            &Kinds::built_in(),
+            &mut Sources::default(),
+            &mut Diagnostics::default(),
+        );
+        renderer.reads.get(kind).cloned()
+    }
+
+    #[test]
+    fn built_in_templates_are_keyed_by_the_fields_they_read() {
+        assert_eq!(reads("db").unwrap(), ["engine", "port"]);
+        assert_eq!(
+            reads("http").unwrap(),
+            ["health_path", "health_port", "probe", "probe_timeout"]
+        );
+        assert_eq!(
+            reads("search").unwrap(),
+            ["engine", "env", "port", "probe_timeout"]
+        );
+        assert_eq!(reads("celery-worker").unwrap(), ["app", "probe_timeout"]);
+        assert!(reads("broker").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_template_that_uses_the_service_whole_is_rendered_for_each_service() {
+        let mut env = Environment::new();
+        env.add_function("http_probe", http_probe);
+        for (name, source) in [
+            ("whole", "labels: {{ service }}"),
+            ("subscript", "x: {{ service[\"port\"] }}"),
+            ("other", "x: {{ project }}"),
+            (
+                "fields",
+                "x: {{ http_probe(service.probe, service.port, \"/\", 1) }}",
+            ),
+        ] {
+            env.add_template(name, source).unwrap();
+        }
+        assert_eq!(fields_read(&env, "whole"), None);
+        assert_eq!(fields_read(&env, "subscript"), None);
+        assert_eq!(fields_read(&env, "other"), None);
+        assert_eq!(fields_read(&env, "fields").unwrap(), ["port", "probe"]);
+    }
 }
