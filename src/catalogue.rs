@@ -36,9 +36,11 @@ pub(crate) struct CatalogueFile {
 /// The `[services]` table, in the order written.
 ///
 /// Not a map: TOML itself rejects a name written twice, so hashing every name would check nothing,
-/// and growing a map past serde's cautious preallocation copies every spec (over 1 KB each).
+/// and growing a map past serde's cautious preallocation copies every spec. Boxed because a
+/// `ServiceSpec` is over 1 KB, and the layers of serde, `Spanned` and toml between its visitor and
+/// this `Vec` would each copy it.
 #[derive(Debug, Default)]
-struct Services(Vec<(Spanned<String>, Spanned<ServiceSpec>)>);
+struct Services(Vec<(Spanned<String>, Spanned<Box<ServiceSpec>>)>);
 
 impl<'de> Deserialize<'de> for Services {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -128,7 +130,7 @@ impl Catalogue {
         let mut services = Vec::with_capacity(file.services.0.len());
         for (name, spec) in file.services.0 {
             let span = spec.span();
-            let spec = spec.into_inner();
+            let spec = *spec.into_inner();
             check_service_name(&name, source, diagnostics);
             check_layer(&spec, source, diagnostics);
             if let Some(overrides) = &spec.profiles {
