@@ -23,7 +23,7 @@ use muster::kinds::Kinds;
 use muster::pipeline::Session;
 use muster::profile::Profiles;
 use muster::render::Renderer;
-use muster::resolve;
+use muster::resolve::{self, Provenance};
 use serde_yaml::{Mapping, Value};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -228,6 +228,7 @@ fn inputs_beside(catalogue: &Path) -> Inputs {
         profiles_dir: base.join("profiles"),
         templates_dir: base.join("templates"),
         profile: Some(PROFILE.to_owned()),
+        provenance: Provenance::Skip,
     }
 }
 
@@ -266,6 +267,7 @@ fn stages(inputs: &Inputs) -> (Stages, String) {
         &resolve::Inputs {
             kinds: &kinds,
             profiles: &chain,
+            provenance: inputs.provenance,
         },
         diagnostics,
     );

@@ -2,6 +2,7 @@
 //! depends on how arguments are spelled.
 
 use crate::emit::Target;
+use crate::resolve::Provenance;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -108,6 +109,8 @@ pub struct Inputs {
     pub profiles_dir: PathBuf,
     pub templates_dir: PathBuf,
     pub profile: Option<String>,
+    /// Whether the run keeps which layer set each value, for the commands that show it.
+    pub provenance: Provenance,
 }
 
 #[derive(Debug, Clone)]
@@ -189,6 +192,7 @@ impl Cli {
                 .unwrap_or_else(|| base.join("templates")),
             catalogue: self.catalogue.clone(),
             profile,
+            provenance: Provenance::Skip,
         };
         match self.command {
             CliCommand::Gen {

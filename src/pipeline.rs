@@ -46,6 +46,7 @@ pub fn stack(inputs: &Inputs, session: &mut Session) -> Result<Stack, Error> {
         &profiles,
         &kinds,
         inputs.profile.as_deref(),
+        inputs.provenance,
         session,
     )
 }
@@ -57,6 +58,7 @@ pub fn build(
     profiles: &Profiles,
     kinds: &Kinds,
     profile: Option<&str>,
+    provenance: resolve::Provenance,
     session: &mut Session,
 ) -> Result<Stack, Error> {
     let Session {
@@ -87,6 +89,7 @@ pub fn build(
         &resolve::Inputs {
             kinds,
             profiles: &chain,
+            provenance,
         },
         diagnostics,
     );

@@ -5,7 +5,7 @@
 //! along `extends`); the profile's `[kinds.KIND]` sections (likewise); the catalogue entry; the
 //! entry's `[services.NAME.profiles.PROFILE]` overrides. A key set in a higher layer replaces the
 //! lower one; `env`, `labels`, `healthcheck` and `compose` merge key by key. Which layer set each
-//! key is kept as the service's provenance.
+//! key is kept as the service's provenance, when the caller asks for it.
 
 use crate::catalogue::{Catalogue, Entry};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceId};
@@ -78,7 +78,7 @@ pub struct Service {
     pub compose: serde_yaml::Mapping,
     /// The layer that set each value muster models, by catalogue key path: `image`, `env.NAME`,
     /// `healthcheck.interval`, `compose.logging.driver`. Values the kind template renders have
-    /// no entry.
+    /// no entry. Empty unless [`Inputs::provenance`] asked for it.
     pub provenance: IndexMap<String, Layer>,
 }
 
@@ -164,8 +164,29 @@ impl fmt::Display for Layer {
     }
 }
 
+/// A layer as the stack holds it, borrowing the profile's name: an owned [`Layer`] is made only
+/// when provenance is recorded.
+#[derive(Clone, Copy)]
+enum Origin<'a> {
+    Profile(&'a str),
+    ProfileKind(&'a str),
+    Catalogue,
+    Override(&'a str),
+}
+
+impl Origin<'_> {
+    fn to_layer(self) -> Layer {
+        match self {
+            Origin::Profile(p) => Layer::Profile(p.to_owned()),
+            Origin::ProfileKind(p) => Layer::ProfileKind(p.to_owned()),
+            Origin::Catalogue => Layer::Catalogue,
+            Origin::Override(p) => Layer::Override(p.to_owned()),
+        }
+    }
+}
+
 struct LayerRef<'a> {
-    layer: Layer,
+    origin: Origin<'a>,
     source: SourceId,
     spec: &'a ServiceSpec,
 }
@@ -173,23 +194,38 @@ struct LayerRef<'a> {
 /// The layers of one service, with the provenance they produce as keys are picked.
 struct Layers<'a> {
     layers: Vec<LayerRef<'a>>,
-    provenance: IndexMap<String, Layer>,
+    /// `None` when the caller does not read provenance: recording it costs a key and a layer
+    /// per value, and most of resolve's time when nothing asks for it.
+    provenance: Option<IndexMap<String, Layer>>,
 }
 
 impl<'a> Layers<'a> {
+    /// Notes that `layer` set `key`. The key is built only when provenance is kept.
+    fn record(&mut self, key: impl FnOnce() -> String, layer: impl FnOnce() -> Layer) {
+        if let Some(provenance) = &mut self.provenance {
+            provenance.insert(key(), layer());
+        }
+    }
+
     /// The highest layer's value of one key.
     fn pick<T: ?Sized>(
         &mut self,
         key: &str,
         get: impl Fn(&'a ServiceSpec) -> Option<&'a T>,
     ) -> Option<(&'a T, SourceId)> {
-        let (value, layer) = self
-            .layers
+        let (value, origin, source) = self.highest(get)?;
+        self.record(|| key.to_owned(), || origin.to_layer());
+        Some((value, source))
+    }
+
+    fn highest<T: ?Sized>(
+        &self,
+        get: impl Fn(&'a ServiceSpec) -> Option<&'a T>,
+    ) -> Option<(&'a T, Origin<'a>, SourceId)> {
+        self.layers
             .iter()
             .rev()
-            .find_map(|l| get(l.spec).map(|v| (v, l)))?;
-        self.provenance.insert(key.to_owned(), layer.layer.clone());
-        Some((value, layer.source))
+            .find_map(|l| get(l.spec).map(|v| (v, l.origin, l.source)))
     }
 
     /// A map merged key by key across layers, each entry's provenance kept.
@@ -202,8 +238,9 @@ impl<'a> Layers<'a> {
         for l in &self.layers {
             for (k, v) in get(l.spec).into_iter().flatten() {
                 merged.insert(k.clone(), v.0.clone());
-                self.provenance
-                    .insert(format!("{key}.{k}"), l.layer.clone());
+                if let Some(provenance) = &mut self.provenance {
+                    provenance.insert(format!("{key}.{k}"), l.origin.to_layer());
+                }
             }
         }
         merged
@@ -214,18 +251,20 @@ impl<'a> Layers<'a> {
         key: &str,
         get: impl Fn(&'a HealthcheckSpec) -> Option<&'a T>,
     ) -> Option<(&'a T, SourceId)> {
-        self.pick(&format!("healthcheck.{key}"), |s| {
-            s.healthcheck.as_ref().and_then(&get)
-        })
+        let (value, origin, source) = self.highest(|s| s.healthcheck.as_ref().and_then(&get))?;
+        self.record(|| format!("healthcheck.{key}"), || origin.to_layer());
+        Some((value, source))
     }
 
     fn compose(&mut self) -> toml::Table {
         let mut merged = toml::Table::new();
         for l in &self.layers {
             if let Some(table) = &l.spec.compose {
-                // Leaves, not top-level keys: tables merge, so `logging.driver` and
-                // `logging.options.max-size` can come from different layers.
-                record_leaves(&mut self.provenance, "compose", table, &l.layer);
+                if let Some(provenance) = &mut self.provenance {
+                    // Leaves, not top-level keys: tables merge, so `logging.driver` and
+                    // `logging.options.max-size` can come from different layers.
+                    record_leaves(provenance, "compose", table, &l.origin.to_layer());
+                }
                 deep_merge(&mut merged, table);
             }
         }
@@ -267,6 +306,16 @@ pub struct Inputs<'a> {
     pub kinds: &'a Kinds,
     /// The selected profile and the ones it extends, base first.
     pub profiles: &'a [&'a Profile],
+    pub provenance: Provenance,
+}
+
+/// Whether to keep which layer set each value, in [`Service::provenance`]. Only `explain` and
+/// `report` read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Provenance {
+    #[default]
+    Skip,
+    Record,
 }
 
 pub fn resolve(catalogue: &Catalogue, inputs: &Inputs, diagnostics: &mut Diagnostics) -> Model {
@@ -339,7 +388,7 @@ fn resolve_service<'a>(
 
     let mut layers = Layers {
         layers: layer_stack(entry, kind, catalogue, inputs.profiles),
-        provenance: IndexMap::new(),
+        provenance: (inputs.provenance == Provenance::Record).then(IndexMap::new),
     };
     let errors_before = diagnostics.as_slice().len();
     let mut error = |d: Diagnostic| diagnostics.push(d);
@@ -371,7 +420,7 @@ fn resolve_service<'a>(
         (Some((i, _)), _, _) => Some(i.get_ref().clone()),
         (None, Some(_), _) => None,
         (None, None, Some(f)) => {
-            layers.provenance.insert("image".into(), Layer::KindDefault);
+            layers.record(|| "image".to_owned(), || Layer::KindDefault);
             f.default_image.map(str::to_owned)
         }
         (None, None, None) => {
@@ -415,7 +464,7 @@ fn resolve_service<'a>(
         .or_else(|| {
             let port = facts.and_then(|f| f.port).or(kind.default_port);
             if port.is_some() {
-                layers.provenance.insert("port".into(), Layer::KindDefault);
+                layers.record(|| "port".to_owned(), || Layer::KindDefault);
             }
             port
         });
@@ -516,7 +565,7 @@ fn resolve_service<'a>(
         healthcheck,
         depends_on,
         compose: toml_to_yaml_mapping(layers.compose()),
-        provenance: layers.provenance,
+        provenance: layers.provenance.unwrap_or_default(),
     };
     (diagnostics.as_slice().len() == errors_before).then_some(service)
 }
@@ -596,7 +645,7 @@ fn layer_stack<'a>(
     let mut layers: Vec<LayerRef<'a>> = profiles
         .iter()
         .map(|p| LayerRef {
-            layer: Layer::Profile(p.name.clone()),
+            origin: Origin::Profile(&p.name),
             source: p.source,
             spec: &p.file.defaults,
         })
@@ -607,13 +656,13 @@ fn layer_stack<'a>(
             .iter()
             .find(|(k, _)| k.get_ref() == &kind.name)
             .map(|(_, spec)| LayerRef {
-                layer: Layer::ProfileKind(p.name.clone()),
+                origin: Origin::ProfileKind(&p.name),
                 source: p.source,
                 spec,
             })
     }));
     layers.push(LayerRef {
-        layer: Layer::Catalogue,
+        origin: Origin::Catalogue,
         source: catalogue,
         spec: &entry.spec,
     });
@@ -621,7 +670,7 @@ fn layer_stack<'a>(
         for p in profiles {
             if let Some(spec) = overrides.get(&p.name) {
                 layers.push(LayerRef {
-                    layer: Layer::Override(p.name.clone()),
+                    origin: Origin::Override(&p.name),
                     source: catalogue,
                     spec: spec.get_ref(),
                 });
@@ -787,5 +836,80 @@ fn toml_to_yaml(value: toml::Value) -> serde_yaml::Value {
         toml::Value::Datetime(d) => Y::String(d.to_string()),
         toml::Value::Array(items) => Y::Sequence(items.into_iter().map(toml_to_yaml).collect()),
         toml::Value::Table(t) => Y::Mapping(toml_to_yaml_mapping(t)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Sources;
+    use crate::profile::Profiles;
+    use std::path::Path;
+
+    const CATALOGUE: &str = r#"
+[services.worker]
+kind = "celery-worker"
+build = "."
+env = { QUEUE = "default" }
+labels = { team = "core" }
+compose = { logging = { options = { max-file = "5" } } }
+profiles.prod = { env = { QUEUE = "priority" } }
+"#;
+
+    fn resolve_worker(provenance: Provenance) -> Service {
+        let mut sources = Sources::default();
+        let mut diagnostics = Diagnostics::default();
+        let catalogue = Catalogue::parse(
+            Path::new("services.toml"),
+            CATALOGUE.to_owned(),
+            &mut sources,
+            &mut diagnostics,
+        )
+        .expect("the catalogue parses");
+        let profiles = Profiles::load(None, &mut sources, &mut diagnostics).expect("no I/O");
+        let chain = profiles.chain("prod").expect("a built-in profile");
+        let inputs = Inputs {
+            kinds: &Kinds::built_in(),
+            profiles: &chain,
+            provenance,
+        };
+        let mut model = resolve(&catalogue, &inputs, &mut diagnostics);
+        assert!(!diagnostics.has_errors());
+        model.services.remove(0)
+    }
+
+    #[test]
+    fn provenance_is_kept_only_when_asked_for() {
+        let skipped = resolve_worker(Provenance::Skip);
+        assert!(skipped.provenance.is_empty());
+
+        let recorded = resolve_worker(Provenance::Record);
+        let layer = |key: &str| recorded.provenance.get(key).cloned();
+        assert_eq!(layer("build"), Some(Layer::Catalogue));
+        assert_eq!(layer("env.QUEUE"), Some(Layer::Override("prod".into())));
+        assert_eq!(layer("labels.team"), Some(Layer::Catalogue));
+        assert_eq!(
+            layer("healthcheck.timeout"),
+            Some(Layer::ProfileKind("prod".into()))
+        );
+        assert_eq!(
+            layer("compose.logging.driver"),
+            Some(Layer::Profile("prod".into()))
+        );
+        assert_eq!(
+            layer("compose.logging.options.max-file"),
+            Some(Layer::Catalogue)
+        );
+        assert_eq!(
+            layer("compose.stop_grace_period"),
+            Some(Layer::ProfileKind("prod".into()))
+        );
+
+        // Recording must not change what is resolved.
+        let without_provenance = Service {
+            provenance: IndexMap::new(),
+            ..recorded
+        };
+        assert_eq!(format!("{without_provenance:?}"), format!("{skipped:?}"));
     }
 }

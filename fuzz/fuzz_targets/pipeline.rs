@@ -9,6 +9,7 @@ use muster::catalogue::Catalogue;
 use muster::kinds::Kinds;
 use muster::pipeline::{self, Session};
 use muster::profile::Profiles;
+use muster::resolve::Provenance;
 use std::path::Path;
 
 fuzz_target!(|data: &[u8]| {
@@ -26,7 +27,14 @@ fuzz_target!(|data: &[u8]| {
             &mut session.sources,
             &mut session.diagnostics,
         );
-        if let Ok(stack) = pipeline::build(catalogue, &profiles, &kinds, Some(profile), &mut session) {
+        if let Ok(stack) = pipeline::build(
+            catalogue,
+            &profiles,
+            &kinds,
+            Some(profile),
+            Provenance::Record,
+            &mut session,
+        ) {
             let output = muster::emit::compose::emit(&stack);
             serde_yaml::from_str::<serde_yaml::Value>(&output).expect("generated output is YAML");
         }

@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::kinds::Kinds;
 use crate::pipeline::{self, Session};
 use crate::profile::Profiles;
+use crate::resolve::Provenance;
 use crate::suggest::did_you_mean;
 use std::path::Path;
 use toml_edit::{Array, DocumentMut, Item, Table, value};
@@ -73,7 +74,7 @@ fn generates(
         &mut session.sources,
         &mut session.diagnostics,
     );
-    pipeline::build(catalogue, profiles, kinds, None, session).map(drop)
+    pipeline::build(catalogue, profiles, kinds, None, Provenance::Skip, session).map(drop)
 }
 
 /// Refuses a name already taken, an unknown kind, and dependencies on services that do not exist.

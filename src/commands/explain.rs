@@ -11,11 +11,15 @@ use crate::error::Error;
 use crate::graph::{Stack, StackService};
 use crate::pipeline::{self, Session};
 use crate::profile::Profiles;
-use crate::resolve::{Condition, Layer, Service};
+use crate::resolve::{Condition, Layer, Provenance, Service};
 use serde_yaml::{Mapping, Value as Yaml};
 use std::fmt::Write;
 
 pub fn run(inputs: &Inputs, name: &str, session: &mut Session) -> Result<Option<String>, Error> {
+    let inputs = &Inputs {
+        provenance: Provenance::Record,
+        ..inputs.clone()
+    };
     let stack = pipeline::stack(inputs, session)?;
     let Some(s) = stack
         .services

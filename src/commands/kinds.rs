@@ -58,6 +58,7 @@ pub fn run(inputs: &Inputs, session: &mut Session) -> Result<Option<String>, Err
             &resolve::Inputs {
                 kinds: &kinds,
                 profiles: &chain,
+                provenance: resolve::Provenance::Skip,
             },
             diagnostics,
         );

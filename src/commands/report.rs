@@ -13,7 +13,7 @@ use crate::graph::{Stack, StackService};
 use crate::lint;
 use crate::pipeline::{self, Session};
 use crate::probe::{self, Probe};
-use crate::resolve::Condition;
+use crate::resolve::{Condition, Provenance};
 use serde_yaml::Value as Yaml;
 use std::fmt::Write;
 
@@ -21,7 +21,12 @@ use std::fmt::Write;
 const RESTART_PROFILES: &[&str] = &["dev", "prod"];
 
 pub fn run(inputs: &Inputs, session: &mut Session) -> Result<Option<String>, Error> {
-    let stack = pipeline::stack(inputs, session)?;
+    // Which layer disabled a healthcheck is part of the report.
+    let with_provenance = Inputs {
+        provenance: Provenance::Record,
+        ..inputs.clone()
+    };
+    let stack = pipeline::stack(&with_provenance, session)?;
     let restarts = restart_columns(inputs, &stack, session)?;
     // `muster check`'s findings: the pipeline's warnings and the lints.
     let mut lints = Diagnostics::default();
