@@ -3,7 +3,7 @@
 //! on its own is checked here, where the file it came from is still known.
 
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceId, Sources};
-use crate::spec::{Command, ServiceSpec};
+use crate::spec::{Command, ServiceSpec, capacity};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -40,7 +40,9 @@ pub(crate) struct CatalogueFile {
 /// `ServiceSpec` is over 1 KB, and the layers of serde, `Spanned` and toml between its visitor and
 /// this `Vec` would each copy it.
 #[derive(Debug, Default)]
-struct Services(Vec<(Spanned<String>, Spanned<Box<ServiceSpec>>)>);
+struct Services(Vec<Service>);
+
+type Service = (Spanned<String>, Spanned<Box<ServiceSpec>>);
 
 impl<'de> Deserialize<'de> for Services {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -52,8 +54,7 @@ impl<'de> Deserialize<'de> for Services {
                 f.write_str("a map")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Services, A::Error> {
-                // The toml deserializer's hint is the exact length of a table already in memory.
-                let mut services = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                let mut services = Vec::with_capacity(capacity::<Service>(map.size_hint()));
                 while let Some(entry) = map.next_entry()? {
                     services.push(entry);
                 }

@@ -181,6 +181,15 @@ impl DependsOn {
     }
 }
 
+/// Room for a collection of `hint` elements. The toml deserializer's hints are exact lengths of
+/// values already parsed, so reserving them saves regrowing; the cap is serde's own, so that a
+/// hint from another deserializer cannot make us allocate without bound.
+pub(crate) fn capacity<T>(hint: Option<usize>) -> usize {
+    const MAX_PREALLOC_BYTES: usize = 1024 * 1024;
+    hint.unwrap_or(0)
+        .min(MAX_PREALLOC_BYTES / std::mem::size_of::<T>().max(1))
+}
+
 impl<'de> Deserialize<'de> for Build {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         // A derived struct cannot also accept the string shorthand, and `untagged` would replace
@@ -233,7 +242,7 @@ impl<'de> Deserialize<'de> for Command {
                 Ok(Command::Line(v.to_owned()))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Command, A::Error> {
-                let mut argv = Vec::new();
+                let mut argv = Vec::with_capacity(capacity::<String>(seq.size_hint()));
                 while let Some(arg) = seq.next_element::<String>()? {
                     argv.push(arg);
                 }
@@ -283,14 +292,15 @@ impl<'de> Deserialize<'de> for DependsOn {
                 )
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<DependsOn, A::Error> {
-                let mut targets = Vec::new();
+                let mut targets = Vec::with_capacity(capacity::<Spanned<String>>(seq.size_hint()));
                 while let Some(t) = seq.next_element::<Spanned<String>>()? {
                     targets.push(t);
                 }
                 Ok(DependsOn::Inferred(targets))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DependsOn, A::Error> {
-                let mut entries = IndexMap::new();
+                let room = capacity::<(Spanned<String>, Spanned<String>)>(map.size_hint());
+                let mut entries = IndexMap::with_capacity(room);
                 while let Some((k, v)) = map.next_entry::<Spanned<String>, Spanned<String>>()? {
                     entries.insert(k, v);
                 }
