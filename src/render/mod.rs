@@ -30,7 +30,9 @@ pub struct RenderedModel {
 /// A service with its Compose body, before the dependency graph adds `depends_on`.
 #[derive(Debug)]
 pub struct Rendered {
-    pub service: Service,
+    /// Boxed: a resolved service is about a kilobyte, and the stages after this one move
+    /// services from one list into the next, which held two copies of every one at once.
+    pub service: Box<Service>,
     pub body: Mapping,
 }
 
@@ -122,13 +124,12 @@ impl Renderer {
     ) -> RenderedModel {
         let catalogue = model.project.catalogue_source;
         let mut memo = Memo::new();
-        let services = model
-            .services
-            .into_iter()
-            .filter_map(|service| {
-                self.render_service(service, catalogue, sources, &mut memo, diagnostics)
-            })
-            .collect();
+        // Sized up front: collecting from `filter_map` grows the list by doubling, up to twice
+        // the memory the services need.
+        let mut services = Vec::with_capacity(model.services.len());
+        services.extend(model.services.into_iter().filter_map(|service| {
+            self.render_service(service, catalogue, sources, &mut memo, diagnostics)
+        }));
         RenderedModel {
             project: model.project,
             services,
@@ -168,7 +169,10 @@ impl Renderer {
             }
         };
         let body = overlay(kind_layer, &service);
-        let rendered = Rendered { service, body };
+        let rendered = Rendered {
+            service: Box::new(service),
+            body,
+        };
         let users_probe = rendered.service.healthcheck.test.is_some()
             || self.user_templates.contains(&rendered.service.kind);
         match probe_tools_problem(&rendered, users_probe, catalogue) {
