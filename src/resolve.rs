@@ -15,6 +15,7 @@ use crate::probe::{self, Probe};
 use crate::profile::Profile;
 use crate::spec::{Build, Command, DependsOn, HealthcheckSpec, Scalar, ServiceSpec};
 use indexmap::IndexMap;
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::time::Duration;
@@ -175,6 +176,10 @@ enum Origin<'a> {
 }
 
 impl Origin<'_> {
+    fn is_profile(self) -> bool {
+        matches!(self, Origin::Profile(_) | Origin::ProfileKind(_))
+    }
+
     fn to_layer(self) -> Layer {
         match self {
             Origin::Profile(p) => Layer::Profile(p.to_owned()),
@@ -256,20 +261,47 @@ impl<'a> Layers<'a> {
         Some((value, source))
     }
 
-    fn compose(&mut self) -> toml::Table {
-        let mut merged = toml::Table::new();
-        for l in &self.layers {
-            if let Some(table) = &l.spec.compose {
-                if let Some(provenance) = &mut self.provenance {
+    /// The `compose` passthrough, merged key by key: the profiles' tables (shared by every service
+    /// of the kind), then the entry's own.
+    fn compose(&mut self, shared: &mut SharedCompose<'a>, kind: &'a str) -> serde_yaml::Mapping {
+        if let Some(provenance) = &mut self.provenance {
+            for l in &self.layers {
+                if let Some(table) = &l.spec.compose {
                     // Leaves, not top-level keys: tables merge, so `logging.driver` and
                     // `logging.options.max-size` can come from different layers.
                     record_leaves(provenance, "compose", table, &l.origin.to_layer());
                 }
-                deep_merge(&mut merged, table);
             }
+        }
+        let tables = |profile: bool| {
+            self.layers
+                .iter()
+                .filter(move |l| l.origin.is_profile() == profile)
+                .filter_map(|l| l.spec.compose.as_ref())
+        };
+        let mut merged = shared
+            .by_kind
+            .entry(kind)
+            .or_insert_with(|| {
+                let mut merged = serde_yaml::Mapping::new();
+                for table in tables(true) {
+                    merge_toml(&mut merged, table);
+                }
+                merged
+            })
+            .clone();
+        for table in tables(false) {
+            merge_toml(&mut merged, table);
         }
         merged
     }
+}
+
+/// The profiles' `compose` tables merged, by kind. They are the same for every service of a
+/// kind, so they are converted to YAML once rather than for each service.
+#[derive(Default)]
+struct SharedCompose<'a> {
+    by_kind: HashMap<&'a str, serde_yaml::Mapping>,
 }
 
 /// Records `layer` for every non-table value under `prefix`, as `prefix.key.subkey`.
@@ -290,12 +322,14 @@ fn record_leaves(
     }
 }
 
-fn deep_merge(base: &mut toml::Table, over: &toml::Table) {
+/// Merges a `compose` table over what lower layers set: tables merge key by key, any other
+/// value replaces.
+fn merge_toml(base: &mut serde_yaml::Mapping, over: &toml::Table) {
     for (key, value) in over {
-        match (base.get_mut(key), value) {
-            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => deep_merge(b, o),
+        match (base.get_mut(key.as_str()), value) {
+            (Some(serde_yaml::Value::Mapping(b)), toml::Value::Table(o)) => merge_toml(b, o),
             _ => {
-                base.insert(key.clone(), value.clone());
+                base.insert(serde_yaml::Value::String(key.clone()), toml_to_yaml(value));
             }
         }
     }
@@ -325,11 +359,19 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Inputs, diagnostics: &mut Diagnos
         .map(|p| p.name.clone())
         .unwrap_or_default();
     let mut published = Vec::new();
+    let mut shared_compose = SharedCompose::default();
     let services = catalogue
         .services
         .iter()
         .filter_map(|entry| {
-            resolve_service(entry, catalogue.source, inputs, &mut published, diagnostics)
+            resolve_service(
+                entry,
+                catalogue.source,
+                inputs,
+                &mut shared_compose,
+                &mut published,
+                diagnostics,
+            )
         })
         .collect();
     report_port_collisions(&published, diagnostics);
@@ -364,6 +406,7 @@ fn resolve_service<'a>(
     entry: &'a Entry,
     catalogue: SourceId,
     inputs: &Inputs<'a>,
+    shared_compose: &mut SharedCompose<'a>,
     published: &mut Vec<Published<'a>>,
     diagnostics: &mut Diagnostics,
 ) -> Option<Service> {
@@ -564,7 +607,7 @@ fn resolve_service<'a>(
             .map(|(r, _)| *r),
         healthcheck,
         depends_on,
-        compose: toml_to_yaml_mapping(layers.compose()),
+        compose: layers.compose(shared_compose, &kind.name),
         provenance: layers.provenance.unwrap_or_default(),
     };
     (diagnostics.as_slice().len() == errors_before).then_some(service)
@@ -819,26 +862,22 @@ fn dependencies(
         .collect()
 }
 
-fn toml_to_yaml_mapping(table: toml::Table) -> serde_yaml::Mapping {
-    table
-        .into_iter()
-        .map(|(k, v)| (serde_yaml::Value::String(k), toml_to_yaml(v)))
-        .collect()
-}
-
-fn toml_to_yaml(value: toml::Value) -> serde_yaml::Value {
+fn toml_to_yaml(value: &toml::Value) -> serde_yaml::Value {
     use serde_yaml::Value as Y;
     match value {
-        toml::Value::String(s) => Y::String(s),
-        toml::Value::Integer(i) => Y::Number(i.into()),
-        toml::Value::Float(f) => Y::Number(f.into()),
-        toml::Value::Boolean(b) => Y::Bool(b),
+        toml::Value::String(s) => Y::String(s.clone()),
+        toml::Value::Integer(i) => Y::Number((*i).into()),
+        toml::Value::Float(f) => Y::Number((*f).into()),
+        toml::Value::Boolean(b) => Y::Bool(*b),
         toml::Value::Datetime(d) => Y::String(d.to_string()),
-        toml::Value::Array(items) => Y::Sequence(items.into_iter().map(toml_to_yaml).collect()),
-        toml::Value::Table(t) => Y::Mapping(toml_to_yaml_mapping(t)),
+        toml::Value::Array(items) => Y::Sequence(items.iter().map(toml_to_yaml).collect()),
+        toml::Value::Table(t) => Y::Mapping(
+            t.iter()
+                .map(|(k, v)| (Y::String(k.clone()), toml_to_yaml(v)))
+                .collect(),
+        ),
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -857,11 +896,15 @@ profiles.prod = { env = { QUEUE = "priority" } }
 "#;
 
     fn resolve_worker(provenance: Provenance) -> Service {
+        resolve_all(CATALOGUE, provenance).remove(0)
+    }
+
+    fn resolve_all(catalogue: &str, provenance: Provenance) -> Vec<Service> {
         let mut sources = Sources::default();
         let mut diagnostics = Diagnostics::default();
         let catalogue = Catalogue::parse(
             Path::new("services.toml"),
-            CATALOGUE.to_owned(),
+            catalogue.to_owned(),
             &mut sources,
             &mut diagnostics,
         )
@@ -873,9 +916,9 @@ profiles.prod = { env = { QUEUE = "priority" } }
             profiles: &chain,
             provenance,
         };
-        let mut model = resolve(&catalogue, &inputs, &mut diagnostics);
+        let model = resolve(&catalogue, &inputs, &mut diagnostics);
         assert!(!diagnostics.has_errors());
-        model.services.remove(0)
+        model.services
     }
 
     #[test]
@@ -911,5 +954,25 @@ profiles.prod = { env = { QUEUE = "priority" } }
             ..recorded
         };
         assert_eq!(format!("{without_provenance:?}"), format!("{skipped:?}"));
+    }
+
+    #[test]
+    fn compose_merges_the_entry_over_the_profiles_tables() {
+        // Two services of one kind: the second starts from the profiles' tables as they were,
+        // not from the first one's merge.
+        let mut catalogue = CATALOGUE.to_owned();
+        catalogue.push_str("[services.other]\nkind = \"celery-worker\"\nbuild = \".\"\n");
+        let services = resolve_all(&catalogue, Provenance::Skip);
+        let compose = |i: usize| serde_yaml::to_string(&services[i].compose).expect("YAML");
+        assert_eq!(
+            compose(0),
+            "logging:\n  driver: json-file\n  options:\n    max-size: 10m\n    max-file: '5'\n\
+             stop_grace_period: 60s\n"
+        );
+        assert_eq!(
+            compose(1),
+            "logging:\n  driver: json-file\n  options:\n    max-size: 10m\n    max-file: '3'\n\
+             stop_grace_period: 60s\n"
+        );
     }
 }
