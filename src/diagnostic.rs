@@ -9,7 +9,10 @@ use std::ops::Range;
 /// Every source text muster has read, so that a diagnostic can quote any of them.
 #[derive(Default)]
 pub struct Sources {
-    files: SimpleFiles<String, String>,
+    /// Name and text of each source. codespan's file table is built only when there is a
+    /// diagnostic to draw: indexing the line starts of a large catalogue cost more than all
+    /// of muster's checks of it.
+    files: Vec<(String, String)>,
 }
 
 /// Which source a span belongs to.
@@ -18,21 +21,16 @@ pub struct SourceId(usize);
 
 impl Sources {
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> SourceId {
-        SourceId(self.files.add(name.into(), text.into()))
+        self.files.push((name.into(), text.into()));
+        SourceId(self.files.len() - 1)
     }
 
     pub fn text(&self, id: SourceId) -> &str {
-        self.files
-            .get(id.0)
-            .map(|f| f.source().as_str())
-            .unwrap_or_default()
+        self.files.get(id.0).map_or("", |(_, text)| text)
     }
 
     pub fn name(&self, id: SourceId) -> &str {
-        self.files
-            .get(id.0)
-            .map(|f| f.name().as_str())
-            .unwrap_or_default()
+        self.files.get(id.0).map_or("", |(name, _)| name)
     }
 
     /// Renders diagnostics the way compilers do: `error: ...`, the file, line and column, the
@@ -40,9 +38,16 @@ impl Sources {
     pub fn render(&self, diagnostics: &[Diagnostic]) -> String {
         let config = term::Config::default();
         let mut out = String::new();
+        if diagnostics.is_empty() {
+            return out;
+        }
+        let mut files = SimpleFiles::new();
+        for (name, text) in &self.files {
+            files.add(name.as_str(), text.as_str());
+        }
         for d in diagnostics {
             let report = d.to_report();
-            match term::emit_into_string(&config, &self.files, &report) {
+            match term::emit_into_string(&config, &files, &report) {
                 Ok(text) => out.push_str(&text),
                 // A span past the end of its file is a bug in muster, but the user still deserves
                 // the message rather than a second, unrelated error.
