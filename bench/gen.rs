@@ -15,6 +15,10 @@
 mod catalogue;
 mod measure;
 
+/// The allocator the `muster` binary uses, so that the stages are timed as they run there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use muster::catalogue::Catalogue;
 use muster::config::Inputs;
 use muster::emit;

@@ -93,6 +93,9 @@ pub fn build(
         },
         diagnostics,
     );
+    // Everything later stages need is in the model now; the parsed catalogue would otherwise
+    // stay alive beside every rendered service.
+    drop(catalogue);
     let rendered = renderer.render(model, sources, diagnostics);
     let stack = graph::validate(rendered, diagnostics);
     if diagnostics.has_errors() {

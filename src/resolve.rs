@@ -360,20 +360,19 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Inputs, diagnostics: &mut Diagnos
         .unwrap_or_default();
     let mut published = Vec::new();
     let mut shared_compose = SharedCompose::default();
-    let services = catalogue
-        .services
-        .iter()
-        .filter_map(|entry| {
-            resolve_service(
-                entry,
-                catalogue.source,
-                inputs,
-                &mut shared_compose,
-                &mut published,
-                diagnostics,
-            )
-        })
-        .collect();
+    // Sized up front: collecting from `filter_map` grows the list by doubling, and a service
+    // is about a kilobyte.
+    let mut services = Vec::with_capacity(catalogue.services.len());
+    services.extend(catalogue.services.iter().filter_map(|entry| {
+        resolve_service(
+            entry,
+            catalogue.source,
+            inputs,
+            &mut shared_compose,
+            &mut published,
+            diagnostics,
+        )
+    }));
     report_port_collisions(&published, diagnostics);
     Model {
         project: Project {
