@@ -18,6 +18,7 @@ use indexmap::IndexMap;
 use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 use std::time::Duration;
 use toml::Spanned;
 
@@ -75,8 +76,9 @@ pub struct Service {
     pub replicas: Option<u32>,
     pub healthcheck: Healthcheck,
     pub depends_on: Vec<Dependency>,
-    /// Compose keys passed through verbatim, merged over everything muster generates.
-    pub compose: serde_yaml::Mapping,
+    /// Compose keys passed through verbatim, merged over everything muster generates. Shared
+    /// between services whose own tables add nothing to the profiles'.
+    pub compose: Arc<serde_yaml::Mapping>,
     /// The layer that set each value muster models, by catalogue key path: `image`, `env.NAME`,
     /// `healthcheck.interval`, `compose.logging.driver`. Values the kind template renders have
     /// no entry. Empty unless [`Inputs::provenance`] asked for it.
@@ -263,7 +265,11 @@ impl<'a> Layers<'a> {
 
     /// The `compose` passthrough, merged key by key: the profiles' tables (shared by every service
     /// of the kind), then the entry's own.
-    fn compose(&mut self, shared: &mut SharedCompose<'a>, kind: &'a str) -> serde_yaml::Mapping {
+    fn compose(
+        &mut self,
+        shared: &mut SharedCompose<'a>,
+        kind: &'a str,
+    ) -> Arc<serde_yaml::Mapping> {
         if let Some(provenance) = &mut self.provenance {
             for l in &self.layers {
                 if let Some(table) = &l.spec.compose {
@@ -279,21 +285,23 @@ impl<'a> Layers<'a> {
                 .filter(move |l| l.origin.is_profile() == profile)
                 .filter_map(|l| l.spec.compose.as_ref())
         };
-        let mut merged = shared
-            .by_kind
-            .entry(kind)
-            .or_insert_with(|| {
-                let mut merged = serde_yaml::Mapping::new();
-                for table in tables(true) {
-                    merge_toml(&mut merged, table);
-                }
-                merged
-            })
-            .clone();
+        let profiles = shared.by_kind.entry(kind).or_insert_with(|| {
+            let mut merged = serde_yaml::Mapping::new();
+            for table in tables(true) {
+                merge_toml(&mut merged, table);
+            }
+            Arc::new(merged)
+        });
+        // Services without tables of their own share the profiles' mapping rather than each
+        // holding a copy: a `logging` block is kilobytes as a YAML mapping.
+        if tables(false).next().is_none() {
+            return Arc::clone(profiles);
+        }
+        let mut merged = serde_yaml::Mapping::clone(profiles);
         for table in tables(false) {
             merge_toml(&mut merged, table);
         }
-        merged
+        Arc::new(merged)
     }
 }
 
@@ -301,7 +309,7 @@ impl<'a> Layers<'a> {
 /// kind, so they are converted to YAML once rather than for each service.
 #[derive(Default)]
 struct SharedCompose<'a> {
-    by_kind: HashMap<&'a str, serde_yaml::Mapping>,
+    by_kind: HashMap<&'a str, Arc<serde_yaml::Mapping>>,
 }
 
 /// Records `layer` for every non-table value under `prefix`, as `prefix.key.subkey`.
@@ -962,7 +970,7 @@ profiles.prod = { env = { QUEUE = "priority" } }
         let mut catalogue = CATALOGUE.to_owned();
         catalogue.push_str("[services.other]\nkind = \"celery-worker\"\nbuild = \".\"\n");
         let services = resolve_all(&catalogue, Provenance::Skip);
-        let compose = |i: usize| serde_yaml::to_string(&services[i].compose).expect("YAML");
+        let compose = |i: usize| serde_yaml::to_string(&*services[i].compose).expect("YAML");
         assert_eq!(
             compose(0),
             "logging:\n  driver: json-file\n  options:\n    max-size: 10m\n    max-file: '5'\n\
