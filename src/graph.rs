@@ -135,8 +135,11 @@ fn with_depends_on(
     let mut deps: Mapping = depends_on
         .iter()
         .map(|(target, condition)| {
-            let mut long = Mapping::new();
-            long.insert("condition".into(), Yaml::from(condition.compose_name()));
+            // Collected, not inserted into an empty map, which would make room for three
+            // entries: one map per dependency made this the largest part of the stack.
+            let long: Mapping = [("condition".into(), Yaml::from(condition.compose_name()))]
+                .into_iter()
+                .collect();
             (Yaml::from(target.as_str()), Yaml::Mapping(long))
         })
         .collect();

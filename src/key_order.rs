@@ -46,7 +46,7 @@ pub fn service(mut body: Mapping) -> Mapping {
     ordered(body, SERVICE_HEAD, SERVICE_TAIL)
 }
 
-/// A service body under construction: its entries in a list, hashed into a map once, in
+/// A mapping under construction, a service body or its healthcheck: its entries in a list, hashed into a map once, in
 /// conventional order, by [`Draft::finish`]. Building a map and then another in order hashed
 /// every key twice, and hashing was most of what render spent outside the templates.
 pub struct Draft {
@@ -72,6 +72,15 @@ impl Draft {
             Some(i) => self.entries[i].1 = value,
             None => self.entries.push((Value::from(key), value)),
         }
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.position(key).is_some()
+    }
+
+    /// The entries as a map, in the order they are in.
+    pub fn into_mapping(self) -> Mapping {
+        self.entries.into_iter().collect()
     }
 
     pub fn remove(&mut self, key: &str) -> Option<Value> {

@@ -477,14 +477,14 @@ fn healthcheck(body: &mut Draft, s: &Service) {
         return;
     }
     let mut merged = match body.remove("healthcheck") {
-        Some(Yaml::Mapping(m)) => m,
-        _ => Mapping::new(),
+        Some(Yaml::Mapping(m)) => Draft::new(m),
+        _ => Draft::new(Mapping::new()),
     };
     if let Some(test) = &hc.test {
-        merged.insert("test".into(), command_value(test));
+        merged.set("test", command_value(test));
     }
     // Timing without a test would silently keep whatever HEALTHCHECK the image has, or none.
-    if !merged.contains_key("test") {
+    if !merged.contains("test") {
         return;
     }
     // In conventional order, so that ordering finds nothing to do.
@@ -500,9 +500,12 @@ fn healthcheck(body: &mut Draft, s: &Service) {
     ];
     for (key, value) in timing {
         if let Some(v) = value {
-            merged.insert(key.into(), v);
+            merged.set(key, v);
         }
     }
+    // Built from the list at its final size: inserting key by key grew each map to room
+    // for seven entries, about a kilobyte per service.
+    let merged = merged.into_mapping();
     body.set("healthcheck", Yaml::Mapping(merged));
 }
 
