@@ -629,33 +629,76 @@ struct Published<'a> {
 }
 
 /// Two services publishing one host port: Compose would start the first and fail on the second
-/// with "port is already allocated".
+/// with "port is already allocated". Each later mapping is reported against the first earlier
+/// one it collides with.
 fn report_port_collisions(published: &[Published], diagnostics: &mut Diagnostics) {
+    for (later, earlier) in first_collisions(published) {
+        let (later, earlier) = (&published[later], &published[earlier]);
+        diagnostics.push(
+            Diagnostic::error(format!(
+                "`{}` publishes host port {} that `{}` already publishes",
+                later.service,
+                later.text.get_ref(),
+                earlier.service
+            ))
+            .at(
+                later.source,
+                Some(later.text.span()),
+                "published again here",
+            )
+            .with_label(crate::diagnostic::Label::new(
+                earlier.source,
+                earlier.text.span(),
+                "first published here",
+            )),
+        );
+    }
+}
+
+/// For each mapping that collides with an earlier one, its index and the earliest such one's.
+///
+/// Mappings are indexed by protocol and host port, so that each is compared only with those
+/// claiming one of its ports: comparing every pair made resolve quadratic in the number of
+/// published ports. A range wider than [`WIDE`] ports is not indexed port by port; it is kept
+/// aside and compared with every mapping.
+fn first_collisions(published: &[Published]) -> Vec<(usize, usize)> {
+    const WIDE: u32 = 256;
+    let mut by_port: HashMap<(&str, u16), Vec<usize>> = HashMap::new();
+    let mut wide: Vec<usize> = Vec::new();
+    let mut found = Vec::new();
     for (i, later) in published.iter().enumerate() {
-        if let Some(earlier) = published[..i]
-            .iter()
-            .find(|p| p.mapping.collides_with(&later.mapping))
+        let Some(ports) = &later.mapping.host else {
+            continue;
+        };
+        let protocol = later.mapping.protocol.as_str();
+        let is_wide = u32::from(*ports.end()) - u32::from(*ports.start()) >= WIDE;
+        let candidates: Vec<usize> = if is_wide {
+            (0..i).collect()
+        } else {
+            ports
+                .clone()
+                .filter_map(|port| by_port.get(&(protocol, port)))
+                .flatten()
+                .chain(&wide)
+                .copied()
+                .collect()
+        };
+        if let Some(earlier) = candidates
+            .into_iter()
+            .filter(|&e| published[e].mapping.collides_with(&later.mapping))
+            .min()
         {
-            diagnostics.push(
-                Diagnostic::error(format!(
-                    "`{}` publishes host port {} that `{}` already publishes",
-                    later.service,
-                    later.text.get_ref(),
-                    earlier.service
-                ))
-                .at(
-                    later.source,
-                    Some(later.text.span()),
-                    "published again here",
-                )
-                .with_label(crate::diagnostic::Label::new(
-                    earlier.source,
-                    earlier.text.span(),
-                    "first published here",
-                )),
-            );
+            found.push((i, earlier));
+        }
+        if is_wide {
+            wide.push(i);
+        } else {
+            for port in ports.clone() {
+                by_port.entry((protocol, port)).or_default().push(i);
+            }
         }
     }
+    found
 }
 
 /// A timeout as long as the interval makes probes overlap: the engine starts the next one while
@@ -981,5 +1024,53 @@ profiles.prod = { env = { QUEUE = "priority" } }
             "logging:\n  driver: json-file\n  options:\n    max-size: 10m\n    max-file: '3'\n\
              stop_grace_period: 60s\n"
         );
+    }
+}
+
+#[cfg(test)]
+mod port_tests {
+    use super::*;
+
+    /// The indexed search finds, for every mapping, the earliest earlier one a comparison of
+    /// every pair finds.
+    #[test]
+    fn collisions_are_those_every_pair_compared_would_find() {
+        let texts = [
+            "8000:80",
+            "127.0.0.1:8000:80",
+            "8000:80/udp",
+            "7990-8010:80-100",
+            "9000:90",
+            "1-65535:1-65535/udp",
+            "10.0.0.1:9000:90",
+            "80",
+            "9000:91",
+            "53:53/udp",
+            "8005:85",
+        ];
+        let spans: Vec<Spanned<String>> = texts
+            .iter()
+            .map(|t| Spanned::new(0..0, (*t).to_owned()))
+            .collect();
+        let source = crate::diagnostic::Sources::default().add("catalogue", "");
+        let published: Vec<Published> = spans
+            .iter()
+            .map(|text| Published {
+                service: "s",
+                mapping: crate::ports::parse(text.get_ref()).unwrap(),
+                text,
+                source,
+            })
+            .collect();
+        let every_pair: Vec<(usize, usize)> = (0..published.len())
+            .filter_map(|i| {
+                (0..i)
+                    .find(|&e| published[e].mapping.collides_with(&published[i].mapping))
+                    .map(|e| (i, e))
+            })
+            .collect();
+        assert_eq!(first_collisions(&published), every_pair);
+        // The fixture must exercise collisions through the index and through the wide list.
+        assert!(every_pair.contains(&(1, 0)) && every_pair.contains(&(9, 5)));
     }
 }
