@@ -11,6 +11,8 @@ pub enum Error {
     Warnings { count: usize },
     /// `--check` found the output file out of date; the diff says how.
     Stale { path: PathBuf, diff: String },
+    /// Standard output could not be written (other than by its reader closing it).
+    Stdout(std::io::Error),
     /// A file could not be read or written.
     Io {
         action: &'static str,
@@ -36,7 +38,7 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Invalid | Error::Warnings { .. } | Error::Stale { .. } => ExitCode::from(1),
-            Error::Io { .. } => ExitCode::from(3),
+            Error::Io { .. } | Error::Stdout(_) => ExitCode::from(3),
         }
     }
 }
@@ -51,6 +53,7 @@ impl std::fmt::Display for Error {
                 "{} is out of date; run the same command without --check to update it",
                 path.display()
             ),
+            Error::Stdout(e) => write!(f, "cannot write to stdout: {e}"),
             Error::Io {
                 action,
                 path,

@@ -6,12 +6,22 @@ use std::path::Path;
 /// Writes `contents` to a temporary file beside `path`, then renames it over `path`: readers see
 /// the old file or the new one, never a mix, and a failure leaves the old file as it was.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, |file| file.write_all(contents))
+}
+
+/// [`write_atomic`] for contents written piece by piece by `write`, so that they need not be
+/// held whole in memory first. If `write` fails, the temporary file is removed and `path` is
+/// left as it was.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
     let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    file.write_all(contents)?;
+    write(&mut file)?;
     file.as_file().sync_all()?;
     // Keep the permissions a user gave the existing file; a new file gets the usual 0644-style
     // defaults instead of the private mode temporary files are created with.

@@ -15,7 +15,15 @@ pub fn run(command: Command) -> ExitCode {
             output,
             check,
             target,
-        } => commands::generate::run(inputs, output.as_deref(), *check, *target, &mut session),
+        } => commands::generate::run(
+            inputs,
+            output.as_deref(),
+            *check,
+            *target,
+            &mut session,
+            &mut std::io::stdout().lock(),
+        )
+        .map(|()| None),
         Command::Check {
             inputs,
             deny_warnings,

@@ -729,6 +729,45 @@ fn a_failed_generation_leaves_the_output_file_untouched() {
     assert_eq!(leftovers, 2, "only the catalogue and the old file remain");
 }
 
+/// The Compose file goes to stdout as it is produced; a full disk there is an I/O failure
+/// (exit 3), and a reader that stops reading (`| head`) is not a failure at all.
+#[test]
+fn stdout_that_cannot_be_written_is_an_io_failure_and_a_closed_pipe_is_not() {
+    use std::process::{Command, Stdio};
+    let muster = Muster::new().catalogue(FINE);
+    let catalogue = muster.path("services.toml");
+    let full = Command::new(env!("CARGO_BIN_EXE_muster"))
+        .args(["gen", "-c"])
+        .arg(&catalogue)
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(full.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&full.stderr);
+    assert!(stderr.contains("error: cannot write to stdout"), "{stderr}");
+
+    // More than a pipe holds (64 KiB), so that some of it is written after the reader left.
+    let many: String = (0..400)
+        .map(|i| format!("[services.s{i}]\nkind = \"http\"\nbuild = \".\"\n"))
+        .collect();
+    let muster = Muster::new().catalogue(&many);
+    let mut closed = Command::new(env!("CARGO_BIN_EXE_muster"))
+        .args(["gen", "-c"])
+        .arg(muster.path("services.toml"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(closed.stdout.take());
+    let closed = closed.wait_with_output().unwrap();
+    assert_eq!(closed.status.code(), Some(0));
+    assert!(
+        closed.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&closed.stderr)
+    );
+}
+
 #[test]
 fn output_is_written_whole_and_checked_for_drift() {
     let muster = Muster::new()

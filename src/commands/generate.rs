@@ -5,34 +5,51 @@ use crate::config::Inputs;
 use crate::emit::{self, Target};
 use crate::error::Error;
 use crate::pipeline::{self, Session};
+use std::io::Write;
 use std::path::Path;
 
+/// Writes the output to `-o FILE`, or to `stdout` when there is none.
 pub fn run(
     inputs: &Inputs,
     output: Option<&Path>,
     check: bool,
     target: Target,
     session: &mut Session,
-) -> Result<Option<String>, Error> {
+    stdout: &mut dyn Write,
+) -> Result<(), Error> {
     let stack = pipeline::stack(inputs, session)?;
-    let text = emit::emit(target, &stack, &mut session.diagnostics);
+    // A Compose file is written as it is produced: its emitter finds no problems, and the stack
+    // is already valid. The other targets report what they cannot express while emitting, so
+    // their text is complete, and checked, before any of it is written.
+    let text = match target {
+        Target::Compose => None,
+        _ => Some(emit::emit(target, &stack, &mut session.diagnostics)),
+    };
     if session.diagnostics.has_errors() {
         return Err(Error::Invalid);
     }
+    let write = |sink: &mut dyn Write| match &text {
+        Some(text) => sink.write_all(text.as_bytes()),
+        None => emit::compose::write(&stack, sink),
+    };
     match (output, check) {
-        (None, _) => Ok(Some(text)),
+        (None, _) => match write(stdout).and_then(|()| stdout.flush()) {
+            // A closed pipe (`muster gen | head`) is the reader's choice, not a failure.
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Stdout(e)),
+            _ => Ok(()),
+        },
         (Some(path), false) => {
-            crate::output::write_atomic(path, text.as_bytes()).map_err(Error::io("write", path))?;
-            Ok(None)
+            crate::output::write_atomic_with(path, write).map_err(Error::io("write", path))
         }
         (Some(path), true) => {
+            let text = text.unwrap_or_else(|| emit::compose::emit(&stack));
             let current = match std::fs::read_to_string(path) {
                 Ok(current) => current,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
                 Err(e) => return Err(Error::io("read", path)(e)),
             };
             if current == text {
-                return Ok(None);
+                return Ok(());
             }
             let name = path.display().to_string();
             let diff = similar::TextDiff::from_lines(&current, &text)

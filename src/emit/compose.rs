@@ -14,6 +14,19 @@ use super::yaml;
 const AUTOHEAL_IMAGE: &str = "willfarrell/autoheal:1.2.0";
 
 pub fn emit(stack: &Stack) -> String {
+    let mut out = Vec::new();
+    write(stack, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("the YAML writer writes text")
+}
+
+/// How much text is gathered before it is handed to the writer: enough that writing costs a
+/// few system calls, not one per service.
+const CHUNK: usize = 64 * 1024;
+
+/// Writes the file to `sink` as it is produced, a few dozen services at a time, so that the
+/// whole text is never held in memory: at 10,000 services it is 6 MB, and a string grown to
+/// hold it would be 8 MB.
+pub fn write(stack: &Stack, sink: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut out = super::header(&stack.project, None);
     if let Some(name) = &stack.project.name {
         yaml::write_entry(&mut out, "name", &Yaml::from(name.as_str()), 0);
@@ -32,6 +45,10 @@ pub fn emit(stack: &Stack) -> String {
         } else {
             yaml::write_mapping_entry(&mut out, name, &s.rendered.body, 2);
         }
+        if out.len() >= CHUNK {
+            sink.write_all(out.as_bytes())?;
+            out.clear();
+        }
     }
     // A catalogue service of that name is taken to be the user's own autoheal.
     let users_autoheal = stack
@@ -46,7 +63,8 @@ pub fn emit(stack: &Stack) -> String {
             yaml::write_mapping_entry(&mut out, key, &declared, 0);
         }
     }
-    out
+    sink.write_all(out.as_bytes())?;
+    sink.flush()
 }
 
 /// The whole file around `services` as one value, for emitters that rework it (Swarm).
