@@ -15,7 +15,7 @@ use crate::render::{Rendered, RenderedModel};
 use crate::resolve::{Condition, Project};
 use indexmap::IndexMap;
 use serde_yaml::{Mapping, Value as Yaml};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// The validated stack: services in catalogue order, each with its resolved dependencies.
 #[derive(Debug)]
@@ -30,11 +30,26 @@ pub struct StackService {
     pub depends_on: Vec<(String, Condition)>,
 }
 
+/// What a dependent needs to know of the service it waits for.
+struct Target {
+    has_healthcheck: bool,
+    is_job: bool,
+}
+
 pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
-    let by_name: IndexMap<&str, &Rendered> = model
+    // Gathered in one pass, in catalogue order: looking each dependency's target up in its
+    // body instead jumped across every body in memory, and at 10,000 services validation cost
+    // twice as much per service as at 1,000, all of it in cache misses.
+    let by_name: HashMap<&str, Target> = model
         .services
         .iter()
-        .map(|r| (r.service.name.as_str(), r))
+        .map(|r| {
+            let target = Target {
+                has_healthcheck: r.has_healthcheck(),
+                is_job: r.service.kind == "job",
+            };
+            (r.service.name.as_str(), target)
+        })
         .collect();
     let names = &model.project.service_names;
     // A set, not the list: every dependency is looked up, and scanning the list made validation
@@ -74,7 +89,7 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
                 continue;
             };
             let condition = match dep.condition {
-                Some(Condition::Healthy) if !target.has_healthcheck() => {
+                Some(Condition::Healthy) if !target.has_healthcheck => {
                     diagnostics.push(
                         here(
                             Diagnostic::error(format!(
@@ -92,8 +107,8 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
                     continue;
                 }
                 Some(c) => c,
-                None if target.service.kind == "job" => Condition::Completed,
-                None if target.has_healthcheck() => Condition::Healthy,
+                None if target.is_job => Condition::Completed,
+                None if target.has_healthcheck => Condition::Healthy,
                 None => Condition::Started,
             };
             deps.push((dep.target.clone(), condition));
