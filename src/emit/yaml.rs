@@ -175,6 +175,71 @@ fn is_printable(c: char) -> bool {
         && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}')
 }
 
+/// What each ASCII character may be in a plain scalar: [`PLAIN`] where it may appear anywhere
+/// but first (not a space, which depends on what precedes it, nor `#`, which after a space
+/// starts a comment and is quoted wherever it is), [`NUMBERISH`] where it can be part of a
+/// YAML 1.1 number or sexagesimal.
+const ASCII_CLASS: [u8; 128] = {
+    let mut class = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'_' | b'.'
+                    | b'/'
+                    | b'-'
+                    | b':'
+                    | b'@'
+                    | b'%'
+                    | b'+'
+                    | b'='
+                    | b','
+                    | b'$'
+                    | b'?'
+                    | b'{'
+                    | b'}'
+                    | b'('
+                    | b')'
+                    | b'~'
+                    | b'^'
+                    | b'*'
+                    | b'&'
+                    | b'!'
+                    | b'<'
+                    | b'>'
+                    | b';'
+            )
+        {
+            class[b] |= PLAIN;
+        }
+        if c.is_ascii_digit()
+            || matches!(
+                c,
+                b'+' | b'-'
+                    | b'.'
+                    | b':'
+                    | b'_'
+                    | b'e'
+                    | b'E'
+                    | b'x'
+                    | b'X'
+                    | b'o'
+                    | b'O'
+                    | b'b'
+                    | b'B'
+            )
+        {
+            class[b] |= NUMBERISH;
+        }
+        b += 1;
+    }
+    class
+};
+const PLAIN: u8 = 1;
+const NUMBERISH: u8 = 2;
+
 /// Whether `s` reads back as the same string, unquoted, under YAML 1.1 and 1.2 alike. One pass
 /// over the text: the writer asks this of every scalar it writes.
 fn is_plain_safe(s: &str) -> bool {
@@ -206,30 +271,37 @@ fn is_plain_safe(s: &str) -> bool {
     {
         return false;
     }
-    let mut previous = '\0';
+    // Byte by byte, through a table: every character that matters is ASCII, and decoding and
+    // matching every character cost the writer more than anything else it does. Only other
+    // characters are decoded.
+    let bytes = s.as_bytes();
+    let mut previous = 0u8;
     let mut number_like = true;
     let mut has_digit = false;
-    for c in s.chars() {
-        let plain = match c {
-            'a'..='z' | 'A'..='Z' | '0'..='9' => true,
-            // `: ` starts a mapping value and ` #` a comment.
-            ' ' => previous != ':',
-            '#' => false,
-            '_' | '.' | '/' | '-' | ':' | '@' | '%' | '+' | '=' | ',' | '$' | '?' | '{' | '}'
-            | '(' | ')' | '~' | '^' | '*' | '&' | '!' | '<' | '>' | ';' => true,
-            c => !c.is_ascii() && is_printable(c),
-        };
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !b.is_ascii() {
+            // `i` moves by whole characters, so it is at the start of one.
+            let c = s[i..].chars().next().unwrap_or_default();
+            if !is_printable(c) {
+                return false;
+            }
+            number_like = false;
+            previous = b;
+            i += c.len_utf8();
+            continue;
+        }
+        let class = ASCII_CLASS[usize::from(b)];
+        // `: ` starts a mapping value.
+        let plain = class & PLAIN != 0 || (b == b' ' && previous != b':');
         if !plain {
             return false;
         }
-        has_digit |= c.is_ascii_digit();
-        // A `matches!`, not `str::contains`: that compiled, in some builds, to a memchr call per
-        // character, which doubled the writer's cost.
-        number_like &= matches!(
-            c,
-            '0'..='9' | '+' | '-' | '.' | ':' | '_' | 'e' | 'E' | 'x' | 'X' | 'o' | 'O' | 'b' | 'B'
-        );
-        previous = c;
+        has_digit |= b.is_ascii_digit();
+        number_like &= class & NUMBERISH != 0;
+        previous = b;
+        i += 1;
     }
     !(number_like && has_digit || looks_like_non_string(s))
 }
@@ -242,15 +314,14 @@ fn looks_like_non_string(s: &str) -> bool {
         "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".inf", "-.inf", "+.inf",
         ".nan", "=", "<<",
     ];
-    let unsigned = s.trim_start_matches(['+', '-']);
-    let radix_number = ["0x", "0o", "0b"].iter().any(|p| {
-        unsigned
-            .get(..2)
-            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(p))
-            && unsigned[2..]
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || c == '_')
-    });
+    let unsigned = s.trim_start_matches(['+', '-']).as_bytes();
+    let radix_number = match unsigned {
+        [b'0', radix, digits @ ..] => {
+            matches!(radix.to_ascii_lowercase(), b'x' | b'o' | b'b')
+                && digits.iter().all(|d| d.is_ascii_hexdigit() || *d == b'_')
+        }
+        _ => false,
+    };
     radix_number || (s.len() <= 6 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(s)))
 }
 
@@ -364,5 +435,121 @@ mod tests {
             ("b", Value::Bool(true)),
         ]);
         roundtrip(&doc);
+    }
+
+    /// The byte-by-byte scan, held to the character-by-character one it replaced on every
+    /// string of up to three characters from an alphabet of the characters that matter.
+    #[test]
+    fn plain_safety_is_what_the_character_scan_decided() {
+        const ALPHABET: &[char] = &[
+            'a', 'x', 'B', 'e', 'o', 'y', '0', '7', ':', '-', '+', ' ', '#', '.', '_', '=', '<',
+            '~', '\'', '"', '@', '/', '{', '\t', '\u{7f}', '\u{85}', 'é', '\u{2028}', '\u{feff}',
+            '😀',
+        ];
+        let mut strings = vec![String::new()];
+        for _ in 0..3 {
+            let longer: Vec<String> = strings
+                .iter()
+                .flat_map(|s| ALPHABET.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            strings.extend(longer);
+        }
+        strings.extend(
+            [
+                "0x1F", "0o17", "+0b101", "yes", "NULL", "8000:80", "a: b", "a #b", "1e5", "-.inf",
+            ]
+            .map(str::to_owned),
+        );
+        for s in &strings {
+            assert_eq!(is_plain_safe(s), reference_is_plain_safe(s), "{s:?}");
+        }
+    }
+
+    fn reference_is_plain_safe(s: &str) -> bool {
+        let (Some(first), Some(last)) = (s.bytes().next(), s.bytes().last()) else {
+            return false;
+        };
+        if matches!(
+            first,
+            b'-' | b'?'
+                | b':'
+                | b','
+                | b'['
+                | b']'
+                | b'{'
+                | b'}'
+                | b'#'
+                | b'&'
+                | b'*'
+                | b'!'
+                | b'|'
+                | b'>'
+                | b'\''
+                | b'"'
+                | b'%'
+                | b'@'
+                | b'`'
+                | b' '
+        ) || matches!(last, b' ' | b':')
+        {
+            return false;
+        }
+        let mut previous = '\0';
+        let mut number_like = true;
+        let mut has_digit = false;
+        for c in s.chars() {
+            let plain = match c {
+                'a'..='z' | 'A'..='Z' | '0'..='9' => true,
+                // `: ` starts a mapping value and ` #` a comment.
+                ' ' => previous != ':',
+                '#' => false,
+                '_' | '.' | '/' | '-' | ':' | '@' | '%' | '+' | '=' | ',' | '$' | '?' | '{'
+                | '}' | '(' | ')' | '~' | '^' | '*' | '&' | '!' | '<' | '>' | ';' => true,
+                c => !c.is_ascii() && is_printable(c),
+            };
+            if !plain {
+                return false;
+            }
+            has_digit |= c.is_ascii_digit();
+            // A `matches!`, not `str::contains`: that compiled, in some builds, to a memchr call per
+            // character, which doubled the writer's cost.
+            number_like &= matches!(
+                c,
+                '0'..='9'
+                    | '+'
+                    | '-'
+                    | '.'
+                    | ':'
+                    | '_'
+                    | 'e'
+                    | 'E'
+                    | 'x'
+                    | 'X'
+                    | 'o'
+                    | 'O'
+                    | 'b'
+                    | 'B'
+            );
+            previous = c;
+        }
+        !(number_like && has_digit || reference_looks_like_non_string(s))
+    }
+
+    fn reference_looks_like_non_string(s: &str) -> bool {
+        // `=` and `<<` are YAML 1.1's value and merge keys, which PyYAML resolves as such.
+        const WORDS: &[&str] = &[
+            "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".inf", "-.inf",
+            "+.inf", ".nan", "=", "<<",
+        ];
+        let unsigned = s.trim_start_matches(['+', '-']);
+        let radix_number = ["0x", "0o", "0b"].iter().any(|p| {
+            unsigned
+                .get(..2)
+                .is_some_and(|prefix| prefix.eq_ignore_ascii_case(p))
+                && unsigned[2..]
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() || c == '_')
+        });
+        radix_number || (s.len() <= 6 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(s)))
     }
 }
