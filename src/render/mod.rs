@@ -4,7 +4,12 @@
 //! Templates render in strict mode (an undefined name is an error, not an empty string) and with
 //! JSON auto-escaping: every `{{ value }}` is written as a JSON scalar, list or map, which is
 //! valid YAML flow syntax, so no name, env value or command can change the structure of the
-//! document. The result is parsed, never concatenated into the output as text.
+//! document. The result is parsed, never concatenated into the output as text: by
+//! `block_yaml` when it is in the small subset templates write, by serde_yaml otherwise.
+//!
+//! A built-in template's output depends only on the service fields it reads, which minijinja
+//! can list, so it is rendered and read once for each distinct set of their values. User
+//! templates render for every service.
 
 mod block_yaml;
 
