@@ -335,5 +335,9 @@ deploy:
         let text = "a: \"tab\\tquote\\\" slash\\/ lt\\u003c é\"\nb: [\"\", 0, -7, false]\n";
         let value = read_checked(text).expect("in the subset");
         assert_eq!(value["a"], Value::from("tab\tquote\" slash/ lt< é"));
+        // A raw line or paragraph separator inside a quoted string stays as it is, in libyaml
+        // too; a raw NEL, which libyaml folds into a space, is left to serde_yaml.
+        assert!(read_checked("a: \"x\u{2028}y\"\nb: [\"\u{2029}\"]\n").is_some());
+        assert_eq!(read_checked("a: \"x\u{85}y\"\n"), None);
     }
 }
