@@ -1,7 +1,20 @@
 //! Writing output files without ever leaving one truncated or half-written.
 
+use crate::error::Error;
 use std::io::Write;
 use std::path::Path;
+
+/// Writes to stdout through `write` and flushes it. A closed pipe (`muster gen | head`) is the
+/// reader's choice, not a failure; any other error is [`Error::Stdout`].
+pub fn write_stdout(
+    stdout: &mut dyn Write,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    match write(stdout).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Stdout(e)),
+        _ => Ok(()),
+    }
+}
 
 /// Writes `contents` to a temporary file beside `path`, then renames it over `path`: readers see
 /// the old file or the new one, never a mix, and a failure leaves the old file as it was.

@@ -4,7 +4,6 @@ use crate::commands;
 use crate::config::Command;
 use crate::error::Error;
 use crate::pipeline::Session;
-use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(command: Command) -> ExitCode {
@@ -45,20 +44,14 @@ pub fn run(command: Command) -> ExitCode {
     if let Some(summary) = &session.summary {
         eprintln!("{summary}");
     }
+    let result = result.and_then(|stdout| match stdout {
+        Some(text) => crate::output::write_stdout(&mut std::io::stdout().lock(), |out| {
+            out.write_all(text.as_bytes())
+        }),
+        None => Ok(()),
+    });
     match result {
-        Ok(stdout) => {
-            if let Some(text) = stdout {
-                let mut out = std::io::stdout().lock();
-                // A closed pipe (`muster gen | head`) is the reader's choice, not a failure.
-                if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
-                    && e.kind() != std::io::ErrorKind::BrokenPipe
-                {
-                    eprintln!("error: cannot write to stdout: {e}");
-                    return ExitCode::from(3);
-                }
-            }
-            ExitCode::SUCCESS
-        }
+        Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             if let Error::Stale { diff, .. } = &error {
                 eprint!("{diff}");

@@ -36,11 +36,7 @@ pub fn run(
         None => emit::compose::write(&stack, sink),
     };
     match (output, check) {
-        (None, _) => match write(stdout).and_then(|()| stdout.flush()) {
-            // A closed pipe (`muster gen | head`) is the reader's choice, not a failure.
-            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Stdout(e)),
-            _ => Ok(()),
-        },
+        (None, _) => crate::output::write_stdout(stdout, write),
         (Some(path), false) => {
             crate::output::write_atomic_with(path, write).map_err(Error::io("write", path))
         }
