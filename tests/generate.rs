@@ -43,6 +43,40 @@ fn postgres_probe_uses_tcp_and_container_variables() {
     );
 }
 
+/// Render reuses a built-in template's output between services that agree on every field the
+/// template reads; services that differ in one of them get their own.
+#[test]
+fn services_of_one_kind_differing_in_what_the_template_reads_get_their_own_probe() {
+    let run = generate(
+        r#"
+[services.a]
+kind = "db"
+image = "postgres:17"
+[services.b]
+kind = "db"
+image = "postgres:17"
+port = 5433
+[services.c]
+kind = "db"
+image = "postgres:17"
+[services.w1]
+kind = "celery-worker"
+build = "."
+app = "one"
+[services.w2]
+kind = "celery-worker"
+build = "."
+app = "two"
+"#,
+        "dev",
+    );
+    assert!(run.test("a")[1].contains(" -p 5432 "));
+    assert!(run.test("b")[1].contains(" -p 5433 "));
+    assert!(run.test("c")[1].contains(" -p 5432 "));
+    assert!(run.test("w1")[1].starts_with("celery -A one "));
+    assert!(run.test("w2")[1].starts_with("celery -A two "));
+}
+
 #[test]
 fn pgvector_image_is_probed_as_postgres() {
     let run = generate(
