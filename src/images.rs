@@ -156,8 +156,8 @@ pub static IMAGES: &[ImageFacts] = &[
         default_image: Some("edoburu/pgbouncer:v1.24.1-p1"),
         port: Some(5432),
         health: None,
-        // Alpine-based on every tag, with postgresql-client installed for exactly this check.
-        tools: &["sh", "grep", "wget", "pg_isready", "psql"],
+        // Alpine-based on every tag (busybox: sh, grep, sed, wget), with postgresql-client.
+        tools: &["sh", "grep", "sed", "wget", "pg_isready", "psql"],
         alpine_tools: None,
     },
     ImageFacts {

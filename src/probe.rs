@@ -217,7 +217,14 @@ pub fn programs(test: &[String]) -> Vec<String> {
     found
 }
 
-/// First words of the commands in a shell line, skipping builtins and variable assignments.
+/// Reserved words that open or close a compound command (`if ...; then ...; fi`): the word after
+/// an opening one is the command.
+const RESERVED: &[&str] = &[
+    "if", "then", "elif", "else", "fi", "while", "until", "do", "done", "{", "}",
+];
+
+/// First words of the commands in a shell line, skipping reserved words, builtins and variable
+/// assignments.
 /// Quotes are honoured, so a `|` or `;` inside a quoted argument does not start a command.
 fn shell_programs(line: &str, found: &mut Vec<String>) {
     let mut words: Vec<String> = Vec::new();
@@ -225,7 +232,10 @@ fn shell_programs(line: &str, found: &mut Vec<String>) {
     let mut quote: Option<char> = None;
     let mut chars = line.chars().peekable();
     let end_command = |words: &mut Vec<String>, found: &mut Vec<String>| {
-        if let Some(first) = words.iter().find(|w| !w.contains('='))
+        if let Some(first) = words
+            .iter()
+            .skip_while(|w| RESERVED.contains(&w.as_str()))
+            .find(|w| !w.contains('='))
             && !BUILTINS.contains(&first.as_str())
         {
             found.push(first.clone());
@@ -343,6 +353,12 @@ mod tests {
         );
         assert_eq!(programs(&line("A=1 curl -f x || exit 1")), ["curl"]);
         assert_eq!(programs(&line("echo 'a | b; c' && wget -q x")), ["wget"]);
+        assert_eq!(
+            programs(&line(
+                "if [ -n x ]; then A=1 psql -c 1; elif true; then :; else pg_isready; fi"
+            )),
+            ["pg_isready", "psql"]
+        );
         assert_eq!(
             programs(&http_test(HttpClient::BashTcp, 1, "/", 1)),
             ["bash"]

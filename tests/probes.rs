@@ -47,7 +47,9 @@ fn postgres_check(port: u16) -> Healthcheck {
     )
 }
 
-fn pgbouncer_check(port: u16) -> Healthcheck {
+/// `env` is the pool's environment, as a TOML inline table's inside: the credentials the
+/// probe logs in with.
+fn pgbouncer_check(port: u16, env: &str) -> Healthcheck {
     healthcheck(
         &format!(
             r#"
@@ -55,6 +57,7 @@ fn pgbouncer_check(port: u16) -> Healthcheck {
             kind = "pool"
             image = "edoburu/pgbouncer"
             port = {port}
+            env = {{ {env} }}
             "#
         ),
         "pool",
@@ -174,19 +177,44 @@ fn postgres_probe_unhealthy_while_only_the_socket_listens() {
 
 // --- PgBouncer ---
 
+const POOL_USER: &str = "DB_USER = \"shop\", DB_PASSWORD = \"\", DB_NAME = \"shop\"";
+
 #[test]
-fn pgbouncer_probe_healthy_when_pooler_and_backend_run() {
+fn pgbouncer_probe_logs_in_through_the_pool() {
     let pg = Postgres::start(USER, DATABASE, Listen::Loopback);
     let bouncer = PgBouncer::start(pg.port(), USER, DATABASE);
-    pgbouncer_check(bouncer.port()).assert_healthy();
+    pgbouncer_check(bouncer.port(), POOL_USER).assert_healthy();
 }
 
 #[test]
-fn pgbouncer_probe_healthy_even_when_backend_down() {
+fn pgbouncer_probe_logs_in_with_a_database_url() {
+    let pg = Postgres::start(USER, DATABASE, Listen::Loopback);
+    let bouncer = PgBouncer::start(pg.port(), USER, DATABASE);
+    // The URL names the database host; the probe goes to the pool on loopback instead.
+    let url = "DATABASE_URL = \"postgres://shop@postgres:5432/shop\"";
+    pgbouncer_check(bouncer.port(), url).assert_healthy();
+}
+
+#[test]
+fn pgbouncer_probe_unhealthy_when_logins_fail() {
+    // The pool listens, and pg_isready against it would say so; no login gets through.
     let mut pg = Postgres::start(USER, DATABASE, Listen::Loopback);
     let bouncer = PgBouncer::start(pg.port(), USER, DATABASE);
     pg.stop();
-    pgbouncer_check(bouncer.port()).assert_healthy();
+    pgbouncer_check(bouncer.port(), POOL_USER).assert_unhealthy();
+    let pg = Postgres::start(USER, DATABASE, Listen::Loopback);
+    let bouncer = PgBouncer::start(pg.port(), USER, DATABASE);
+    let stranger = "DB_USER = \"nobody\", DB_NAME = \"shop\"";
+    pgbouncer_check(bouncer.port(), stranger).assert_unhealthy();
+}
+
+#[test]
+fn pgbouncer_probe_without_credentials_only_sees_the_pooler_listen() {
+    // The documented limit: with no user to log in as, pg_isready is all there is.
+    let mut pg = Postgres::start(USER, DATABASE, Listen::Loopback);
+    let bouncer = PgBouncer::start(pg.port(), USER, DATABASE);
+    pg.stop();
+    pgbouncer_check(bouncer.port(), "").assert_healthy();
 }
 
 #[test]
@@ -194,7 +222,8 @@ fn pgbouncer_probe_unhealthy_when_pooler_stopped() {
     let pg = Postgres::start(USER, DATABASE, Listen::Loopback);
     let mut bouncer = PgBouncer::start(pg.port(), USER, DATABASE);
     bouncer.stop();
-    pgbouncer_check(bouncer.port()).assert_unhealthy();
+    pgbouncer_check(bouncer.port(), POOL_USER).assert_unhealthy();
+    pgbouncer_check(bouncer.port(), "").assert_unhealthy();
 }
 
 // --- Redis ---
