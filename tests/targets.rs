@@ -224,6 +224,83 @@ restart = "on-failure"
 }
 
 #[test]
+fn swarm_spreads_a_bounded_retry_over_its_dependencies_start() {
+    // Swarm starts the job with its database; five-second retries were spent before it answered.
+    let run = gen_target(
+        r#"
+[services.db]
+kind = "db"
+image = "postgres:17"
+healthcheck = { start_period = "75s" }
+[services.cache]
+kind = "cache"
+image = "redis:7.4"
+[services.migrate]
+kind = "job"
+image = "registry.example.com/app:1"
+depends_on = ["db", "cache"]
+[services.lone]
+kind = "job"
+image = "registry.example.com/app:1"
+[services.quick]
+kind = "job"
+image = "registry.example.com/app:1"
+depends_on = ["cache"]
+"#,
+        "prod",
+        "swarm",
+    )
+    .success();
+    let policy = |name: &str| run.service(name)["deploy"]["restart_policy"].clone();
+    let expect = |text: &str| serde_yaml::from_str::<Value>(text).unwrap();
+    // on-failure:3 over the database's 75 s: a retry every 25 s.
+    assert_eq!(
+        policy("migrate"),
+        expect("{condition: on-failure, delay: 25s, max_attempts: 3}")
+    );
+    // Nothing to wait for, or no more than Swarm's own 5 s between tries.
+    assert_eq!(
+        policy("lone"),
+        expect("{condition: on-failure, max_attempts: 3}")
+    );
+    assert_eq!(
+        policy("quick"),
+        expect("{condition: on-failure, max_attempts: 3}")
+    );
+}
+
+#[test]
+fn swarm_keeps_a_literal_go_template_in_the_environment() {
+    let run = gen_target(
+        r#"
+[services.web]
+kind = "http"
+image = "registry.example.com/web:1"
+env = { GREETING = "{{ name }} and {{{", PLAIN = "no braces" }
+volumes = ["./{{x}}:/data"]
+"#,
+        "prod",
+        "swarm",
+    )
+    .success();
+    let web = run.service("web");
+    assert_eq!(
+        web["environment"]["GREETING"],
+        r#"{{"{{"}} name }} and {{"{{"}}{"#
+    );
+    assert_eq!(web["environment"]["PLAIN"], "no braces");
+    assert_eq!(web["volumes"][0], r#"./{{"{{"}}x}}:/data"#);
+    // Compose itself is not Swarm: its file keeps the value as written.
+    let compose = gen_target(
+        "[services.web]\nkind = \"http\"\nimage = \"w:1\"\nenv = { G = \"{{ name }}\" }\n",
+        "prod",
+        "compose",
+    )
+    .success();
+    assert_eq!(compose.service("web")["environment"]["G"], "{{ name }}");
+}
+
+#[test]
 fn swarm_keeps_healthchecks_and_replicas_and_warns_about_depends_on() {
     let run = gen_target(
         r#"

@@ -81,16 +81,7 @@ impl Restart {
     /// unvalidated.
     fn of(s: &StackService, project: &Project, diagnostics: &mut Diagnostics) -> Option<Restart> {
         let value = s.rendered.body.get("restart")?;
-        let parsed = match value.as_str() {
-            Some("no") => Some(Restart::No),
-            Some("always" | "unless-stopped") => Some(Restart::Always),
-            Some("on-failure") => Some(Restart::OnFailure(None)),
-            Some(other) => other
-                .strip_prefix("on-failure:")
-                .and_then(|n| n.parse().ok())
-                .map(|n| Restart::OnFailure(Some(n))),
-            None => None,
-        };
+        let parsed = Restart::peek(s);
         if parsed.is_none() {
             let service = &s.rendered.service;
             diagnostics.push(
@@ -106,6 +97,19 @@ impl Restart {
             );
         }
         parsed
+    }
+
+    /// The service's final `restart`, when it is one; `of` reports the other case.
+    fn peek(s: &StackService) -> Option<Restart> {
+        match s.rendered.body.get("restart")?.as_str()? {
+            "no" => Some(Restart::No),
+            "always" | "unless-stopped" => Some(Restart::Always),
+            "on-failure" => Some(Restart::OnFailure(None)),
+            other => other
+                .strip_prefix("on-failure:")
+                .and_then(|n| n.parse().ok())
+                .map(|n| Restart::OnFailure(Some(n))),
+        }
     }
 }
 

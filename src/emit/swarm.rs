@@ -9,7 +9,6 @@ use super::{Restart, at_service, compose};
 use crate::diagnostic::{Diagnostic, Diagnostics, Label};
 use crate::graph::{Stack, StackService};
 use crate::key_order;
-use crate::resolve::Project;
 use serde_yaml::{Mapping, Value as Yaml};
 
 /// The service keys of docker/cli's stack file schema (v3.14). `docker stack deploy` refuses a
@@ -91,7 +90,7 @@ pub fn emit(stack: &Stack, diagnostics: &mut Diagnostics) -> String {
     for s in &stack.services {
         services.insert(
             Yaml::from(s.rendered.service.name.as_str()),
-            Yaml::Mapping(service(s, &stack.project, diagnostics)),
+            Yaml::Mapping(service(s, stack, diagnostics)),
         );
     }
     warn_dropped_dependencies(stack, diagnostics);
@@ -106,8 +105,10 @@ pub fn emit(stack: &Stack, diagnostics: &mut Diagnostics) -> String {
     )
 }
 
-fn service(s: &StackService, project: &Project, diagnostics: &mut Diagnostics) -> Mapping {
+fn service(s: &StackService, stack: &Stack, diagnostics: &mut Diagnostics) -> Mapping {
+    let project = &stack.project;
     let mut body = s.rendered.body.clone();
+    escape_task_templates(&mut body);
     // `require_images` reported a service without an image; with one, the build is Compose's
     // business and the image is what Swarm pulls.
     body.shift_remove("build");
@@ -145,7 +146,7 @@ fn service(s: &StackService, project: &Project, diagnostics: &mut Diagnostics) -
             // A `compose.deploy.restart_policy` of the user's own is kept as written.
             deploy
                 .entry("restart_policy".into())
-                .or_insert_with(|| Yaml::Mapping(restart_policy(restart)));
+                .or_insert_with(|| Yaml::Mapping(restart_policy(restart, retry_delay(s, stack))));
         }
     }
     key_order::service(body)
@@ -153,7 +154,7 @@ fn service(s: &StackService, project: &Project, diagnostics: &mut Diagnostics) -
 
 /// Compose's `restart` as Swarm's `deploy.restart_policy`. Swarm has no manual stop to survive,
 /// so `unless-stopped` means what `always` means.
-fn restart_policy(restart: Restart) -> Mapping {
+fn restart_policy(restart: Restart, delay: Option<u64>) -> Mapping {
     let mut policy = Mapping::new();
     let condition = match restart {
         Restart::No => "none",
@@ -161,10 +162,67 @@ fn restart_policy(restart: Restart) -> Mapping {
         Restart::Always => "any",
     };
     policy.insert("condition".into(), condition.into());
+    if let Some(seconds) = delay {
+        policy.insert("delay".into(), format!("{seconds}s").into());
+    }
     if let Restart::OnFailure(Some(attempts)) = restart {
         policy.insert("max_attempts".into(), u64::from(attempts).into());
     }
     policy
+}
+
+/// Swarm's default delay between restarts is 5 s. Under Compose a dependent starts once its
+/// dependencies are healthy; under Swarm everything starts at once, so a service with a bounded
+/// number of attempts (a migrations job) spent them all in 15 s, before its database had
+/// initialised. Its attempts are spread over the longest `start_period` its dependencies are
+/// given instead, the time the profile allows them to come up.
+fn retry_delay(s: &StackService, stack: &Stack) -> Option<u64> {
+    let Some(Restart::OnFailure(Some(attempts))) = Restart::peek(s) else {
+        return None;
+    };
+    let longest = s
+        .depends_on
+        .iter()
+        .filter_map(|(target, _)| {
+            stack
+                .services
+                .iter()
+                .find(|t| &t.rendered.service.name == target)
+        })
+        .filter_map(|t| {
+            let start_period = t.rendered.body.get("healthcheck")?.get("start_period")?;
+            crate::duration::parse(start_period.as_str()?).ok()
+        })
+        .max()?;
+    let delay = longest.as_secs().div_ceil(u64::from(attempts.max(1)));
+    (delay > 5).then_some(delay)
+}
+
+/// Swarm expands a task's environment values, hostname and mounts as Go templates
+/// (`{{.Node.Hostname}}`), so a `{{` of the user's stops `docker stack deploy` or changes the
+/// value. `{{"{{"}}` is Go's way to write a literal `{{`.
+fn escape_task_templates(body: &mut Mapping) {
+    fn escape(value: &mut Yaml) {
+        if let Yaml::String(text) = value
+            && text.contains("{{")
+        {
+            *text = text.replace("{{", r#"{{"{{"}}"#);
+        }
+    }
+    if let Some(Yaml::Mapping(env)) = body.get_mut("environment") {
+        env.values_mut().for_each(escape);
+    }
+    if let Some(hostname) = body.get_mut("hostname") {
+        escape(hostname);
+    }
+    if let Some(Yaml::Sequence(volumes)) = body.get_mut("volumes") {
+        for volume in volumes {
+            match volume {
+                Yaml::Mapping(long) => long.values_mut().for_each(escape),
+                short => escape(short),
+            }
+        }
+    }
 }
 
 /// One warning for the whole stack, pointing at each `depends_on` that Swarm will not honour.
