@@ -275,5 +275,5 @@ for name in "${todo[@]}"; do
     running[$!]=$name
 done
 while ((${#running[@]})); do reap; done
-echo "built ${#todo[@]} image(s) in $((SECONDS - t_all)) s"
+echo "built $((${#todo[@]} - ${#failed[@]})) of ${#todo[@]} image(s) in $((SECONDS - t_all)) s"
 ((${#failed[@]} == 0)) || die "failed: ${failed[*]}"
