@@ -66,6 +66,17 @@ remove_tree() {
     rm -rf --one-file-system "$1"
 }
 
+# A build's tree, when the build ends or is stopped. Retried: an interrupted dpkg may still be
+# unpacking into it for a moment.
+drop_work_tree() {
+    local i
+    for i in 1 2 3 4 5; do
+        unmount_all "$1" && rm -rf --one-file-system "$1" 2>/dev/null && return 0
+        sleep 1
+    done
+    echo "build.sh: could not remove $1 (the next run removes it)" >&2
+}
+
 # --- the base root file system -------------------------------------------------------------------
 
 mirror() {
@@ -160,7 +171,7 @@ build_one() {
 
     # Global, not local: the EXIT trap runs after this function has returned (in the subshell).
     dir="$CACHE/work/$name.$$"
-    trap 'unmount_all "$dir"; rm -rf --one-file-system "$dir"' EXIT
+    trap 'drop_work_tree "$dir"' EXIT
     remove_tree "$dir"
     cp -a "$BASE" "$dir"
     rm -f "$dir/.muster-base"
@@ -267,11 +278,22 @@ reap() { # waits for one running build and reports it
         failed+=("$name")
     fi
 }
+# Each build runs in its own process group (job control on), so that an interrupted run stops
+# whole builds, chroot'd apt-get included; each build's EXIT trap then unmounts and removes its
+# tree.
+set -m
+interrupted() {
+    local pid
+    for pid in "${!running[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+    wait || true
+    die "interrupted; stopped: ${running[*]:-nothing}"
+}
+trap interrupted INT TERM HUP
 for name in "${todo[@]}"; do
     while ((${#running[@]} >= JOBS)); do reap; done
     echo "$name: building (recipe ${hashes[$name]}; log $CACHE/logs/$name.log)"
     started[$name]=$SECONDS
-    (set -euo pipefail; build_one "$name" "${hashes[$name]}") >"$CACHE/logs/$name.log" 2>&1 &
+    (set +m; trap 'exit 143' TERM INT HUP; build_one "$name" "${hashes[$name]}") >"$CACHE/logs/$name.log" 2>&1 &
     running[$!]=$name
 done
 while ((${#running[@]})); do reap; done
