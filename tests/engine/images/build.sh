@@ -17,7 +17,7 @@ SELF="$IMAGES_DIR/build.sh"
 CACHE="${MUSTER_IMAGE_CACHE:-/var/cache/muster-engine}"
 BASE="$CACHE/base-bookworm"
 JOBS="${MUSTER_IMAGE_JOBS:-2}"
-BASE_VERSION=1 # bump to force a new base root file system
+BASE_VERSION=2 # bump to force a new base root file system
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C
 
 die() { echo "build.sh: $*" >&2; exit 1; }
@@ -120,6 +120,11 @@ path-exclude /usr/share/locale/*
 path-include /usr/share/locale/locale.alias
 path-exclude /usr/share/lintian/*
 DPKG
+    # What debootstrap installed before those excludes existed.
+    find "$new/usr/share/doc" -mindepth 1 \( -type f -o -type l \) ! -name copyright -delete
+    find "$new/usr/share/doc" -mindepth 1 -type d -empty -delete
+    rm -rf "$new"/usr/share/man/* "$new"/usr/share/info/*
+    find "$new/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
     (
         trap 'unmount_all "$new"' EXIT
         mount_chroot "$new"
