@@ -10,3 +10,4 @@ python3 -c 'import django, celery, gunicorn, psycopg2, redis, kombu, amqp'
 for tool in python python3 bash celery gunicorn; do
     command -v "$tool" >/dev/null || { echo "python-slim: $tool missing" >&2; exit 1; }
 done
+python3 -c "import dbm.gnu"
