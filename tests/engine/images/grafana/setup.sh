@@ -2,9 +2,9 @@ mkdir -p /opt/standin/bin
 mv /usr/bin/socat /opt/standin/bin/socat
 # Alpine's busybox wget; the other applets stay unlinked.
 ln -s busybox /usr/bin/wget
-# Alpine has no perl (Debian's base has perl-base).
-rm -f /usr/bin/perl /usr/bin/perl5.*
-for tool in nc netcat python3 perl socat; do
+# Alpine has no perl (Debian's base has perl-base) and no openssl program (ca-certificates pulls it in here).
+rm -f /usr/bin/perl /usr/bin/perl5.* /usr/bin/openssl
+for tool in nc netcat python3 perl socat openssl; do
     if command -v "$tool" >/dev/null 2>&1; then
         echo "grafana: $tool is on PATH; the real image has no $tool" >&2
         exit 1
