@@ -203,14 +203,14 @@ env = { POSTGRES_DB = "shop", POSTGRES_USER = "shop", POSTGRES_PASSWORD = "right
 kind = "job"
 build = "../backend"
 command = "python manage.py migrate --noinput"
-env = { DATABASE_HOST = "postgres", DATABASE_PORT = "5432", POSTGRES_DB = "shop", POSTGRES_USER = "shop", POSTGRES_PASSWORD = "wrong" }
+env = { DATABASE_HOST = "postgres", DATABASE_PORT = "5432", POSTGRES_DB = "shop", POSTGRES_USER = "shop", POSTGRES_PASSWORD = "wrong", DJANGO_SECRET_KEY = "test" }
 depends_on = ["postgres"]
 
 [services.backend]
 kind = "http"
 build = "../backend"
 command = "gunicorn config.wsgi:application --bind 0.0.0.0:8000"
-env = { DATABASE_HOST = "postgres", DATABASE_PORT = "5432", POSTGRES_DB = "shop", POSTGRES_USER = "shop", POSTGRES_PASSWORD = "right", DJANGO_ALLOWED_HOSTS = "127.0.0.1" }
+env = { DATABASE_HOST = "postgres", DATABASE_PORT = "5432", POSTGRES_DB = "shop", POSTGRES_USER = "shop", POSTGRES_PASSWORD = "right", DJANGO_SECRET_KEY = "test", DJANGO_ALLOWED_HOSTS = "127.0.0.1" }
 depends_on = ["migrate"]
 "#;
     let mut stack = Stack::new(engine, &[("services.toml", catalogue)]);
@@ -230,6 +230,11 @@ depends_on = ["migrate"]
         || stack.describe(),
     );
     assert_ne!(migrate["State"]["ExitCode"], 0);
+    let logs = stdout(stack.compose().args(["logs", "migrate"]));
+    assert!(
+        logs.contains("password authentication failed"),
+        "migrate failed for another reason:\n{logs}"
+    );
     // Give the engine time to restart it a fourth time, which on-failure:3 forbids.
     std::thread::sleep(Duration::from_secs(5));
     let migrate = stack.container("migrate");
@@ -282,8 +287,15 @@ depends_on = ["pool"]
     };
     let mut stack = Stack::new(engine, &[("services.toml", &catalogue(""))]);
     stack.generate(&["gen", "--profile", "dev"], "docker-compose.yml");
-    stack.up_healthy();
-    let query = stack.container("query");
+    // `up --wait` fails on a container that exits, even with 0, unless a dependent waits for
+    // it to complete: the query's own outcome is the test.
+    stack.up();
+    let query = wait_for(
+        "the query through the pool ends",
+        Duration::from_secs(60),
+        || Some(stack.container("query")).filter(|c| c["State"]["Status"] == "exited"),
+        || stack.describe(),
+    );
     assert_eq!(query["State"]["ExitCode"], 0, "{}", stack.describe());
     assert_eq!(health(&stack.container("pool")), "healthy");
     drop(stack);
@@ -376,7 +388,7 @@ kind = "job"
 build = "../backend"
 image = "muster-test/backend:1"
 command = "python manage.py migrate --noinput"
-env = { DATABASE_HOST = "postgres", DATABASE_PORT = "5432", POSTGRES_DB = "shop", POSTGRES_USER = "shop", POSTGRES_PASSWORD = "pw" }
+env = { DATABASE_HOST = "postgres", DATABASE_PORT = "5432", POSTGRES_DB = "shop", POSTGRES_USER = "shop", POSTGRES_PASSWORD = "pw", DJANGO_SECRET_KEY = "test" }
 depends_on = ["postgres"]
 
 [services.backend]
@@ -384,7 +396,7 @@ kind = "http"
 build = "../backend"
 image = "muster-test/backend:1"
 command = "gunicorn config.wsgi:application --bind 0.0.0.0:8000"
-env = { DATABASE_HOST = "postgres", DATABASE_PORT = "5432", POSTGRES_DB = "shop", POSTGRES_USER = "shop", POSTGRES_PASSWORD = "pw", DJANGO_ALLOWED_HOSTS = "127.0.0.1", GREETING = "{{ not a template }}" }
+env = { DATABASE_HOST = "postgres", DATABASE_PORT = "5432", POSTGRES_DB = "shop", POSTGRES_USER = "shop", POSTGRES_PASSWORD = "pw", DJANGO_SECRET_KEY = "test", DJANGO_ALLOWED_HOSTS = "127.0.0.1", GREETING = "{{ not a template }}" }
 depends_on = ["postgres", "redis", "migrate"]
 "#;
     let profile =
@@ -420,14 +432,14 @@ depends_on = ["postgres", "redis", "migrate"]
             "label=com.docker.stack.namespace=swarm",
         ]));
         ids.lines()
-            .map(|id| {
-                let c = engine.inspect(id);
+            .filter_map(|id| {
+                let c = engine.try_inspect(id)?;
                 let service = c["Config"]["Labels"]["com.docker.swarm.service.name"]
                     .as_str()
                     .unwrap_or("?")
                     .trim_start_matches("swarm_")
                     .to_owned();
-                (service, c)
+                Some((service, c))
             })
             .collect()
     };

@@ -81,17 +81,26 @@ impl Engine {
     /// Builds the images the stacks name, from Debian packages (`images/build.sh`).
     pub fn build_images(&self) {
         let started = Instant::now();
+        // build.sh runs the `docker` first on PATH: this engine's own CLI.
+        let bin = self.docker.parent().unwrap();
+        let path = std::env::var("PATH").unwrap_or_default();
         run(Command::new("bash")
             .arg(here().join("images/build.sh"))
             .env("DOCKER_HOST", &self.host)
-            .env("DOCKER", &self.docker));
+            .env("PATH", format!("{}:{path}", bin.display())));
         eprintln!("images ready in {:.0?}", started.elapsed());
     }
 
     pub fn inspect(&self, container: &str) -> Json {
-        let text = stdout(self.docker().args(["inspect", container]));
-        let mut all: Json = serde_json::from_str(&text).expect("docker inspect prints JSON");
-        all[0].take()
+        self.try_inspect(container)
+            .unwrap_or_else(|| panic!("docker inspect {container}: no such container"))
+    }
+
+    /// `None` for a container that went away since it was listed (a replaced Swarm task).
+    pub fn try_inspect(&self, container: &str) -> Option<Json> {
+        let output = self.docker().args(["inspect", container]).output().ok()?;
+        let mut all: Json = serde_json::from_slice(&output.stdout).ok()?;
+        output.status.success().then(|| all[0].take())
     }
 
     /// The engine's container events between two instants, oldest first.
