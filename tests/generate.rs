@@ -268,7 +268,10 @@ fn rabbitmq_probe_and_its_long_timeout() {
     let run = generate("[services.mq]\nkind = \"broker\"\n", "prod");
     assert_eq!(
         run.test("mq"),
-        strings(&["CMD", "rabbitmq-diagnostics", "-q", "ping"])
+        strings(&[
+            "CMD-SHELL",
+            "test -f \"$${HOME}/.erlang.cookie\" && rabbitmq-diagnostics -q ping"
+        ])
     );
     assert_eq!(run.service("mq")["healthcheck"]["timeout"], "10s");
 }

@@ -96,6 +96,11 @@ fn rabbitmq_check(node_name: &str, node: &rabbitmq::Node) -> Healthcheck {
     )
     .env("RABBITMQ_NODENAME", node_name)
     .env("ERL_EPMD_PORT", &node.epmd_port.to_string())
+    // The image's `ENV HOME=/var/lib/rabbitmq`: the server's home, where its cookie is.
+    .env(
+        "HOME",
+        probes::process::Account::lookup("rabbitmq").home.to_str().unwrap(),
+    )
 }
 
 /// The probe as a worker container whose hostname is `hostname` runs it,
