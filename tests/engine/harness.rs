@@ -37,16 +37,28 @@ pub struct Engine {
     started: bool,
     host: String,
     docker: PathBuf,
+    // Held for the whole run (see `start`); released when the file closes.
+    _lock: std::fs::File,
 }
 
 impl Engine {
+    /// Starts the engine, or joins the one running, after waiting for any other run of these
+    /// tests on it to finish: the scenarios share project names and host ports.
     pub fn start() -> Engine {
+        let data = std::env::var("MUSTER_ENGINE_DATA").unwrap_or("/var/lib/muster-engine".into());
+        std::fs::create_dir_all(&data).expect("the engine's data folder");
+        let lock = std::fs::File::create(format!("{data}/tests.lock")).expect("the tests' lock");
+        {
+            use std::os::fd::AsRawFd;
+            // SAFETY: flock(2) on a descriptor this function owns; no memory is shared.
+            let locked = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
+            assert_eq!(locked, 0, "cannot lock {data}/tests.lock");
+        }
         let said = stdout(
             Command::new("bash")
                 .arg(here().join("dockerd.sh"))
                 .arg("start"),
         );
-        let data = std::env::var("MUSTER_ENGINE_DATA").unwrap_or("/var/lib/muster-engine".into());
         let engine = std::env::var("MUSTER_ENGINE_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|_| repo().join(".engine"));
@@ -54,6 +66,7 @@ impl Engine {
             started: said.trim() == "started",
             host: format!("unix://{data}/docker.sock"),
             docker: engine.join("usr/bin/docker"),
+            _lock: lock,
         }
     }
 
