@@ -183,6 +183,26 @@ fn ecommerce_prod(engine: &Engine) {
         || stack.describe(),
     );
     eprintln!("  redis: answering again, healthy");
+
+    // A recreated container on the data volume it had (a new image version, `--force-recreate`):
+    // Elasticsearch skips its first-start TLS set-up and serves plain HTTP, and the probe must
+    // follow.
+    let before = stack.container("elasticsearch");
+    stdout(
+        stack
+            .compose()
+            .args(["up", "-d", "--no-deps", "--force-recreate", "elasticsearch"]),
+    );
+    wait_for(
+        "elasticsearch, recreated on its data volume, healthy again",
+        Duration::from_secs(150),
+        || {
+            let c = stack.container("elasticsearch");
+            (c["Id"] != before["Id"] && health(&c) == "healthy").then_some(())
+        },
+        || stack.describe(),
+    );
+    eprintln!("  elasticsearch: recreated on its volume, healthy again");
 }
 
 // ---------------------------------------------------------------- jobs, pools, autoheal

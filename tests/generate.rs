@@ -187,13 +187,27 @@ fn memcached_alpine_has_no_bash_and_is_refused() {
 }
 
 #[test]
-fn pgbouncer_probe_targets_the_pooler_port() {
+fn pgbouncer_probe_logs_in_through_the_pooler_port() {
     let run = generate("[services.pool]\nkind = \"pool\"\nport = 6432\n", "dev");
-    assert_eq!(run.service("pool")["image"], "edoburu/pgbouncer:v1.24.1-p1");
-    assert_eq!(
-        run.test("pool"),
-        strings(&["CMD", "pg_isready", "-h", "127.0.0.1", "-p", "6432"])
+    let pool = run.service("pool");
+    assert_eq!(pool["image"], "edoburu/pgbouncer:v1.24.1-p1");
+    // The image's md5 default cannot log in to PostgreSQL 14 or later.
+    assert_eq!(pool["environment"]["AUTH_TYPE"], "scram-sha-256");
+    let test = run.test("pool");
+    assert_eq!(test[0], "CMD-SHELL");
+    for login in [
+        "psql -h 127.0.0.1 -p 6432 -U \"$${DB_USER}\"",
+        "sed -E 's#@[^/?]*#@127.0.0.1:6432#'",
+        "else pg_isready -h 127.0.0.1 -p 6432; fi",
+    ] {
+        assert!(test[1].contains(login), "{login} in {}", test[1]);
+    }
+    // An AUTH_TYPE of the entry's own is kept.
+    let own = generate(
+        "[services.pool]\nkind = \"pool\"\nenv = { AUTH_TYPE = \"md5\" }\n",
+        "dev",
     );
+    assert_eq!(own.service("pool")["environment"]["AUTH_TYPE"], "md5");
 }
 
 #[test]
@@ -211,8 +225,19 @@ env = { "xpack.security.enabled" = false }
         "dev",
     );
     let secure = &run.test("secure")[1];
-    assert!(secure.starts_with("curl -fsS "), "{secure}");
+    // HTTPS with the CA where the first start made one; plain HTTP with the user otherwise (a
+    // node recreated on its data volume skips that set-up).
+    assert!(
+        secure.starts_with(
+            "if [ -f /usr/share/elasticsearch/config/certs/http_ca.crt ]; then curl -fsS "
+        ),
+        "{secure}"
+    );
     assert!(secure.contains("--cacert /usr/share/elasticsearch/config/certs/http_ca.crt"));
+    assert!(secure.contains(
+        "else curl -fsS -o /dev/null --max-time 10 -u \"elastic:$${ELASTIC_PASSWORD}\" \
+         'http://127.0.0.1:9200/_cluster/health?wait_for_status=yellow&timeout=9s'; fi"
+    ));
     assert!(secure.contains(r#"-u "elastic:$${ELASTIC_PASSWORD}""#));
     assert!(
         secure

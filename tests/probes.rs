@@ -99,7 +99,10 @@ fn rabbitmq_check(node_name: &str, node: &rabbitmq::Node) -> Healthcheck {
     // The image's `ENV HOME=/var/lib/rabbitmq`: the server's home, where its cookie is.
     .env(
         "HOME",
-        probes::process::Account::lookup("rabbitmq").home.to_str().unwrap(),
+        probes::process::Account::lookup("rabbitmq")
+            .home
+            .to_str()
+            .unwrap(),
     )
 }
 

@@ -104,11 +104,6 @@ impl Engine {
         eprintln!("images ready in {:.0?}", started.elapsed());
     }
 
-    pub fn inspect(&self, container: &str) -> Json {
-        self.try_inspect(container)
-            .unwrap_or_else(|| panic!("docker inspect {container}: no such container"))
-    }
-
     /// `None` for a container that went away since it was listed (a replaced Swarm task).
     pub fn try_inspect(&self, container: &str) -> Option<Json> {
         let output = self.docker().args(["inspect", container]).output().ok()?;
@@ -257,17 +252,31 @@ impl<'e> Stack<'e> {
         );
     }
 
-    /// Each service's container, by service name (one replica each).
+    /// Each service's container, by service name (one replica each). A container that goes
+    /// away while it is listed (one being recreated) is left out, and the listing retried.
     pub fn containers(&self) -> Vec<(String, Json)> {
-        let ids = stdout(self.compose().args(["ps", "-a", "-q"]));
+        let mut tries = 0;
+        let ids = loop {
+            let output = self.compose().args(["ps", "-a", "-q"]).output();
+            match output {
+                Ok(o) if o.status.success() => {
+                    break String::from_utf8_lossy(&o.stdout).into_owned();
+                }
+                _ if tries < 10 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(300));
+                }
+                _ => break stdout(self.compose().args(["ps", "-a", "-q"])),
+            }
+        };
         ids.lines()
-            .map(|id| {
-                let c = self.engine.inspect(id);
+            .filter_map(|id| {
+                let c = self.engine.try_inspect(id)?;
                 let service = c["Config"]["Labels"]["com.docker.compose.service"]
                     .as_str()
                     .unwrap_or("?")
                     .to_owned();
-                (service, c)
+                Some((service, c))
             })
             .collect()
     }
