@@ -788,6 +788,45 @@ fn render(outcomes: &[Outcome]) -> String {
         let _ = writeln!(r, "  {pattern}: {count} in {} files -- {why}", files.len());
     }
 
+    let _ = writeln!(
+        r,
+        "\nTABLE (file: import, gen, loader on the generated file; losses by class):"
+    );
+    for o in outcomes {
+        let step = |failed: bool, reached: bool| match (reached, failed) {
+            (false, _) => "-",
+            (true, true) => "FAILED",
+            (true, false) => "ok",
+        };
+        let imported = o.import_error.is_none();
+        let generated = imported && o.gen_error.is_none();
+        let mut classes: BTreeMap<&str, usize> = BTreeMap::new();
+        for f in o.losses() {
+            *classes.entry(&f.class).or_default() += 1;
+        }
+        let _ = writeln!(
+            r,
+            "  {}: import {}, gen {}, loader {}; {}",
+            o.name,
+            step(o.import_error.is_some(), true),
+            step(o.gen_error.is_some(), imported),
+            step(o.loader_error.is_some(), generated),
+            if classes.is_empty() {
+                if generated && o.loader_error.is_none() {
+                    "no loss".to_string()
+                } else {
+                    "not compared".to_string()
+                }
+            } else {
+                classes
+                    .iter()
+                    .map(|(c, n)| format!("{c} x{n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        );
+    }
+
     let _ = writeln!(r, "\nPER FILE:");
     for o in outcomes {
         let status = if let Some(e) = &o.import_error {
