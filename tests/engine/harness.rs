@@ -193,6 +193,14 @@ impl<'e> Stack<'e> {
             .arg("-a")
             .arg(here().join("stack/."))
             .arg(dir.path()));
+        // One model server stands in for all seven AI services; each build context gets it.
+        let server = dir.path().join("ai-services/model-server.py");
+        for context in std::fs::read_dir(dir.path().join("ai-services")).unwrap() {
+            let context = context.unwrap().path();
+            if context.join("Dockerfile").is_file() {
+                std::fs::copy(&server, context.join("server.py")).unwrap();
+            }
+        }
         for (path, text) in files {
             let path = dir.path().join("shop").join(path);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();

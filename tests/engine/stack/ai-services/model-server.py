@@ -8,8 +8,9 @@ has (FastAPI/uvicorn or similar), answering as one does:
   POST /predict       200 {"model": NAME, "score": ...} for a JSON body; 400 for another body
   anything else       404 {"detail": "Not Found"}
 
-Every service's folder holds an identical copy (a build context cannot reach its parent);
-each Dockerfile sets SERVICE_NAME and PORT, the port the catalogue gives the service.
+A build context cannot reach its parent, so the real-engine tests copy this one file into each
+service's folder as server.py when they lay out the stack (tests/engine/harness.rs); each
+Dockerfile sets SERVICE_NAME and PORT, the port the catalogue gives the service.
 """
 import hashlib
 import json
