@@ -297,11 +297,11 @@ fn stages(inputs: &Inputs) -> (Stages, String) {
 fn floor(output: &str, runs: usize) -> Duration {
     let (_header, yaml) = output.split_once('\n').expect("a header line");
     let doc: Mapping = serde_yaml::from_str(yaml).expect("muster's output parses");
-    assert_eq!(emit::yaml::to_string(&doc), yaml);
+    assert_eq!(muster::yaml::to_string(&doc), yaml);
     let mut times: Vec<Duration> = (0..runs)
         .map(|_| {
             let clock = measure::thread_cpu();
-            let text = emit::yaml::to_string(&doc);
+            let text = muster::yaml::to_string(&doc);
             let elapsed = measure::thread_cpu() - clock;
             std::hint::black_box(text);
             elapsed

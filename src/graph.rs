@@ -13,8 +13,8 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::key_order;
 use crate::render::{Rendered, RenderedModel};
 use crate::resolve::{Condition, Project};
+use crate::yaml::{Mapping, Value as Yaml};
 use indexmap::IndexMap;
-use serde_yaml::{Mapping, Value as Yaml};
 use std::collections::{HashMap, HashSet};
 
 /// The validated stack: services in catalogue order, each with its resolved dependencies.

@@ -1,7 +1,7 @@
 //! Compose keys in the order people write them, so that a generated file reads like a
 //! hand-written one and diffs stay small when the catalogue changes.
 
-use serde_yaml::{Mapping, Value};
+use crate::yaml::{Mapping, Value};
 
 /// Service keys in conventional order; keys not listed follow in the order they were produced.
 const SERVICE_HEAD: &[&str] = &[

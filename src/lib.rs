@@ -30,6 +30,7 @@ pub mod schema;
 pub mod spec;
 pub mod suggest;
 pub mod user_files;
+pub mod yaml;
 
 pub use config::Cli;
 pub use run::run;

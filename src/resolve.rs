@@ -78,7 +78,7 @@ pub struct Service {
     pub depends_on: Vec<Dependency>,
     /// Compose keys passed through verbatim, merged over everything muster generates. Shared
     /// between services whose own tables add nothing to the profiles'.
-    pub compose: Arc<serde_yaml::Mapping>,
+    pub compose: Arc<crate::yaml::Mapping>,
     /// The layer that set each value muster models, by catalogue key path: `image`, `env.NAME`,
     /// `healthcheck.interval`, `compose.logging.driver`. Values the kind template renders have
     /// no entry. Empty unless [`Inputs::provenance`] asked for it.
@@ -269,7 +269,7 @@ impl<'a> Layers<'a> {
         &mut self,
         shared: &mut SharedCompose<'a>,
         kind: &'a str,
-    ) -> Arc<serde_yaml::Mapping> {
+    ) -> Arc<crate::yaml::Mapping> {
         if let Some(provenance) = &mut self.provenance {
             for l in &self.layers {
                 if let Some(table) = &l.spec.compose {
@@ -286,7 +286,7 @@ impl<'a> Layers<'a> {
                 .filter_map(|l| l.spec.compose.as_ref())
         };
         let profiles = shared.by_kind.entry(kind).or_insert_with(|| {
-            let mut merged = serde_yaml::Mapping::new();
+            let mut merged = crate::yaml::Mapping::new();
             for table in tables(true) {
                 merge_toml(&mut merged, table);
             }
@@ -297,7 +297,7 @@ impl<'a> Layers<'a> {
         if tables(false).next().is_none() {
             return Arc::clone(profiles);
         }
-        let mut merged = serde_yaml::Mapping::clone(profiles);
+        let mut merged = crate::yaml::Mapping::clone(profiles);
         for table in tables(false) {
             merge_toml(&mut merged, table);
         }
@@ -309,7 +309,7 @@ impl<'a> Layers<'a> {
 /// kind, so they are converted to YAML once rather than for each service.
 #[derive(Default)]
 struct SharedCompose<'a> {
-    by_kind: HashMap<&'a str, Arc<serde_yaml::Mapping>>,
+    by_kind: HashMap<&'a str, Arc<crate::yaml::Mapping>>,
 }
 
 /// Records `layer` for every non-table value under `prefix`, as `prefix.key.subkey`.
@@ -332,12 +332,12 @@ fn record_leaves(
 
 /// Merges a `compose` table over what lower layers set: tables merge key by key, any other
 /// value replaces.
-fn merge_toml(base: &mut serde_yaml::Mapping, over: &toml::Table) {
+fn merge_toml(base: &mut crate::yaml::Mapping, over: &toml::Table) {
     for (key, value) in over {
         match (base.get_mut(key.as_str()), value) {
-            (Some(serde_yaml::Value::Mapping(b)), toml::Value::Table(o)) => merge_toml(b, o),
+            (Some(crate::yaml::Value::Mapping(b)), toml::Value::Table(o)) => merge_toml(b, o),
             _ => {
-                base.insert(serde_yaml::Value::String(key.clone()), toml_to_yaml(value));
+                base.insert(crate::yaml::Value::String(key.clone()), toml_to_yaml(value));
             }
         }
     }
@@ -912,8 +912,8 @@ fn dependencies(
         .collect()
 }
 
-fn toml_to_yaml(value: &toml::Value) -> serde_yaml::Value {
-    use serde_yaml::Value as Y;
+fn toml_to_yaml(value: &toml::Value) -> crate::yaml::Value {
+    use crate::yaml::Value as Y;
     match value {
         toml::Value::String(s) => Y::String(s.clone()),
         toml::Value::Integer(i) => Y::Number((*i).into()),

@@ -12,7 +12,7 @@ use crate::graph::{Stack, StackService};
 use crate::pipeline::{self, Session};
 use crate::profile::Profiles;
 use crate::resolve::{Condition, Layer, Provenance, Service};
-use serde_yaml::{Mapping, Value as Yaml};
+use crate::yaml::{Mapping, Value as Yaml};
 use std::fmt::Write;
 
 pub fn run(inputs: &Inputs, name: &str, session: &mut Session) -> Result<Option<String>, Error> {
@@ -30,7 +30,7 @@ pub fn run(inputs: &Inputs, name: &str, session: &mut Session) -> Result<Option<
         return Err(Error::Invalid);
     };
     let emitted: Yaml =
-        serde_yaml::from_str(&compose::emit(&stack)).expect("muster parses its own output");
+        crate::yaml::from_str(&compose::emit(&stack)).expect("muster parses its own output");
     let body = emitted["services"][name]
         .as_mapping()
         .cloned()

@@ -14,7 +14,7 @@ use crate::lint;
 use crate::pipeline::{self, Session};
 use crate::probe::{self, Probe};
 use crate::resolve::{Condition, Provenance};
-use serde_yaml::Value as Yaml;
+use crate::yaml::Value as Yaml;
 use std::fmt::Write;
 
 /// The profiles every report compares, whatever profile it is run under.

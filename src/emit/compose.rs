@@ -6,9 +6,9 @@
 
 use crate::graph::{Stack, StackService};
 use crate::key_order;
-use serde_yaml::{Mapping, Value as Yaml};
+use crate::yaml::{Mapping, Value as Yaml};
 
-use super::yaml;
+use crate::yaml;
 
 /// The image of the service that `autoheal = true` adds: pinned, as it holds the Docker socket.
 const AUTOHEAL_IMAGE: &str = "willfarrell/autoheal:1.2.0";
@@ -125,7 +125,7 @@ volumes:
   - /var/run/docker.sock:/var/run/docker.sock
 "
     );
-    serde_yaml::from_str(&text).expect("the autoheal service is valid YAML")
+    crate::yaml::from_str(&text).expect("the autoheal service is valid YAML")
 }
 
 /// Top-level declarations of names the services use, in first-use order.

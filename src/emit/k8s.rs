@@ -15,8 +15,8 @@ use crate::diagnostic::{Diagnostic, Diagnostics, Label};
 use crate::graph::{Stack, StackService};
 use crate::kinds::Kinds;
 use crate::resolve::{Project, Service};
+use crate::yaml::{Mapping, Value as Yaml};
 use indexmap::{IndexMap, IndexSet};
-use serde_yaml::{Mapping, Value as Yaml};
 
 /// The image of the init containers that wait for dependencies. Its `nc` has `-z` (netcat 1.10
 /// compatibility is on in BusyBox's default build, which the official image uses).
@@ -102,7 +102,7 @@ pub fn emit(stack: &Stack, diagnostics: &mut Diagnostics) -> String {
     }
     for doc in &docs {
         out.push_str("---\n");
-        out.push_str(&super::yaml::to_string(doc));
+        out.push_str(&crate::yaml::to_string(doc));
     }
     out
 }
@@ -357,7 +357,7 @@ fn claim_spec(read_only: bool) -> Mapping {
     };
     let text =
         format!("accessModes: [{access}]\nresources:\n  requests:\n    storage: {CLAIM_SIZE}\n");
-    serde_yaml::from_str(&text).expect("a claim spec is valid YAML")
+    crate::yaml::from_str(&text).expect("a claim spec is valid YAML")
 }
 
 fn claim_document(ctx: &Context, volume: &str, claim: &Claim) -> Mapping {

@@ -3,7 +3,6 @@
 pub mod compose;
 pub mod k8s;
 pub mod swarm;
-pub mod yaml;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::graph::{Stack, StackService};

@@ -9,7 +9,7 @@ use super::{Restart, at_service, compose};
 use crate::diagnostic::{Diagnostic, Diagnostics, Label};
 use crate::graph::{Stack, StackService};
 use crate::key_order;
-use serde_yaml::{Mapping, Value as Yaml};
+use crate::yaml::{Mapping, Value as Yaml};
 
 /// The service keys of docker/cli's stack file schema (v3.14). `docker stack deploy` refuses a
 /// whole file for one key outside it, so a key that reached the output through `compose` is
@@ -101,7 +101,7 @@ pub fn emit(stack: &Stack, diagnostics: &mut Diagnostics) -> String {
     format!(
         "{}{}",
         super::header(&stack.project, Some("swarm")),
-        super::yaml::to_string(&doc)
+        crate::yaml::to_string(&doc)
     )
 }
 

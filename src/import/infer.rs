@@ -5,7 +5,7 @@ use super::Entry;
 use crate::images::{self, ImageRef};
 use crate::kinds::{Kinds, ProbeStyle};
 use crate::probe;
-use serde_yaml::Value as Yaml;
+use crate::yaml::Value as Yaml;
 
 impl Entry {
     /// The source's healthcheck test as a list: a plain string is `CMD-SHELL`.

@@ -4,7 +4,7 @@
 use super::Entry;
 use super::read::{is_empty, pairs};
 use crate::kinds::Kinds;
-use serde_yaml::{Mapping, Value as Yaml};
+use crate::yaml::{Mapping, Value as Yaml};
 
 impl Entry {
     pub(super) fn new(name: &str, source: Mapping, kinds: &Kinds) -> Self {

@@ -6,8 +6,8 @@ use crate::config::Inputs;
 use crate::error::Error;
 use crate::graph::{Stack, StackService};
 use crate::pipeline::{self, Session};
+use crate::yaml::{Mapping, Value as Yaml};
 use indexmap::IndexMap;
-use serde_yaml::{Mapping, Value as Yaml};
 
 impl Draft {
     /// Leaves out what muster generates anyway. Each pass runs the real pipeline on the draft

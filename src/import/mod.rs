@@ -27,7 +27,7 @@ use crate::config::Inputs;
 use crate::error::Error;
 use crate::kinds::Kinds;
 use crate::pipeline::Session;
-use serde_yaml::{Mapping, Value as Yaml};
+use crate::yaml::{Mapping, Value as Yaml};
 use std::path::Path;
 
 /// The catalogue draft of the Compose file at `compose`, for `profile`, as commented TOML.

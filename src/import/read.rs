@@ -6,7 +6,7 @@ use crate::diagnostic::Diagnostic;
 use crate::error::Error;
 use crate::kinds::Kinds;
 use crate::pipeline::Session;
-use serde_yaml::{Mapping, Value as Yaml};
+use crate::yaml::{Mapping, Value as Yaml};
 use std::path::{Path, PathBuf};
 
 /// The Compose file as one YAML value, merge keys applied (serde_yaml resolves anchors and
@@ -20,7 +20,7 @@ pub(super) fn read(path: &Path, session: &mut Session) -> Result<Mapping, Error>
         session.diagnostics.push(d);
         Error::Invalid
     };
-    let mut value: Yaml = match serde_yaml::from_str(&text) {
+    let mut value: Yaml = match crate::yaml::from_str(&text) {
         Ok(v) => v,
         Err(e) => {
             let span = e.location().map(|l| l.index()..l.index());
@@ -152,7 +152,7 @@ fn flatten(name: &str, services: &Mapping, dir: &Path, depth: usize) -> Result<M
             let path = dir.join(file);
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let mut other: Yaml = serde_yaml::from_str(&text)
+            let mut other: Yaml = crate::yaml::from_str(&text)
                 .map_err(|e| format!("invalid Compose file {}: {e}", path.display()))?;
             other.apply_merge().map_err(|e| e.to_string())?;
             let other_services = other

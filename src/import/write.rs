@@ -3,7 +3,7 @@
 use super::minimize::Pass;
 use super::read::scalar_string;
 use super::{Draft, Entry};
-use serde_yaml::Value as Yaml;
+use crate::yaml::Value as Yaml;
 use std::path::Path;
 use toml_edit::{Array, DocumentMut, InlineTable, Item, Table};
 

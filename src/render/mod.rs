@@ -5,13 +5,11 @@
 //! JSON auto-escaping: every `{{ value }}` is written as a JSON scalar, list or map, which is
 //! valid YAML flow syntax, so no name, env value or command can change the structure of the
 //! document. The result is parsed, never concatenated into the output as text: by
-//! `block_yaml` when it is in the small subset templates write, by serde_yaml otherwise.
+//! [`crate::yaml::parse`], which has a quick path for the small subset templates write.
 //!
 //! A built-in template's output depends only on the service fields it reads, which minijinja
 //! can list, so it is rendered and read once for each distinct set of their values. User
 //! templates render for every service.
-
-mod block_yaml;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity, SourceId, Sources};
 use crate::key_order::Draft;
@@ -19,10 +17,10 @@ use crate::kinds::{Kinds, TemplateOrigin};
 use crate::probe::{self, HttpClient};
 use crate::resolve::{Model, Project, Service};
 use crate::spec::{Build, Command};
+use crate::yaml::{Mapping, Value as Yaml};
 use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 use serde::Serialize;
-use serde_yaml::{Mapping, Value as Yaml};
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
@@ -220,7 +218,7 @@ impl Renderer {
                 return None;
             }
         };
-        match read_template_output(&text) {
+        match crate::yaml::parse(&text) {
             Ok(Yaml::Mapping(m)) => Some(m),
             Ok(Yaml::Null) => Some(Mapping::new()),
             Ok(other) => {
@@ -270,22 +268,6 @@ fn fields_read(env: &Environment, kind: &str) -> Option<Vec<String>> {
     // Sorted, so that the key's order does not depend on the set's.
     fields.sort();
     Some(fields)
-}
-
-/// The YAML a template wrote: through the quick reader when the text is in its subset, else
-/// through serde_yaml, whose errors are then the ones reported.
-fn read_template_output(text: &str) -> Result<Yaml, serde_yaml::Error> {
-    match block_yaml::read(text) {
-        Some(value) => {
-            debug_assert_eq!(
-                serde_yaml::from_str::<Yaml>(text).ok().as_ref(),
-                Some(&value),
-                "the quick reader and serde_yaml disagree on {text:?}"
-            );
-            Ok(value)
-        }
-        None => serde_yaml::from_str(text),
-    }
 }
 
 /// A healthcheck that calls a program its image does not have can never turn healthy. From a

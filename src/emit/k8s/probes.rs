@@ -10,7 +10,7 @@
 use crate::duration;
 use crate::graph::StackService;
 use crate::probe::Probe;
-use serde_yaml::{Mapping, Value as Yaml};
+use crate::yaml::{Mapping, Value as Yaml};
 use std::time::Duration;
 
 /// Docker's defaults, for timings the healthcheck leaves out.
@@ -95,7 +95,7 @@ fn http_get(path: &str, port: u16) -> Mapping {
         "httpGet:\n  path: {}\n  port: {port}\n  httpHeaders:\n    - name: Host\n      value: 127.0.0.1\n",
         serde_json::to_string(path).expect("a string serializes")
     );
-    serde_yaml::from_str(&text).expect("the httpGet handler is valid YAML")
+    crate::yaml::from_str(&text).expect("the httpGet handler is valid YAML")
 }
 
 /// Compose's `test` as an `exec` handler: `CMD` runs its argv, `CMD-SHELL` (and a plain string)
@@ -131,7 +131,7 @@ mod tests {
     use super::*;
 
     fn argv(test: &str) -> Vec<String> {
-        let test: Yaml = serde_yaml::from_str(test).unwrap();
+        let test: Yaml = crate::yaml::from_str(test).unwrap();
         let handler = exec(&test).unwrap();
         serde_yaml::from_value(handler["exec"]["command"].clone()).unwrap()
     }
@@ -147,7 +147,7 @@ mod tests {
             argv(r#""curl -f x || exit 1""#),
             ["sh", "-c", "curl -f x || exit 1"]
         );
-        assert!(exec(&serde_yaml::from_str(r#"["NONE"]"#).unwrap()).is_err());
+        assert!(exec(&crate::yaml::from_str(r#"["NONE"]"#).unwrap()).is_err());
     }
 
     #[test]
