@@ -144,10 +144,12 @@ impl Catalogue {
                 diagnostics.push(
                     Diagnostic::error(format!("service `{}` has no `kind`", name.get_ref()))
                         .at(source, Some(span), "add `kind = \"...\"` to this table")
-                        .with_note(
-                            "kinds: db, cache, pool, search, vector-db, broker, http, ai-model, \
-                             celery-worker, beat, monitoring, job, or one from your templates folder",
-                        ),
+                        .with_note(format!(
+                            "kinds: {}, or one from your templates folder",
+                            crate::kinds::built_in_names()
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
                 );
                 continue;
             };
@@ -259,7 +261,6 @@ pub fn check_layer_keys(
     }
 }
 
-pub const RESTART_VALUES: &[&str] = &["no", "always", "on-failure", "unless-stopped"];
 pub const PROBE_VALUES: &[&str] = &["auto", "curl", "wget", "python", "bash-tcp", "native"];
 
 /// Checks the values of one layer that need no other layer to judge: durations, restart
@@ -267,14 +268,13 @@ pub const PROBE_VALUES: &[&str] = &["auto", "curl", "wget", "python", "bash-tcp"
 pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagnostics) {
     if let Some(restart) = &spec.restart {
         let r = restart.get_ref();
-        let valid = RESTART_VALUES.contains(&r.as_str())
-            || r.strip_prefix("on-failure:")
-                .is_some_and(|n| n.parse::<u32>().is_ok());
-        if !valid {
+        if crate::model::Restart::parse(r).is_none() {
             let mut d = Diagnostic::error(format!("invalid restart policy {r:?}"))
                 .at(source, Some(restart.span()), "not a Compose restart policy")
                 .with_note("use \"no\", \"always\", \"on-failure\", \"on-failure:N\" or \"unless-stopped\"");
-            if let Some(hint) = crate::suggest::did_you_mean(r, RESTART_VALUES.iter().copied()) {
+            if let Some(hint) =
+                crate::suggest::did_you_mean(r, crate::model::Restart::WORDS.iter().copied())
+            {
                 d = d.with_note(hint);
             }
             diagnostics.push(d);
@@ -345,7 +345,7 @@ pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagn
         .into_iter()
         .flatten()
         {
-            if let Err(reason) = crate::duration::parse(timing.get_ref()) {
+            if let Err(reason) = crate::model::duration::parse(timing.get_ref()) {
                 diagnostics.push(Diagnostic::error("invalid duration").at(
                     source,
                     Some(timing.span()),

@@ -46,7 +46,7 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
         .map(|r| {
             let target = Target {
                 has_healthcheck: r.has_healthcheck(),
-                is_job: r.service.kind == "job",
+                is_job: r.service.traits.runs_to_completion,
             };
             (r.service.name.as_str(), target)
         })

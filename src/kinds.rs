@@ -2,6 +2,7 @@
 //! Compose keys. Built-in kinds are compiled in; a user's `templates/kinds/KIND.yml.j2` overrides
 //! a built-in template or adds a kind of its own.
 
+use crate::model::KindTraits;
 use std::path::{Path, PathBuf};
 
 /// How a kind's template probes health, which decides what the `probe` key may say.
@@ -22,8 +23,7 @@ pub struct Kind {
     /// Engines this kind can run; empty for kinds that run the user's own code.
     pub engines: &'static [&'static str],
     pub probe: ProbeStyle,
-    /// Keeps data that must outlive the container (a StatefulSet on Kubernetes).
-    pub stateful: bool,
+    pub traits: KindTraits,
     pub default_port: Option<u16>,
     pub template: Template,
 }
@@ -55,7 +55,7 @@ struct BuiltIn {
     summary: &'static str,
     engines: &'static [&'static str],
     probe: ProbeStyle,
-    stateful: bool,
+    traits: KindTraits,
     default_port: Option<u16>,
     template: &'static str,
 }
@@ -66,13 +66,25 @@ macro_rules! template {
     };
 }
 
+/// Most kinds are none of the things [`KindTraits`] tells apart.
+const PLAIN: KindTraits = KindTraits {
+    runs_to_completion: false,
+    stateful: false,
+    slow_to_start: false,
+    single_instance: false,
+};
+const STATEFUL: KindTraits = KindTraits {
+    stateful: true,
+    ..PLAIN
+};
+
 static BUILT_IN: &[BuiltIn] = &[
     BuiltIn {
         name: "db",
         summary: "a database server",
         engines: &["postgres", "mysql", "mariadb", "mongo"],
         probe: ProbeStyle::Native,
-        stateful: true,
+        traits: STATEFUL,
         default_port: None,
         template: template!("db"),
     },
@@ -81,7 +93,7 @@ static BUILT_IN: &[BuiltIn] = &[
         summary: "an in-memory cache or key-value store",
         engines: &["redis", "valkey", "memcached"],
         probe: ProbeStyle::Native,
-        stateful: true,
+        traits: STATEFUL,
         default_port: None,
         template: template!("cache"),
     },
@@ -90,7 +102,7 @@ static BUILT_IN: &[BuiltIn] = &[
         summary: "a connection pooler in front of a database",
         engines: &["pgbouncer"],
         probe: ProbeStyle::Native,
-        stateful: false,
+        traits: PLAIN,
         default_port: None,
         template: template!("pool"),
     },
@@ -99,7 +111,11 @@ static BUILT_IN: &[BuiltIn] = &[
         summary: "a search engine",
         engines: &["elasticsearch", "opensearch"],
         probe: ProbeStyle::Native,
-        stateful: true,
+        traits: KindTraits {
+            stateful: true,
+            slow_to_start: true,
+            ..PLAIN
+        },
         default_port: None,
         template: template!("search"),
     },
@@ -108,7 +124,7 @@ static BUILT_IN: &[BuiltIn] = &[
         summary: "a vector database",
         engines: &["qdrant"],
         probe: ProbeStyle::Http,
-        stateful: true,
+        traits: STATEFUL,
         default_port: None,
         template: template!("vector-db"),
     },
@@ -117,7 +133,7 @@ static BUILT_IN: &[BuiltIn] = &[
         summary: "a message broker",
         engines: &["rabbitmq"],
         probe: ProbeStyle::Native,
-        stateful: true,
+        traits: STATEFUL,
         default_port: None,
         template: template!("broker"),
     },
@@ -126,7 +142,7 @@ static BUILT_IN: &[BuiltIn] = &[
         summary: "an HTTP service of your own (API, web app, gateway)",
         engines: &[],
         probe: ProbeStyle::Http,
-        stateful: false,
+        traits: PLAIN,
         default_port: Some(8000),
         template: template!("http"),
     },
@@ -135,7 +151,10 @@ static BUILT_IN: &[BuiltIn] = &[
         summary: "an HTTP service that loads a model before it can answer",
         engines: &[],
         probe: ProbeStyle::Http,
-        stateful: false,
+        traits: KindTraits {
+            slow_to_start: true,
+            ..PLAIN
+        },
         default_port: Some(8000),
         template: template!("ai-model"),
     },
@@ -144,7 +163,7 @@ static BUILT_IN: &[BuiltIn] = &[
         summary: "a Celery worker",
         engines: &[],
         probe: ProbeStyle::Native,
-        stateful: false,
+        traits: PLAIN,
         default_port: None,
         template: template!("celery-worker"),
     },
@@ -153,7 +172,10 @@ static BUILT_IN: &[BuiltIn] = &[
         summary: "the Celery beat scheduler (run exactly one)",
         engines: &[],
         probe: ProbeStyle::Native,
-        stateful: false,
+        traits: KindTraits {
+            single_instance: true,
+            ..PLAIN
+        },
         default_port: None,
         template: template!("beat"),
     },
@@ -162,7 +184,7 @@ static BUILT_IN: &[BuiltIn] = &[
         summary: "metrics, dashboards or tracing",
         engines: &["prometheus", "grafana", "jaeger"],
         probe: ProbeStyle::Http,
-        stateful: false,
+        traits: PLAIN,
         default_port: None,
         template: template!("monitoring"),
     },
@@ -171,11 +193,19 @@ static BUILT_IN: &[BuiltIn] = &[
         summary: "a one-shot task such as migrations; dependents wait for it to succeed",
         engines: &[],
         probe: ProbeStyle::None,
-        stateful: false,
+        traits: KindTraits {
+            runs_to_completion: true,
+            ..PLAIN
+        },
         default_port: None,
         template: template!("job"),
     },
 ];
+
+/// The built-in kinds' names, for messages written before the user's templates are read.
+pub fn built_in_names() -> impl Iterator<Item = &'static str> {
+    BUILT_IN.iter().map(|b| b.name)
+}
 
 /// The kinds available to one catalogue: the built-ins, then the user's templates folder.
 #[derive(Debug, Clone)]
@@ -184,6 +214,10 @@ pub struct Kinds {
 }
 
 pub const TEMPLATE_SUFFIX: &str = ".yml.j2";
+
+/// Where an HTTP kind running the user's own code answers health checks, unless `health_path`
+/// says otherwise.
+pub const DEFAULT_HEALTH_PATH: &str = "/health/live";
 
 impl Kinds {
     pub fn built_in() -> Self {
@@ -194,7 +228,7 @@ impl Kinds {
                 summary: b.summary,
                 engines: b.engines,
                 probe: b.probe,
-                stateful: b.stateful,
+                traits: b.traits,
                 default_port: b.default_port,
                 template: Template {
                     origin: TemplateOrigin::BuiltIn,
@@ -220,7 +254,9 @@ impl Kinds {
                     summary: "a kind defined by your templates folder",
                     engines: &[],
                     probe: ProbeStyle::Http,
-                    stateful: false,
+                    // A template alone cannot say more; a user's template for a built-in
+                    // kind keeps that kind's traits above.
+                    traits: PLAIN,
                     default_port: None,
                     template,
                 }),
@@ -239,5 +275,28 @@ impl Kinds {
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.kinds.iter().map(|k| k.name.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_users_template_keeps_a_built_in_kinds_traits_and_a_new_kind_has_none() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("kinds")).unwrap();
+        for name in ["job", "batch"] {
+            let path = dir
+                .path()
+                .join("kinds")
+                .join(format!("{name}{TEMPLATE_SUFFIX}"));
+            std::fs::write(path, "{}\n").unwrap();
+        }
+        let kinds = Kinds::built_in().with_user_templates(dir.path()).unwrap();
+        let job = kinds.get("job").unwrap();
+        assert!(matches!(job.template.origin, TemplateOrigin::User(_)));
+        assert!(job.traits.runs_to_completion);
+        assert_eq!(kinds.get("batch").unwrap().traits, KindTraits::default());
     }
 }

@@ -7,10 +7,6 @@ use crate::graph::{Stack, StackService};
 use crate::resolve::{Condition, Service};
 use std::time::Duration;
 
-/// Kinds whose first answer may take a while: a short start_period marks them unhealthy while
-/// they load.
-const SLOW_STARTERS: &[&str] = &["ai-model", "search"];
-
 /// Substrings of environment variable names that hold secrets.
 const SECRET_NAMES: &[&str] = &[
     "PASSWORD",
@@ -65,7 +61,10 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
 
 fn healthcheck_lints(service: &Service, warn: &mut dyn FnMut(String)) {
     let hc = &service.healthcheck;
-    let seconds = |d: &Option<String>| d.as_deref().and_then(|d| crate::duration::parse(d).ok());
+    let seconds = |d: &Option<String>| {
+        d.as_deref()
+            .and_then(|d| crate::model::duration::parse(d).ok())
+    };
     if let Some(timeout) = seconds(&hc.timeout).filter(|t| *t > Duration::from_secs(10)) {
         warn(format!(
             "healthcheck timeout {}s is over 10s: a hung probe holds dependents back that long each time",
@@ -77,7 +76,7 @@ fn healthcheck_lints(service: &Service, warn: &mut dyn FnMut(String)) {
             "healthcheck retries {retries} is under 3: one slow answer marks the service unhealthy"
         ));
     }
-    if SLOW_STARTERS.contains(&service.kind.as_str()) {
+    if service.traits.slow_to_start {
         let start = seconds(&hc.start_period).unwrap_or_default();
         if start < Duration::from_secs(30) {
             warn(format!(
@@ -103,7 +102,7 @@ fn healthcheck_lints(service: &Service, warn: &mut dyn FnMut(String)) {
 }
 
 fn prod_lints(service: &Service, warn: &mut dyn FnMut(String)) {
-    if service.kind != "job"
+    if !service.traits.runs_to_completion
         && let Some(restart) = service.restart.as_deref().filter(|r| *r != "always")
     {
         warn(format!(
@@ -134,7 +133,7 @@ fn prod_lints(service: &Service, warn: &mut dyn FnMut(String)) {
 /// A service others wait for that has no healthcheck: they wait only until it has started.
 fn unhealthy_dependency_target(stack: &Stack, target: &StackService) -> Option<String> {
     let name = &target.rendered.service.name;
-    if target.rendered.has_healthcheck() || target.rendered.service.kind == "job" {
+    if target.rendered.has_healthcheck() || target.rendered.service.traits.runs_to_completion {
         return None;
     }
     let dependents: Vec<&str> = stack

@@ -11,6 +11,7 @@ use crate::catalogue::{Catalogue, Entry};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceId};
 use crate::images::{self, ImageFacts, ImageRef};
 use crate::kinds::{Kind, Kinds, ProbeStyle};
+use crate::model::KindTraits;
 use crate::probe::{self, Probe};
 use crate::profile::Profile;
 use crate::spec::{Build, Command, DependsOn, HealthcheckSpec, Scalar, ServiceSpec};
@@ -19,7 +20,6 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
-use std::time::Duration;
 use toml::Spanned;
 
 /// The catalogue, resolved under one profile.
@@ -52,6 +52,7 @@ pub struct Service {
     /// Where the service's table starts in the catalogue, for diagnostics about it as a whole.
     pub name_span: Range<usize>,
     pub kind: String,
+    pub traits: KindTraits,
     pub engine: Option<String>,
     pub image: Option<String>,
     pub build: Option<Build>,
@@ -104,8 +105,8 @@ impl Healthcheck {
         let timeout = self
             .timeout
             .as_deref()
-            .and_then(|t| crate::duration::parse(t).ok())
-            .unwrap_or(Duration::from_secs(30));
+            .and_then(|t| crate::model::duration::parse(t).ok())
+            .unwrap_or(crate::model::duration::DOCKER_DEFAULT_TIMEOUT);
         timeout.as_secs().saturating_sub(1).max(1)
     }
 }
@@ -577,6 +578,7 @@ fn resolve_service<'a>(
         name: name.clone(),
         name_span: entry.name.span(),
         kind: kind.name.clone(),
+        traits: kind.traits,
         engine,
         image,
         build: build.map(|(b, _)| b.get_ref().clone()),
@@ -709,14 +711,17 @@ fn timeout_problem(
     timeout: Option<(&Spanned<String>, SourceId)>,
 ) -> Option<Diagnostic> {
     let (timeout, source) = timeout?;
-    let timeout_value = crate::duration::parse(timeout.get_ref()).ok()?;
+    let timeout_value = crate::model::duration::parse(timeout.get_ref()).ok()?;
     // Without an interval, Docker's default of 30s applies.
     let (interval_text, interval_value) = match interval {
         Some((i, _)) => (
             i.get_ref().as_str(),
-            crate::duration::parse(i.get_ref()).ok()?,
+            crate::model::duration::parse(i.get_ref()).ok()?,
         ),
-        None => ("30s (Docker's default)", Duration::from_secs(30)),
+        None => (
+            "30s (Docker's default)",
+            crate::model::duration::DOCKER_DEFAULT_INTERVAL,
+        ),
     };
     (timeout_value >= interval_value).then(|| {
         Diagnostic::error(format!(
@@ -870,7 +875,7 @@ fn health_endpoint(
         }
         (None, Some(path)) => (port, Some(path)),
         (None, None) if kind.probe == ProbeStyle::Http && kind.engines.is_empty() => {
-            (port, Some("/health/live".to_owned()))
+            (port, Some(crate::kinds::DEFAULT_HEALTH_PATH.to_owned()))
         }
         (None, None) => (port, None),
     }

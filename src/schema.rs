@@ -6,8 +6,9 @@
 //! cannot know: the kinds of one catalogue (built-in plus the user's templates), the values the
 //! loader checks by hand, and the shapes of the hand-written `Deserialize` impls in `spec`.
 
-use crate::catalogue::{CatalogueFile, PROBE_VALUES, RESTART_VALUES};
+use crate::catalogue::{CatalogueFile, PROBE_VALUES};
 use crate::kinds::{Kinds, TemplateOrigin};
+
 use crate::spec::{Build, Command, DependsOn, Scalar, ServiceSpec};
 use schemars::generate::SchemaSettings;
 use schemars::transform::RecursiveTransform;
@@ -151,7 +152,7 @@ schema!(
     |_g| json_schema!({ "type": "integer", "minimum": 1, "maximum": 65535 })
 );
 
-/// A Compose duration as `crate::duration::parse` reads it.
+/// A Compose duration as `crate::model::duration::parse` reads it.
 pub enum Duration {}
 
 schema!(Duration, inline = true, |_g| json_schema!({
@@ -165,7 +166,7 @@ pub enum Restart {}
 schema!(Restart, inline = true, |_g| json_schema!({
     "type": "string",
     "anyOf": [
-        { "enum": RESTART_VALUES },
+        { "enum": crate::model::Restart::WORDS },
         { "pattern": "^on-failure:[0-9]+$" },
     ],
 }));

@@ -10,10 +10,10 @@
 mod interpolation;
 mod probes;
 
-use super::{Restart, at_service, compose};
+use super::{at_service, compose, restart_of};
 use crate::diagnostic::{Diagnostic, Diagnostics, Label};
 use crate::graph::{Stack, StackService};
-use crate::kinds::Kinds;
+use crate::model::Restart;
 use crate::resolve::{Project, Service};
 use crate::yaml::{Mapping, Value as Yaml};
 use indexmap::{IndexMap, IndexSet};
@@ -67,9 +67,6 @@ pub fn emit(stack: &Stack, diagnostics: &mut Diagnostics) -> String {
         stack,
         names: &names,
         secret: &secret,
-        // A user's template for a built-in kind keeps the kind's nature, and a kind of the
-        // user's own is never stateful (kinds.rs), so the built-in table answers for all.
-        kinds: Kinds::built_in(),
         shared_claims: shared_claims(stack),
     };
     let mut docs: Vec<Mapping> = Vec::new();
@@ -80,7 +77,7 @@ pub fn emit(stack: &Stack, diagnostics: &mut Diagnostics) -> String {
         for volume in mounts(s).into_iter().filter_map(|m| m.named()) {
             if let Some(claim) = ctx.shared_claims.get(volume)
                 && declared.insert(volume)
-                && !ctx.stateful(s)
+                && !s.rendered.service.traits.stateful
             {
                 docs.push(claim_document(&ctx, volume, claim));
             }
@@ -111,19 +108,12 @@ struct Context<'a> {
     stack: &'a Stack,
     names: &'a Names,
     secret: &'a str,
-    kinds: Kinds,
     /// Named volumes of services that are not stateful: one PersistentVolumeClaim each, shared
     /// by every pod that mounts it.
     shared_claims: IndexMap<String, Claim>,
 }
 
 impl Context<'_> {
-    fn stateful(&self, s: &StackService) -> bool {
-        self.kinds
-            .get(&s.rendered.service.kind)
-            .is_some_and(|k| k.stateful)
-    }
-
     fn service(&self, name: &str) -> Option<&StackService> {
         self.stack
             .services
@@ -325,13 +315,9 @@ struct Claim {
 }
 
 fn shared_claims(stack: &Stack) -> IndexMap<String, Claim> {
-    let kinds = Kinds::built_in();
     let mut claims: IndexMap<String, Claim> = IndexMap::new();
     for s in &stack.services {
-        if kinds
-            .get(&s.rendered.service.kind)
-            .is_some_and(|k| k.stateful)
-        {
+        if s.rendered.service.traits.stateful {
             continue;
         }
         for mount in mounts(s) {
@@ -452,7 +438,7 @@ fn workload(
 ) -> Workload {
     let service = &s.rendered.service;
     let project = &ctx.stack.project;
-    let stateful = ctx.stateful(s);
+    let stateful = s.rendered.service.traits.stateful;
     report_unmapped(s, project, diagnostics);
 
     let mut pod = Mapping::new();
@@ -478,7 +464,7 @@ fn workload(
         .get("stop_grace_period")
         .and_then(Yaml::as_str)
     {
-        match crate::duration::parse(grace) {
+        match crate::model::duration::parse(grace) {
             Ok(d) => {
                 pod.insert("terminationGracePeriodSeconds".into(), d.as_secs().into());
             }
@@ -489,7 +475,7 @@ fn workload(
             )),
         }
     }
-    let restart = Restart::of(s, project, diagnostics);
+    let restart = restart_of(s, project, diagnostics);
 
     let labels = ctx.labels(service);
     let mut template_metadata = Mapping::new();
@@ -499,11 +485,11 @@ fn workload(
         template_metadata.insert("annotations".into(), Yaml::Mapping(annotations.clone()));
     }
     let template = pod_template(template_metadata, pod);
-    let document = if service.kind == "job" {
+    let document = if service.traits.runs_to_completion {
         job(ctx, s, labels, template, restart)
     } else {
-        // A beat must never run twice, which a rolling update would do for a moment.
-        let recreate = storage.shares_a_writable_claim || service.kind == "beat";
+        // A rolling update runs the old pod beside the new one for a moment.
+        let recreate = storage.shares_a_writable_claim || service.traits.single_instance;
         deployment_or_stateful_set(
             ctx,
             s,
@@ -532,7 +518,7 @@ fn job(
     let (policy, backoff) = match restart.unwrap_or(Restart::No) {
         Restart::No => ("Never", Some(0)),
         Restart::OnFailure(attempts) => ("OnFailure", attempts),
-        Restart::Always => ("OnFailure", None),
+        Restart::Always | Restart::UnlessStopped => ("OnFailure", None),
     };
     if let Some(Yaml::Mapping(pod)) = template.get_mut("spec") {
         pod.insert("restartPolicy".into(), policy.into());
@@ -759,7 +745,7 @@ fn init_containers(ctx: &Context, s: &StackService, waits: &mut Waits) -> Vec<Ya
             Label::new(dep.source, dep.span.clone(), "not waited for")
         };
         let dependency = &dependency.rendered.service;
-        if dependency.kind == "job" {
+        if dependency.traits.runs_to_completion {
             waits.on_jobs.push(label());
             continue;
         }

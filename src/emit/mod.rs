@@ -6,6 +6,7 @@ pub mod swarm;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::graph::{Stack, StackService};
+use crate::model::Restart;
 use crate::resolve::{Project, Service};
 
 /// What `muster gen` writes.
@@ -65,51 +66,41 @@ fn require_images(stack: &Stack, engine: &str, diagnostics: &mut Diagnostics) {
     }
 }
 
-/// A Compose `restart` value, for engines that restart by settings of their own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Restart {
-    No,
-    /// `on-failure[:N]`: up to N attempts when given.
-    OnFailure(Option<u32>),
-    /// `always` and `unless-stopped`: an orchestrator has no manual stop to remember.
-    Always,
+/// The service's final `restart`, checked again because `compose.restart` passes through
+/// unvalidated.
+fn restart_of(
+    s: &StackService,
+    project: &Project,
+    diagnostics: &mut Diagnostics,
+) -> Option<Restart> {
+    let value = s.rendered.body.get("restart")?;
+    let parsed = value.as_str().and_then(Restart::parse);
+    if parsed.is_none() {
+        let service = &s.rendered.service;
+        diagnostics.push(
+            at_service(
+                Diagnostic::error(format!(
+                    "service `{}` has restart {value:?}, which is not a Compose restart policy",
+                    service.name
+                )),
+                project,
+                service,
+            )
+            .with_note(
+                "use \"no\", \"always\", \"on-failure\", \"on-failure:N\" or \"unless-stopped\"",
+            ),
+        );
+    }
+    parsed
 }
 
-impl Restart {
-    /// The service's final `restart`, checked again because `compose.restart` passes through
-    /// unvalidated.
-    fn of(s: &StackService, project: &Project, diagnostics: &mut Diagnostics) -> Option<Restart> {
-        let value = s.rendered.body.get("restart")?;
-        let parsed = Restart::peek(s);
-        if parsed.is_none() {
-            let service = &s.rendered.service;
-            diagnostics.push(
-                at_service(
-                    Diagnostic::error(format!(
-                        "service `{}` has restart {value:?}, which is not a Compose restart policy",
-                        service.name
-                    )),
-                    project,
-                    service,
-                )
-                .with_note("use \"no\", \"always\", \"on-failure\", \"on-failure:N\" or \"unless-stopped\""),
-            );
-        }
-        parsed
-    }
-
-    /// The service's final `restart`, when it is one; `of` reports the other case.
-    fn peek(s: &StackService) -> Option<Restart> {
-        match s.rendered.body.get("restart")?.as_str()? {
-            "no" => Some(Restart::No),
-            "always" | "unless-stopped" => Some(Restart::Always),
-            "on-failure" => Some(Restart::OnFailure(None)),
-            other => other
-                .strip_prefix("on-failure:")
-                .and_then(|n| n.parse().ok())
-                .map(|n| Restart::OnFailure(Some(n))),
-        }
-    }
+/// The service's final `restart`, when it is one; `restart_of` reports the other case.
+fn peek_restart(s: &StackService) -> Option<Restart> {
+    s.rendered
+        .body
+        .get("restart")?
+        .as_str()
+        .and_then(Restart::parse)
 }
 
 /// `d`, pointing at the service's table in the catalogue.

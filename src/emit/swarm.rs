@@ -5,10 +5,11 @@
 //! `depends_on` goes: Swarm starts every service at once and rejects the long form that Compose
 //! needs for conditions (docker/cli#3880), so dependents must retry until what they need is up.
 
-use super::{Restart, at_service, compose};
+use super::{at_service, compose, peek_restart, restart_of};
 use crate::diagnostic::{Diagnostic, Diagnostics, Label};
 use crate::graph::{Stack, StackService};
 use crate::key_order;
+use crate::model::Restart;
 use crate::yaml::{Mapping, Value as Yaml};
 
 /// The service keys of docker/cli's stack file schema (v3.14). `docker stack deploy` refuses a
@@ -138,7 +139,7 @@ fn service(s: &StackService, stack: &Stack, diagnostics: &mut Diagnostics) -> Ma
             &s.rendered.service,
         ));
     }
-    if let Some(restart) = Restart::of(s, project, diagnostics) {
+    if let Some(restart) = restart_of(s, project, diagnostics) {
         let deploy = body
             .entry("deploy".into())
             .or_insert_with(|| Yaml::Mapping(Mapping::new()));
@@ -159,7 +160,7 @@ fn restart_policy(restart: Restart, delay: Option<u64>) -> Mapping {
     let condition = match restart {
         Restart::No => "none",
         Restart::OnFailure(_) => "on-failure",
-        Restart::Always => "any",
+        Restart::Always | Restart::UnlessStopped => "any",
     };
     policy.insert("condition".into(), condition.into());
     if let Some(seconds) = delay {
@@ -177,7 +178,7 @@ fn restart_policy(restart: Restart, delay: Option<u64>) -> Mapping {
 /// initialised. Its attempts are spread over the longest `start_period` its dependencies are
 /// given instead, the time the profile allows them to come up.
 fn retry_delay(s: &StackService, stack: &Stack) -> Option<u64> {
-    let Some(Restart::OnFailure(Some(attempts))) = Restart::peek(s) else {
+    let Some(Restart::OnFailure(Some(attempts))) = peek_restart(s) else {
         return None;
     };
     let longest = s
@@ -191,7 +192,7 @@ fn retry_delay(s: &StackService, stack: &Stack) -> Option<u64> {
         })
         .filter_map(|t| {
             let start_period = t.rendered.body.get("healthcheck")?.get("start_period")?;
-            crate::duration::parse(start_period.as_str()?).ok()
+            crate::model::duration::parse(start_period.as_str()?).ok()
         })
         .max()?;
     let delay = longest.as_secs().div_ceil(u64::from(attempts.max(1)));

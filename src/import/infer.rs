@@ -65,7 +65,7 @@ impl Entry {
                 .get("healthcheck")
                 .and_then(|h| h.get("start_period"))
                 .and_then(Yaml::as_str)
-                .and_then(|d| crate::duration::parse(d).ok());
+                .and_then(|d| crate::model::duration::parse(d).ok());
             if start.is_some_and(|s| s.as_secs() >= 60) {
                 (
                     "ai-model".to_owned(),
@@ -138,9 +138,10 @@ impl Entry {
         if kind.probe != ProbeStyle::Http {
             return;
         }
-        let default_path = facts
-            .and_then(|f| f.health.map(|h| h.path))
-            .or(kind.engines.is_empty().then_some("/health/live"));
+        let default_path = facts.and_then(|f| f.health.map(|h| h.path)).or(kind
+            .engines
+            .is_empty()
+            .then_some(crate::kinds::DEFAULT_HEALTH_PATH));
         if let Some(path) = probe_path(&test_text)
             && Some(path.as_str()) != default_path
         {

@@ -189,7 +189,8 @@ impl Entry {
             ] {
                 let same = match (hc.get(key), generated.and_then(|g| g.get(key))) {
                     (Some(Yaml::String(a)), Some(Yaml::String(b))) => {
-                        crate::duration::parse(a).ok() == crate::duration::parse(b).ok()
+                        crate::model::duration::parse(a).ok()
+                            == crate::model::duration::parse(b).ok()
                     }
                     (a, b) => a.is_some() && a == b,
                 };

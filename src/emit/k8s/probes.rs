@@ -7,15 +7,15 @@
 //! - startup: the health check again, tried often enough during `start_period` that a slow
 //!   starter is not restarted before it could have come up.
 
-use crate::duration;
 use crate::graph::StackService;
+use crate::model::duration;
 use crate::probe::Probe;
 use crate::yaml::{Mapping, Value as Yaml};
 use std::time::Duration;
 
-/// Docker's defaults, for timings the healthcheck leaves out.
-const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+use crate::model::duration::{DOCKER_DEFAULT_INTERVAL, DOCKER_DEFAULT_TIMEOUT};
+
+/// Docker's default, for a healthcheck that leaves it out.
 const DEFAULT_RETRIES: u64 = 3;
 
 /// `(key, probe)` pairs for the container, in the order they are written.
@@ -32,8 +32,8 @@ pub fn probes(s: &StackService) -> Result<Vec<(&'static str, Mapping)>, String> 
             .map(|text| duration::parse(text).map_err(|e| format!("healthcheck {key}: {e}")))
             .transpose()
     };
-    let period = seconds(timing("interval")?.unwrap_or(DEFAULT_INTERVAL));
-    let timeout = seconds(timing("timeout")?.unwrap_or(DEFAULT_TIMEOUT));
+    let period = seconds(timing("interval")?.unwrap_or(DOCKER_DEFAULT_INTERVAL));
+    let timeout = seconds(timing("timeout")?.unwrap_or(DOCKER_DEFAULT_TIMEOUT));
     let retries = hc
         .get("retries")
         .and_then(Yaml::as_u64)

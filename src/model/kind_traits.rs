@@ -1,0 +1,17 @@
+/// What a kind is like, beyond its template: the facts that change how dependents wait, how
+/// lints judge it and what each target makes of it. Declared once with the kind (`kinds.rs`) and
+/// carried on every resolved service, so that no stage recognises a kind by its name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KindTraits {
+    /// Runs once and exits (migrations): dependents wait for it to succeed, it is expected not to
+    /// restart, and Kubernetes runs it as a Job.
+    pub runs_to_completion: bool,
+    /// Keeps data that must outlive the container: a StatefulSet with a claim per pod.
+    pub stateful: bool,
+    /// Needs a while before its first answer (loading a model, an index): a short
+    /// `start_period` marks it unhealthy while it loads.
+    pub slow_to_start: bool,
+    /// Must never run twice at once (a scheduler would fire every job twice): a rollout
+    /// replaces it rather than starting the new one beside the old.
+    pub single_instance: bool,
+}

@@ -1,0 +1,11 @@
+//! The facts every stage after resolve shares, as types rather than strings: a stage that needs
+//! to know whether a service runs to completion asks its [`KindTraits`], not its kind's name, and
+//! a restart policy is a [`Restart`], parsed once.
+
+pub mod duration;
+mod kind_traits;
+mod restart;
+
+pub use duration::Duration;
+pub use kind_traits::KindTraits;
+pub use restart::Restart;

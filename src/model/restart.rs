@@ -1,0 +1,56 @@
+/// A Compose restart policy, parsed from the text the catalogue or the `compose` passthrough
+/// wrote, so that every target reads the same policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Restart {
+    No,
+    Always,
+    UnlessStopped,
+    /// `on-failure[:N]`: up to N attempts when given.
+    OnFailure(Option<u32>),
+}
+
+impl Restart {
+    /// The words Compose accepts, for messages and suggestions (`on-failure:N` aside).
+    pub const WORDS: &'static [&'static str] = &["no", "always", "on-failure", "unless-stopped"];
+
+    pub fn parse(text: &str) -> Option<Restart> {
+        match text {
+            "no" => Some(Restart::No),
+            "always" => Some(Restart::Always),
+            "unless-stopped" => Some(Restart::UnlessStopped),
+            "on-failure" => Some(Restart::OnFailure(None)),
+            other => other
+                .strip_prefix("on-failure:")
+                .and_then(|n| n.parse().ok())
+                .map(|n| Restart::OnFailure(Some(n))),
+        }
+    }
+
+    /// Whether an orchestrator should bring the service back whatever its exit: an orchestrator
+    /// has no manual stop for `unless-stopped` to remember.
+    pub fn restarts_always(self) -> bool {
+        matches!(self, Restart::Always | Restart::UnlessStopped)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_compose_form() {
+        assert_eq!(Restart::parse("no"), Some(Restart::No));
+        assert_eq!(Restart::parse("always"), Some(Restart::Always));
+        assert_eq!(
+            Restart::parse("unless-stopped"),
+            Some(Restart::UnlessStopped)
+        );
+        assert_eq!(Restart::parse("on-failure"), Some(Restart::OnFailure(None)));
+        assert_eq!(
+            Restart::parse("on-failure:3"),
+            Some(Restart::OnFailure(Some(3)))
+        );
+        assert_eq!(Restart::parse("on-failure:x"), None);
+        assert_eq!(Restart::parse("allways"), None);
+    }
+}
