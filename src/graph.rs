@@ -122,11 +122,8 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
         .zip(edges)
         .map(|(mut rendered, depends_on)| {
             if !depends_on.is_empty() {
-                rendered.body = with_depends_on(
-                    std::mem::take(&mut rendered.body),
-                    &depends_on,
-                    &rendered.service.compose,
-                );
+                let deps = depends_on_value(&depends_on, &rendered.service.compose);
+                rendered.body.set_depends_on(deps, key_order::service);
             }
             StackService {
                 rendered,
@@ -140,13 +137,9 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
     }
 }
 
-/// The Compose body with its `depends_on`, every condition in the long form, in its conventional
-/// place. A `compose.depends_on` passthrough refines what was inferred (`restart: true`).
-fn with_depends_on(
-    mut body: Mapping,
-    depends_on: &[(String, Condition)],
-    passthrough: &Mapping,
-) -> Mapping {
+/// The body's `depends_on`, every condition in the long form. A `compose.depends_on`
+/// passthrough refines what was inferred (`restart: true`).
+fn depends_on_value(depends_on: &[(String, Condition)], passthrough: &Mapping) -> Mapping {
     let mut deps: Mapping = depends_on
         .iter()
         .map(|(target, condition)| {
@@ -161,17 +154,7 @@ fn with_depends_on(
     if let Some(Yaml::Mapping(refined)) = passthrough.get("depends_on") {
         key_order::merge(&mut deps, refined);
     }
-    match body.get_mut("depends_on") {
-        // Render held the key's place when the catalogue named dependencies.
-        Some(slot) => {
-            *slot = Yaml::Mapping(deps);
-            body
-        }
-        None => {
-            body.insert("depends_on".into(), Yaml::Mapping(deps));
-            key_order::service(body)
-        }
-    }
+    deps
 }
 
 /// Reports each dependency cycle once, as the chain of names that closes it.

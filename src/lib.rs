@@ -2,11 +2,15 @@
 //!
 //! The pipeline, one module per stage, each with its own output type:
 //! [`catalogue`] (load, with spans) -> [`resolve`] (kinds, engines, profile layers: [`resolve::Model`])
-//! -> [`render`] (kind templates to YAML values) -> [`graph`] (dependencies validated: [`graph::Stack`])
-//! -> [`emit`] (Compose YAML). [`pipeline`] runs them in order; [`run()`] maps a command to an exit code.
+//! -> [`render`] (kind templates, the catalogue's keys and the `compose` passthrough, read once as a
+//! typed [`compose_body::ComposeBody`]) -> [`graph`] (dependencies validated: [`graph::Stack`])
+//! -> [`emit`] (Compose, Swarm, Kubernetes, all reading the same body). [`pipeline`] runs them in
+//! order; [`run()`] maps a command to an exit code. [`model`] holds the typed facts they share,
+//! [`yaml`] the YAML types, reader and writer.
 
 pub mod catalogue;
 pub mod commands;
+pub mod compose_body;
 pub mod config;
 pub mod diagnostic;
 pub mod emit;

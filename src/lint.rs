@@ -2,8 +2,10 @@
 //! drawn from production practice and the healthcheck reference, pointing at the service it is
 //! about; `muster check --deny-warnings` turns them into a failure.
 
+use crate::compose_body::Healthcheck;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::graph::{Stack, StackService};
+use crate::model::Restart;
 use crate::resolve::{Condition, Service};
 use std::time::Duration;
 
@@ -30,11 +32,15 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
             )
         };
         let mut found: Vec<Diagnostic> = Vec::new();
-        if s.rendered.has_healthcheck() {
-            healthcheck_lints(service, &mut |m| found.push(warn(m)));
+        // The body's healthcheck and restart, not the catalogue's: what the `compose` table
+        // set is what will run.
+        if let Some(hc) = &s.rendered.body.healthcheck {
+            healthcheck_lints(service, hc, &mut |m| found.push(warn(m)));
         }
         if prod {
-            prod_lints(service, &mut |m| found.push(warn(m)));
+            prod_lints(service, s.rendered.body.restart, &mut |m| {
+                found.push(warn(m))
+            });
         }
         if let Some(message) = unhealthy_dependency_target(stack, s) {
             found.push(warn(message));
@@ -59,12 +65,9 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
     }
 }
 
-fn healthcheck_lints(service: &Service, warn: &mut dyn FnMut(String)) {
-    let hc = &service.healthcheck;
-    let seconds = |d: &Option<String>| {
-        d.as_deref()
-            .and_then(|d| crate::model::duration::parse(d).ok())
-    };
+fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(String)) {
+    let seconds =
+        |d: &Option<crate::model::Duration>| d.as_ref().map(crate::model::Duration::value);
     if let Some(timeout) = seconds(&hc.timeout).filter(|t| *t > Duration::from_secs(10)) {
         warn(format!(
             "healthcheck timeout {}s is over 10s: a hung probe holds dependents back that long each time",
@@ -86,11 +89,9 @@ fn healthcheck_lints(service: &Service, warn: &mut dyn FnMut(String)) {
             ));
         }
     }
-    if let Some(test) = &hc.test {
-        let text = match test {
-            crate::spec::Command::Line(line) => line.clone(),
-            crate::spec::Command::Argv(argv) => argv.join(" "),
-        };
+    // Templates double every `$` themselves.
+    if hc.origin.is_users() {
+        let text = hc.test.join(" ");
         if text.replace("$$", "").contains('$') {
             warn(
                 "its healthcheck has a single `$`: Compose substitutes it from the host's \
@@ -101,9 +102,9 @@ fn healthcheck_lints(service: &Service, warn: &mut dyn FnMut(String)) {
     }
 }
 
-fn prod_lints(service: &Service, warn: &mut dyn FnMut(String)) {
+fn prod_lints(service: &Service, restart: Option<Restart>, warn: &mut dyn FnMut(String)) {
     if !service.traits.runs_to_completion
-        && let Some(restart) = service.restart.as_deref().filter(|r| *r != "always")
+        && let Some(restart) = restart.filter(|r| *r != Restart::Always)
     {
         warn(format!(
             "restart is `{restart}` in prod; `always` brings it back after a crash and a reboot"

@@ -11,7 +11,7 @@ use crate::catalogue::{Catalogue, Entry};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceId};
 use crate::images::{self, ImageFacts, ImageRef};
 use crate::kinds::{Kind, Kinds, ProbeStyle};
-use crate::model::KindTraits;
+use crate::model::{Duration, KindTraits, Restart};
 use crate::probe::{self, Probe};
 use crate::profile::Profile;
 use crate::spec::{Build, Command, DependsOn, HealthcheckSpec, Scalar, ServiceSpec};
@@ -73,7 +73,7 @@ pub struct Service {
     pub volumes: Vec<String>,
     pub networks: Vec<String>,
     pub labels: IndexMap<String, String>,
-    pub restart: Option<String>,
+    pub restart: Option<Restart>,
     pub replicas: Option<u32>,
     pub healthcheck: Healthcheck,
     pub depends_on: Vec<Dependency>,
@@ -90,11 +90,11 @@ pub struct Service {
 pub struct Healthcheck {
     /// A test the user wrote, replacing the kind template's probe.
     pub test: Option<Command>,
-    pub interval: Option<String>,
-    pub timeout: Option<String>,
+    pub interval: Option<Duration>,
+    pub timeout: Option<Duration>,
     pub retries: Option<u32>,
-    pub start_period: Option<String>,
-    pub start_interval: Option<String>,
+    pub start_period: Option<Duration>,
+    pub start_interval: Option<Duration>,
     pub disable: bool,
 }
 
@@ -102,11 +102,10 @@ impl Healthcheck {
     /// The probe's own time limit: a second under the engine's, so that a slow answer is
     /// reported by the probe itself rather than by the engine killing it.
     pub fn probe_timeout_secs(&self) -> u64 {
-        let timeout = self
-            .timeout
-            .as_deref()
-            .and_then(|t| crate::model::duration::parse(t).ok())
-            .unwrap_or(crate::model::duration::DOCKER_DEFAULT_TIMEOUT);
+        let timeout = self.timeout.as_ref().map_or(
+            crate::model::duration::DOCKER_DEFAULT_TIMEOUT,
+            Duration::value,
+        );
         timeout.as_secs().saturating_sub(1).max(1)
     }
 }
@@ -533,7 +532,10 @@ fn resolve_service<'a>(
     if let Some(d) = timeout_problem(name, interval, timeout) {
         error(d);
     }
-    let duration = |d: Option<(&Spanned<String>, SourceId)>| d.map(|(d, _)| d.get_ref().clone());
+    // A value load refused was reported there and is left out here, so that no later stage
+    // reads its text again; the run fails on load's error, and the service stays for the
+    // errors later stages find in the rest of it.
+    let duration = |d: Option<(&Spanned<String>, SourceId)>| Duration::parse(d?.0.get_ref()).ok();
     let healthcheck = Healthcheck {
         test: layers
             .healthcheck_field("test", |h| h.test.as_ref())
@@ -610,7 +612,7 @@ fn resolve_service<'a>(
         labels: layers.merge_map("labels", |s| s.labels.as_ref()),
         restart: layers
             .pick("restart", |s| s.restart.as_ref())
-            .map(|(r, _)| r.get_ref().clone()),
+            .and_then(|(r, _)| Restart::parse(r.get_ref())),
         replicas: layers
             .pick("replicas", |s| s.replicas.as_ref())
             .map(|(r, _)| *r),

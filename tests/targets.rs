@@ -638,3 +638,121 @@ fn a_catalogue_service_named_autoheal_is_kept_as_the_healer() {
         .success();
     assert_eq!(run.service("autoheal")["image"], "example/healer:2");
 }
+
+// ---------------------------------------------------------------- every target says the same
+
+/// Overrides in the `compose` table of the healthcheck, restart, command and volumes, on a kind
+/// whose template probes by itself (`cache`), an HTTP kind (whose probe Kubernetes would
+/// otherwise turn into `httpGet`) and a job. Each target must carry out what the Compose file
+/// says, not what the catalogue's own keys would have given.
+const OVERRIDDEN: &str = r#"
+[project]
+name = "shop"
+
+[services.redis]
+kind = "cache"
+image = "redis:7.4"
+compose = { healthcheck = { test = ["CMD", "redis-cli", "ping"], interval = "7s", timeout = "3s", retries = 4 } }
+
+[services.web]
+kind = "http"
+image = "registry.example.com/web:1.0"
+port = 8000
+depends_on = ["redis"]
+compose = { healthcheck = { test = ["CMD", "true"] }, restart = "on-failure:2", command = ["serve", "--port", "8000"], volumes = ["media:/srv/media"] }
+
+[services.migrate]
+kind = "job"
+image = "registry.example.com/web:1.0"
+compose = { restart = "on-failure:2", command = "python manage.py migrate --noinput" }
+"#;
+
+#[test]
+fn every_target_says_what_the_compose_overrides_say() {
+    let compose_text = gen_target(OVERRIDDEN, "prod", "compose").success().stdout;
+    let dir = tempfile::tempdir().unwrap();
+    assert_valid_compose(&write_temp(&dir, "compose.yml", &compose_text));
+    let compose: Value = serde_yaml::from_str(&compose_text).unwrap();
+    let swarm: Value =
+        serde_yaml::from_str(&gen_target(OVERRIDDEN, "prod", "swarm").success().stdout).unwrap();
+    let k8s = documents(&gen_target(OVERRIDDEN, "prod", "k8s").success().stdout);
+
+    let strings = |v: &Value| -> Vec<String> { serde_yaml::from_value(v.clone()).unwrap() };
+    for (service, workload, argv) in [
+        ("redis", "StatefulSet", ["redis-cli", "ping"].as_slice()),
+        ("web", "Deployment", ["true"].as_slice()),
+    ] {
+        let test = &compose["services"][service]["healthcheck"]["test"];
+        let mut expected = vec!["CMD".to_owned()];
+        expected.extend(argv.iter().map(|w| w.to_string()));
+        assert_eq!(strings(test), expected, "compose {service}");
+        assert_eq!(&swarm["services"][service]["healthcheck"]["test"], test);
+        let container = container(document(&k8s, workload, service));
+        for probe in ["livenessProbe", "readinessProbe"] {
+            assert_eq!(
+                strings(&container[probe]["exec"]["command"]),
+                argv,
+                "k8s {service} {probe}: {:?}",
+                container[probe]
+            );
+        }
+    }
+    assert_eq!(
+        compose["services"]["redis"]["healthcheck"]["interval"],
+        "7s"
+    );
+    assert_eq!(swarm["services"]["redis"]["healthcheck"]["interval"], "7s");
+    let redis = &container(document(&k8s, "StatefulSet", "redis"))["livenessProbe"];
+    assert_eq!(
+        (
+            &redis["periodSeconds"],
+            &redis["timeoutSeconds"],
+            &redis["failureThreshold"]
+        ),
+        (&Value::from(7), &Value::from(3), &Value::from(4))
+    );
+
+    // Restart: Compose's policy, Swarm's restart_policy, and a Job's retries.
+    for service in ["web", "migrate"] {
+        assert_eq!(compose["services"][service]["restart"], "on-failure:2");
+        let policy = &swarm["services"][service]["deploy"]["restart_policy"];
+        assert_eq!(
+            (&policy["condition"], &policy["max_attempts"]),
+            (&Value::from("on-failure"), &Value::from(2)),
+            "swarm {service}"
+        );
+    }
+    let job = document(&k8s, "Job", "migrate");
+    assert_eq!(job["spec"]["backoffLimit"], 2);
+    assert_eq!(
+        job["spec"]["template"]["spec"]["restartPolicy"],
+        "OnFailure"
+    );
+
+    // Command: as written for Compose and Swarm, as args (split like Compose) for Kubernetes.
+    let serve = ["serve", "--port", "8000"];
+    assert_eq!(strings(&compose["services"]["web"]["command"]), serve);
+    assert_eq!(strings(&swarm["services"]["web"]["command"]), serve);
+    let web = container(document(&k8s, "Deployment", "web"));
+    assert_eq!(strings(&web["args"]), serve);
+    assert_eq!(
+        strings(&container(job)["args"]),
+        ["python", "manage.py", "migrate", "--noinput"]
+    );
+
+    // Volumes: the named volume the passthrough mounts is declared, or claimed, on every target.
+    for file in [&compose, &swarm] {
+        assert!(
+            file["volumes"].get("media").is_some(),
+            "{:?}",
+            file["volumes"]
+        );
+        assert_eq!(
+            strings(&file["services"]["web"]["volumes"]),
+            ["media:/srv/media"]
+        );
+    }
+    document(&k8s, "PersistentVolumeClaim", "media");
+    assert_eq!(web["volumeMounts"][0]["mountPath"], "/srv/media");
+    assert_eq!(web["volumeMounts"][0]["name"], "media");
+}

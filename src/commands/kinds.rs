@@ -9,6 +9,7 @@ use crate::catalogue::{Catalogue, Entry, ProjectSpec};
 use crate::config::Inputs;
 use crate::error::Error;
 use crate::kinds::{Kind, TemplateOrigin};
+use crate::model::Duration;
 use crate::pipeline::Session;
 use crate::probe::Probe;
 use crate::profile::Profiles;
@@ -126,12 +127,12 @@ fn row(kind: &Kind, profile: &str, service: &Service) -> [String; 12] {
         text(service.image.as_deref()),
         service.probe.to_string(),
         profile.to_owned(),
-        text(service.restart.as_deref()),
-        timing(hc.interval.as_deref()),
-        timing(hc.timeout.as_deref()),
+        text(service.restart.map(|r| r.to_string()).as_deref()),
+        timing(hc.interval.as_ref().map(Duration::text)),
+        timing(hc.timeout.as_ref().map(Duration::text)),
         timing(hc.retries.map(|r| r.to_string()).as_deref()),
-        timing(hc.start_period.as_deref()),
-        timing(hc.start_interval.as_deref()),
+        timing(hc.start_period.as_ref().map(Duration::text)),
+        timing(hc.start_interval.as_ref().map(Duration::text)),
     ]
 }
 

@@ -128,45 +128,28 @@ fn healthchecks(out: &mut String, probed: &[&StackService]) {
     );
     for s in probed {
         let service = &s.rendered.service;
-        let hc = s.rendered.body.get("healthcheck");
-        let timing = |key: &str| {
-            hc.and_then(|h| h.get(key))
-                .map(|v| match v {
-                    Yaml::String(s) => s.clone(),
-                    other => serde_json::to_string(other).expect("a YAML scalar serializes"),
-                })
-                .unwrap_or_else(|| "-".to_owned())
+        let Some(hc) = &s.rendered.body.healthcheck else {
+            continue;
         };
-        let test = hc
-            .and_then(|h| h.get("test"))
-            .map(test_argv)
-            .unwrap_or_default();
+        let timing = |d: &Option<crate::model::Duration>| {
+            d.as_ref()
+                .map_or_else(|| "-".to_owned(), ToString::to_string)
+        };
+        let test = &hc.test;
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} |",
             service.name,
             service.kind,
-            client(&test),
-            code(&command_line(&test)),
-            timing("interval"),
-            timing("timeout"),
-            timing("retries"),
-            timing("start_period"),
+            client(test),
+            code(&command_line(test)),
+            timing(&hc.interval),
+            timing(&hc.timeout),
+            hc.retries.map_or_else(|| "-".to_owned(), |r| r.to_string()),
+            timing(&hc.start_period),
         );
     }
     out.push('\n');
-}
-
-/// A Compose `test` as a list: a plain string is `CMD-SHELL`.
-fn test_argv(test: &Yaml) -> Vec<String> {
-    match test {
-        Yaml::String(line) => vec!["CMD-SHELL".to_owned(), line.clone()],
-        Yaml::Sequence(items) => items
-            .iter()
-            .filter_map(|i| i.as_str().map(str::to_owned))
-            .collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// The probe as the container runs it: Compose has turned each `$$` into `$` by then.
@@ -212,13 +195,7 @@ fn without_healthcheck(out: &mut String, unprobed: &[&StackService]) {
                 .get("healthcheck.disable")
                 .map_or_else(|| "the catalogue".to_owned(), ToString::to_string);
             format!("disabled by the user (`healthcheck.disable` in {layer})")
-        } else if s
-            .rendered
-            .body
-            .get("healthcheck")
-            .and_then(|h| h.get("disable"))
-            == Some(&Yaml::Bool(true))
-        {
+        } else if s.rendered.body.healthcheck_disabled {
             "disabled in the `compose` passthrough".to_owned()
         } else if service.probe == Probe::None {
             "runs to completion: dependents wait for it to exit 0".to_owned()

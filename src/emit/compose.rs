@@ -39,11 +39,11 @@ pub fn write(stack: &Stack, sink: &mut dyn std::io::Write) -> std::io::Result<()
     for s in &stack.services {
         let name = &s.rendered.service.name;
         if stack.project.autoheal && s.rendered.has_healthcheck() {
-            let mut body = s.rendered.body.clone();
+            let mut body = s.rendered.body.mapping().clone();
             label(&mut body, "autoheal", "true");
             yaml::write_mapping_entry(&mut out, name, &key_order::service(body), 2);
         } else {
-            yaml::write_mapping_entry(&mut out, name, &s.rendered.body, 2);
+            yaml::write_mapping_entry(&mut out, name, s.rendered.body.mapping(), 2);
         }
         if out.len() >= CHUNK {
             sink.write_all(out.as_bytes())?;
@@ -84,9 +84,11 @@ pub(super) fn document(stack: &Stack, services: Mapping) -> Mapping {
 
 /// The top-level `volumes` and `networks`: every named volume and network the services use.
 fn declarations(stack: &Stack) -> [(&'static str, Mapping); 2] {
+    // From the body, not the catalogue's keys: a volume the `compose` table mounts must be
+    // declared too.
     let volumes = declared(stack, |s| {
         s.rendered
-            .service
+            .body
             .volumes
             .iter()
             .filter_map(|v| named_volume(v))
@@ -94,7 +96,7 @@ fn declarations(stack: &Stack) -> [(&'static str, Mapping); 2] {
     });
     let networks = declared(stack, |s| {
         s.rendered
-            .service
+            .body
             .networks
             .iter()
             .map(String::as_str)

@@ -10,11 +10,12 @@
 mod interpolation;
 mod probes;
 
-use super::{at_service, compose, restart_of};
+use super::{at_service, compose};
 use crate::diagnostic::{Diagnostic, Diagnostics, Label};
 use crate::graph::{Stack, StackService};
 use crate::model::Restart;
 use crate::resolve::{Project, Service};
+use crate::spec::Command;
 use crate::yaml::{Mapping, Value as Yaml};
 use indexmap::{IndexMap, IndexSet};
 
@@ -297,14 +298,12 @@ impl<'a> Mount<'a> {
 }
 
 fn mounts(s: &StackService) -> Vec<Mount<'_>> {
-    match s.rendered.body.get("volumes") {
-        Some(Yaml::Sequence(items)) => items
-            .iter()
-            .filter_map(Yaml::as_str)
-            .map(Mount::parse)
-            .collect(),
-        _ => Vec::new(),
-    }
+    s.rendered
+        .body
+        .volumes
+        .iter()
+        .map(|m| Mount::parse(m))
+        .collect()
 }
 
 /// A claim shared by the pods of several services, or of several replicas.
@@ -458,24 +457,13 @@ fn workload(
     if !storage.volumes.is_empty() {
         pod.insert("volumes".into(), Yaml::Sequence(storage.volumes));
     }
-    if let Some(grace) = s
-        .rendered
-        .body
-        .get("stop_grace_period")
-        .and_then(Yaml::as_str)
-    {
-        match crate::model::duration::parse(grace) {
-            Ok(d) => {
-                pod.insert("terminationGracePeriodSeconds".into(), d.as_secs().into());
-            }
-            Err(e) => diagnostics.push(at_service(
-                Diagnostic::error(format!("service `{}`: stop_grace_period {e}", service.name)),
-                project,
-                service,
-            )),
-        }
+    if let Some(grace) = &s.rendered.body.stop_grace_period {
+        pod.insert(
+            "terminationGracePeriodSeconds".into(),
+            grace.value().as_secs().into(),
+        );
     }
-    let restart = restart_of(s, project, diagnostics);
+    let restart = s.rendered.body.restart;
 
     let labels = ctx.labels(service);
     let mut template_metadata = Mapping::new();
@@ -697,6 +685,7 @@ fn report_unmapped(s: &StackService, project: &Project, diagnostics: &mut Diagno
     let mut unmapped: Vec<String> = s
         .rendered
         .body
+        .mapping()
         .keys()
         .filter_map(Yaml::as_str)
         .filter(|k| !UNDERSTOOD.contains(k) && !k.starts_with("x-"))
@@ -788,8 +777,11 @@ fn container(ctx: &Context, s: &StackService, diagnostics: &mut Diagnostics) -> 
     }
     // Docker's entrypoint is Kubernetes' command, and Docker's command its args.
     let mut referenced: Vec<String> = Vec::new();
-    for (compose_key, key) in [("entrypoint", "command"), ("command", "args")] {
-        let Some(value) = body.get(compose_key) else {
+    for (compose_key, key, value) in [
+        ("entrypoint", "command", &body.entrypoint),
+        ("command", "args", &body.command),
+    ] {
+        let Some(value) = value else {
             continue;
         };
         match argv(value) {
@@ -888,20 +880,12 @@ fn secret_var(name: &str, key: &str, secret: &str) -> Yaml {
 }
 
 /// A Compose command as argv: a list as it is, a string split as Compose splits it.
-fn argv(value: &Yaml) -> Result<Vec<String>, String> {
-    match value {
-        Yaml::String(line) => {
+fn argv(command: &Command) -> Result<Vec<String>, String> {
+    match command {
+        Command::Line(line) => {
             shlex::split(line).ok_or_else(|| format!("cannot split {line:?} into words"))
         }
-        Yaml::Sequence(items) => items
-            .iter()
-            .map(|i| {
-                i.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| "a list with a non-string word".to_owned())
-            })
-            .collect(),
-        _ => Err("neither a string nor a list".into()),
+        Command::Argv(words) => Ok(words.clone()),
     }
 }
 
@@ -936,10 +920,11 @@ mod tests {
 
     #[test]
     fn commands_split_like_compose() {
+        let line = |text: &str| Command::Line(text.to_owned());
         assert_eq!(
-            argv(&Yaml::from("gunicorn app --bind '0.0.0.0:8000'")).unwrap(),
+            argv(&line("gunicorn app --bind '0.0.0.0:8000'")).unwrap(),
             ["gunicorn", "app", "--bind", "0.0.0.0:8000"]
         );
-        assert!(argv(&Yaml::from("echo 'unclosed")).is_err());
+        assert!(argv(&line("echo 'unclosed")).is_err());
     }
 }

@@ -5,8 +5,7 @@ pub mod k8s;
 pub mod swarm;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::graph::{Stack, StackService};
-use crate::model::Restart;
+use crate::graph::Stack;
 use crate::resolve::{Project, Service};
 
 /// What `muster gen` writes.
@@ -64,43 +63,6 @@ fn require_images(stack: &Stack, engine: &str, diagnostics: &mut Diagnostics) {
             )),
         );
     }
-}
-
-/// The service's final `restart`, checked again because `compose.restart` passes through
-/// unvalidated.
-fn restart_of(
-    s: &StackService,
-    project: &Project,
-    diagnostics: &mut Diagnostics,
-) -> Option<Restart> {
-    let value = s.rendered.body.get("restart")?;
-    let parsed = value.as_str().and_then(Restart::parse);
-    if parsed.is_none() {
-        let service = &s.rendered.service;
-        diagnostics.push(
-            at_service(
-                Diagnostic::error(format!(
-                    "service `{}` has restart {value:?}, which is not a Compose restart policy",
-                    service.name
-                )),
-                project,
-                service,
-            )
-            .with_note(
-                "use \"no\", \"always\", \"on-failure\", \"on-failure:N\" or \"unless-stopped\"",
-            ),
-        );
-    }
-    parsed
-}
-
-/// The service's final `restart`, when it is one; `restart_of` reports the other case.
-fn peek_restart(s: &StackService) -> Option<Restart> {
-    s.rendered
-        .body
-        .get("restart")?
-        .as_str()
-        .and_then(Restart::parse)
 }
 
 /// `d`, pointing at the service's table in the catalogue.

@@ -5,7 +5,7 @@
 //! `depends_on` goes: Swarm starts every service at once and rejects the long form that Compose
 //! needs for conditions (docker/cli#3880), so dependents must retry until what they need is up.
 
-use super::{at_service, compose, peek_restart, restart_of};
+use super::{at_service, compose};
 use crate::diagnostic::{Diagnostic, Diagnostics, Label};
 use crate::graph::{Stack, StackService};
 use crate::key_order;
@@ -108,7 +108,7 @@ pub fn emit(stack: &Stack, diagnostics: &mut Diagnostics) -> String {
 
 fn service(s: &StackService, stack: &Stack, diagnostics: &mut Diagnostics) -> Mapping {
     let project = &stack.project;
-    let mut body = s.rendered.body.clone();
+    let mut body = s.rendered.body.mapping().clone();
     escape_task_templates(&mut body);
     // `require_images` reported a service without an image; with one, the build is Compose's
     // business and the image is what Swarm pulls.
@@ -139,7 +139,7 @@ fn service(s: &StackService, stack: &Stack, diagnostics: &mut Diagnostics) -> Ma
             &s.rendered.service,
         ));
     }
-    if let Some(restart) = restart_of(s, project, diagnostics) {
+    if let Some(restart) = s.rendered.body.restart {
         let deploy = body
             .entry("deploy".into())
             .or_insert_with(|| Yaml::Mapping(Mapping::new()));
@@ -178,7 +178,7 @@ fn restart_policy(restart: Restart, delay: Option<u64>) -> Mapping {
 /// initialised. Its attempts are spread over the longest `start_period` its dependencies are
 /// given instead, the time the profile allows them to come up.
 fn retry_delay(s: &StackService, stack: &Stack) -> Option<u64> {
-    let Some(Restart::OnFailure(Some(attempts))) = peek_restart(s) else {
+    let Some(Restart::OnFailure(Some(attempts))) = s.rendered.body.restart else {
         return None;
     };
     let longest = s
@@ -191,8 +191,15 @@ fn retry_delay(s: &StackService, stack: &Stack) -> Option<u64> {
                 .find(|t| &t.rendered.service.name == target)
         })
         .filter_map(|t| {
-            let start_period = t.rendered.body.get("healthcheck")?.get("start_period")?;
-            crate::model::duration::parse(start_period.as_str()?).ok()
+            Some(
+                t.rendered
+                    .body
+                    .healthcheck
+                    .as_ref()?
+                    .start_period
+                    .as_ref()?
+                    .value(),
+            )
         })
         .max()?;
     let delay = longest.as_secs().div_ceil(u64::from(attempts.max(1)));

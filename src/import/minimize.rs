@@ -76,7 +76,7 @@ impl Entry {
             self.keep_depends_on_explicit();
             return;
         };
-        let body = &generated.rendered.body;
+        let body = generated.rendered.body.mapping();
         for key in ["restart", "command"] {
             match (self.source.get(key), body.get(key)) {
                 (Some(s), Some(g)) if s == g => {

@@ -33,6 +33,19 @@ impl Restart {
     }
 }
 
+impl std::fmt::Display for Restart {
+    /// As Compose writes it, so that a parsed policy reads back as it was written.
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Restart::No => f.write_str("no"),
+            Restart::Always => f.write_str("always"),
+            Restart::UnlessStopped => f.write_str("unless-stopped"),
+            Restart::OnFailure(None) => f.write_str("on-failure"),
+            Restart::OnFailure(Some(n)) => write!(f, "on-failure:{n}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,5 +65,14 @@ mod tests {
         );
         assert_eq!(Restart::parse("on-failure:x"), None);
         assert_eq!(Restart::parse("allways"), None);
+        for text in [
+            "no",
+            "always",
+            "unless-stopped",
+            "on-failure",
+            "on-failure:3",
+        ] {
+            assert_eq!(Restart::parse(text).unwrap().to_string(), text);
+        }
     }
 }

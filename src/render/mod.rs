@@ -11,6 +11,7 @@
 //! can list, so it is rendered and read once for each distinct set of their values. User
 //! templates render for every service.
 
+use crate::compose_body::{ComposeBody, TestOrigin};
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity, SourceId, Sources};
 use crate::key_order::Draft;
 use crate::kinds::{Kinds, TemplateOrigin};
@@ -36,19 +37,14 @@ pub struct Rendered {
     /// Boxed: a resolved service is about a kilobyte, and the stages after this one move
     /// services from one list into the next, which held two copies of every one at once.
     pub service: Box<Service>,
-    pub body: Mapping,
+    pub body: ComposeBody,
 }
 
 impl Rendered {
     /// Whether Compose will run a healthcheck for this service, which decides what its
     /// dependents may wait for.
     pub fn has_healthcheck(&self) -> bool {
-        match self.body.get("healthcheck") {
-            Some(Yaml::Mapping(hc)) => {
-                hc.get("disable") != Some(&Yaml::Bool(true)) && hc.contains_key("test")
-            }
-            _ => false,
-        }
+        self.body.has_healthcheck()
     }
 }
 
@@ -171,14 +167,39 @@ impl Renderer {
                 layer
             }
         };
-        let body = overlay(kind_layer, &service);
+        let origin = if service
+            .compose
+            .get("healthcheck")
+            .is_some_and(|hc| hc.get("test").is_some())
+        {
+            TestOrigin::Passthrough
+        } else if service.healthcheck.test.is_some() {
+            TestOrigin::Catalogue
+        } else if self.user_templates.contains(&service.kind) {
+            TestOrigin::UserTemplate
+        } else {
+            TestOrigin::BuiltInTemplate
+        };
+        let body = match ComposeBody::read(overlay(kind_layer, &service), origin) {
+            Ok(body) => body,
+            Err(problems) => {
+                for problem in problems {
+                    diagnostics.push(
+                        Diagnostic::error(format!("service `{}`: {problem}", service.name)).at(
+                            catalogue,
+                            Some(service.name_span.clone()),
+                            "this service",
+                        ),
+                    );
+                }
+                return None;
+            }
+        };
         let rendered = Rendered {
             service: Box::new(service),
             body,
         };
-        let users_probe = rendered.service.healthcheck.test.is_some()
-            || self.user_templates.contains(&rendered.service.kind);
-        match probe_tools_problem(&rendered, users_probe, catalogue) {
+        match probe_tools_problem(&rendered, catalogue) {
             Some(d) if d.severity == Severity::Error => {
                 diagnostics.push(d);
                 None
@@ -273,22 +294,12 @@ fn fields_read(env: &Environment, kind: &str) -> Option<Vec<String>> {
 /// A healthcheck that calls a program its image does not have can never turn healthy. From a
 /// built-in template that is an error; from the user's own `healthcheck.test` or template a
 /// warning, since the user may know the image has more than the official one.
-fn probe_tools_problem(
-    rendered: &Rendered,
-    users_probe: bool,
-    catalogue: SourceId,
-) -> Option<Diagnostic> {
+fn probe_tools_problem(rendered: &Rendered, catalogue: SourceId) -> Option<Diagnostic> {
     let service = &rendered.service;
     let tools = service.tools?;
-    let test: Vec<String> = match rendered.body.get("healthcheck")?.get("test")? {
-        Yaml::Sequence(items) => items
-            .iter()
-            .filter_map(|i| i.as_str().map(str::to_owned))
-            .collect(),
-        Yaml::String(line) => vec!["CMD-SHELL".to_owned(), line.clone()],
-        _ => return None,
-    };
-    let missing: Vec<String> = probe::programs(&test)
+    let healthcheck = rendered.body.healthcheck.as_ref()?;
+    let users_probe = healthcheck.origin.is_users();
+    let missing: Vec<String> = probe::programs(&healthcheck.test)
         .into_iter()
         .filter(|p| !tools.contains(&p.as_str()))
         .collect();
@@ -424,7 +435,7 @@ fn overlay(kind_layer: Mapping, s: &Service) -> Mapping {
         body.set("entrypoint", command_value(entrypoint));
     }
     if let Some(restart) = &s.restart {
-        body.set("restart", Yaml::from(restart.as_str()));
+        body.set("restart", Yaml::from(restart.to_string()));
     }
     if !s.ports.is_empty() {
         body.set("ports", strings(&s.ports));
@@ -476,14 +487,11 @@ fn healthcheck(body: &mut Draft, s: &Service) {
     }
     // In conventional order, so that ordering finds nothing to do.
     let timing = [
-        ("interval", hc.interval.as_deref().map(Yaml::from)),
-        ("timeout", hc.timeout.as_deref().map(Yaml::from)),
+        ("interval", hc.interval.as_ref().map(text)),
+        ("timeout", hc.timeout.as_ref().map(text)),
         ("retries", hc.retries.map(|r| Yaml::from(u64::from(r)))),
-        ("start_period", hc.start_period.as_deref().map(Yaml::from)),
-        (
-            "start_interval",
-            hc.start_interval.as_deref().map(Yaml::from),
-        ),
+        ("start_period", hc.start_period.as_ref().map(text)),
+        ("start_interval", hc.start_interval.as_ref().map(text)),
     ];
     for (key, value) in timing {
         if let Some(v) = value {
@@ -494,6 +502,11 @@ fn healthcheck(body: &mut Draft, s: &Service) {
     // for seven entries, about a kilobyte per service.
     let merged = merged.into_mapping();
     body.set("healthcheck", Yaml::Mapping(merged));
+}
+
+/// A duration as the user wrote it.
+fn text(d: &crate::model::Duration) -> Yaml {
+    Yaml::from(d.text())
 }
 
 fn merge_string_map(body: &mut Draft, key: &str, values: &indexmap::IndexMap<String, String>) {

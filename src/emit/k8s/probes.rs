@@ -7,8 +7,8 @@
 //! - startup: the health check again, tried often enough during `start_period` that a slow
 //!   starter is not restarted before it could have come up.
 
+use crate::compose_body::Healthcheck;
 use crate::graph::StackService;
-use crate::model::duration;
 use crate::probe::Probe;
 use crate::yaml::{Mapping, Value as Yaml};
 use std::time::Duration;
@@ -20,25 +20,13 @@ const DEFAULT_RETRIES: u64 = 3;
 
 /// `(key, probe)` pairs for the container, in the order they are written.
 pub fn probes(s: &StackService) -> Result<Vec<(&'static str, Mapping)>, String> {
-    let Some(Yaml::Mapping(hc)) = s.rendered.body.get("healthcheck") else {
+    let Some(hc) = &s.rendered.body.healthcheck else {
         return Ok(Vec::new());
     };
-    if !s.rendered.has_healthcheck() {
-        return Ok(Vec::new());
-    }
-    let timing = |key: &str| -> Result<Option<Duration>, String> {
-        hc.get(key)
-            .and_then(Yaml::as_str)
-            .map(|text| duration::parse(text).map_err(|e| format!("healthcheck {key}: {e}")))
-            .transpose()
-    };
-    let period = seconds(timing("interval")?.unwrap_or(DOCKER_DEFAULT_INTERVAL));
-    let timeout = seconds(timing("timeout")?.unwrap_or(DOCKER_DEFAULT_TIMEOUT));
-    let retries = hc
-        .get("retries")
-        .and_then(Yaml::as_u64)
-        .unwrap_or(DEFAULT_RETRIES)
-        .max(1);
+    let timing = |d: &Option<crate::model::Duration>| d.as_ref().map(crate::model::Duration::value);
+    let period = seconds(timing(&hc.interval).unwrap_or(DOCKER_DEFAULT_INTERVAL));
+    let timeout = seconds(timing(&hc.timeout).unwrap_or(DOCKER_DEFAULT_TIMEOUT));
+    let retries = hc.retries.map_or(DEFAULT_RETRIES, u64::from).max(1);
     let (live, ready) = handlers(s, hc)?;
 
     let probe = |handler: &Mapping, period: u64, failures: u64| {
@@ -52,9 +40,10 @@ pub fn probes(s: &StackService) -> Result<Vec<(&'static str, Mapping)>, String> 
         ("livenessProbe", probe(&live, period, retries)),
         ("readinessProbe", probe(&ready, period, retries)),
     ];
-    let start_period = timing("start_period")?.unwrap_or_default();
+    let start_period = timing(&hc.start_period).unwrap_or_default();
     if !start_period.is_zero() {
-        let start_every = seconds(timing("start_interval")?.unwrap_or(Duration::from_secs(period)));
+        let start_every =
+            seconds(timing(&hc.start_interval).unwrap_or(Duration::from_secs(period)));
         let tries = start_period
             .as_millis()
             .div_ceil(u128::from(start_every) * 1000);
@@ -71,20 +60,21 @@ fn seconds(d: Duration) -> u64 {
         .max(1)
 }
 
-/// The liveness and readiness handlers. An HTTP kind whose probe muster chose gets `httpGet`,
-/// which needs no client in the image; a test the user wrote is run as written.
-fn handlers(s: &StackService, hc: &Mapping) -> Result<(Mapping, Mapping), String> {
+/// The liveness and readiness handlers. An HTTP kind whose probe a template chose gets
+/// `httpGet`, which needs no client in the image; a test the user wrote, in the catalogue or in
+/// the `compose` table, is run as written, as Compose runs it.
+fn handlers(s: &StackService, hc: &Healthcheck) -> Result<(Mapping, Mapping), String> {
     let service = &s.rendered.service;
-    if let (Probe::Http(_), None, Some(port), Some(health)) = (
+    if let (Probe::Http(_), true, Some(port), Some(health)) = (
         service.probe,
-        &service.healthcheck.test,
+        hc.origin.is_template(),
         service.health_port,
         &service.health_path,
     ) {
         let ready = service.ready_path.as_deref().unwrap_or(health);
         return Ok((http_get(health, port), http_get(ready, port)));
     }
-    let exec = exec(hc.get("test").ok_or("healthcheck has no test")?)?;
+    let exec = exec(&hc.test)?;
     Ok((exec.clone(), exec))
 }
 
@@ -101,15 +91,8 @@ fn http_get(path: &str, port: u16) -> Mapping {
 /// Compose's `test` as an `exec` handler: `CMD` runs its argv, `CMD-SHELL` (and a plain string)
 /// runs through `sh -c` as Docker does. `$$` is Compose's escape for `$`; Kubernetes passes an
 /// exec command on untouched, so the container's shell must see a single `$`.
-fn exec(test: &Yaml) -> Result<Mapping, String> {
-    let words: Vec<&str> = match test {
-        Yaml::String(line) => vec!["CMD-SHELL", line.as_str()],
-        Yaml::Sequence(items) => items
-            .iter()
-            .map(|i| i.as_str().ok_or("healthcheck test has a non-string word"))
-            .collect::<Result<_, _>>()?,
-        _ => return Err("healthcheck test is neither a string nor a list".into()),
-    };
+fn exec(test: &[String]) -> Result<Mapping, String> {
+    let words: Vec<&str> = test.iter().map(String::as_str).collect();
     let argv: Vec<&str> = match words.as_slice() {
         ["CMD", argv @ ..] if !argv.is_empty() => argv.to_vec(),
         ["CMD-SHELL", line, ..] => vec!["sh", "-c", line],
@@ -131,7 +114,14 @@ mod tests {
     use super::*;
 
     fn argv(test: &str) -> Vec<String> {
-        let test: Yaml = crate::yaml::from_str(test).unwrap();
+        let test = crate::compose_body::ComposeBody::read(
+            crate::yaml::from_str(&format!("healthcheck: {{test: {test}}}")).unwrap(),
+            crate::compose_body::TestOrigin::Passthrough,
+        )
+        .unwrap()
+        .healthcheck
+        .unwrap()
+        .test;
         let handler = exec(&test).unwrap();
         serde_yaml::from_value(handler["exec"]["command"].clone()).unwrap()
     }
@@ -147,7 +137,7 @@ mod tests {
             argv(r#""curl -f x || exit 1""#),
             ["sh", "-c", "curl -f x || exit 1"]
         );
-        assert!(exec(&crate::yaml::from_str(r#"["NONE"]"#).unwrap()).is_err());
+        assert!(exec(&["NONE".to_owned()]).is_err());
     }
 
     #[test]
