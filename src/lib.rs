@@ -3,7 +3,7 @@
 //! The pipeline, one module per stage, each with its own output type:
 //! [`catalogue`] (load, with spans) -> [`resolve`] (kinds, engines, profile layers: [`resolve::Model`])
 //! -> [`render`] (kind templates, the catalogue's keys and the `compose` passthrough, read once as a
-//! typed [`compose_body::ComposeBody`]) -> [`graph`] (dependencies validated: [`graph::Stack`])
+//! typed [`compose_body::ComposeBody`]) -> [`validate`] (graph, ports, healthchecks, probe tools: [`validate::Stack`])
 //! -> [`emit`] (Compose, Swarm, Kubernetes, all reading the same body). [`pipeline`] runs them in
 //! order; [`run()`] maps a command to an exit code. [`model`] holds the typed facts they share,
 //! [`yaml`] the YAML types, reader and writer.
@@ -15,7 +15,6 @@ pub mod config;
 pub mod diagnostic;
 pub mod emit;
 pub mod error;
-pub mod graph;
 pub mod images;
 mod import;
 pub mod key_order;
@@ -34,6 +33,7 @@ pub mod schema;
 pub mod spec;
 pub mod suggest;
 pub mod user_files;
+pub mod validate;
 pub mod yaml;
 
 pub use config::Cli;

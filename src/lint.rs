@@ -4,9 +4,9 @@
 
 use crate::compose_body::Healthcheck;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::graph::{Stack, StackService};
 use crate::model::Restart;
 use crate::resolve::{Condition, Service};
+use crate::validate::{Stack, StackService};
 use std::time::Duration;
 
 /// Substrings of environment variable names that hold secrets.

@@ -6,11 +6,11 @@ use crate::catalogue::Catalogue;
 use crate::config::Inputs;
 use crate::diagnostic::{Diagnostics, Sources};
 use crate::error::Error;
-use crate::graph::{self, Stack};
 use crate::kinds::Kinds;
 use crate::profile::Profiles;
 use crate::render::Renderer;
 use crate::resolve;
+use crate::validate::{self, Stack};
 
 /// What a run read and what it found wrong, kept to print diagnostics at the end.
 #[derive(Default)]
@@ -97,7 +97,7 @@ pub fn build(
     // stay alive beside every rendered service.
     drop(catalogue);
     let rendered = renderer.render(model, sources, diagnostics);
-    let stack = graph::validate(rendered, diagnostics);
+    let stack = validate::validate(rendered, diagnostics);
     if diagnostics.has_errors() {
         return Err(Error::Invalid);
     }

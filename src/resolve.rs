@@ -68,6 +68,8 @@ pub struct Service {
     pub command: Option<Command>,
     pub entrypoint: Option<Command>,
     pub ports: Vec<String>,
+    /// The `ports` that publish a host port, parsed, with where each was written.
+    pub published: Vec<PublishedPort>,
     pub env: IndexMap<String, String>,
     pub env_file: Vec<String>,
     pub volumes: Vec<String>,
@@ -96,6 +98,8 @@ pub struct Healthcheck {
     pub start_period: Option<Duration>,
     pub start_interval: Option<Duration>,
     pub disable: bool,
+    /// Where the timeout was set, for validation's message about it.
+    pub timeout_at: Option<(SourceId, Range<usize>)>,
 }
 
 impl Healthcheck {
@@ -108,6 +112,15 @@ impl Healthcheck {
         );
         timeout.as_secs().saturating_sub(1).max(1)
     }
+}
+
+/// A port mapping a service publishes, where it was written.
+#[derive(Debug, Clone)]
+pub struct PublishedPort {
+    pub mapping: crate::ports::Mapping,
+    pub text: String,
+    pub source: SourceId,
+    pub span: Range<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -366,7 +379,6 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Inputs, diagnostics: &mut Diagnos
         .last()
         .map(|p| p.name.clone())
         .unwrap_or_default();
-    let mut published = Vec::new();
     let mut shared_compose = SharedCompose::default();
     // Sized up front: collecting from `filter_map` grows the list by doubling, and a service
     // is about a kilobyte.
@@ -377,11 +389,9 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Inputs, diagnostics: &mut Diagnos
             catalogue.source,
             inputs,
             &mut shared_compose,
-            &mut published,
             diagnostics,
         )
     }));
-    report_port_collisions(&published, diagnostics);
     Model {
         project: Project {
             name: catalogue.project.name.as_ref().map(|n| n.get_ref().clone()),
@@ -414,7 +424,6 @@ fn resolve_service<'a>(
     catalogue: SourceId,
     inputs: &Inputs<'a>,
     shared_compose: &mut SharedCompose<'a>,
-    published: &mut Vec<Published<'a>>,
     diagnostics: &mut Diagnostics,
 ) -> Option<Service> {
     let name = entry.name.get_ref();
@@ -529,9 +538,6 @@ fn resolve_service<'a>(
 
     let interval = layers.healthcheck_field("interval", |h| h.interval.as_ref());
     let timeout = layers.healthcheck_field("timeout", |h| h.timeout.as_ref());
-    if let Some(d) = timeout_problem(name, interval, timeout) {
-        error(d);
-    }
     // A value load refused was reported there and is left out here, so that no later stage
     // reads its text again; the run fails on load's error, and the service stays for the
     // errors later stages find in the rest of it.
@@ -542,6 +548,7 @@ fn resolve_service<'a>(
             .map(|(t, _)| t.get_ref().clone()),
         interval: duration(interval),
         timeout: duration(timeout),
+        timeout_at: timeout.map(|(t, source)| (source, t.span())),
         retries: layers
             .healthcheck_field("retries", |h| h.retries.as_ref())
             .map(|(r, _)| *r),
@@ -562,16 +569,20 @@ fn resolve_service<'a>(
     };
 
     let ports = layers.pick("ports", |s| s.ports.as_ref());
-    if let Some((mappings, source)) = ports {
-        published.extend(mappings.iter().filter_map(|m| {
-            Some(Published {
-                service: name,
-                mapping: crate::ports::parse(m.get_ref()).ok()?,
-                text: m,
-                source,
+    // A mapping that does not parse was reported by load.
+    let published = ports.map_or_else(Vec::new, |(mappings, source)| {
+        mappings
+            .iter()
+            .filter_map(|m| {
+                Some(PublishedPort {
+                    mapping: crate::ports::parse(m.get_ref()).ok()?,
+                    text: m.get_ref().clone(),
+                    source,
+                    span: m.span(),
+                })
             })
-        }));
-    }
+            .collect()
+    });
     let strings = |list: Option<(&Vec<Spanned<String>>, SourceId)>| -> Vec<String> {
         list.map(|(l, _)| l.iter().map(|s| s.get_ref().clone()).collect())
             .unwrap_or_default()
@@ -601,6 +612,7 @@ fn resolve_service<'a>(
             .pick("entrypoint", |s| s.entrypoint.as_ref())
             .map(|(c, _)| c.clone()),
         ports: strings(ports),
+        published,
         env: layers.merge_map("env", |s| s.env.as_ref()),
         env_file: match layers.pick("env_file", |s| s.env_file.as_ref()) {
             Some((Command::Line(f), _)) => vec![f.clone()],
@@ -622,117 +634,6 @@ fn resolve_service<'a>(
         provenance: layers.provenance.unwrap_or_default(),
     };
     (diagnostics.as_slice().len() == errors_before).then_some(service)
-}
-
-/// A host port a service publishes, where it was written.
-struct Published<'a> {
-    service: &'a str,
-    mapping: crate::ports::Mapping,
-    text: &'a Spanned<String>,
-    source: SourceId,
-}
-
-/// Two services publishing one host port: Compose would start the first and fail on the second
-/// with "port is already allocated". Each later mapping is reported against the first earlier
-/// one it collides with.
-fn report_port_collisions(published: &[Published], diagnostics: &mut Diagnostics) {
-    for (later, earlier) in first_collisions(published) {
-        let (later, earlier) = (&published[later], &published[earlier]);
-        diagnostics.push(
-            Diagnostic::error(format!(
-                "`{}` publishes host port {} that `{}` already publishes",
-                later.service,
-                later.text.get_ref(),
-                earlier.service
-            ))
-            .at(
-                later.source,
-                Some(later.text.span()),
-                "published again here",
-            )
-            .with_label(crate::diagnostic::Label::new(
-                earlier.source,
-                earlier.text.span(),
-                "first published here",
-            )),
-        );
-    }
-}
-
-/// For each mapping that collides with an earlier one, its index and the earliest such one's.
-///
-/// Mappings are indexed by protocol and host port, so that each is compared only with those
-/// claiming one of its ports: comparing every pair made resolve quadratic in the number of
-/// published ports. A range wider than [`WIDE`] ports is not indexed port by port; it is kept
-/// aside and compared with every mapping.
-fn first_collisions(published: &[Published]) -> Vec<(usize, usize)> {
-    const WIDE: u32 = 256;
-    let mut by_port: HashMap<(&str, u16), Vec<usize>> = HashMap::new();
-    let mut wide: Vec<usize> = Vec::new();
-    let mut found = Vec::new();
-    for (i, later) in published.iter().enumerate() {
-        let Some(ports) = &later.mapping.host else {
-            continue;
-        };
-        let protocol = later.mapping.protocol.as_str();
-        let is_wide = u32::from(*ports.end()) - u32::from(*ports.start()) >= WIDE;
-        let candidates: Vec<usize> = if is_wide {
-            (0..i).collect()
-        } else {
-            ports
-                .clone()
-                .filter_map(|port| by_port.get(&(protocol, port)))
-                .flatten()
-                .chain(&wide)
-                .copied()
-                .collect()
-        };
-        if let Some(earlier) = candidates
-            .into_iter()
-            .filter(|&e| published[e].mapping.collides_with(&later.mapping))
-            .min()
-        {
-            found.push((i, earlier));
-        }
-        if is_wide {
-            wide.push(i);
-        } else {
-            for port in ports.clone() {
-                by_port.entry((protocol, port)).or_default().push(i);
-            }
-        }
-    }
-    found
-}
-
-/// A timeout as long as the interval makes probes overlap: the engine starts the next one while
-/// the last still runs. Pointed at the timeout, wherever it was set.
-fn timeout_problem(
-    service: &str,
-    interval: Option<(&Spanned<String>, SourceId)>,
-    timeout: Option<(&Spanned<String>, SourceId)>,
-) -> Option<Diagnostic> {
-    let (timeout, source) = timeout?;
-    let timeout_value = crate::model::duration::parse(timeout.get_ref()).ok()?;
-    // Without an interval, Docker's default of 30s applies.
-    let (interval_text, interval_value) = match interval {
-        Some((i, _)) => (
-            i.get_ref().as_str(),
-            crate::model::duration::parse(i.get_ref()).ok()?,
-        ),
-        None => (
-            "30s (Docker's default)",
-            crate::model::duration::DOCKER_DEFAULT_INTERVAL,
-        ),
-    };
-    (timeout_value >= interval_value).then(|| {
-        Diagnostic::error(format!(
-            "service `{service}`: healthcheck timeout {} is not shorter than its interval {interval_text}",
-            timeout.get_ref()
-        ))
-        .at(source, Some(timeout.span()), "this timeout")
-        .with_note("a probe must finish before the next one starts; keep timeout well under interval")
-    })
 }
 
 /// The layer stack of one entry, lowest first (see the module documentation).
@@ -1031,53 +932,5 @@ profiles.prod = { env = { QUEUE = "priority" } }
             "logging:\n  driver: json-file\n  options:\n    max-size: 10m\n    max-file: '3'\n\
              stop_grace_period: 60s\n"
         );
-    }
-}
-
-#[cfg(test)]
-mod port_tests {
-    use super::*;
-
-    /// The indexed search finds, for every mapping, the earliest earlier one a comparison of
-    /// every pair finds.
-    #[test]
-    fn collisions_are_those_every_pair_compared_would_find() {
-        let texts = [
-            "8000:80",
-            "127.0.0.1:8000:80",
-            "8000:80/udp",
-            "7990-8010:80-100",
-            "9000:90",
-            "1-65535:1-65535/udp",
-            "10.0.0.1:9000:90",
-            "80",
-            "9000:91",
-            "53:53/udp",
-            "8005:85",
-        ];
-        let spans: Vec<Spanned<String>> = texts
-            .iter()
-            .map(|t| Spanned::new(0..0, (*t).to_owned()))
-            .collect();
-        let source = crate::diagnostic::Sources::default().add("catalogue", "");
-        let published: Vec<Published> = spans
-            .iter()
-            .map(|text| Published {
-                service: "s",
-                mapping: crate::ports::parse(text.get_ref()).unwrap(),
-                text,
-                source,
-            })
-            .collect();
-        let every_pair: Vec<(usize, usize)> = (0..published.len())
-            .filter_map(|i| {
-                (0..i)
-                    .find(|&e| published[e].mapping.collides_with(&published[i].mapping))
-                    .map(|e| (i, e))
-            })
-            .collect();
-        assert_eq!(first_collisions(&published), every_pair);
-        // The fixture must exercise collisions through the index and through the wide list.
-        assert!(every_pair.contains(&(1, 0)) && every_pair.contains(&(9, 5)));
     }
 }

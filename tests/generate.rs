@@ -734,7 +734,7 @@ fn compose_passthrough_is_merged_last() {
 [services.w]
 kind = "http"
 build = "."
-compose = { user = "1000:1000", logging = { options = { max-size = "50m" } }, healthcheck = { interval = "5s" } }
+compose = { user = "1000:1000", logging = { options = { max-size = "50m" } }, healthcheck = { interval = "15s" } }
 "#,
         "prod",
     );
@@ -742,7 +742,7 @@ compose = { user = "1000:1000", logging = { options = { max-size = "50m" } }, he
     assert_eq!(w["user"], "1000:1000");
     assert_eq!(w["logging"]["options"]["max-size"], "50m");
     assert_eq!(w["logging"]["options"]["max-file"], "3"); // the profile's, deep-merged
-    assert_eq!(w["healthcheck"]["interval"], "5s");
+    assert_eq!(w["healthcheck"]["interval"], "15s");
     assert!(w["healthcheck"]["test"].is_sequence());
 }
 

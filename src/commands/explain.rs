@@ -8,10 +8,10 @@ use crate::config::Inputs;
 use crate::diagnostic::{Diagnostic, Diagnostics, Sources};
 use crate::emit::compose;
 use crate::error::Error;
-use crate::graph::{Stack, StackService};
 use crate::pipeline::{self, Session};
 use crate::profile::Profiles;
 use crate::resolve::{Condition, Layer, Provenance, Service};
+use crate::validate::{Stack, StackService};
 use crate::yaml::{Mapping, Value as Yaml};
 use std::fmt::Write;
 

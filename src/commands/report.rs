@@ -9,12 +9,11 @@
 use crate::config::Inputs;
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity, Sources};
 use crate::error::Error;
-use crate::graph::{Stack, StackService};
 use crate::lint;
 use crate::pipeline::{self, Session};
 use crate::probe::{self, Probe};
 use crate::resolve::{Condition, Provenance};
-use crate::yaml::Value as Yaml;
+use crate::validate::{Stack, StackService};
 use std::fmt::Write;
 
 /// The profiles every report compares, whatever profile it is run under.
@@ -106,13 +105,7 @@ fn restarts(stack: &Stack) -> Vec<Option<String>> {
     stack
         .services
         .iter()
-        .map(|s| {
-            s.rendered
-                .body
-                .get("restart")
-                .and_then(Yaml::as_str)
-                .map(str::to_owned)
-        })
+        .map(|s| s.rendered.body.restart.map(|r| r.to_string()))
         .collect()
 }
 

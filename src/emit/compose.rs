@@ -4,8 +4,8 @@
 //! them (`key_order`). The file is written piece by piece from the stack's values: gathering them
 //! into one document first would copy every service.
 
-use crate::graph::{Stack, StackService};
 use crate::key_order;
+use crate::validate::{Stack, StackService};
 use crate::yaml::{Mapping, Value as Yaml};
 
 use crate::yaml;

@@ -12,10 +12,10 @@ mod probes;
 
 use super::{at_service, compose};
 use crate::diagnostic::{Diagnostic, Diagnostics, Label};
-use crate::graph::{Stack, StackService};
 use crate::model::Restart;
 use crate::resolve::{Project, Service};
 use crate::spec::Command;
+use crate::validate::{Stack, StackService};
 use crate::yaml::{Mapping, Value as Yaml};
 use indexmap::{IndexMap, IndexSet};
 

@@ -5,8 +5,8 @@ pub mod k8s;
 pub mod swarm;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::graph::Stack;
 use crate::resolve::{Project, Service};
+use crate::validate::Stack;
 
 /// What `muster gen` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

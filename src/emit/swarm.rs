@@ -7,9 +7,9 @@
 
 use super::{at_service, compose};
 use crate::diagnostic::{Diagnostic, Diagnostics, Label};
-use crate::graph::{Stack, StackService};
 use crate::key_order;
 use crate::model::Restart;
+use crate::validate::{Stack, StackService};
 use crate::yaml::{Mapping, Value as Yaml};
 
 /// The service keys of docker/cli's stack file schema (v3.14). `docker stack deploy` refuses a

@@ -4,8 +4,8 @@
 use super::{Draft, Entry};
 use crate::config::Inputs;
 use crate::error::Error;
-use crate::graph::{Stack, StackService};
 use crate::pipeline::{self, Session};
+use crate::validate::{Stack, StackService};
 use crate::yaml::{Mapping, Value as Yaml};
 use indexmap::IndexMap;
 

@@ -12,7 +12,7 @@
 //! templates render for every service.
 
 use crate::compose_body::{ComposeBody, TestOrigin};
-use crate::diagnostic::{Diagnostic, Diagnostics, Severity, SourceId, Sources};
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceId, Sources};
 use crate::key_order::Draft;
 use crate::kinds::{Kinds, TemplateOrigin};
 use crate::probe::{self, HttpClient};
@@ -195,21 +195,10 @@ impl Renderer {
                 return None;
             }
         };
-        let rendered = Rendered {
+        Some(Rendered {
             service: Box::new(service),
             body,
-        };
-        match probe_tools_problem(&rendered, catalogue) {
-            Some(d) if d.severity == Severity::Error => {
-                diagnostics.push(d);
-                None
-            }
-            Some(warning) => {
-                diagnostics.push(warning);
-                Some(rendered)
-            }
-            None => Some(rendered),
-        }
+        })
     }
 }
 
@@ -289,44 +278,6 @@ fn fields_read(env: &Environment, kind: &str) -> Option<Vec<String>> {
     // Sorted, so that the key's order does not depend on the set's.
     fields.sort();
     Some(fields)
-}
-
-/// A healthcheck that calls a program its image does not have can never turn healthy. From a
-/// built-in template that is an error; from the user's own `healthcheck.test` or template a
-/// warning, since the user may know the image has more than the official one.
-fn probe_tools_problem(rendered: &Rendered, catalogue: SourceId) -> Option<Diagnostic> {
-    let service = &rendered.service;
-    let tools = service.tools?;
-    let healthcheck = rendered.body.healthcheck.as_ref()?;
-    let users_probe = healthcheck.origin.is_users();
-    let missing: Vec<String> = probe::programs(&healthcheck.test)
-        .into_iter()
-        .filter(|p| !tools.contains(&p.as_str()))
-        .collect();
-    if missing.is_empty() {
-        return None;
-    }
-    let image = service.image.as_deref().unwrap_or("its engine's image");
-    let message = format!(
-        "the healthcheck of `{}` runs {}, which {image} does not have",
-        service.name,
-        missing
-            .iter()
-            .map(|p| format!("`{p}`"))
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
-    let note = format!("the image has: {}", tools.join(", "));
-    let d = if users_probe {
-        Diagnostic::warning(message)
-    } else {
-        Diagnostic::error(message)
-            .with_note("set `healthcheck.test` to a probe the image can run, or use another tag")
-    };
-    Some(
-        d.at(catalogue, Some(service.name_span.clone()), "this service")
-            .with_note(note),
-    )
 }
 
 /// What templates see of a service. Every field is present (absent values are `none`), so that

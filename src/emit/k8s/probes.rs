@@ -8,8 +8,8 @@
 //!   starter is not restarted before it could have come up.
 
 use crate::compose_body::Healthcheck;
-use crate::graph::StackService;
 use crate::probe::Probe;
+use crate::validate::StackService;
 use crate::yaml::{Mapping, Value as Yaml};
 use std::time::Duration;
 

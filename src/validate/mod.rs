@@ -1,0 +1,49 @@
+//! Stage 4, validate: every check that needs more than one layer's values, in one stage run once
+//! from the pipeline, on the rendered services. What load checks (one layer's syntax: durations,
+//! restart words, port syntax) and what resolve decides (kinds, engines, probes) happen there, as
+//! each needs only its own input; everything that judges the services as they will run is here:
+//!
+//! - [`probe_tools`]: a healthcheck calls only programs its image has;
+//! - [`healthcheck`]: a timeout shorter than its interval;
+//! - [`ports`]: no host port published twice;
+//! - [`graph`]: dependencies name services, close no cycle, ask for conditions that can be met.
+//!
+//! Each message points at the layer that set the value it is about.
+
+mod graph;
+mod healthcheck;
+mod ports;
+mod probe_tools;
+
+pub use graph::{Stack, StackService};
+
+use crate::diagnostic::{Diagnostics, Severity};
+use crate::render::RenderedModel;
+
+pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
+    let catalogue = model.project.catalogue_source;
+    let mut services = Vec::with_capacity(model.services.len());
+    for rendered in model.services {
+        let mut runs = true;
+        if let Some(d) = probe_tools::problem(&rendered, catalogue) {
+            // A probe that can never pass: dependents waiting for it would be judged against a
+            // healthcheck that does not work, so the service goes no further.
+            runs = d.severity != Severity::Error;
+            diagnostics.push(d);
+        }
+        if let Some(d) = healthcheck::timeout_problem(&rendered, catalogue) {
+            diagnostics.push(d);
+        }
+        if runs {
+            services.push(rendered);
+        }
+    }
+    ports::check(&services, diagnostics);
+    graph::validate(
+        RenderedModel {
+            project: model.project,
+            services,
+        },
+        diagnostics,
+    )
+}
