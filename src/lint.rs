@@ -4,8 +4,9 @@
 
 use crate::compose_body::Healthcheck;
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::model::Condition;
 use crate::model::Restart;
-use crate::resolve::{Condition, Service};
+use crate::resolve::Service;
 use crate::validate::{Stack, StackService};
 use std::time::Duration;
 

@@ -243,7 +243,7 @@ schema!(DependsOn, inline = true, |_g| {
             {
                 "type": "object",
                 "description": "Services to wait for, each with the condition to wait for.",
-                // The Compose names too, as `resolve::Condition::parse` accepts them.
+                // The Compose names too, as `model::Condition::parse` accepts them.
                 "additionalProperties": {
                     "type": "string",
                     "enum": [

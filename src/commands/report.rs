@@ -10,9 +10,10 @@ use crate::config::Inputs;
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity, Sources};
 use crate::error::Error;
 use crate::lint;
+use crate::model::Condition;
 use crate::pipeline::{self, Session};
 use crate::probe::{self, Probe};
-use crate::resolve::{Condition, Provenance};
+use crate::resolve::Provenance;
 use crate::validate::{Stack, StackService};
 use std::fmt::Write;
 

@@ -2,10 +2,12 @@
 //! to know whether a service runs to completion asks its [`KindTraits`], not its kind's name, and
 //! a restart policy is a [`Restart`], parsed once.
 
+mod condition;
 pub mod duration;
 mod kind_traits;
 mod restart;
 
+pub use condition::Condition;
 pub use duration::Duration;
 pub use kind_traits::KindTraits;
 pub use restart::Restart;

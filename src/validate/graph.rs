@@ -11,8 +11,9 @@
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::key_order;
+use crate::model::Condition;
 use crate::render::{Rendered, RenderedModel};
-use crate::resolve::{Condition, Project};
+use crate::resolve::Project;
 use crate::yaml::{Mapping, Value as Yaml};
 use indexmap::IndexMap;
 use std::collections::{HashMap, HashSet};

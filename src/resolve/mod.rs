@@ -10,17 +10,24 @@
 use crate::catalogue::{Catalogue, Entry};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceId};
 use crate::images::{self, ImageFacts, ImageRef};
-use crate::kinds::{Kind, Kinds, ProbeStyle};
-use crate::model::{Duration, KindTraits, Restart};
+use crate::kinds::Kinds;
+use crate::model::{Condition, Duration, KindTraits, Restart};
 use crate::probe::{self, Probe};
 use crate::profile::Profile;
-use crate::spec::{Build, Command, DependsOn, HealthcheckSpec, Scalar, ServiceSpec};
+use crate::spec::{Build, Command, DependsOn};
 use indexmap::IndexMap;
-use std::collections::HashMap;
-use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 use toml::Spanned;
+
+mod engine;
+mod layers;
+mod passthrough;
+
+use engine::{health_endpoint, infer_engine};
+pub use layers::Layer;
+use layers::{Layers, layer_stack};
+use passthrough::SharedCompose;
 
 /// The catalogue, resolved under one profile.
 #[derive(Debug)]
@@ -129,231 +136,6 @@ pub struct Dependency {
     pub condition: Option<Condition>,
     pub source: SourceId,
     pub span: Range<usize>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Condition {
-    Healthy,
-    Started,
-    Completed,
-}
-
-impl Condition {
-    fn parse(word: &str) -> Option<Self> {
-        match word {
-            "healthy" | "service_healthy" => Some(Condition::Healthy),
-            "started" | "service_started" => Some(Condition::Started),
-            "completed" | "service_completed_successfully" => Some(Condition::Completed),
-            _ => None,
-        }
-    }
-
-    pub fn compose_name(self) -> &'static str {
-        match self {
-            Condition::Healthy => "service_healthy",
-            Condition::Started => "service_started",
-            Condition::Completed => "service_completed_successfully",
-        }
-    }
-}
-
-/// Where a resolved value came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Layer {
-    /// The kind's built-in knowledge or the image's facts.
-    KindDefault,
-    Profile(String),
-    ProfileKind(String),
-    Catalogue,
-    Override(String),
-}
-
-impl fmt::Display for Layer {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        match self {
-            Layer::KindDefault => f.write_str("kind default"),
-            Layer::Profile(p) => write!(f, "profile {p} [defaults]"),
-            Layer::ProfileKind(p) => write!(f, "profile {p} [kinds]"),
-            Layer::Catalogue => f.write_str("catalogue"),
-            Layer::Override(p) => write!(f, "catalogue profiles.{p}"),
-        }
-    }
-}
-
-/// A layer as the stack holds it, borrowing the profile's name: an owned [`Layer`] is made only
-/// when provenance is recorded.
-#[derive(Clone, Copy)]
-enum Origin<'a> {
-    Profile(&'a str),
-    ProfileKind(&'a str),
-    Catalogue,
-    Override(&'a str),
-}
-
-impl Origin<'_> {
-    fn is_profile(self) -> bool {
-        matches!(self, Origin::Profile(_) | Origin::ProfileKind(_))
-    }
-
-    fn to_layer(self) -> Layer {
-        match self {
-            Origin::Profile(p) => Layer::Profile(p.to_owned()),
-            Origin::ProfileKind(p) => Layer::ProfileKind(p.to_owned()),
-            Origin::Catalogue => Layer::Catalogue,
-            Origin::Override(p) => Layer::Override(p.to_owned()),
-        }
-    }
-}
-
-struct LayerRef<'a> {
-    origin: Origin<'a>,
-    source: SourceId,
-    spec: &'a ServiceSpec,
-}
-
-/// The layers of one service, with the provenance they produce as keys are picked.
-struct Layers<'a> {
-    layers: Vec<LayerRef<'a>>,
-    /// `None` when the caller does not read provenance: recording it costs a key and a layer
-    /// per value, and most of resolve's time when nothing asks for it.
-    provenance: Option<IndexMap<String, Layer>>,
-}
-
-impl<'a> Layers<'a> {
-    /// Notes that `layer` set `key`. The key is built only when provenance is kept.
-    fn record(&mut self, key: impl FnOnce() -> String, layer: impl FnOnce() -> Layer) {
-        if let Some(provenance) = &mut self.provenance {
-            provenance.insert(key(), layer());
-        }
-    }
-
-    /// The highest layer's value of one key.
-    fn pick<T: ?Sized>(
-        &mut self,
-        key: &str,
-        get: impl Fn(&'a ServiceSpec) -> Option<&'a T>,
-    ) -> Option<(&'a T, SourceId)> {
-        let (value, origin, source) = self.highest(get)?;
-        self.record(|| key.to_owned(), || origin.to_layer());
-        Some((value, source))
-    }
-
-    fn highest<T: ?Sized>(
-        &self,
-        get: impl Fn(&'a ServiceSpec) -> Option<&'a T>,
-    ) -> Option<(&'a T, Origin<'a>, SourceId)> {
-        self.layers
-            .iter()
-            .rev()
-            .find_map(|l| get(l.spec).map(|v| (v, l.origin, l.source)))
-    }
-
-    /// A map merged key by key across layers, each entry's provenance kept.
-    fn merge_map(
-        &mut self,
-        key: &str,
-        get: impl Fn(&'a ServiceSpec) -> Option<&'a IndexMap<String, Scalar>>,
-    ) -> IndexMap<String, String> {
-        let mut merged = IndexMap::new();
-        for l in &self.layers {
-            for (k, v) in get(l.spec).into_iter().flatten() {
-                merged.insert(k.clone(), v.0.clone());
-                if let Some(provenance) = &mut self.provenance {
-                    provenance.insert(format!("{key}.{k}"), l.origin.to_layer());
-                }
-            }
-        }
-        merged
-    }
-
-    fn healthcheck_field<T: ?Sized>(
-        &mut self,
-        key: &str,
-        get: impl Fn(&'a HealthcheckSpec) -> Option<&'a T>,
-    ) -> Option<(&'a T, SourceId)> {
-        let (value, origin, source) = self.highest(|s| s.healthcheck.as_ref().and_then(&get))?;
-        self.record(|| format!("healthcheck.{key}"), || origin.to_layer());
-        Some((value, source))
-    }
-
-    /// The `compose` passthrough, merged key by key: the profiles' tables (shared by every service
-    /// of the kind), then the entry's own.
-    fn compose(
-        &mut self,
-        shared: &mut SharedCompose<'a>,
-        kind: &'a str,
-    ) -> Arc<crate::yaml::Mapping> {
-        if let Some(provenance) = &mut self.provenance {
-            for l in &self.layers {
-                if let Some(table) = &l.spec.compose {
-                    // Leaves, not top-level keys: tables merge, so `logging.driver` and
-                    // `logging.options.max-size` can come from different layers.
-                    record_leaves(provenance, "compose", table, &l.origin.to_layer());
-                }
-            }
-        }
-        let tables = |profile: bool| {
-            self.layers
-                .iter()
-                .filter(move |l| l.origin.is_profile() == profile)
-                .filter_map(|l| l.spec.compose.as_ref())
-        };
-        let profiles = shared.by_kind.entry(kind).or_insert_with(|| {
-            let mut merged = crate::yaml::Mapping::new();
-            for table in tables(true) {
-                merge_toml(&mut merged, table);
-            }
-            Arc::new(merged)
-        });
-        // Services without tables of their own share the profiles' mapping rather than each
-        // holding a copy: a `logging` block is kilobytes as a YAML mapping.
-        if tables(false).next().is_none() {
-            return Arc::clone(profiles);
-        }
-        let mut merged = crate::yaml::Mapping::clone(profiles);
-        for table in tables(false) {
-            merge_toml(&mut merged, table);
-        }
-        Arc::new(merged)
-    }
-}
-
-/// The profiles' `compose` tables merged, by kind. They are the same for every service of a
-/// kind, so they are converted to YAML once rather than for each service.
-#[derive(Default)]
-struct SharedCompose<'a> {
-    by_kind: HashMap<&'a str, Arc<crate::yaml::Mapping>>,
-}
-
-/// Records `layer` for every non-table value under `prefix`, as `prefix.key.subkey`.
-fn record_leaves(
-    provenance: &mut IndexMap<String, Layer>,
-    prefix: &str,
-    table: &toml::Table,
-    layer: &Layer,
-) {
-    for (key, value) in table {
-        let path = format!("{prefix}.{key}");
-        match value {
-            toml::Value::Table(t) => record_leaves(provenance, &path, t, layer),
-            _ => {
-                provenance.insert(path, layer.clone());
-            }
-        }
-    }
-}
-
-/// Merges a `compose` table over what lower layers set: tables merge key by key, any other
-/// value replaces.
-fn merge_toml(base: &mut crate::yaml::Mapping, over: &toml::Table) {
-    for (key, value) in over {
-        match (base.get_mut(key.as_str()), value) {
-            (Some(crate::yaml::Value::Mapping(b)), toml::Value::Table(o)) => merge_toml(b, o),
-            _ => {
-                base.insert(crate::yaml::Value::String(key.clone()), toml_to_yaml(value));
-            }
-        }
-    }
 }
 
 /// What the resolve stage needs besides the catalogue.
@@ -636,154 +418,6 @@ fn resolve_service<'a>(
     (diagnostics.as_slice().len() == errors_before).then_some(service)
 }
 
-/// The layer stack of one entry, lowest first (see the module documentation).
-fn layer_stack<'a>(
-    entry: &'a Entry,
-    kind: &Kind,
-    catalogue: SourceId,
-    profiles: &[&'a Profile],
-) -> Vec<LayerRef<'a>> {
-    let mut layers: Vec<LayerRef<'a>> = profiles
-        .iter()
-        .map(|p| LayerRef {
-            origin: Origin::Profile(&p.name),
-            source: p.source,
-            spec: &p.file.defaults,
-        })
-        .collect();
-    layers.extend(profiles.iter().filter_map(|p| {
-        p.file
-            .kinds
-            .iter()
-            .find(|(k, _)| k.get_ref() == &kind.name)
-            .map(|(_, spec)| LayerRef {
-                origin: Origin::ProfileKind(&p.name),
-                source: p.source,
-                spec,
-            })
-    }));
-    layers.push(LayerRef {
-        origin: Origin::Catalogue,
-        source: catalogue,
-        spec: &entry.spec,
-    });
-    if let Some(overrides) = &entry.spec.profiles {
-        for p in profiles {
-            if let Some(spec) = overrides.get(&p.name) {
-                layers.push(LayerRef {
-                    origin: Origin::Override(&p.name),
-                    source: catalogue,
-                    spec: spec.get_ref(),
-                });
-            }
-        }
-    }
-    layers
-}
-
-/// The engine: named by `engine`, read off a known image, or the kind's only engine.
-fn infer_engine(
-    kind: &Kind,
-    engine_key: Option<(&Spanned<String>, SourceId)>,
-    image: Option<(&Spanned<String>, SourceId)>,
-    image_facts: Option<&ImageFacts>,
-) -> Result<Option<String>, Diagnostic> {
-    let engines = kind.engines;
-    if let Some((engine, source)) = engine_key {
-        if engines.contains(&engine.get_ref().as_str()) {
-            return Ok(Some(engine.get_ref().clone()));
-        }
-        let mut d = Diagnostic::error(format!(
-            "`{}` is not an engine of kind `{}`",
-            engine.get_ref(),
-            kind.name
-        ))
-        .at(source, Some(engine.span()), "unknown engine");
-        d = if engines.is_empty() {
-            d.with_note(format!(
-                "kind `{}` runs your own code; remove `engine`",
-                kind.name
-            ))
-        } else {
-            d.with_note(format!(
-                "engines of `{}`: {}",
-                kind.name,
-                engines.join(", ")
-            ))
-        };
-        if let Some(hint) = crate::suggest::did_you_mean(engine.get_ref(), engines.iter().copied())
-        {
-            d = d.with_note(hint);
-        }
-        return Err(d);
-    }
-    if engines.is_empty() {
-        return Ok(None);
-    }
-    if let Some(engine) = image_facts.and_then(|f| f.engine) {
-        if engines.contains(&engine) {
-            return Ok(Some(engine.to_owned()));
-        }
-        let (image, source) = image.expect("facts come from an image");
-        return Err(Diagnostic::error(format!(
-            "image `{}` runs {engine}, which is not an engine of kind `{}`",
-            image.get_ref(),
-            kind.name
-        ))
-        .at(source, Some(image.span()), "this image")
-        .with_note(format!(
-            "engines of `{}`: {}",
-            kind.name,
-            engines.join(", ")
-        )));
-    }
-    if let [only] = engines {
-        return Ok(Some((*only).to_owned()));
-    }
-    let d = Diagnostic::error(format!(
-        "cannot tell which {} engine this service runs",
-        kind.name
-    ))
-    .with_note(format!(
-        "set `engine` to one of: {}, or use an official image",
-        engines.join(", ")
-    ));
-    Err(match image {
-        Some((image, source)) => d.at(
-            source,
-            Some(image.span()),
-            "muster does not know this image",
-        ),
-        None => d,
-    })
-}
-
-/// Where the HTTP health endpoint is. An image whose health endpoint has a port of its own (an
-/// admin port, like Jaeger's) keeps it; otherwise the endpoint follows the service port.
-fn health_endpoint(
-    kind: &Kind,
-    facts: Option<&ImageFacts>,
-    port: Option<u16>,
-    explicit_path: Option<String>,
-) -> (Option<u16>, Option<String>) {
-    let known = facts.and_then(|f| f.health.map(|h| (f.port, h)));
-    match (known, explicit_path) {
-        (Some((service_port, h)), path) => {
-            let health_port = if Some(h.port) == service_port {
-                port
-            } else {
-                Some(h.port)
-            };
-            (health_port, Some(path.unwrap_or_else(|| h.path.to_owned())))
-        }
-        (None, Some(path)) => (port, Some(path)),
-        (None, None) if kind.probe == ProbeStyle::Http && kind.engines.is_empty() => {
-            (port, Some(crate::kinds::DEFAULT_HEALTH_PATH.to_owned()))
-        }
-        (None, None) => (port, None),
-    }
-}
-
 fn dependencies(
     deps: &Spanned<DependsOn>,
     source: SourceId,
@@ -820,22 +454,6 @@ fn dependencies(
         .collect()
 }
 
-fn toml_to_yaml(value: &toml::Value) -> crate::yaml::Value {
-    use crate::yaml::Value as Y;
-    match value {
-        toml::Value::String(s) => Y::String(s.clone()),
-        toml::Value::Integer(i) => Y::Number((*i).into()),
-        toml::Value::Float(f) => Y::Number((*f).into()),
-        toml::Value::Boolean(b) => Y::Bool(*b),
-        toml::Value::Datetime(d) => Y::String(d.to_string()),
-        toml::Value::Array(items) => Y::Sequence(items.iter().map(toml_to_yaml).collect()),
-        toml::Value::Table(t) => Y::Mapping(
-            t.iter()
-                .map(|(k, v)| (Y::String(k.clone()), toml_to_yaml(v)))
-                .collect(),
-        ),
-    }
-}
 #[cfg(test)]
 mod tests {
     use super::*;

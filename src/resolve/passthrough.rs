@@ -1,0 +1,105 @@
+//! The `compose` passthrough: the tables of every layer merged, as YAML, over what muster
+//! generates. The profiles' tables are the same for every service of a kind and merged once.
+
+use super::layers::{Layer, Layers};
+use indexmap::IndexMap;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+impl<'a> Layers<'a> {
+    /// The `compose` passthrough, merged key by key: the profiles' tables (shared by every service
+    /// of the kind), then the entry's own.
+    pub(super) fn compose(
+        &mut self,
+        shared: &mut SharedCompose<'a>,
+        kind: &'a str,
+    ) -> Arc<crate::yaml::Mapping> {
+        if let Some(provenance) = &mut self.provenance {
+            for l in &self.layers {
+                if let Some(table) = &l.spec.compose {
+                    // Leaves, not top-level keys: tables merge, so `logging.driver` and
+                    // `logging.options.max-size` can come from different layers.
+                    record_leaves(provenance, "compose", table, &l.origin.to_layer());
+                }
+            }
+        }
+        let tables = |profile: bool| {
+            self.layers
+                .iter()
+                .filter(move |l| l.origin.is_profile() == profile)
+                .filter_map(|l| l.spec.compose.as_ref())
+        };
+        let profiles = shared.by_kind.entry(kind).or_insert_with(|| {
+            let mut merged = crate::yaml::Mapping::new();
+            for table in tables(true) {
+                merge_toml(&mut merged, table);
+            }
+            Arc::new(merged)
+        });
+        // Services without tables of their own share the profiles' mapping rather than each
+        // holding a copy: a `logging` block is kilobytes as a YAML mapping.
+        if tables(false).next().is_none() {
+            return Arc::clone(profiles);
+        }
+        let mut merged = crate::yaml::Mapping::clone(profiles);
+        for table in tables(false) {
+            merge_toml(&mut merged, table);
+        }
+        Arc::new(merged)
+    }
+}
+
+/// The profiles' `compose` tables merged, by kind. They are the same for every service of a
+/// kind, so they are converted to YAML once rather than for each service.
+#[derive(Default)]
+pub(super) struct SharedCompose<'a> {
+    by_kind: HashMap<&'a str, Arc<crate::yaml::Mapping>>,
+}
+
+/// Records `layer` for every non-table value under `prefix`, as `prefix.key.subkey`.
+fn record_leaves(
+    provenance: &mut IndexMap<String, Layer>,
+    prefix: &str,
+    table: &toml::Table,
+    layer: &Layer,
+) {
+    for (key, value) in table {
+        let path = format!("{prefix}.{key}");
+        match value {
+            toml::Value::Table(t) => record_leaves(provenance, &path, t, layer),
+            _ => {
+                provenance.insert(path, layer.clone());
+            }
+        }
+    }
+}
+
+/// Merges a `compose` table over what lower layers set: tables merge key by key, any other
+/// value replaces.
+fn merge_toml(base: &mut crate::yaml::Mapping, over: &toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(key.as_str()), value) {
+            (Some(crate::yaml::Value::Mapping(b)), toml::Value::Table(o)) => merge_toml(b, o),
+            _ => {
+                base.insert(crate::yaml::Value::String(key.clone()), toml_to_yaml(value));
+            }
+        }
+    }
+}
+
+fn toml_to_yaml(value: &toml::Value) -> crate::yaml::Value {
+    use crate::yaml::Value as Y;
+    match value {
+        toml::Value::String(s) => Y::String(s.clone()),
+        toml::Value::Integer(i) => Y::Number((*i).into()),
+        toml::Value::Float(f) => Y::Number((*f).into()),
+        toml::Value::Boolean(b) => Y::Bool(*b),
+        toml::Value::Datetime(d) => Y::String(d.to_string()),
+        toml::Value::Array(items) => Y::Sequence(items.iter().map(toml_to_yaml).collect()),
+        toml::Value::Table(t) => Y::Mapping(
+            t.iter()
+                .map(|(k, v)| (Y::String(k.clone()), toml_to_yaml(v)))
+                .collect(),
+        ),
+    }
+}
