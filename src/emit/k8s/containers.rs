@@ -1,0 +1,154 @@
+//! The service's container: image, command, environment (from the project's Secret where
+//! it interpolates), ports and probes.
+
+use super::*;
+
+/// The service's container, and whether it reads the project's Secret.
+pub(super) fn container(
+    ctx: &Context,
+    s: &StackService,
+    diagnostics: &mut Diagnostics,
+) -> (Mapping, bool) {
+    let service = &s.rendered.service;
+    let project = &ctx.stack.project;
+    let body = &s.rendered.body;
+    let mut error = |message: String| {
+        diagnostics.push(at_service(
+            Diagnostic::error(format!("service `{}`: {message}", service.name)),
+            project,
+            service,
+        ));
+    };
+    let mut c = Mapping::new();
+    c.insert("name".into(), ctx.names.get(&service.name).into());
+    if let Some(image) = body.get("image") {
+        c.insert("image".into(), image.clone());
+    }
+    // Docker's entrypoint is Kubernetes' command, and Docker's command its args.
+    let mut referenced: Vec<String> = Vec::new();
+    for (compose_key, key, value) in [
+        ("entrypoint", "command", &body.entrypoint),
+        ("command", "args", &body.command),
+    ] {
+        let Some(value) = value else {
+            continue;
+        };
+        match argv(value) {
+            Ok(words) => {
+                let words = words
+                    .iter()
+                    .map(|w| {
+                        let t = interpolation::translate(w);
+                        referenced.extend(t.vars);
+                        Yaml::from(t.text)
+                    })
+                    .collect();
+                c.insert(key.into(), Yaml::Sequence(words));
+            }
+            Err(e) => error(format!("{compose_key}: {e}")),
+        }
+    }
+    if let Some(port) = service.port {
+        let mut p = Mapping::new();
+        p.insert("containerPort".into(), port.into());
+        c.insert("ports".into(), Yaml::Sequence(vec![Yaml::Mapping(p)]));
+    }
+    let env_file = body.contains_key("env_file");
+    if env_file {
+        // Compose reads env files on the host; the Secret is made from the same files.
+        let mut from = Mapping::new();
+        from.insert("secretRef".into(), Yaml::Mapping(name_map(ctx.secret)));
+        c.insert("envFrom".into(), Yaml::Sequence(vec![Yaml::Mapping(from)]));
+    }
+    let mut env: Vec<Yaml> = Vec::new();
+    let mut defined: Vec<String> = Vec::new();
+    if let Some(Yaml::Mapping(environment)) = body.get("environment") {
+        for (key, value) in environment {
+            let (Some(key), Some(value)) = (key.as_str(), value.as_str()) else {
+                continue;
+            };
+            let t = interpolation::translate(value);
+            defined.push(key.to_owned());
+            env.push(match t.whole {
+                Some(var) => secret_var(key, &var, ctx.secret),
+                None => {
+                    referenced.extend(t.vars);
+                    plain_var(key, &t.text)
+                }
+            });
+        }
+    }
+    // A `$(VAR)` expands only from variables defined before it, so the Secret's variables that
+    // other values use come first.
+    let mut helpers: IndexSet<String> = referenced.into_iter().collect();
+    helpers.retain(|v| !defined.contains(v));
+    let uses_secret = env_file
+        || !helpers.is_empty()
+        || env
+            .iter()
+            .any(|e| e.as_mapping().is_some_and(|m| m.contains_key("valueFrom")));
+    let env: Vec<Yaml> = helpers
+        .iter()
+        .map(|v| secret_var(v, v, ctx.secret))
+        .chain(env)
+        .collect();
+    if !env.is_empty() {
+        c.insert("env".into(), Yaml::Sequence(env));
+    }
+    match probes::probes(s) {
+        Ok(probes) => {
+            for (key, probe) in probes {
+                c.insert(key.into(), Yaml::Mapping(probe));
+            }
+        }
+        Err(e) => error(e),
+    }
+    (c, uses_secret)
+}
+
+pub(super) fn name_map(name: &str) -> Mapping {
+    let mut m = Mapping::new();
+    m.insert("name".into(), name.into());
+    m
+}
+
+pub(super) fn plain_var(name: &str, value: &str) -> Yaml {
+    let mut m = name_map(name);
+    m.insert("value".into(), value.into());
+    Yaml::Mapping(m)
+}
+
+pub(super) fn secret_var(name: &str, key: &str, secret: &str) -> Yaml {
+    let mut reference = name_map(secret);
+    reference.insert("key".into(), key.into());
+    let mut from = Mapping::new();
+    from.insert("secretKeyRef".into(), Yaml::Mapping(reference));
+    let mut m = name_map(name);
+    m.insert("valueFrom".into(), Yaml::Mapping(from));
+    Yaml::Mapping(m)
+}
+
+/// A Compose command as argv: a list as it is, a string split as Compose splits it.
+pub(super) fn argv(command: &Command) -> Result<Vec<String>, String> {
+    match command {
+        Command::Line(line) => {
+            shlex::split(line).ok_or_else(|| format!("cannot split {line:?} into words"))
+        }
+        Command::Argv(words) => Ok(words.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_split_like_compose() {
+        let line = |text: &str| Command::Line(text.to_owned());
+        assert_eq!(
+            argv(&line("gunicorn app --bind '0.0.0.0:8000'")).unwrap(),
+            ["gunicorn", "app", "--bind", "0.0.0.0:8000"]
+        );
+        assert!(argv(&line("echo 'unclosed")).is_err());
+    }
+}

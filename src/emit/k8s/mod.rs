@@ -1,0 +1,143 @@
+//! The stack as Kubernetes manifests: one multi-document YAML for `kubectl apply -f`.
+//!
+//! Each service becomes a workload (`workloads.rs`): a Job for a kind that runs to completion,
+//! a StatefulSet with a claim per named volume for a stateful kind, a Deployment otherwise. A
+//! service with a port also gets a ClusterIP Service of its own name, so that others reach it by
+//! the name they used under Compose (`names.rs` makes the names DNS labels). Volumes become
+//! claims (`storage.rs`); the container (`containers.rs`) gets the healthcheck as probes
+//! (`probes.rs`) and reads `${VAR}` from the project's Secret (`interpolation.rs`); `depends_on`
+//! becomes init containers that wait until the dependency's Service accepts connections, which
+//! happens only once one of its pods is ready.
+
+mod containers;
+mod interpolation;
+mod names;
+mod probes;
+mod storage;
+mod workloads;
+
+use containers::container;
+use names::{Names, dns_label};
+use storage::{Claim, claim_document, mounts, shared_claims, storage};
+use workloads::{Waits, service_document, workload};
+
+use super::{at_service, compose};
+use crate::diagnostic::{Diagnostic, Diagnostics, Label};
+use crate::model::Restart;
+use crate::resolve::{Project, Service};
+use crate::spec::Command;
+use crate::validate::{Stack, StackService};
+use crate::yaml::{Mapping, Value as Yaml};
+use indexmap::{IndexMap, IndexSet};
+
+pub fn emit(stack: &Stack, diagnostics: &mut Diagnostics) -> String {
+    super::require_images(stack, "Kubernetes", diagnostics);
+    let Some(names) = Names::new(stack, diagnostics) else {
+        return String::new();
+    };
+    let secret = format!(
+        "{}-env",
+        stack
+            .project
+            .name
+            .as_deref()
+            .and_then(dns_label)
+            .unwrap_or_else(|| "muster".to_owned())
+    );
+    let ctx = Context {
+        stack,
+        names: &names,
+        secret: &secret,
+        shared_claims: shared_claims(stack),
+    };
+    let mut docs: Vec<Mapping> = Vec::new();
+    let mut declared: IndexSet<&str> = IndexSet::new();
+    let mut waits = Waits::default();
+    let mut uses_secret = false;
+    for s in &stack.services {
+        for volume in mounts(s).into_iter().filter_map(|m| m.named()) {
+            if let Some(claim) = ctx.shared_claims.get(volume)
+                && declared.insert(volume)
+                && !s.rendered.service.traits.stateful
+            {
+                docs.push(claim_document(&ctx, volume, claim));
+            }
+        }
+        let workload = workload(&ctx, s, &mut waits, diagnostics);
+        uses_secret |= workload.uses_secret;
+        docs.push(workload.document);
+        if let Some(port) = s.rendered.service.port {
+            docs.push(service_document(&ctx, s, port));
+        }
+    }
+    waits.report(diagnostics);
+    let mut out = super::header(&stack.project, Some("k8s"));
+    if uses_secret {
+        out.push_str(&format!(
+            "# `${{VAR}}` values and env_file read the Secret {secret}; create it first:\n\
+             #   kubectl create secret generic {secret} --from-env-file=.env\n"
+        ));
+    }
+    for doc in &docs {
+        out.push_str("---\n");
+        out.push_str(&crate::yaml::to_string(doc));
+    }
+    out
+}
+
+struct Context<'a> {
+    stack: &'a Stack,
+    names: &'a Names,
+    secret: &'a str,
+    /// Named volumes of services that are not stateful: one PersistentVolumeClaim each, shared
+    /// by every pod that mounts it.
+    shared_claims: IndexMap<String, Claim>,
+}
+
+impl Context<'_> {
+    fn service(&self, name: &str) -> Option<&StackService> {
+        self.stack
+            .services
+            .iter()
+            .find(|s| s.rendered.service.name == name)
+    }
+
+    /// The recommended `app.kubernetes.io` labels; `instance` alone selects a service's pods.
+    fn labels(&self, s: &Service) -> Mapping {
+        let mut labels = Mapping::new();
+        let name = self.names.get(&s.name);
+        let app = s.engine.as_deref().unwrap_or(name);
+        labels.insert("app.kubernetes.io/name".into(), app.into());
+        labels.insert("app.kubernetes.io/instance".into(), name.into());
+        labels.insert("app.kubernetes.io/component".into(), s.kind.as_str().into());
+        self.project_labels(&mut labels);
+        labels
+    }
+
+    fn project_labels(&self, labels: &mut Mapping) {
+        if let Some(project) = &self.stack.project.name {
+            labels.insert("app.kubernetes.io/part-of".into(), project.as_str().into());
+        }
+        labels.insert("app.kubernetes.io/managed-by".into(), "muster".into());
+    }
+
+    fn selector(&self, s: &Service) -> Mapping {
+        let mut selector = Mapping::new();
+        selector.insert(
+            "app.kubernetes.io/instance".into(),
+            self.names.get(&s.name).into(),
+        );
+        selector
+    }
+}
+
+fn header(api: &str, kind: &str, name: &str, labels: Mapping) -> Mapping {
+    let mut metadata = Mapping::new();
+    metadata.insert("name".into(), name.into());
+    metadata.insert("labels".into(), Yaml::Mapping(labels));
+    let mut doc = Mapping::new();
+    doc.insert("apiVersion".into(), api.into());
+    doc.insert("kind".into(), kind.into());
+    doc.insert("metadata".into(), Yaml::Mapping(metadata));
+    doc
+}

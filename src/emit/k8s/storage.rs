@@ -1,0 +1,234 @@
+//! Volumes: claims per pod for stateful kinds, shared claims otherwise, scratch space for
+//! anonymous volumes; bind mounts have no counterpart.
+
+use super::*;
+
+/// The size each volume claim asks for: the catalogue has no key for it yet, so every claim
+/// asks for the same and a cluster's operator resizes what needs more.
+pub(super) const CLAIM_SIZE: &str = "1Gi";
+
+/// A short-syntax mount (`source:target[:mode]`).
+pub(super) enum Mount<'a> {
+    Named {
+        volume: &'a str,
+        target: &'a str,
+        read_only: bool,
+    },
+    /// A host path: a pod has no host of its own to take it from.
+    Bind(&'a str),
+    Anonymous(&'a str),
+}
+
+impl<'a> Mount<'a> {
+    pub(super) fn parse(mount: &'a str) -> Mount<'a> {
+        let mut parts = mount.splitn(3, ':');
+        let first = parts.next().unwrap_or_default();
+        let Some(target) = parts.next() else {
+            return Mount::Anonymous(first);
+        };
+        let read_only = parts
+            .next()
+            .is_some_and(|mode| mode.split(',').any(|m| m == "ro"));
+        match compose::named_volume(mount) {
+            Some(volume) => Mount::Named {
+                volume,
+                target,
+                read_only,
+            },
+            None => Mount::Bind(mount),
+        }
+    }
+
+    pub(super) fn named(&self) -> Option<&'a str> {
+        match self {
+            Mount::Named { volume, .. } => Some(volume),
+            _ => None,
+        }
+    }
+}
+
+pub(super) fn mounts(s: &StackService) -> Vec<Mount<'_>> {
+    s.rendered
+        .body
+        .volumes
+        .iter()
+        .map(|m| Mount::parse(m))
+        .collect()
+}
+
+/// A claim shared by the pods of several services, or of several replicas.
+pub(super) struct Claim {
+    /// `ReadOnlyMany` when every mount of it is read-only, else `ReadWriteOnce`: the access mode
+    /// every storage class offers.
+    pub(super) read_only: bool,
+}
+
+pub(super) fn shared_claims(stack: &Stack) -> IndexMap<String, Claim> {
+    let mut claims: IndexMap<String, Claim> = IndexMap::new();
+    for s in &stack.services {
+        if s.rendered.service.traits.stateful {
+            continue;
+        }
+        for mount in mounts(s) {
+            if let Mount::Named {
+                volume, read_only, ..
+            } = mount
+            {
+                claims
+                    .entry(volume.to_owned())
+                    .or_insert(Claim { read_only: true })
+                    .read_only &= read_only;
+            }
+        }
+    }
+    claims
+}
+
+pub(super) fn claim_spec(read_only: bool) -> Mapping {
+    let access = if read_only {
+        "ReadOnlyMany"
+    } else {
+        "ReadWriteOnce"
+    };
+    let text =
+        format!("accessModes: [{access}]\nresources:\n  requests:\n    storage: {CLAIM_SIZE}\n");
+    crate::yaml::from_str(&text).expect("a claim spec is valid YAML")
+}
+
+pub(super) fn claim_document(ctx: &Context, volume: &str, claim: &Claim) -> Mapping {
+    let name = ctx.names.get(volume);
+    let mut labels = Mapping::new();
+    labels.insert("app.kubernetes.io/name".into(), name.into());
+    ctx.project_labels(&mut labels);
+    let mut doc = header("v1", "PersistentVolumeClaim", name, labels);
+    doc.insert("spec".into(), Yaml::Mapping(claim_spec(claim.read_only)));
+    doc
+}
+
+/// Where a pod keeps its data.
+pub(super) struct Storage {
+    /// The pod's `volumes`: shared claims and scratch space.
+    pub(super) volumes: Vec<Yaml>,
+    /// A StatefulSet's `volumeClaimTemplates`: one claim per pod and named volume.
+    pub(super) claim_templates: Vec<Yaml>,
+    /// The container's `volumeMounts`.
+    pub(super) mounts: Vec<Yaml>,
+    /// Pods of a rolling update run side by side, and a ReadWriteOnce claim cannot follow the
+    /// new one to another node: such a Deployment must be replaced, not rolled.
+    pub(super) shares_a_writable_claim: bool,
+}
+
+/// The service's mounts as Kubernetes volumes. Bind mounts have no counterpart: a pod has no
+/// host folder; they are left out with a warning.
+pub(super) fn storage(
+    ctx: &Context,
+    s: &StackService,
+    stateful: bool,
+    diagnostics: &mut Diagnostics,
+) -> Storage {
+    let mut storage = Storage {
+        volumes: Vec::new(),
+        claim_templates: Vec::new(),
+        mounts: Vec::new(),
+        shares_a_writable_claim: false,
+    };
+    let mut skipped = Vec::new();
+    let mut claimed: IndexSet<&str> = IndexSet::new();
+    for (i, mount) in mounts(s).into_iter().enumerate() {
+        let (volume_name, target, read_only) = match mount {
+            Mount::Named {
+                volume,
+                target,
+                read_only,
+            } => {
+                let claim_name = ctx.names.get(volume);
+                let first_use = claimed.insert(claim_name);
+                if stateful {
+                    if first_use {
+                        let mut metadata = Mapping::new();
+                        metadata.insert("name".into(), claim_name.into());
+                        let mut template = Mapping::new();
+                        template.insert("metadata".into(), Yaml::Mapping(metadata));
+                        template.insert("spec".into(), Yaml::Mapping(claim_spec(false)));
+                        storage.claim_templates.push(Yaml::Mapping(template));
+                    }
+                } else {
+                    let shared = &ctx.shared_claims[volume];
+                    storage.shares_a_writable_claim |= !shared.read_only;
+                    if first_use {
+                        let mut claim = Mapping::new();
+                        claim.insert("claimName".into(), claim_name.into());
+                        if shared.read_only {
+                            claim.insert("readOnly".into(), true.into());
+                        }
+                        let mut v = Mapping::new();
+                        v.insert("name".into(), claim_name.into());
+                        v.insert("persistentVolumeClaim".into(), Yaml::Mapping(claim));
+                        storage.volumes.push(Yaml::Mapping(v));
+                    }
+                }
+                (claim_name.to_owned(), target, read_only)
+            }
+            Mount::Anonymous(target) => {
+                // Data that lives as long as the container: the pod's scratch space.
+                let volume_name = format!("scratch-{i}");
+                let mut v = Mapping::new();
+                v.insert("name".into(), volume_name.as_str().into());
+                v.insert("emptyDir".into(), Yaml::Mapping(Mapping::new()));
+                storage.volumes.push(Yaml::Mapping(v));
+                (volume_name, target, false)
+            }
+            Mount::Bind(mount) => {
+                skipped.push(format!("`{mount}`"));
+                continue;
+            }
+        };
+        let mut m = Mapping::new();
+        m.insert("name".into(), volume_name.into());
+        m.insert("mountPath".into(), target.into());
+        if read_only {
+            m.insert("readOnly".into(), true.into());
+        }
+        storage.mounts.push(Yaml::Mapping(m));
+    }
+    if !skipped.is_empty() {
+        let service = &s.rendered.service;
+        diagnostics.push(
+            at_service(
+                Diagnostic::warning(format!(
+                    "service `{}`: bind mounts are left out of the Kubernetes manifests: {}",
+                    service.name,
+                    skipped.join(", ")
+                )),
+                &ctx.stack.project,
+                service,
+            )
+            .with_note(
+                "a pod has no host folder to mount; put a file in a ConfigMap, or data in a volume",
+            ),
+        );
+    }
+    storage
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mounts_are_told_apart() {
+        assert!(matches!(
+            Mount::parse("models:/models:ro"),
+            Mount::Named {
+                volume: "models",
+                target: "/models",
+                read_only: true
+            }
+        ));
+        assert!(matches!(
+            Mount::parse("./nginx.conf:/etc/nginx/nginx.conf:ro"),
+            Mount::Bind(_)
+        ));
+        assert!(matches!(Mount::parse("/data"), Mount::Anonymous("/data")));
+    }
+}

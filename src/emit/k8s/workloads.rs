@@ -1,0 +1,317 @@
+//! Workloads: a Job, a StatefulSet or a Deployment per service, its Service, and the init
+//! containers that wait for its dependencies.
+
+use super::*;
+
+/// The image of the init containers that wait for dependencies. Its `nc` has `-z` (netcat 1.10
+/// compatibility is on in BusyBox's default build, which the official image uses).
+pub(super) const WAIT_IMAGE: &str = "busybox:1.37";
+
+/// Compose keys that have a Kubernetes counterpart outside the pod (an image registry, a Service,
+/// the cluster's network and logging) or that this module maps. A key not listed here is reported,
+/// not silently lost.
+pub(super) const UNDERSTOOD: &[&str] = &[
+    "image",
+    "build",
+    "container_name",
+    "command",
+    "entrypoint",
+    "restart",
+    "ports",
+    "env_file",
+    "environment",
+    "volumes",
+    "networks",
+    "labels",
+    "depends_on",
+    "healthcheck",
+    "stop_grace_period",
+    "deploy",
+    "logging",
+];
+
+pub(super) fn service_document(ctx: &Context, s: &StackService, port: u16) -> Mapping {
+    let service = &s.rendered.service;
+    let mut port_entry = Mapping::new();
+    port_entry.insert("port".into(), port.into());
+    port_entry.insert("targetPort".into(), port.into());
+    let mut spec = Mapping::new();
+    spec.insert("selector".into(), Yaml::Mapping(ctx.selector(service)));
+    spec.insert(
+        "ports".into(),
+        Yaml::Sequence(vec![Yaml::Mapping(port_entry)]),
+    );
+    let mut doc = header(
+        "v1",
+        "Service",
+        ctx.names.get(&service.name),
+        ctx.labels(service),
+    );
+    doc.insert("spec".into(), Yaml::Mapping(spec));
+    doc
+}
+
+/// Dependencies an init container cannot wait for, reported once for the whole stack.
+#[derive(Default)]
+pub(super) struct Waits {
+    pub(super) on_jobs: Vec<Label>,
+    pub(super) on_portless: Vec<Label>,
+}
+
+impl Waits {
+    pub(super) fn report(self, diagnostics: &mut Diagnostics) {
+        let warn = |labels: Vec<Label>, message: &str, note: &str| {
+            let mut d = Diagnostic::warning(message);
+            for label in labels {
+                d = d.with_label(label);
+            }
+            d.with_note(note)
+        };
+        if !self.on_jobs.is_empty() {
+            diagnostics.push(warn(
+                self.on_jobs,
+                "Kubernetes pods cannot wait for a Job to complete; these dependents start without \
+                 waiting",
+                "the Job runs once per `kubectl apply`; its dependents must retry until its work \
+                 is done, or run `kubectl wait --for=condition=complete job/NAME` before rolling \
+                 them out",
+            ));
+        }
+        if !self.on_portless.is_empty() {
+            diagnostics.push(warn(
+                self.on_portless,
+                "these dependencies have no port, so no Service to wait for; their dependents \
+                 start without waiting",
+                "give the dependency a `port` if it serves one",
+            ));
+        }
+    }
+}
+
+pub(super) struct Workload {
+    pub(super) document: Mapping,
+    pub(super) uses_secret: bool,
+}
+
+pub(super) fn workload(
+    ctx: &Context,
+    s: &StackService,
+    waits: &mut Waits,
+    diagnostics: &mut Diagnostics,
+) -> Workload {
+    let service = &s.rendered.service;
+    let project = &ctx.stack.project;
+    let stateful = s.rendered.service.traits.stateful;
+    report_unmapped(s, project, diagnostics);
+
+    let mut pod = Mapping::new();
+    let init = init_containers(ctx, s, waits);
+    if !init.is_empty() {
+        pod.insert("initContainers".into(), Yaml::Sequence(init));
+    }
+    let (mut container, uses_secret) = container(ctx, s, diagnostics);
+    let storage = storage(ctx, s, stateful, diagnostics);
+    if !storage.mounts.is_empty() {
+        container.insert("volumeMounts".into(), Yaml::Sequence(storage.mounts));
+    }
+    pod.insert(
+        "containers".into(),
+        Yaml::Sequence(vec![Yaml::Mapping(container)]),
+    );
+    if !storage.volumes.is_empty() {
+        pod.insert("volumes".into(), Yaml::Sequence(storage.volumes));
+    }
+    if let Some(grace) = &s.rendered.body.stop_grace_period {
+        pod.insert(
+            "terminationGracePeriodSeconds".into(),
+            grace.value().as_secs().into(),
+        );
+    }
+    let restart = s.rendered.body.restart;
+
+    let labels = ctx.labels(service);
+    let mut template_metadata = Mapping::new();
+    template_metadata.insert("labels".into(), Yaml::Mapping(labels.clone()));
+    // Compose labels are free-form text; Kubernetes labels are not, annotations are.
+    if let Some(Yaml::Mapping(annotations)) = s.rendered.body.get("labels") {
+        template_metadata.insert("annotations".into(), Yaml::Mapping(annotations.clone()));
+    }
+    let template = pod_template(template_metadata, pod);
+    let document = if service.traits.runs_to_completion {
+        job(ctx, s, labels, template, restart)
+    } else {
+        // A rolling update runs the old pod beside the new one for a moment.
+        let recreate = storage.shares_a_writable_claim || service.traits.single_instance;
+        deployment_or_stateful_set(
+            ctx,
+            s,
+            labels,
+            template,
+            stateful,
+            recreate,
+            storage.claim_templates,
+        )
+    };
+    Workload {
+        document,
+        uses_secret,
+    }
+}
+
+/// A Job: Compose's default is not to restart, and a Job retries a failed pod `backoffLimit`
+/// times.
+pub(super) fn job(
+    ctx: &Context,
+    s: &StackService,
+    labels: Mapping,
+    mut template: Yaml,
+    restart: Option<Restart>,
+) -> Mapping {
+    let (policy, backoff) = match restart.unwrap_or(Restart::No) {
+        Restart::No => ("Never", Some(0)),
+        Restart::OnFailure(attempts) => ("OnFailure", attempts),
+        Restart::Always | Restart::UnlessStopped => ("OnFailure", None),
+    };
+    if let Some(Yaml::Mapping(pod)) = template.get_mut("spec") {
+        pod.insert("restartPolicy".into(), policy.into());
+    }
+    let mut spec = Mapping::new();
+    if let Some(backoff) = backoff {
+        spec.insert("backoffLimit".into(), u64::from(backoff).into());
+    }
+    spec.insert("template".into(), template);
+    let name = ctx.names.get(&s.rendered.service.name);
+    let mut doc = header("batch/v1", "Job", name, labels);
+    doc.insert("spec".into(), Yaml::Mapping(spec));
+    doc
+}
+
+pub(super) fn deployment_or_stateful_set(
+    ctx: &Context,
+    s: &StackService,
+    labels: Mapping,
+    template: Yaml,
+    stateful: bool,
+    recreate: bool,
+    claim_templates: Vec<Yaml>,
+) -> Mapping {
+    let service = &s.rendered.service;
+    let name = ctx.names.get(&service.name);
+    let mut spec = Mapping::new();
+    if stateful {
+        spec.insert("serviceName".into(), name.into());
+    }
+    spec.insert(
+        "replicas".into(),
+        u64::from(service.replicas.unwrap_or(1)).into(),
+    );
+    let mut selector = Mapping::new();
+    selector.insert("matchLabels".into(), Yaml::Mapping(ctx.selector(service)));
+    spec.insert("selector".into(), Yaml::Mapping(selector));
+    if recreate && !stateful {
+        let mut strategy = Mapping::new();
+        strategy.insert("type".into(), "Recreate".into());
+        spec.insert("strategy".into(), Yaml::Mapping(strategy));
+    }
+    spec.insert("template".into(), template);
+    if !claim_templates.is_empty() {
+        spec.insert(
+            "volumeClaimTemplates".into(),
+            Yaml::Sequence(claim_templates),
+        );
+    }
+    let kind = if stateful {
+        "StatefulSet"
+    } else {
+        "Deployment"
+    };
+    let mut doc = header("apps/v1", kind, name, labels);
+    doc.insert("spec".into(), Yaml::Mapping(spec));
+    doc
+}
+
+pub(super) fn pod_template(metadata: Mapping, pod: Mapping) -> Yaml {
+    let mut template = Mapping::new();
+    template.insert("metadata".into(), Yaml::Mapping(metadata));
+    template.insert("spec".into(), Yaml::Mapping(pod));
+    Yaml::Mapping(template)
+}
+
+/// Compose keys that reached the service (through `compose`, mostly) and have no counterpart
+/// here, so that nothing the user asked for disappears unannounced.
+pub(super) fn report_unmapped(s: &StackService, project: &Project, diagnostics: &mut Diagnostics) {
+    let mut unmapped: Vec<String> = s
+        .rendered
+        .body
+        .mapping()
+        .keys()
+        .filter_map(Yaml::as_str)
+        .filter(|k| !UNDERSTOOD.contains(k) && !k.starts_with("x-"))
+        .map(|k| format!("`{k}`"))
+        .collect();
+    if let Some(Yaml::Mapping(deploy)) = s.rendered.body.get("deploy") {
+        unmapped.extend(
+            deploy
+                .keys()
+                .filter_map(Yaml::as_str)
+                .filter(|k| *k != "replicas")
+                .map(|k| format!("`deploy.{k}`")),
+        );
+    }
+    if !unmapped.is_empty() {
+        let service = &s.rendered.service;
+        diagnostics.push(at_service(
+            Diagnostic::warning(format!(
+                "service `{}`: {} left out of the Kubernetes manifests (no counterpart)",
+                service.name,
+                unmapped.join(", ")
+            )),
+            project,
+            service,
+        ));
+    }
+}
+
+/// One init container per dependency, each waiting until the dependency's Service accepts a
+/// connection. A Service forwards only to ready pods, so for a dependency with a readiness
+/// probe this is Compose's `service_healthy`; without one, `service_started`.
+pub(super) fn init_containers(ctx: &Context, s: &StackService, waits: &mut Waits) -> Vec<Yaml> {
+    let mut out = Vec::new();
+    for (target, _) in &s.depends_on {
+        let Some(dependency) = ctx.service(target) else {
+            continue;
+        };
+        let label = || {
+            let dep = s
+                .rendered
+                .service
+                .depends_on
+                .iter()
+                .find(|d| &d.target == target)
+                .expect("every resolved dependency comes from the catalogue");
+            Label::new(dep.source, dep.span.clone(), "not waited for")
+        };
+        let dependency = &dependency.rendered.service;
+        if dependency.traits.runs_to_completion {
+            waits.on_jobs.push(label());
+            continue;
+        }
+        let Some(port) = dependency.port else {
+            waits.on_portless.push(label());
+            continue;
+        };
+        let host = ctx.names.get(&dependency.name);
+        let script = format!(
+            "until nc -z -w 2 {host} {port}; do echo waiting for {host}:{port}; sleep 2; done"
+        );
+        let mut init = Mapping::new();
+        init.insert("name".into(), format!("wait-for-{host}").into());
+        init.insert("image".into(), WAIT_IMAGE.into());
+        init.insert(
+            "command".into(),
+            Yaml::Sequence(vec!["sh".into(), "-c".into(), script.into()]),
+        );
+        out.push(Yaml::Mapping(init));
+    }
+    out
+}
