@@ -11,13 +11,11 @@
 //! can list, so it is rendered and read once for each distinct set of their values. User
 //! templates render for every service.
 
-use crate::compose_body::{ComposeBody, TestOrigin};
+use crate::compose_body::ComposeBody;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceId, Sources};
-use crate::key_order::Draft;
 use crate::kinds::{Kinds, TemplateOrigin};
 use crate::probe::{self, HttpClient};
 use crate::resolve::{Model, Project, Service};
-use crate::spec::{Build, Command};
 use crate::yaml::{Mapping, Value as Yaml};
 use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
@@ -167,20 +165,8 @@ impl Renderer {
                 layer
             }
         };
-        let origin = if service
-            .compose
-            .get("healthcheck")
-            .is_some_and(|hc| hc.get("test").is_some())
-        {
-            TestOrigin::Passthrough
-        } else if service.healthcheck.test.is_some() {
-            TestOrigin::Catalogue
-        } else if self.user_templates.contains(&service.kind) {
-            TestOrigin::UserTemplate
-        } else {
-            TestOrigin::BuiltInTemplate
-        };
-        let body = match ComposeBody::read(overlay(kind_layer, &service), origin) {
+        let user_template = self.user_templates.contains(&service.kind);
+        let body = match ComposeBody::build(kind_layer, &service, user_template) {
             Ok(body) => body,
             Err(problems) => {
                 for problem in problems {
@@ -368,143 +354,6 @@ fn http_probe(
 /// `tcp_probe(port, send, expect, timeout)`: the Compose test for a line-based TCP protocol.
 fn tcp_probe(port: u16, send: String, expect: String, timeout: u64) -> Value {
     Value::from_serialize(probe::tcp_test(port, &send, &expect, timeout))
-}
-
-/// The service's modelled keys over the kind template's output, in conventional order.
-fn overlay(kind_layer: Mapping, s: &Service) -> Mapping {
-    let mut body = Draft::new(kind_layer);
-    if let Some(image) = &s.image {
-        body.set("image", Yaml::from(image.as_str()));
-    }
-    if let Some(build) = &s.build {
-        body.set("build", build_value(build));
-    }
-    if let Some(command) = &s.command {
-        body.set("command", command_value(command));
-    }
-    if let Some(entrypoint) = &s.entrypoint {
-        body.set("entrypoint", command_value(entrypoint));
-    }
-    if let Some(restart) = &s.restart {
-        body.set("restart", Yaml::from(restart.to_string()));
-    }
-    if !s.ports.is_empty() {
-        body.set("ports", strings(&s.ports));
-    }
-    if !s.env_file.is_empty() {
-        body.set("env_file", strings(&s.env_file));
-    }
-    if !s.volumes.is_empty() {
-        body.set("volumes", strings(&s.volumes));
-    }
-    if !s.networks.is_empty() {
-        body.set("networks", strings(&s.networks));
-    }
-    if let Some(replicas) = s.replicas {
-        let mut deploy = Mapping::new();
-        deploy.insert("replicas".into(), Yaml::from(u64::from(replicas)));
-        body.set("deploy", Yaml::Mapping(deploy));
-    }
-    merge_string_map(&mut body, "environment", &s.env);
-    merge_string_map(&mut body, "labels", &s.labels);
-    healthcheck(&mut body, s);
-    body.merge(&s.compose);
-    // The graph stage fills in the conditions; holding the key's place now spares it ordering
-    // the whole body again.
-    if !s.depends_on.is_empty() {
-        body.set("depends_on", Yaml::Mapping(Mapping::new()));
-    }
-    body.finish()
-}
-
-fn healthcheck(body: &mut Draft, s: &Service) {
-    let hc = &s.healthcheck;
-    if hc.disable {
-        let mut disabled = Mapping::new();
-        disabled.insert("disable".into(), Yaml::Bool(true));
-        body.set("healthcheck", Yaml::Mapping(disabled));
-        return;
-    }
-    let mut merged = match body.remove("healthcheck") {
-        Some(Yaml::Mapping(m)) => Draft::new(m),
-        _ => Draft::new(Mapping::new()),
-    };
-    if let Some(test) = &hc.test {
-        merged.set("test", command_value(test));
-    }
-    // Timing without a test would silently keep whatever HEALTHCHECK the image has, or none.
-    if !merged.contains("test") {
-        return;
-    }
-    // In conventional order, so that ordering finds nothing to do.
-    let timing = [
-        ("interval", hc.interval.as_ref().map(text)),
-        ("timeout", hc.timeout.as_ref().map(text)),
-        ("retries", hc.retries.map(|r| Yaml::from(u64::from(r)))),
-        ("start_period", hc.start_period.as_ref().map(text)),
-        ("start_interval", hc.start_interval.as_ref().map(text)),
-    ];
-    for (key, value) in timing {
-        if let Some(v) = value {
-            merged.set(key, v);
-        }
-    }
-    // Built from the list at its final size: inserting key by key grew each map to room
-    // for seven entries, about a kilobyte per service.
-    let merged = merged.into_mapping();
-    body.set("healthcheck", Yaml::Mapping(merged));
-}
-
-/// A duration as the user wrote it.
-fn text(d: &crate::model::Duration) -> Yaml {
-    Yaml::from(d.text())
-}
-
-fn merge_string_map(body: &mut Draft, key: &str, values: &indexmap::IndexMap<String, String>) {
-    if values.is_empty() {
-        return;
-    }
-    let mut map = match body.remove(key) {
-        Some(Yaml::Mapping(m)) => m,
-        _ => Mapping::with_capacity(values.len()),
-    };
-    for (k, v) in values {
-        map.insert(Yaml::from(k.as_str()), Yaml::from(v.as_str()));
-    }
-    body.set(key, Yaml::Mapping(map));
-}
-
-fn strings(items: &[String]) -> Yaml {
-    Yaml::Sequence(items.iter().map(|s| Yaml::from(s.as_str())).collect())
-}
-
-fn command_value(command: &Command) -> Yaml {
-    match command {
-        Command::Line(line) => Yaml::from(line.as_str()),
-        Command::Argv(argv) => strings(argv),
-    }
-}
-
-fn build_value(build: &Build) -> Yaml {
-    if build.dockerfile.is_none() && build.target.is_none() && build.args.is_none() {
-        return Yaml::from(build.context.as_str());
-    }
-    let mut m = Mapping::new();
-    m.insert("context".into(), Yaml::from(build.context.as_str()));
-    if let Some(dockerfile) = &build.dockerfile {
-        m.insert("dockerfile".into(), Yaml::from(dockerfile.as_str()));
-    }
-    if let Some(target) = &build.target {
-        m.insert("target".into(), Yaml::from(target.as_str()));
-    }
-    if let Some(args) = &build.args {
-        let args = args
-            .iter()
-            .map(|(k, v)| (Yaml::from(k.as_str()), Yaml::from(v.0.as_str())))
-            .collect();
-        m.insert("args".into(), Yaml::Mapping(args));
-    }
-    Yaml::Mapping(m)
 }
 
 fn yaml_type(value: &Yaml) -> &'static str {

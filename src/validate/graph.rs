@@ -10,11 +10,9 @@
 //! at `docker compose up`; muster refuses it while generating.
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::key_order;
 use crate::model::Condition;
 use crate::render::{Rendered, RenderedModel};
 use crate::resolve::Project;
-use crate::yaml::{Mapping, Value as Yaml};
 use indexmap::IndexMap;
 use std::collections::{HashMap, HashSet};
 
@@ -123,8 +121,9 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
         .zip(edges)
         .map(|(mut rendered, depends_on)| {
             if !depends_on.is_empty() {
-                let deps = depends_on_value(&depends_on, &rendered.service.compose);
-                rendered.body.set_depends_on(deps, key_order::service);
+                rendered
+                    .body
+                    .set_depends_on(&depends_on, &rendered.service.compose);
             }
             StackService {
                 rendered,
@@ -136,26 +135,6 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
         project: model.project,
         services,
     }
-}
-
-/// The body's `depends_on`, every condition in the long form. A `compose.depends_on`
-/// passthrough refines what was inferred (`restart: true`).
-fn depends_on_value(depends_on: &[(String, Condition)], passthrough: &Mapping) -> Mapping {
-    let mut deps: Mapping = depends_on
-        .iter()
-        .map(|(target, condition)| {
-            // Collected, not inserted into an empty map, which would make room for three
-            // entries: one map per dependency made this the largest part of the stack.
-            let long: Mapping = [("condition".into(), Yaml::from(condition.compose_name()))]
-                .into_iter()
-                .collect();
-            (Yaml::from(target.as_str()), Yaml::Mapping(long))
-        })
-        .collect();
-    if let Some(Yaml::Mapping(refined)) = passthrough.get("depends_on") {
-        key_order::merge(&mut deps, refined);
-    }
-    deps
 }
 
 /// Reports each dependency cycle once, as the chain of names that closes it.

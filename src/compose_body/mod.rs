@@ -1,13 +1,17 @@
 //! A service's Compose body, and the facts every target takes from it, read once.
 //!
 //! The body is what the kind template rendered, with the keys the catalogue models laid over
-//! it and the user's `compose` table merged last. Render builds it; everything after reads it
+//! it and the user's `compose` table merged last ([`ComposeBody::build`], which render calls
+//! with the template's output); everything after reads it
 //! through [`ComposeBody`]: the Compose writer its keys as they are, and validation, Swarm,
 //! Kubernetes, lints and the report its typed facts. A `compose = { healthcheck = ... }` or
 //! `compose = { restart = ... }` therefore means the same thing on every target, because no
 //! target decides from the catalogue's fields behind the body's back.
 
-use crate::model::{Duration, Restart};
+mod build;
+
+use crate::model::{Condition, Duration, Restart};
+use crate::resolve::Service;
 use crate::spec::Command;
 use crate::yaml::{Mapping, Value as Yaml};
 
@@ -66,6 +70,29 @@ impl TestOrigin {
 }
 
 impl ComposeBody {
+    /// The body of `service` over its kind template's output `kind_layer`, read. `user_template`
+    /// says whether the kind's template is the user's own.
+    pub fn build(
+        kind_layer: Mapping,
+        service: &Service,
+        user_template: bool,
+    ) -> Result<ComposeBody, Vec<String>> {
+        let origin = if service
+            .compose
+            .get("healthcheck")
+            .is_some_and(|hc| hc.get("test").is_some())
+        {
+            TestOrigin::Passthrough
+        } else if service.healthcheck.test.is_some() {
+            TestOrigin::Catalogue
+        } else if user_template {
+            TestOrigin::UserTemplate
+        } else {
+            TestOrigin::BuiltInTemplate
+        };
+        ComposeBody::read(build::overlay(kind_layer, service), origin)
+    }
+
     /// Reads the body's facts. `origin` says who wrote a test, should there be one. Each value
     /// that is not what Compose accepts is one message in the result's error.
     pub fn read(keys: Mapping, origin: TestOrigin) -> Result<ComposeBody, Vec<String>> {
@@ -157,13 +184,16 @@ impl ComposeBody {
     }
 
     /// Sets `depends_on`, the one key decided after render (by validation, once every service's
-    /// healthcheck is known). `place` puts it in conventional order when it is new.
-    pub fn set_depends_on(&mut self, deps: Mapping, place: impl FnOnce(Mapping) -> Mapping) {
+    /// healthcheck is known): every condition in the long form, refined by a `compose.depends_on`
+    /// passthrough (`restart: true`).
+    pub fn set_depends_on(&mut self, depends_on: &[(String, Condition)], passthrough: &Mapping) {
+        let deps = build::depends_on(depends_on, passthrough);
         match self.keys.get_mut("depends_on") {
+            // Render held the key's place when the catalogue named dependencies.
             Some(slot) => *slot = Yaml::Mapping(deps),
             None => {
                 self.keys.insert("depends_on".into(), Yaml::Mapping(deps));
-                self.keys = place(std::mem::take(&mut self.keys));
+                self.keys = crate::key_order::service(std::mem::take(&mut self.keys));
             }
         }
     }
