@@ -2,9 +2,13 @@
 //! left out.
 
 use super::{Draft, Entry};
+use crate::catalogue::Catalogue;
 use crate::config::Inputs;
+use crate::diagnostic::Diagnostics;
 use crate::error::Error;
+use crate::kinds::Kinds;
 use crate::pipeline::{self, Session};
+use crate::profile::Profiles;
 use crate::validate::{Stack, StackService};
 use crate::yaml::{Mapping, Value as Yaml};
 use indexmap::IndexMap;
@@ -14,19 +18,37 @@ impl Draft {
     /// as it stands; when a pass cannot run (the source itself has a problem muster reports),
     /// the entries keep every value explicitly.
     pub(super) fn minimize(&mut self, inputs: &Inputs, profile: &str) -> Result<(), Error> {
+        // Read once: every pass runs the draft's text through the I/O-free pipeline.
+        let mut session = Session::default();
+        let profiles = Profiles::load(
+            Some(&inputs.profiles_dir),
+            &mut session.sources,
+            &mut session.diagnostics,
+        )
+        .map_err(Error::io("read profiles from", &inputs.profiles_dir))?;
+        let kinds = Kinds::built_in()
+            .with_user_templates(&inputs.templates_dir)
+            .map_err(Error::io("read templates from", &inputs.templates_dir))?;
+        let mut scratch = Scratch {
+            session,
+            profiles: &profiles,
+            kinds: &kinds,
+            inputs,
+            profile,
+        };
         // Pass 1: without the values a profile or template may give, to see which they give.
-        let bare = self.render(inputs, profile, Pass::Bare)?;
+        let bare = scratch.run(self, Pass::Bare);
         for (i, entry) in self.entries.iter_mut().enumerate() {
             let generated = bare.as_ref().and_then(|s| s.services.get(i));
             entry.settle(generated);
         }
         // Pass 2: everything settled but the probe, which depends on the timeout settled above.
-        let settled = self.render(inputs, profile, Pass::Settled)?;
+        let settled = scratch.run(self, Pass::Settled);
         for (i, entry) in self.entries.iter_mut().enumerate() {
             let generated = settled.as_ref().and_then(|s| s.services.get(i));
             entry.settle_test(generated);
         }
-        if self.render(inputs, profile, Pass::Final)?.is_none() {
+        if scratch.run(self, Pass::Final).is_none() {
             self.notes.push(format!(
                 "`muster gen --profile {profile}` finds errors in this draft: `muster check` \
                  shows them"
@@ -34,22 +56,40 @@ impl Draft {
         }
         Ok(())
     }
+}
 
-    /// The draft through the pipeline, in a scratch session: `None` when it has errors.
-    fn render(&self, inputs: &Inputs, profile: &str, pass: Pass) -> Result<Option<Stack>, Error> {
-        let dir =
-            tempfile::tempdir().map_err(Error::io("create a folder in", std::env::temp_dir()))?;
-        let catalogue = dir.path().join("services.toml");
-        std::fs::write(&catalogue, self.catalogue(pass, profile))
-            .map_err(Error::io("write", &catalogue))?;
-        let inputs = Inputs {
+/// What every pass shares: the profiles and kinds, read once, and a session whose diagnostics
+/// nobody prints.
+struct Scratch<'a> {
+    session: Session,
+    profiles: &'a Profiles,
+    kinds: &'a Kinds,
+    inputs: &'a Inputs,
+    profile: &'a str,
+}
+
+impl Scratch<'_> {
+    /// The draft through the pipeline: `None` when it has errors.
+    fn run(&mut self, draft: &Draft, pass: Pass) -> Option<Stack> {
+        // Each pass is judged alone: an earlier pass's errors must not fail this one.
+        self.session.diagnostics = Diagnostics::default();
+        let catalogue = Catalogue::parse(
+            &self.inputs.catalogue,
+            draft.catalogue(pass, self.profile),
+            &mut self.session.sources,
+            &mut self.session.diagnostics,
+        );
+        let stack = pipeline::build(
             catalogue,
-            profile: Some(profile.to_owned()),
-            ..inputs.clone()
-        };
-        let stack = pipeline::stack(&inputs, &mut Session::default()).ok();
+            self.profiles,
+            self.kinds,
+            Some(self.profile),
+            self.inputs.provenance,
+            &mut self.session,
+        )
+        .ok();
         // Every service must come through for the comparison to mean anything.
-        Ok(stack.filter(|s| s.services.len() == self.entries.len()))
+        stack.filter(|s| s.services.len() == draft.entries.len())
     }
 }
 
