@@ -268,7 +268,7 @@ fn stages(inputs: &Inputs) -> (Stages, String) {
     lap(&mut times.compile);
     let model = resolve::resolve(
         &catalogue,
-        &resolve::Inputs {
+        &resolve::Context {
             kinds: &kinds,
             profiles: &chain,
             provenance: inputs.provenance,

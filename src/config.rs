@@ -114,7 +114,8 @@ pub struct Inputs {
 }
 
 #[derive(Debug, Clone)]
-pub enum Command {
+/// What the user asked muster to do, with clap left behind.
+pub enum Request {
     Gen {
         inputs: Inputs,
         output: Option<PathBuf>,
@@ -175,7 +176,7 @@ pub struct NewService {
 }
 
 impl Cli {
-    pub fn into_command(self) -> Command {
+    pub fn into_request(self) -> Request {
         let base = self
             .catalogue
             .parent()
@@ -200,7 +201,7 @@ impl Cli {
                 output,
                 check,
                 target,
-            } => Command::Gen {
+            } => Request::Gen {
                 inputs: inputs(profile),
                 output,
                 check,
@@ -213,35 +214,35 @@ impl Cli {
             CliCommand::Check {
                 profile,
                 deny_warnings,
-            } => Command::Check {
+            } => Request::Check {
                 inputs: inputs(profile),
                 deny_warnings,
             },
-            CliCommand::Schema => Command::Schema {
+            CliCommand::Schema => Request::Schema {
                 inputs: inputs(None),
             },
-            CliCommand::Add(service) => Command::Add {
+            CliCommand::Add(service) => Request::Add {
                 inputs: inputs(None),
                 service,
             },
-            CliCommand::Init => Command::Init {
+            CliCommand::Init => Request::Init {
                 inputs: inputs(None),
             },
-            CliCommand::Kinds => Command::Kinds {
+            CliCommand::Kinds => Request::Kinds {
                 inputs: inputs(None),
             },
-            CliCommand::Explain { name, profile } => Command::Explain {
+            CliCommand::Explain { name, profile } => Request::Explain {
                 inputs: inputs(profile),
                 name,
             },
-            CliCommand::Report { profile } => Command::Report {
+            CliCommand::Report { profile } => Request::Report {
                 inputs: inputs(profile),
             },
             CliCommand::Import {
                 file,
                 output,
                 profile,
-            } => Command::Import {
+            } => Request::Import {
                 inputs: inputs(profile),
                 compose: file,
                 output,

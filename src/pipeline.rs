@@ -86,7 +86,7 @@ pub fn build(
     let renderer = Renderer::new(kinds, sources, diagnostics);
     let model = resolve::resolve(
         &catalogue,
-        &resolve::Inputs {
+        &resolve::Context {
             kinds,
             profiles: &chain,
             provenance,

@@ -1,15 +1,15 @@
 //! Runs one command and reports its outcome: data on stdout, diagnostics on stderr.
 
 use crate::commands;
-use crate::config::Command;
+use crate::config::Request;
 use crate::error::Error;
 use crate::pipeline::Session;
 use std::process::ExitCode;
 
-pub fn run(command: Command) -> ExitCode {
+pub fn run(request: Request) -> ExitCode {
     let mut session = Session::default();
-    let result = match &command {
-        Command::Gen {
+    let result = match &request {
+        Request::Gen {
             inputs,
             output,
             check,
@@ -23,17 +23,17 @@ pub fn run(command: Command) -> ExitCode {
             &mut std::io::stdout().lock(),
         )
         .map(|()| None),
-        Command::Check {
+        Request::Check {
             inputs,
             deny_warnings,
         } => commands::check::run(inputs, *deny_warnings, &mut session),
-        Command::Schema { inputs } => commands::schema::run(inputs),
-        Command::Add { inputs, service } => commands::add::run(inputs, service, &mut session),
-        Command::Init { inputs } => commands::init::run(inputs, &mut session),
-        Command::Kinds { inputs } => commands::kinds::run(inputs, &mut session),
-        Command::Explain { inputs, name } => commands::explain::run(inputs, name, &mut session),
-        Command::Report { inputs } => commands::report::run(inputs, &mut session),
-        Command::Import {
+        Request::Schema { inputs } => commands::schema::run(inputs),
+        Request::Add { inputs, service } => commands::add::run(inputs, service, &mut session),
+        Request::Init { inputs } => commands::init::run(inputs, &mut session),
+        Request::Kinds { inputs } => commands::kinds::run(inputs, &mut session),
+        Request::Explain { inputs, name } => commands::explain::run(inputs, name, &mut session),
+        Request::Report { inputs } => commands::report::run(inputs, &mut session),
+        Request::Import {
             inputs,
             compose,
             output,

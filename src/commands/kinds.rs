@@ -56,7 +56,7 @@ pub fn run(inputs: &Inputs, session: &mut Session) -> Result<Option<String>, Err
         })?;
         let model = resolve::resolve(
             &catalogue,
-            &resolve::Inputs {
+            &resolve::Context {
                 kinds: &kinds,
                 profiles: &chain,
                 provenance: resolve::Provenance::Skip,

@@ -1,13 +1,13 @@
 //! What the source does not say outright: a service's kind (and engine) from its image,
 //! command and healthcheck, and the port, path, Celery app and HTTP client its probe uses.
 
-use super::Entry;
+use super::DraftEntry;
 use crate::images::{self, ImageRef};
 use crate::kinds::{Kinds, ProbeStyle};
 use crate::probe;
 use crate::yaml::Value as Yaml;
 
-impl Entry {
+impl DraftEntry {
     /// The source's healthcheck test as a list: a plain string is `CMD-SHELL`.
     fn test_argv(&self) -> Option<Vec<String>> {
         self.test().map(|t| match t {

@@ -1,14 +1,14 @@
 //! Map: each service made an entry, its kind inferred (in [`super::infer`]), every Compose key
 //! muster models moved onto its catalogue key, and the rest kept under `compose`.
 
-use super::Entry;
+use super::DraftEntry;
 use super::read::{is_empty, pairs};
 use crate::kinds::Kinds;
 use crate::yaml::{Mapping, Value as Yaml};
 
-impl Entry {
+impl DraftEntry {
     pub(super) fn new(name: &str, source: Mapping, kinds: &Kinds) -> Self {
-        let mut entry = Entry {
+        let mut entry = DraftEntry {
             name: name.to_owned(),
             kind: String::new(),
             reason: String::new(),

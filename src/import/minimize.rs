@@ -1,7 +1,7 @@
 //! Minimize: the draft run through the real pipeline, and whatever muster generates anyway
 //! left out.
 
-use super::{Draft, Entry};
+use super::{CatalogueDraft, DraftEntry};
 use crate::catalogue::Catalogue;
 use crate::config::Inputs;
 use crate::diagnostic::Diagnostics;
@@ -13,7 +13,7 @@ use crate::validate::{Stack, StackService};
 use crate::yaml::{Mapping, Value as Yaml};
 use indexmap::IndexMap;
 
-impl Draft {
+impl CatalogueDraft {
     /// Leaves out what muster generates anyway. Each pass runs the real pipeline on the draft
     /// as it stands; when a pass cannot run (the source itself has a problem muster reports),
     /// the entries keep every value explicitly.
@@ -70,7 +70,7 @@ struct Scratch<'a> {
 
 impl Scratch<'_> {
     /// The draft through the pipeline: `None` when it has errors.
-    fn run(&mut self, draft: &Draft, pass: Pass) -> Option<Stack> {
+    fn run(&mut self, draft: &CatalogueDraft, pass: Pass) -> Option<Stack> {
         // Each pass is judged alone: an earlier pass's errors must not fail this one.
         self.session.diagnostics = Diagnostics::default();
         let catalogue = Catalogue::parse(
@@ -104,7 +104,7 @@ pub(super) enum Pass {
     Final,
 }
 
-impl Entry {
+impl DraftEntry {
     /// Keys left to the profile and the template in [`Pass::Bare`].
     pub(super) const LEFT_OUT: [&'static str; 4] =
         ["restart", "command", "healthcheck", "depends_on"];

@@ -39,13 +39,13 @@ pub(crate) fn draft(
     session: &mut Session,
 ) -> Result<String, Error> {
     let file = read::read(compose, session)?;
-    let mut draft = Draft::new(file, compose, kinds, session)?;
+    let mut draft = CatalogueDraft::new(file, compose, kinds, session)?;
     draft.minimize(inputs, profile)?;
     Ok(draft.to_toml(compose, profile))
 }
 
 /// One service of the draft.
-struct Entry {
+struct DraftEntry {
     name: String,
     kind: String,
     /// Why this kind, for the comment above the entry.
@@ -62,13 +62,13 @@ struct Entry {
     notes: Vec<String>,
 }
 
-struct Draft {
+struct CatalogueDraft {
     project_name: Option<String>,
-    entries: Vec<Entry>,
+    entries: Vec<DraftEntry>,
     notes: Vec<String>,
 }
 
-impl Entry {
+impl DraftEntry {
     fn set(&mut self, key: &str, value: Yaml) {
         self.keys.insert(Yaml::from(key), value);
     }

@@ -1,7 +1,7 @@
 //! Read: the Compose file parsed with merge keys applied, `extends` flattened, and the draft
 //! made of its services, with a note for each top-level field a catalogue has no place for.
 
-use super::{Draft, Entry};
+use super::{CatalogueDraft, DraftEntry};
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
 use crate::kinds::Kinds;
@@ -52,7 +52,7 @@ pub(super) fn read(path: &Path, session: &mut Session) -> Result<Mapping, Error>
     }
 }
 
-impl Draft {
+impl CatalogueDraft {
     pub(super) fn new(
         mut file: Mapping,
         path: &Path,
@@ -77,7 +77,7 @@ impl Draft {
                 )));
                 Error::Invalid
             })?;
-            entries.push(Entry::new(name, service, kinds));
+            entries.push(DraftEntry::new(name, service, kinds));
         }
         let project_name = file.get("name").and_then(Yaml::as_str).map(str::to_owned);
         for (key, value) in &file {
@@ -106,7 +106,7 @@ impl Draft {
                 )),
             }
         }
-        Ok(Draft {
+        Ok(CatalogueDraft {
             project_name,
             entries,
             notes,

@@ -2,7 +2,7 @@
 
 use super::minimize::Pass;
 use super::read::scalar_string;
-use super::{Draft, Entry};
+use super::{CatalogueDraft, DraftEntry};
 use crate::yaml::Value as Yaml;
 use std::path::Path;
 use toml_edit::{Array, DocumentMut, InlineTable, Item, Table};
@@ -30,7 +30,7 @@ const KEY_ORDER: &[&str] = &[
     "depends_on",
 ];
 
-impl Draft {
+impl CatalogueDraft {
     /// The catalogue text a pass sees.
     pub(super) fn catalogue(&self, pass: Pass, profile: &str) -> String {
         self.document(pass, profile).to_string()
@@ -76,7 +76,7 @@ impl Draft {
     }
 }
 
-impl Entry {
+impl DraftEntry {
     fn table(&self, pass: Pass) -> Table {
         let mut table = Table::new();
         let mut prefix = String::from("\n");

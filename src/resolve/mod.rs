@@ -91,7 +91,7 @@ pub struct Service {
     pub compose: Arc<crate::yaml::Mapping>,
     /// The layer that set each value muster models, by catalogue key path: `image`, `env.NAME`,
     /// `healthcheck.interval`, `compose.logging.driver`. Values the kind template renders have
-    /// no entry. Empty unless [`Inputs::provenance`] asked for it.
+    /// no entry. Empty unless [`Context::provenance`] asked for it.
     pub provenance: IndexMap<String, Layer>,
 }
 
@@ -139,7 +139,7 @@ pub struct Dependency {
 }
 
 /// What the resolve stage needs besides the catalogue.
-pub struct Inputs<'a> {
+pub struct Context<'a> {
     pub kinds: &'a Kinds,
     /// The selected profile and the ones it extends, base first.
     pub profiles: &'a [&'a Profile],
@@ -155,7 +155,7 @@ pub enum Provenance {
     Record,
 }
 
-pub fn resolve(catalogue: &Catalogue, inputs: &Inputs, diagnostics: &mut Diagnostics) -> Model {
+pub fn resolve(catalogue: &Catalogue, inputs: &Context, diagnostics: &mut Diagnostics) -> Model {
     let profile = inputs
         .profiles
         .last()
@@ -204,7 +204,7 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Inputs, diagnostics: &mut Diagnos
 fn resolve_service<'a>(
     entry: &'a Entry,
     catalogue: SourceId,
-    inputs: &Inputs<'a>,
+    inputs: &Context<'a>,
     shared_compose: &mut SharedCompose<'a>,
     diagnostics: &mut Diagnostics,
 ) -> Option<Service> {
@@ -487,7 +487,7 @@ profiles.prod = { env = { QUEUE = "priority" } }
         .expect("the catalogue parses");
         let profiles = Profiles::load(None, &mut sources, &mut diagnostics).expect("no I/O");
         let chain = profiles.chain("prod").expect("a built-in profile");
-        let inputs = Inputs {
+        let inputs = Context {
             kinds: &Kinds::built_in(),
             profiles: &chain,
             provenance,
