@@ -113,8 +113,8 @@ pub struct Inputs {
     pub provenance: Provenance,
 }
 
-#[derive(Debug, Clone)]
 /// What the user asked muster to do, with clap left behind.
+#[derive(Debug, Clone)]
 pub enum Request {
     Gen {
         inputs: Inputs,
