@@ -35,8 +35,8 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
         let mut found: Vec<Diagnostic> = Vec::new();
         // The body's healthcheck and restart, not the catalogue's: what the `compose` table
         // set is what will run.
-        if let Some(hc) = &s.rendered.body.healthcheck {
-            healthcheck_lints(service, hc, &mut |m| found.push(warn(m)));
+        if let Some(hc) = s.rendered.body.healthcheck() {
+            healthcheck_lints(service, &hc, &mut |m| found.push(warn(m)));
         }
         if prod {
             prod_lints(service, s.rendered.body.restart, &mut |m| {
@@ -67,9 +67,8 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
 }
 
 fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(String)) {
-    let seconds =
-        |d: &Option<crate::model::Duration>| d.as_ref().map(crate::model::Duration::value);
-    if let Some(timeout) = seconds(&hc.timeout).filter(|t| *t > Duration::from_secs(10)) {
+    let seconds = |d: Option<crate::compose_body::Duration>| d.map(|d| d.value);
+    if let Some(timeout) = seconds(hc.timeout).filter(|t| *t > Duration::from_secs(10)) {
         warn(format!(
             "healthcheck timeout {}s is over 10s: a hung probe holds dependents back that long each time",
             timeout.as_secs()
@@ -81,7 +80,7 @@ fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(S
         ));
     }
     if service.traits.slow_to_start {
-        let start = seconds(&hc.start_period).unwrap_or_default();
+        let start = seconds(hc.start_period).unwrap_or_default();
         if start < Duration::from_secs(30) {
             warn(format!(
                 "start_period {}s is under 30s, and kind `{}` takes time to load",

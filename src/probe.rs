@@ -197,16 +197,17 @@ const BUILTINS: &[&str] = &[
 /// The programs a Compose healthcheck `test` runs, as far as its text shows: the CMD's program,
 /// or the first word of each command in a CMD-SHELL line (or a `sh -c`/`bash -c` script), which
 /// is how muster checks a probe against the image it runs in.
-pub fn programs(test: &[String]) -> Vec<String> {
+pub fn programs<S: AsRef<str>>(test: &[S]) -> Vec<String> {
+    let test: Vec<&str> = test.iter().map(AsRef::as_ref).collect();
     let mut found = Vec::new();
-    match test.first().map(String::as_str) {
-        Some("CMD-SHELL") => shell_programs(test.get(1).map_or("", String::as_str), &mut found),
+    match test.first().copied() {
+        Some("CMD-SHELL") => shell_programs(test.get(1).copied().unwrap_or_default(), &mut found),
         Some("CMD") => {
-            if let Some(program) = test.get(1) {
-                found.push(program.clone());
-                let shell = matches!(program.as_str(), "sh" | "bash" | "/bin/sh" | "/bin/bash");
-                if shell && test.get(2).map(String::as_str) == Some("-c") {
-                    shell_programs(test.get(3).map_or("", String::as_str), &mut found);
+            if let Some(&program) = test.get(1) {
+                found.push(program.to_owned());
+                let shell = matches!(program, "sh" | "bash" | "/bin/sh" | "/bin/bash");
+                if shell && test.get(2).copied() == Some("-c") {
+                    shell_programs(test.get(3).copied().unwrap_or_default(), &mut found);
                 }
             }
         }

@@ -122,36 +122,36 @@ fn healthchecks(out: &mut String, probed: &[&StackService]) {
     );
     for s in probed {
         let service = &s.rendered.service;
-        let Some(hc) = &s.rendered.body.healthcheck else {
+        let Some(hc) = s.rendered.body.healthcheck() else {
             continue;
         };
-        let timing = |d: &Option<crate::model::Duration>| {
-            d.as_ref()
-                .map_or_else(|| "-".to_owned(), ToString::to_string)
+        let timing = |d: Option<crate::compose_body::Duration>| {
+            d.map_or_else(|| "-".to_owned(), |d| d.text.to_owned())
         };
-        let test = &hc.test;
+        let test = hc.test;
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} |",
             service.name,
             service.kind,
-            client(test),
-            code(&command_line(test)),
-            timing(&hc.interval),
-            timing(&hc.timeout),
+            client(&test),
+            code(&command_line(&test)),
+            timing(hc.interval),
+            timing(hc.timeout),
             hc.retries.map_or_else(|| "-".to_owned(), |r| r.to_string()),
-            timing(&hc.start_period),
+            timing(hc.start_period),
         );
     }
     out.push('\n');
 }
 
 /// The probe as the container runs it: Compose has turned each `$$` into `$` by then.
-fn command_line(test: &[String]) -> String {
-    let line = match test.first().map(String::as_str) {
-        Some("CMD-SHELL") => test.get(1).cloned().unwrap_or_default(),
-        Some("CMD") => shlex::try_join(test[1..].iter().map(String::as_str))
-            .unwrap_or_else(|_| test[1..].join(" ")),
+fn command_line(test: &[&str]) -> String {
+    let line = match test.first().copied() {
+        Some("CMD-SHELL") => test.get(1).map(|l| (*l).to_owned()).unwrap_or_default(),
+        Some("CMD") => {
+            shlex::try_join(test[1..].iter().copied()).unwrap_or_else(|_| test[1..].join(" "))
+        }
         _ => test.join(" "),
     };
     line.replace("$$", "$")
@@ -159,7 +159,7 @@ fn command_line(test: &[String]) -> String {
 
 /// The programs the probe runs, the client first and helpers such as `grep` after it, with the
 /// way an interpreter is used when that is what makes it a client.
-fn client(test: &[String]) -> String {
+fn client(test: &[&str]) -> String {
     let text = test.join(" ");
     let mut programs = probe::programs(test);
     programs.sort_by_key(|p| p == "grep");

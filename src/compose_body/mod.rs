@@ -10,38 +10,69 @@
 
 mod build;
 
-use crate::model::{Condition, Duration, Restart};
+use crate::model::{Condition, Restart};
 use crate::resolve::Service;
-use crate::spec::Command;
 use crate::yaml::{Mapping, Value as Yaml};
+use std::fmt;
+use std::time::Duration as Span;
 
-/// The Compose keys of one service, in conventional order, and what they say.
+/// The Compose keys of one service, in conventional order, and what they say. The facts are
+/// checked once, when the body is read, and kept as values where they are not text; text is
+/// served from the keys themselves, so that no body holds its strings twice.
 #[derive(Debug)]
 pub struct ComposeBody {
     keys: Mapping,
-    /// The healthcheck Compose will run; `None` when there is none or it is disabled.
-    pub healthcheck: Option<Healthcheck>,
+    /// The healthcheck's timing, when Compose will run a healthcheck.
+    healthcheck: Option<Timing>,
+    origin: TestOrigin,
     /// `healthcheck.disable` is set in the body (by the catalogue or the passthrough).
     pub healthcheck_disabled: bool,
     pub restart: Option<Restart>,
-    pub command: Option<Command>,
-    pub entrypoint: Option<Command>,
-    /// Short-syntax mounts, as written.
-    pub volumes: Vec<String>,
-    pub networks: Vec<String>,
-    pub stop_grace_period: Option<Duration>,
+    stop_grace_period: Option<Span>,
 }
 
+/// The values of a healthcheck's durations; their text stays in the body.
+#[derive(Debug, Clone, Copy, Default)]
+struct Timing {
+    interval: Option<Span>,
+    timeout: Option<Span>,
+    start_period: Option<Span>,
+    start_interval: Option<Span>,
+    retries: Option<u32>,
+}
+
+/// The healthcheck Compose will run, as every target reads it.
 #[derive(Debug, Clone)]
-pub struct Healthcheck {
+pub struct Healthcheck<'a> {
     /// The test in list form: a plain string is `["CMD-SHELL", line]`, as Docker reads it.
-    pub test: Vec<String>,
+    pub test: Vec<&'a str>,
     pub origin: TestOrigin,
-    pub interval: Option<Duration>,
-    pub timeout: Option<Duration>,
+    pub interval: Option<Duration<'a>>,
+    pub timeout: Option<Duration<'a>>,
     pub retries: Option<u32>,
-    pub start_period: Option<Duration>,
-    pub start_interval: Option<Duration>,
+    pub start_period: Option<Duration<'a>>,
+    pub start_interval: Option<Duration<'a>>,
+}
+
+/// A duration of the body: as written there, and its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Duration<'a> {
+    pub text: &'a str,
+    pub value: Span,
+}
+
+impl fmt::Display for Duration<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.text)
+    }
+}
+
+/// A `command` or `entrypoint` as the body has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandRef<'a> {
+    /// A string, which Compose splits into words.
+    Line(&'a str),
+    Argv(Vec<&'a str>),
 }
 
 /// Who wrote a healthcheck's test, which decides how far muster may reinterpret it: a probe a
@@ -101,7 +132,7 @@ impl ComposeBody {
         let hc = keys.get("healthcheck").and_then(Yaml::as_mapping);
         let healthcheck_disabled = hc.and_then(|h| h.get("disable")) == Some(&Yaml::Bool(true));
         let healthcheck = match hc {
-            Some(hc) if !healthcheck_disabled => read_healthcheck(hc, origin, &mut problem),
+            Some(hc) if !healthcheck_disabled => read_healthcheck(hc, &mut problem),
             _ => None,
         };
         let restart = keys.get("restart").and_then(|value| {
@@ -115,37 +146,16 @@ impl ComposeBody {
             }
             parsed
         });
-        let mut command = |key: &str| {
-            keys.get(key).and_then(|value| match command_of(value) {
-                Some(c) => Some(c),
-                None => {
-                    problem(format!("{key} is neither a string nor a list of strings"));
-                    None
-                }
-            })
-        };
-        let command_value = command("command");
-        let entrypoint = command("entrypoint");
-        let mut strings = |key: &str| match keys.get(key) {
-            None => Vec::new(),
-            Some(Yaml::Sequence(items)) if items.iter().all(Yaml::is_string) => items
-                .iter()
-                .filter_map(|i| i.as_str().map(str::to_owned))
-                .collect(),
-            // The long syntax (`type: volume`) is Compose's and passes through as written.
-            Some(Yaml::Sequence(_)) if key == "volumes" => Vec::new(),
-            // A map of networks (`backend: { aliases: [...] }`) names them by its keys.
-            Some(Yaml::Mapping(m)) if key == "networks" => m
-                .keys()
-                .filter_map(|k| k.as_str().map(str::to_owned))
-                .collect(),
-            Some(_) => {
-                problem(format!("{key} is not a list of strings"));
-                Vec::new()
+        for key in ["command", "entrypoint"] {
+            if keys.get(key).is_some_and(|v| command_of(v).is_none()) {
+                problem(format!("{key} is neither a string nor a list of strings"));
             }
-        };
-        let volumes = strings("volumes");
-        let networks = strings("networks");
+        }
+        for key in ["volumes", "networks"] {
+            if keys.get(key).is_some_and(|v| names(key, v).is_none()) {
+                problem(format!("{key} is not a list of strings"));
+            }
+        }
         let stop_grace_period = keys
             .get("stop_grace_period")
             .and_then(|v| duration(v, "stop_grace_period", &mut problem));
@@ -155,12 +165,9 @@ impl ComposeBody {
         Ok(ComposeBody {
             keys,
             healthcheck,
+            origin,
             healthcheck_disabled,
             restart,
-            command: command_value,
-            entrypoint,
-            volumes,
-            networks,
             stop_grace_period,
         })
     }
@@ -183,6 +190,60 @@ impl ComposeBody {
         self.healthcheck.is_some()
     }
 
+    /// The healthcheck Compose will run; `None` when there is none or it is disabled.
+    pub fn healthcheck(&self) -> Option<Healthcheck<'_>> {
+        let timing = self.healthcheck?;
+        let hc = self.keys.get("healthcheck")?;
+        let test = match hc.get("test")? {
+            Yaml::String(line) => vec!["CMD-SHELL", line.as_str()],
+            Yaml::Sequence(items) => items.iter().filter_map(Yaml::as_str).collect(),
+            _ => return None,
+        };
+        let text = |key: &str, value: Option<Span>| {
+            Some(Duration {
+                text: hc.get(key)?.as_str()?,
+                value: value?,
+            })
+        };
+        Some(Healthcheck {
+            test,
+            origin: self.origin,
+            interval: text("interval", timing.interval),
+            timeout: text("timeout", timing.timeout),
+            retries: timing.retries,
+            start_period: text("start_period", timing.start_period),
+            start_interval: text("start_interval", timing.start_interval),
+        })
+    }
+
+    pub fn command(&self) -> Option<CommandRef<'_>> {
+        command_of(self.keys.get("command")?)
+    }
+
+    pub fn entrypoint(&self) -> Option<CommandRef<'_>> {
+        command_of(self.keys.get("entrypoint")?)
+    }
+
+    /// Short-syntax mounts, as written (the long syntax passes through and names none).
+    pub fn volumes(&self) -> Vec<&str> {
+        self.keys
+            .get("volumes")
+            .and_then(|v| names("volumes", v))
+            .unwrap_or_default()
+    }
+
+    /// The networks the service joins.
+    pub fn networks(&self) -> Vec<&str> {
+        self.keys
+            .get("networks")
+            .and_then(|v| names("networks", v))
+            .unwrap_or_default()
+    }
+
+    pub fn stop_grace_period(&self) -> Option<Span> {
+        self.stop_grace_period
+    }
+
     /// Sets `depends_on`, the one key decided after render (by validation, once every service's
     /// healthcheck is known): every condition in the long form, refined by a `compose.depends_on`
     /// passthrough (`restart: true`).
@@ -199,22 +260,15 @@ impl ComposeBody {
     }
 }
 
-fn read_healthcheck(
-    hc: &Mapping,
-    origin: TestOrigin,
-    problem: &mut impl FnMut(String),
-) -> Option<Healthcheck> {
-    let test = match hc.get("test")? {
-        Yaml::String(line) => vec!["CMD-SHELL".to_owned(), line.clone()],
-        Yaml::Sequence(items) if items.iter().all(Yaml::is_string) => items
-            .iter()
-            .filter_map(|i| i.as_str().map(str::to_owned))
-            .collect(),
+fn read_healthcheck(hc: &Mapping, problem: &mut impl FnMut(String)) -> Option<Timing> {
+    match hc.get("test")? {
+        Yaml::String(_) => {}
+        Yaml::Sequence(items) if items.iter().all(Yaml::is_string) => {}
         _ => {
             problem("healthcheck test is neither a string nor a list of strings".to_owned());
             return None;
         }
-    };
+    }
     let mut timing = |key: &str| {
         hc.get(key)
             .and_then(|v| duration(v, &format!("healthcheck {key}"), problem))
@@ -233,20 +287,18 @@ fn read_healthcheck(
         }
         retries
     });
-    Some(Healthcheck {
-        test,
-        origin,
+    Some(Timing {
         interval,
         timeout,
-        retries,
         start_period,
         start_interval,
+        retries,
     })
 }
 
-fn duration(value: &Yaml, what: &str, problem: &mut impl FnMut(String)) -> Option<Duration> {
+fn duration(value: &Yaml, what: &str, problem: &mut impl FnMut(String)) -> Option<Span> {
     let parsed = match value.as_str() {
-        Some(text) => Duration::parse(text),
+        Some(text) => crate::model::duration::parse(text),
         None => Err(format!(
             "{} is not a duration; write e.g. \"30s\"",
             shown(value)
@@ -260,14 +312,28 @@ fn shown(value: &Yaml) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| format!("{value:?}"))
 }
 
-fn command_of(value: &Yaml) -> Option<Command> {
+fn command_of(value: &Yaml) -> Option<CommandRef<'_>> {
     match value {
-        Yaml::String(line) => Some(Command::Line(line.clone())),
+        Yaml::String(line) => Some(CommandRef::Line(line)),
         Yaml::Sequence(items) => items
             .iter()
-            .map(|i| i.as_str().map(str::to_owned))
+            .map(Yaml::as_str)
             .collect::<Option<Vec<_>>>()
-            .map(Command::Argv),
+            .map(CommandRef::Argv),
+        _ => None,
+    }
+}
+
+/// The names a `volumes` or `networks` value lists; `None` when it is not a shape Compose takes.
+fn names<'a>(key: &str, value: &'a Yaml) -> Option<Vec<&'a str>> {
+    match value {
+        Yaml::Sequence(items) if items.iter().all(Yaml::is_string) => {
+            Some(items.iter().filter_map(Yaml::as_str).collect())
+        }
+        // The long syntax (`type: volume`) is Compose's and passes through as written.
+        Yaml::Sequence(_) if key == "volumes" => Some(Vec::new()),
+        // A map of networks (`backend: { aliases: [...] }`) names them by its keys.
+        Yaml::Mapping(m) if key == "networks" => Some(m.keys().filter_map(Yaml::as_str).collect()),
         _ => None,
     }
 }
@@ -290,20 +356,24 @@ mod tests {
              command: [serve]\nvolumes: [\"data:/data\"]\nnetworks: {back: {}}\n",
         )
         .unwrap();
-        let hc = body.healthcheck.as_ref().unwrap();
+        let hc = body.healthcheck().unwrap();
         assert_eq!(hc.test, ["CMD-SHELL", "true"]);
-        assert_eq!(hc.interval.as_ref().map(Duration::text), Some("7s"));
+        assert_eq!(
+            hc.interval.map(|d| (d.text, d.value)),
+            Some(("7s", Span::from_secs(7)))
+        );
         assert_eq!(hc.retries, Some(2));
         assert_eq!(body.restart, Some(Restart::OnFailure(Some(2))));
-        assert!(matches!(&body.command, Some(Command::Argv(a)) if a == &["serve"]));
-        assert_eq!(body.volumes, ["data:/data"]);
-        assert_eq!(body.networks, ["back"]);
+        assert_eq!(body.command(), Some(CommandRef::Argv(vec!["serve"])));
+        assert_eq!(body.volumes(), ["data:/data"]);
+        assert_eq!(body.networks(), ["back"]);
     }
 
     #[test]
     fn a_disabled_or_testless_healthcheck_is_none() {
         let disabled = read("healthcheck: {test: [CMD, \"true\"], disable: true}\n").unwrap();
         assert!(!disabled.has_healthcheck() && disabled.healthcheck_disabled);
+        assert!(disabled.healthcheck().is_none());
         assert!(
             !read("healthcheck: {interval: 5s}\n")
                 .unwrap()

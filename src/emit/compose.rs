@@ -89,19 +89,12 @@ fn declarations(stack: &Stack) -> [(&'static str, Mapping); 2] {
     let volumes = declared(stack, |s| {
         s.rendered
             .body
-            .volumes
-            .iter()
-            .filter_map(|v| named_volume(v))
+            .volumes()
+            .into_iter()
+            .filter_map(named_volume)
             .collect()
     });
-    let networks = declared(stack, |s| {
-        s.rendered
-            .body
-            .networks
-            .iter()
-            .map(String::as_str)
-            .collect()
-    });
+    let networks = declared(stack, |s| s.rendered.body.networks());
     [("volumes", volumes), ("networks", networks)]
 }
 

@@ -9,13 +9,13 @@ use crate::render::Rendered;
 /// service (the `compose` table has no positions of its own).
 pub fn timeout_problem(rendered: &Rendered, catalogue: SourceId) -> Option<Diagnostic> {
     let service = &rendered.service;
-    let hc = rendered.body.healthcheck.as_ref()?;
-    let timeout = hc.timeout.as_ref()?;
-    let (interval_text, interval) = match &hc.interval {
-        Some(i) => (i.text(), i.value()),
+    let hc = rendered.body.healthcheck()?;
+    let timeout = hc.timeout?;
+    let (interval_text, interval) = match hc.interval {
+        Some(i) => (i.text, i.value),
         None => ("30s (Docker's default)", DOCKER_DEFAULT_INTERVAL),
     };
-    if timeout.value() < interval {
+    if timeout.value < interval {
         return None;
     }
     let d = Diagnostic::error(format!(

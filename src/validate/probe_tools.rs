@@ -10,7 +10,7 @@ use crate::render::Rendered;
 pub fn problem(rendered: &Rendered, catalogue: SourceId) -> Option<Diagnostic> {
     let service = &rendered.service;
     let tools = service.tools?;
-    let healthcheck = rendered.body.healthcheck.as_ref()?;
+    let healthcheck = rendered.body.healthcheck()?;
     let users_probe = healthcheck.origin.is_users();
     let missing: Vec<String> = probe::programs(&healthcheck.test)
         .into_iter()

@@ -27,13 +27,13 @@ pub(super) fn container(
     // Docker's entrypoint is Kubernetes' command, and Docker's command its args.
     let mut referenced: Vec<String> = Vec::new();
     for (compose_key, key, value) in [
-        ("entrypoint", "command", &body.entrypoint),
-        ("command", "args", &body.command),
+        ("entrypoint", "command", body.entrypoint()),
+        ("command", "args", body.command()),
     ] {
         let Some(value) = value else {
             continue;
         };
-        match argv(value) {
+        match argv(&value) {
             Ok(words) => {
                 let words = words
                     .iter()
@@ -129,12 +129,12 @@ pub(super) fn secret_var(name: &str, key: &str, secret: &str) -> Yaml {
 }
 
 /// A Compose command as argv: a list as it is, a string split as Compose splits it.
-pub(super) fn argv(command: &Command) -> Result<Vec<String>, String> {
+pub(super) fn argv(command: &CommandRef) -> Result<Vec<String>, String> {
     match command {
-        Command::Line(line) => {
+        CommandRef::Line(line) => {
             shlex::split(line).ok_or_else(|| format!("cannot split {line:?} into words"))
         }
-        Command::Argv(words) => Ok(words.clone()),
+        CommandRef::Argv(words) => Ok(words.iter().map(|w| (*w).to_owned()).collect()),
     }
 }
 
@@ -144,7 +144,7 @@ mod tests {
 
     #[test]
     fn commands_split_like_compose() {
-        let line = |text: &str| Command::Line(text.to_owned());
+        let line = |text| CommandRef::Line(text);
         assert_eq!(
             argv(&line("gunicorn app --bind '0.0.0.0:8000'")).unwrap(),
             ["gunicorn", "app", "--bind", "0.0.0.0:8000"]

@@ -22,10 +22,10 @@ use storage::{Claim, claim_document, mounts, shared_claims, storage};
 use workloads::{Waits, service_document, workload};
 
 use super::{at_service, compose};
+use crate::compose_body::CommandRef;
 use crate::diagnostic::{Diagnostic, Diagnostics, Label};
 use crate::model::Restart;
 use crate::resolve::{Project, Service};
-use crate::spec::Command;
 use crate::validate::{Stack, StackService};
 use crate::yaml::{Mapping, Value as Yaml};
 use indexmap::{IndexMap, IndexSet};

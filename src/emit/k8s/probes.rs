@@ -20,14 +20,14 @@ const DEFAULT_RETRIES: u64 = 3;
 
 /// `(key, probe)` pairs for the container, in the order they are written.
 pub fn probes(s: &StackService) -> Result<Vec<(&'static str, Mapping)>, String> {
-    let Some(hc) = &s.rendered.body.healthcheck else {
+    let Some(hc) = s.rendered.body.healthcheck() else {
         return Ok(Vec::new());
     };
-    let timing = |d: &Option<crate::model::Duration>| d.as_ref().map(crate::model::Duration::value);
-    let period = seconds(timing(&hc.interval).unwrap_or(DOCKER_DEFAULT_INTERVAL));
-    let timeout = seconds(timing(&hc.timeout).unwrap_or(DOCKER_DEFAULT_TIMEOUT));
+    let timing = |d: Option<crate::compose_body::Duration>| d.map(|d| d.value);
+    let period = seconds(timing(hc.interval).unwrap_or(DOCKER_DEFAULT_INTERVAL));
+    let timeout = seconds(timing(hc.timeout).unwrap_or(DOCKER_DEFAULT_TIMEOUT));
     let retries = hc.retries.map_or(DEFAULT_RETRIES, u64::from).max(1);
-    let (live, ready) = handlers(s, hc)?;
+    let (live, ready) = handlers(s, &hc)?;
 
     let probe = |handler: &Mapping, period: u64, failures: u64| {
         let mut p = handler.clone();
@@ -40,10 +40,9 @@ pub fn probes(s: &StackService) -> Result<Vec<(&'static str, Mapping)>, String> 
         ("livenessProbe", probe(&live, period, retries)),
         ("readinessProbe", probe(&ready, period, retries)),
     ];
-    let start_period = timing(&hc.start_period).unwrap_or_default();
+    let start_period = timing(hc.start_period).unwrap_or_default();
     if !start_period.is_zero() {
-        let start_every =
-            seconds(timing(&hc.start_interval).unwrap_or(Duration::from_secs(period)));
+        let start_every = seconds(timing(hc.start_interval).unwrap_or(Duration::from_secs(period)));
         let tries = start_period
             .as_millis()
             .div_ceil(u128::from(start_every) * 1000);
@@ -91,9 +90,9 @@ fn http_get(path: &str, port: u16) -> Mapping {
 /// Compose's `test` as an `exec` handler: `CMD` runs its argv, `CMD-SHELL` (and a plain string)
 /// runs through `sh -c` as Docker does. `$$` is Compose's escape for `$`; Kubernetes passes an
 /// exec command on untouched, so the container's shell must see a single `$`.
-fn exec(test: &[String]) -> Result<Mapping, String> {
-    let words: Vec<&str> = test.iter().map(String::as_str).collect();
-    let argv: Vec<&str> = match words.as_slice() {
+fn exec(test: &[&str]) -> Result<Mapping, String> {
+    let words = test;
+    let argv: Vec<&str> = match words {
         ["CMD", argv @ ..] if !argv.is_empty() => argv.to_vec(),
         ["CMD-SHELL", line, ..] => vec!["sh", "-c", line],
         _ => return Err(format!("healthcheck test {words:?} has no command to run")),
@@ -114,15 +113,12 @@ mod tests {
     use super::*;
 
     fn argv(test: &str) -> Vec<String> {
-        let test = crate::compose_body::ComposeBody::read(
+        let body = crate::compose_body::ComposeBody::read(
             crate::yaml::from_str(&format!("healthcheck: {{test: {test}}}")).unwrap(),
             crate::compose_body::TestOrigin::Passthrough,
         )
-        .unwrap()
-        .healthcheck
-        .unwrap()
-        .test;
-        let handler = exec(&test).unwrap();
+        .unwrap();
+        let handler = exec(&body.healthcheck().unwrap().test).unwrap();
         serde_yaml::from_value(handler["exec"]["command"].clone()).unwrap()
     }
 
@@ -137,7 +133,7 @@ mod tests {
             argv(r#""curl -f x || exit 1""#),
             ["sh", "-c", "curl -f x || exit 1"]
         );
-        assert!(exec(&["NONE".to_owned()]).is_err());
+        assert!(exec(&["NONE"]).is_err());
     }
 
     #[test]

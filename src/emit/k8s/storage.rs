@@ -50,9 +50,9 @@ impl<'a> Mount<'a> {
 pub(super) fn mounts(s: &StackService) -> Vec<Mount<'_>> {
     s.rendered
         .body
-        .volumes
-        .iter()
-        .map(|m| Mount::parse(m))
+        .volumes()
+        .into_iter()
+        .map(Mount::parse)
         .collect()
 }
 

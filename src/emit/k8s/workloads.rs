@@ -121,10 +121,10 @@ pub(super) fn workload(
     if !storage.volumes.is_empty() {
         pod.insert("volumes".into(), Yaml::Sequence(storage.volumes));
     }
-    if let Some(grace) = &s.rendered.body.stop_grace_period {
+    if let Some(grace) = s.rendered.body.stop_grace_period() {
         pod.insert(
             "terminationGracePeriodSeconds".into(),
-            grace.value().as_secs().into(),
+            grace.as_secs().into(),
         );
     }
     let restart = s.rendered.body.restart;
