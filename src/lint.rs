@@ -143,7 +143,7 @@ fn unhealthy_dependency_target(stack: &Stack, target: &StackService) -> Option<S
         .filter(|s| {
             s.depends_on
                 .iter()
-                .any(|(t, c)| t == name && *c == Condition::Started)
+                .any(|e| &e.target == name && e.condition == Condition::Started)
         })
         .map(|s| s.rendered.service.name.as_str())
         .collect();

@@ -192,10 +192,10 @@ fn dependency_origin(s: &StackService, target: &str, layer: String) -> String {
         .depends_on
         .iter()
         .any(|d| d.target == target && d.condition.is_some());
-    let inferred = s.depends_on.iter().find(|(t, _)| t == target);
+    let inferred = s.depends_on.iter().find(|e| e.target == target);
     match inferred {
-        Some((_, condition)) if !asked => {
-            let why = match condition {
+        Some(edge) if !asked => {
+            let why = match edge.condition {
                 Condition::Completed => "is a job",
                 Condition::Healthy => "has a healthcheck",
                 Condition::Started => "has no healthcheck",

@@ -231,8 +231,9 @@ fn dependencies(out: &mut String, stack: &Stack) {
         }
     }
     for (s, id) in stack.services.iter().zip(&ids) {
-        for (target, condition) in &s.depends_on {
-            let label = match condition {
+        for edge in &s.depends_on {
+            let target = &edge.target;
+            let label = match edge.condition {
                 Condition::Healthy => "healthy",
                 Condition::Started => "started",
                 Condition::Completed => "completed",

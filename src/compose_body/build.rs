@@ -145,16 +145,18 @@ fn build_value(build: &Build) -> Yaml {
 }
 
 /// The body's `depends_on`, every condition in the long form.
-pub(super) fn depends_on(depends_on: &[(String, Condition)], passthrough: &Mapping) -> Mapping {
+pub(super) fn depends_on<'a>(
+    depends_on: impl Iterator<Item = (&'a str, Condition)>,
+    passthrough: &Mapping,
+) -> Mapping {
     let mut deps: Mapping = depends_on
-        .iter()
         .map(|(target, condition)| {
             // Collected, not inserted into an empty map, which would make room for three
             // entries: one map per dependency made this the largest part of the stack.
             let long: Mapping = [("condition".into(), Yaml::from(condition.compose_name()))]
                 .into_iter()
                 .collect();
-            (Yaml::from(target.as_str()), Yaml::Mapping(long))
+            (Yaml::from(target), Yaml::Mapping(long))
         })
         .collect();
     if let Some(Yaml::Mapping(refined)) = passthrough.get("depends_on") {

@@ -247,7 +247,11 @@ impl ComposeBody {
     /// Sets `depends_on`, the one key decided after render (by validation, once every service's
     /// healthcheck is known): every condition in the long form, refined by a `compose.depends_on`
     /// passthrough (`restart: true`).
-    pub fn set_depends_on(&mut self, depends_on: &[(String, Condition)], passthrough: &Mapping) {
+    pub fn set_depends_on<'a>(
+        &mut self,
+        depends_on: impl Iterator<Item = (&'a str, Condition)>,
+        passthrough: &Mapping,
+    ) {
         let deps = build::depends_on(depends_on, passthrough);
         match self.keys.get_mut("depends_on") {
             // Render held the key's place when the catalogue named dependencies.

@@ -184,11 +184,11 @@ fn retry_delay(s: &StackService, stack: &Stack) -> Option<u64> {
     let longest = s
         .depends_on
         .iter()
-        .filter_map(|(target, _)| {
+        .filter_map(|edge| {
             stack
                 .services
                 .iter()
-                .find(|t| &t.rendered.service.name == target)
+                .find(|t| t.rendered.service.name == edge.target)
         })
         .filter_map(|t| Some(t.rendered.body.healthcheck()?.start_period?.value))
         .max()?;
@@ -228,7 +228,7 @@ fn warn_dropped_dependencies(stack: &Stack, diagnostics: &mut Diagnostics) {
     let labels: Vec<Label> = stack
         .services
         .iter()
-        .filter_map(|s| s.rendered.service.depends_on.first())
+        .filter_map(|s| s.depends_on.first())
         .map(|dep| Label::new(dep.source, dep.span.clone(), "not waited for under Swarm"))
         .collect();
     if labels.is_empty() {

@@ -135,7 +135,7 @@ impl DraftEntry {
         let inferred: IndexMap<&str, &str> = generated
             .depends_on
             .iter()
-            .map(|(t, c)| (t.as_str(), c.compose_name()))
+            .map(|e| (e.target.as_str(), e.condition.compose_name()))
             .collect();
         if self
             .depends_on

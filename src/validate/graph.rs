@@ -9,12 +9,13 @@
 //! Compose itself would accept `service_healthy` on a service without a healthcheck and fail only
 //! at `docker compose up`; muster refuses it while generating.
 
-use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceId};
 use crate::model::Condition;
 use crate::render::{Rendered, RenderedModel};
 use crate::resolve::Project;
 use indexmap::IndexMap;
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 
 /// The validated stack: services in catalogue order, each with its resolved dependencies.
 #[derive(Debug)]
@@ -26,7 +27,18 @@ pub struct Stack {
 #[derive(Debug)]
 pub struct StackService {
     pub rendered: Rendered,
-    pub depends_on: Vec<(String, Condition)>,
+    /// Every dependency with its condition decided, and where the catalogue named it.
+    pub depends_on: Vec<Edge>,
+}
+
+/// A dependency the stack keeps: what it waits for, and where it was written, so that an
+/// emitter warning about it need not look the catalogue's entry up again.
+#[derive(Debug, Clone)]
+pub struct Edge {
+    pub target: String,
+    pub condition: Condition,
+    pub source: SourceId,
+    pub span: Range<usize>,
 }
 
 /// What a dependent needs to know of the service it waits for.
@@ -54,7 +66,7 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
     // A set, not the list: every dependency is looked up, and scanning the list made validation
     // quadratic in the number of services.
     let known: HashSet<&str> = names.iter().map(String::as_str).collect();
-    let mut edges: Vec<Vec<(String, Condition)>> = Vec::with_capacity(model.services.len());
+    let mut edges: Vec<Vec<Edge>> = Vec::with_capacity(model.services.len());
     for rendered in &model.services {
         let service = &rendered.service;
         let mut deps = Vec::new();
@@ -110,7 +122,12 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
                 None if target.has_healthcheck => Condition::Healthy,
                 None => Condition::Started,
             };
-            deps.push((dep.target.clone(), condition));
+            deps.push(Edge {
+                target: dep.target.clone(),
+                condition,
+                source: dep.source,
+                span: dep.span.clone(),
+            });
         }
         edges.push(deps);
     }
@@ -121,9 +138,10 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
         .zip(edges)
         .map(|(mut rendered, depends_on)| {
             if !depends_on.is_empty() {
+                let edges = depends_on.iter().map(|e| (e.target.as_str(), e.condition));
                 rendered
                     .body
-                    .set_depends_on(&depends_on, &rendered.service.compose);
+                    .set_depends_on(edges, &rendered.service.compose);
             }
             StackService {
                 rendered,
@@ -138,11 +156,7 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
 }
 
 /// Reports each dependency cycle once, as the chain of names that closes it.
-fn report_cycles(
-    services: &[Rendered],
-    edges: &[Vec<(String, Condition)>],
-    diagnostics: &mut Diagnostics,
-) {
+fn report_cycles(services: &[Rendered], edges: &[Vec<Edge>], diagnostics: &mut Diagnostics) {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
@@ -165,13 +179,13 @@ fn report_cycles(
         marks[root] = Mark::Active;
         while let Some((node, next_edge)) = path.last_mut() {
             let node = *node;
-            let Some((target, _)) = edges[node].get(*next_edge) else {
+            let Some(edge) = edges[node].get(*next_edge) else {
                 marks[node] = Mark::Done;
                 path.pop();
                 continue;
             };
             *next_edge += 1;
-            let Some(&t) = index.get(target.as_str()) else {
+            let Some(&t) = index.get(edge.target.as_str()) else {
                 continue;
             };
             match marks[t] {
@@ -186,17 +200,11 @@ fn report_cycles(
                         .map(|(n, _)| services[*n].service.name.as_str())
                         .collect();
                     cycle.push(services[t].service.name.as_str());
-                    let closing = &services[node].service;
-                    let dep = closing
-                        .depends_on
-                        .iter()
-                        .find(|d| d.target == *target)
-                        .expect("every edge comes from a dependency");
                     diagnostics.push(
                         Diagnostic::error(format!("dependency cycle: {}", cycle.join(" -> ")))
                             .at(
-                                dep.source,
-                                Some(dep.span.clone()),
+                                edge.source,
+                                Some(edge.span.clone()),
                                 "this dependency closes the cycle",
                             )
                             .with_note("Compose cannot start any service of a cycle"),

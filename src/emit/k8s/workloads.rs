@@ -277,20 +277,11 @@ pub(super) fn report_unmapped(s: &StackService, project: &Project, diagnostics: 
 /// probe this is Compose's `service_healthy`; without one, `service_started`.
 pub(super) fn init_containers(ctx: &Context, s: &StackService, waits: &mut Waits) -> Vec<Yaml> {
     let mut out = Vec::new();
-    for (target, _) in &s.depends_on {
-        let Some(dependency) = ctx.service(target) else {
+    for edge in &s.depends_on {
+        let Some(dependency) = ctx.service(&edge.target) else {
             continue;
         };
-        let label = || {
-            let dep = s
-                .rendered
-                .service
-                .depends_on
-                .iter()
-                .find(|d| &d.target == target)
-                .expect("every resolved dependency comes from the catalogue");
-            Label::new(dep.source, dep.span.clone(), "not waited for")
-        };
+        let label = || Label::new(edge.source, edge.span.clone(), "not waited for");
         let dependency = &dependency.rendered.service;
         if dependency.traits.runs_to_completion {
             waits.on_jobs.push(label());
