@@ -3,6 +3,7 @@
 //! on its own is checked here, where the file it came from is still known.
 
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceId, Sources};
+use crate::probe::REQUESTS;
 use crate::spec::{Command, ServiceSpec, capacity};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -261,8 +262,6 @@ pub fn check_layer_keys(
     }
 }
 
-pub const PROBE_VALUES: &[&str] = &["auto", "curl", "wget", "python", "bash-tcp", "native"];
-
 /// Checks the values of one layer that need no other layer to judge: durations, restart
 /// policies, probe names, paths. Used for catalogue entries and profile sections alike.
 pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagnostics) {
@@ -282,11 +281,11 @@ pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagn
     }
     if let Some(probe) = &spec.probe {
         let p = probe.get_ref();
-        if !PROBE_VALUES.contains(&p.as_str()) {
+        if !REQUESTS.contains(&p.as_str()) {
             let mut d = Diagnostic::error(format!("unknown probe {p:?}"))
                 .at(source, Some(probe.span()), "not a probe muster knows")
-                .with_note(format!("probes: {}", PROBE_VALUES.join(", ")));
-            if let Some(hint) = crate::suggest::did_you_mean(p, PROBE_VALUES.iter().copied()) {
+                .with_note(format!("probes: {}", REQUESTS.join(", ")));
+            if let Some(hint) = crate::suggest::did_you_mean(p, REQUESTS.iter().copied()) {
                 d = d.with_note(hint);
             }
             diagnostics.push(d);

@@ -43,10 +43,14 @@ impl HttpClient {
         }
     }
 
-    fn from_name(name: &str) -> Option<Self> {
+    pub fn from_name(name: &str) -> Option<Self> {
         AUTO_ORDER.into_iter().find(|c| c.name() == name)
     }
 }
+
+/// What the `probe` key may say: `auto`, each HTTP client by name, and `native`. The catalogue
+/// checks, the schema and `choose` all read this list.
+pub const REQUESTS: &[&str] = &["auto", "curl", "wget", "python", "bash-tcp", "native"];
 
 /// How a service is probed, once the `probe` key, the kind and the image are taken together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 //! cannot know: the kinds of one catalogue (built-in plus the user's templates), the values the
 //! loader checks by hand, and the shapes of the hand-written `Deserialize` impls in `spec`.
 
-use crate::catalogue::{CatalogueFile, PROBE_VALUES};
+use crate::catalogue::CatalogueFile;
 use crate::kinds::{Kinds, TemplateOrigin};
 
 use crate::spec::{Build, Command, DependsOn, Scalar, ServiceSpec};
@@ -177,7 +177,7 @@ pub enum ProbeName {}
 schema!(
     ProbeName,
     inline = true,
-    |_g| json_schema!({ "type": "string", "enum": PROBE_VALUES })
+    |_g| json_schema!({ "type": "string", "enum": crate::probe::REQUESTS })
 );
 
 schema!(Build, inline = true, |generator| {

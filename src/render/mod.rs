@@ -334,17 +334,11 @@ fn http_probe(
     path: String,
     timeout: u64,
 ) -> Result<Value, minijinja::Error> {
-    let client = match client.as_str() {
-        "curl" => HttpClient::Curl,
-        "wget" => HttpClient::Wget,
-        "python" => HttpClient::Python,
-        "bash-tcp" => HttpClient::BashTcp,
-        other => {
-            return Err(minijinja::Error::new(
-                ErrorKind::InvalidOperation,
-                format!("http_probe: no HTTP client named {other:?}"),
-            ));
-        }
+    let Some(client) = HttpClient::from_name(&client) else {
+        return Err(minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            format!("http_probe: no HTTP client named {client:?}"),
+        ));
     };
     Ok(Value::from_serialize(probe::http_test(
         client, port, &path, timeout,

@@ -282,7 +282,7 @@ fn resolve_service<'a>(
     // An unknown probe name was reported where it was written; it must not be reported twice.
     let requested_probe = layers
         .pick("probe", |s| s.probe.as_ref())
-        .filter(|(p, _)| crate::catalogue::PROBE_VALUES.contains(&p.get_ref().as_str()));
+        .filter(|(p, _)| crate::probe::REQUESTS.contains(&p.get_ref().as_str()));
     let probe = match probe::choose(
         requested_probe.map(|(p, _)| p.get_ref().as_str()),
         kind.probe,
