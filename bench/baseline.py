@@ -251,6 +251,8 @@ def main():
     )
     env.globals.update(http_probe=http_probe, tcp_probe=tcp_probe)
     env.filters["shell_quote"] = lambda word: shell_quote(word).replace("$", "$$")
+    # minijinja's built-in test, which templates/kinds/pool.yml.j2 uses; Jinja2 has none.
+    env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
 
     entries = catalogue["services"]
     rendered = {name: render_service(env, chain, name, entry) for name, entry in entries.items()}
