@@ -129,36 +129,42 @@ impl ComposeBody {
     pub fn read(keys: Mapping, origin: TestOrigin) -> Result<ComposeBody, Vec<String>> {
         let mut problems = Vec::new();
         let mut problem = |p: String| problems.push(p);
-        let hc = keys.get("healthcheck").and_then(Yaml::as_mapping);
-        let healthcheck_disabled = hc.and_then(|h| h.get("disable")) == Some(&Yaml::Bool(true));
-        let healthcheck = match hc {
-            Some(hc) if !healthcheck_disabled => read_healthcheck(hc, &mut problem),
-            _ => None,
-        };
-        let restart = keys.get("restart").and_then(|value| {
-            let parsed = value.as_str().and_then(Restart::parse);
-            if parsed.is_none() {
-                problem(format!(
-                    "restart {} is not a Compose restart policy (use \"no\", \"always\", \
-                     \"on-failure\", \"on-failure:N\" or \"unless-stopped\")",
-                    shown(value)
-                ));
-            }
-            parsed
-        });
-        for key in ["command", "entrypoint"] {
-            if keys.get(key).is_some_and(|v| command_of(v).is_none()) {
-                problem(format!("{key} is neither a string nor a list of strings"));
+        let (mut healthcheck, mut healthcheck_disabled) = (None, false);
+        let (mut restart, mut stop_grace_period) = (None, None);
+        // One pass over the entries: looking each key up hashed it, a cost per service that
+        // the benchmark could see.
+        for (key, value) in &keys {
+            match key.as_str().unwrap_or_default() {
+                "healthcheck" => {
+                    if let Yaml::Mapping(hc) = value {
+                        healthcheck_disabled = hc.get("disable") == Some(&Yaml::Bool(true));
+                        if !healthcheck_disabled {
+                            healthcheck = read_healthcheck(hc, &mut problem);
+                        }
+                    }
+                }
+                "restart" => {
+                    restart = value.as_str().and_then(Restart::parse);
+                    if restart.is_none() {
+                        problem(format!(
+                            "restart {} is not a Compose restart policy (use \"no\", \"always\", \
+                             \"on-failure\", \"on-failure:N\" or \"unless-stopped\")",
+                            shown(value)
+                        ));
+                    }
+                }
+                key @ ("command" | "entrypoint") if command_of(value).is_none() => {
+                    problem(format!("{key} is neither a string nor a list of strings"));
+                }
+                key @ ("volumes" | "networks") if !names_a_list(key, value) => {
+                    problem(format!("{key} is not a list of strings"));
+                }
+                "stop_grace_period" => {
+                    stop_grace_period = duration(value, "stop_grace_period", &mut problem);
+                }
+                _ => {}
             }
         }
-        for key in ["volumes", "networks"] {
-            if keys.get(key).is_some_and(|v| names(key, v).is_none()) {
-                problem(format!("{key} is not a list of strings"));
-            }
-        }
-        let stop_grace_period = keys
-            .get("stop_grace_period")
-            .and_then(|v| duration(v, "stop_grace_period", &mut problem));
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -193,27 +199,41 @@ impl ComposeBody {
     /// The healthcheck Compose will run; `None` when there is none or it is disabled.
     pub fn healthcheck(&self) -> Option<Healthcheck<'_>> {
         let timing = self.healthcheck?;
-        let hc = self.keys.get("healthcheck")?;
-        let test = match hc.get("test")? {
-            Yaml::String(line) => vec!["CMD-SHELL", line.as_str()],
-            Yaml::Sequence(items) => items.iter().filter_map(Yaml::as_str).collect(),
-            _ => return None,
+        let Some(Yaml::Mapping(hc)) = self.keys.get("healthcheck") else {
+            return None;
         };
-        let text = |key: &str, value: Option<Span>| {
+        let mut found = Healthcheck {
+            test: Vec::new(),
+            origin: self.origin,
+            interval: None,
+            timeout: None,
+            retries: timing.retries,
+            start_period: None,
+            start_interval: None,
+        };
+        fn with_text(text: &Yaml, value: Option<Span>) -> Option<Duration<'_>> {
             Some(Duration {
-                text: hc.get(key)?.as_str()?,
+                text: text.as_str()?,
                 value: value?,
             })
-        };
-        Some(Healthcheck {
-            test,
-            origin: self.origin,
-            interval: text("interval", timing.interval),
-            timeout: text("timeout", timing.timeout),
-            retries: timing.retries,
-            start_period: text("start_period", timing.start_period),
-            start_interval: text("start_interval", timing.start_interval),
-        })
+        }
+        for (key, value) in hc {
+            match key.as_str().unwrap_or_default() {
+                "test" => {
+                    found.test = match value {
+                        Yaml::String(line) => vec!["CMD-SHELL", line.as_str()],
+                        Yaml::Sequence(items) => items.iter().filter_map(Yaml::as_str).collect(),
+                        _ => Vec::new(),
+                    }
+                }
+                "interval" => found.interval = with_text(value, timing.interval),
+                "timeout" => found.timeout = with_text(value, timing.timeout),
+                "start_period" => found.start_period = with_text(value, timing.start_period),
+                "start_interval" => found.start_interval = with_text(value, timing.start_interval),
+                _ => {}
+            }
+        }
+        Some(found)
     }
 
     pub fn command(&self) -> Option<CommandRef<'_>> {
@@ -225,11 +245,12 @@ impl ComposeBody {
     }
 
     /// Short-syntax mounts, as written (the long syntax passes through and names none).
-    pub fn volumes(&self) -> Vec<&str> {
-        self.keys
-            .get("volumes")
-            .and_then(|v| names("volumes", v))
-            .unwrap_or_default()
+    pub fn volumes(&self) -> impl Iterator<Item = &str> {
+        let mounts: &[Yaml] = match self.keys.get("volumes") {
+            Some(Yaml::Sequence(items)) if items.iter().all(Yaml::is_string) => items,
+            _ => &[],
+        };
+        mounts.iter().filter_map(Yaml::as_str)
     }
 
     /// The networks the service joins.
@@ -265,39 +286,43 @@ impl ComposeBody {
 }
 
 fn read_healthcheck(hc: &Mapping, problem: &mut impl FnMut(String)) -> Option<Timing> {
-    match hc.get("test")? {
-        Yaml::String(_) => {}
-        Yaml::Sequence(items) if items.iter().all(Yaml::is_string) => {}
-        _ => {
-            problem("healthcheck test is neither a string nor a list of strings".to_owned());
-            return None;
-        }
+    let mut timing = Timing::default();
+    let mut has_test = false;
+    for (key, value) in hc {
+        let key = key.as_str().unwrap_or_default();
+        let slot = match key {
+            "test" => {
+                has_test = match value {
+                    Yaml::String(_) => true,
+                    Yaml::Sequence(items) if items.iter().all(Yaml::is_string) => true,
+                    _ => {
+                        problem(
+                            "healthcheck test is neither a string nor a list of strings".to_owned(),
+                        );
+                        false
+                    }
+                };
+                continue;
+            }
+            "retries" => {
+                timing.retries = value.as_u64().and_then(|r| u32::try_from(r).ok());
+                if timing.retries.is_none() {
+                    problem(format!(
+                        "healthcheck retries {} is not a number of attempts",
+                        shown(value)
+                    ));
+                }
+                continue;
+            }
+            "interval" => &mut timing.interval,
+            "timeout" => &mut timing.timeout,
+            "start_period" => &mut timing.start_period,
+            "start_interval" => &mut timing.start_interval,
+            _ => continue,
+        };
+        *slot = duration(value, &format!("healthcheck {key}"), problem);
     }
-    let mut timing = |key: &str| {
-        hc.get(key)
-            .and_then(|v| duration(v, &format!("healthcheck {key}"), problem))
-    };
-    let interval = timing("interval");
-    let timeout = timing("timeout");
-    let start_period = timing("start_period");
-    let start_interval = timing("start_interval");
-    let retries = hc.get("retries").and_then(|v| {
-        let retries = v.as_u64().and_then(|r| u32::try_from(r).ok());
-        if retries.is_none() {
-            problem(format!(
-                "healthcheck retries {} is not a number of attempts",
-                shown(v)
-            ));
-        }
-        retries
-    });
-    Some(Timing {
-        interval,
-        timeout,
-        start_period,
-        start_interval,
-        retries,
-    })
+    has_test.then_some(timing)
 }
 
 fn duration(value: &Yaml, what: &str, problem: &mut impl FnMut(String)) -> Option<Span> {
@@ -325,6 +350,15 @@ fn command_of(value: &Yaml) -> Option<CommandRef<'_>> {
             .collect::<Option<Vec<_>>>()
             .map(CommandRef::Argv),
         _ => None,
+    }
+}
+
+/// Whether a `volumes` or `networks` value is a shape Compose takes.
+fn names_a_list(key: &str, value: &Yaml) -> bool {
+    match value {
+        Yaml::Sequence(items) => key == "volumes" || items.iter().all(Yaml::is_string),
+        Yaml::Mapping(_) => key == "networks",
+        _ => false,
     }
 }
 
@@ -369,7 +403,7 @@ mod tests {
         assert_eq!(hc.retries, Some(2));
         assert_eq!(body.restart, Some(Restart::OnFailure(Some(2))));
         assert_eq!(body.command(), Some(CommandRef::Argv(vec!["serve"])));
-        assert_eq!(body.volumes(), ["data:/data"]);
+        assert_eq!(body.volumes().collect::<Vec<_>>(), ["data:/data"]);
         assert_eq!(body.networks(), ["back"]);
     }
 

@@ -87,14 +87,9 @@ fn declarations(stack: &Stack) -> [(&'static str, Mapping); 2] {
     // From the body, not the catalogue's keys: a volume the `compose` table mounts must be
     // declared too.
     let volumes = declared(stack, |s| {
-        s.rendered
-            .body
-            .volumes()
-            .into_iter()
-            .filter_map(named_volume)
-            .collect()
+        s.rendered.body.volumes().filter_map(named_volume)
     });
-    let networks = declared(stack, |s| s.rendered.body.networks());
+    let networks = declared(stack, |s| s.rendered.body.networks().into_iter());
     [("volumes", volumes), ("networks", networks)]
 }
 
@@ -124,7 +119,10 @@ volumes:
 }
 
 /// Top-level declarations of names the services use, in first-use order.
-fn declared<'a>(stack: &'a Stack, names: impl Fn(&'a StackService) -> Vec<&'a str>) -> Mapping {
+fn declared<'a, I: Iterator<Item = &'a str>>(
+    stack: &'a Stack,
+    names: impl Fn(&'a StackService) -> I,
+) -> Mapping {
     let mut out = Mapping::new();
     for s in &stack.services {
         for name in names(s) {

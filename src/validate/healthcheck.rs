@@ -1,5 +1,6 @@
 //! Healthcheck timing, as the body will run it (the catalogue's layers and the `compose` table).
 
+use crate::compose_body::Healthcheck;
 use crate::diagnostic::{Diagnostic, SourceId};
 use crate::model::duration::DOCKER_DEFAULT_INTERVAL;
 use crate::render::Rendered;
@@ -7,9 +8,12 @@ use crate::render::Rendered;
 /// A timeout as long as the interval makes probes overlap: the engine starts the next one while
 /// the last still runs. Pointed at the timeout where a catalogue layer set it, else at the
 /// service (the `compose` table has no positions of its own).
-pub fn timeout_problem(rendered: &Rendered, catalogue: SourceId) -> Option<Diagnostic> {
+pub fn timeout_problem(
+    rendered: &Rendered,
+    hc: &Healthcheck,
+    catalogue: SourceId,
+) -> Option<Diagnostic> {
     let service = &rendered.service;
-    let hc = rendered.body.healthcheck()?;
     let timeout = hc.timeout?;
     let (interval_text, interval) = match hc.interval {
         Some(i) => (i.text, i.value),

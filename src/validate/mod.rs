@@ -25,14 +25,16 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
     let mut services = Vec::with_capacity(model.services.len());
     for rendered in model.services {
         let mut runs = true;
-        if let Some(d) = probe_tools::problem(&rendered, catalogue) {
-            // A probe that can never pass: dependents waiting for it would be judged against a
-            // healthcheck that does not work, so the service goes no further.
-            runs = d.severity != Severity::Error;
-            diagnostics.push(d);
-        }
-        if let Some(d) = healthcheck::timeout_problem(&rendered, catalogue) {
-            diagnostics.push(d);
+        if let Some(hc) = rendered.body.healthcheck() {
+            if let Some(d) = probe_tools::problem(&rendered, &hc, catalogue) {
+                // A probe that can never pass: dependents waiting for it would be judged
+                // against a healthcheck that does not work, so the service goes no further.
+                runs = d.severity != Severity::Error;
+                diagnostics.push(d);
+            }
+            if let Some(d) = healthcheck::timeout_problem(&rendered, &hc, catalogue) {
+                diagnostics.push(d);
+            }
         }
         if runs {
             services.push(rendered);

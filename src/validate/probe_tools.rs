@@ -1,5 +1,6 @@
 //! Probe tools: a healthcheck must call programs its image has.
 
+use crate::compose_body::Healthcheck;
 use crate::diagnostic::{Diagnostic, SourceId};
 use crate::probe;
 use crate::render::Rendered;
@@ -7,10 +8,13 @@ use crate::render::Rendered;
 /// A healthcheck that calls a program its image does not have can never turn healthy. From a
 /// built-in template that is an error; from the user's own `healthcheck.test` or template a
 /// warning, since the user may know the image has more than the official one.
-pub fn problem(rendered: &Rendered, catalogue: SourceId) -> Option<Diagnostic> {
+pub fn problem(
+    rendered: &Rendered,
+    healthcheck: &Healthcheck,
+    catalogue: SourceId,
+) -> Option<Diagnostic> {
     let service = &rendered.service;
     let tools = service.tools?;
-    let healthcheck = rendered.body.healthcheck()?;
     let users_probe = healthcheck.origin.is_users();
     let missing: Vec<String> = probe::programs(&healthcheck.test)
         .into_iter()

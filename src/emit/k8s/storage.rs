@@ -48,12 +48,7 @@ impl<'a> Mount<'a> {
 }
 
 pub(super) fn mounts(s: &StackService) -> Vec<Mount<'_>> {
-    s.rendered
-        .body
-        .volumes()
-        .into_iter()
-        .map(Mount::parse)
-        .collect()
+    s.rendered.body.volumes().map(Mount::parse).collect()
 }
 
 /// A claim shared by the pods of several services, or of several replicas.
