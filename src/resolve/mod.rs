@@ -539,15 +539,15 @@ profiles.prod = { env = { QUEUE = "priority" } }
         let mut catalogue = CATALOGUE.to_owned();
         catalogue.push_str("[services.other]\nkind = \"celery-worker\"\nbuild = \".\"\n");
         let services = resolve_all(&catalogue, Provenance::Skip);
-        let compose = |i: usize| serde_yaml::to_string(&*services[i].compose).expect("YAML");
+        let compose = |i: usize| crate::yaml::to_string(&services[i].compose);
         assert_eq!(
             compose(0),
-            "logging:\n  driver: json-file\n  options:\n    max-size: 10m\n    max-file: '5'\n\
+            "logging:\n  driver: json-file\n  options:\n    max-size: 10m\n    max-file: \"5\"\n\
              stop_grace_period: 60s\n"
         );
         assert_eq!(
             compose(1),
-            "logging:\n  driver: json-file\n  options:\n    max-size: 10m\n    max-file: '3'\n\
+            "logging:\n  driver: json-file\n  options:\n    max-size: 10m\n    max-file: \"3\"\n\
              stop_grace_period: 60s\n"
         );
     }

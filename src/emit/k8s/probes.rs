@@ -119,7 +119,11 @@ mod tests {
         )
         .unwrap();
         let handler = exec(&body.healthcheck().unwrap().test).unwrap();
-        serde_yaml::from_value(handler["exec"]["command"].clone()).unwrap()
+        let words = handler["exec"]["command"].as_sequence().unwrap();
+        words
+            .iter()
+            .map(|w| w.as_str().unwrap().to_owned())
+            .collect()
     }
 
     #[test]
