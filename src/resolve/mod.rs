@@ -210,20 +210,7 @@ fn resolve_service<'a>(
 ) -> Option<Service> {
     let name = entry.name.get_ref();
     let Some(kind) = inputs.kinds.get(entry.kind.get_ref()) else {
-        let mut d = Diagnostic::error(format!(
-            "service `{name}` has unknown kind `{}`",
-            entry.kind.get_ref()
-        ))
-        .at(catalogue, Some(entry.kind.span()), "unknown kind")
-        .with_note(format!(
-            "kinds: {}",
-            inputs.kinds.names().collect::<Vec<_>>().join(", ")
-        ));
-        if let Some(hint) = crate::suggest::did_you_mean(entry.kind.get_ref(), inputs.kinds.names())
-        {
-            d = d.with_note(hint);
-        }
-        diagnostics.push(d);
+        diagnostics.push(unknown_kind(entry, catalogue, inputs.kinds));
         return None;
     };
 
@@ -318,32 +305,7 @@ fn resolve_service<'a>(
         .map(|(p, _)| p.get_ref().clone())
         .or_else(|| health_path.clone());
 
-    let interval = layers.healthcheck_field("interval", |h| h.interval.as_ref());
-    let timeout = layers.healthcheck_field("timeout", |h| h.timeout.as_ref());
-    // A value load refused was reported there and is left out here, so that no later stage
-    // reads its text again; the run fails on load's error, and the service stays for the
-    // errors later stages find in the rest of it.
-    let duration = |d: Option<(&Spanned<String>, SourceId)>| Duration::parse(d?.0.get_ref()).ok();
-    let healthcheck = Healthcheck {
-        test: layers
-            .healthcheck_field("test", |h| h.test.as_ref())
-            .map(|(t, _)| t.get_ref().clone()),
-        interval: duration(interval),
-        timeout: duration(timeout),
-        timeout_at: timeout.map(|(t, source)| (source, t.span())),
-        retries: layers
-            .healthcheck_field("retries", |h| h.retries.as_ref())
-            .map(|(r, _)| *r),
-        start_period: duration(
-            layers.healthcheck_field("start_period", |h| h.start_period.as_ref()),
-        ),
-        start_interval: duration(
-            layers.healthcheck_field("start_interval", |h| h.start_interval.as_ref()),
-        ),
-        disable: layers
-            .healthcheck_field("disable", |h| h.disable.as_ref())
-            .is_some_and(|(d, _)| *d),
-    };
+    let healthcheck = healthcheck(&mut layers);
 
     let depends_on = match layers.pick("depends_on", |s| s.depends_on.as_ref()) {
         Some((deps, source)) => dependencies(deps, source, diagnostics),
@@ -351,20 +313,7 @@ fn resolve_service<'a>(
     };
 
     let ports = layers.pick("ports", |s| s.ports.as_ref());
-    // A mapping that does not parse was reported by load.
-    let published = ports.map_or_else(Vec::new, |(mappings, source)| {
-        mappings
-            .iter()
-            .filter_map(|m| {
-                Some(PublishedPort {
-                    mapping: crate::ports::parse(m.get_ref()).ok()?,
-                    text: m.get_ref().clone(),
-                    source,
-                    span: m.span(),
-                })
-            })
-            .collect()
-    });
+    let published = published(ports);
     let strings = |list: Option<(&Vec<Spanned<String>>, SourceId)>| -> Vec<String> {
         list.map(|(l, _)| l.iter().map(|s| s.get_ref().clone()).collect())
             .unwrap_or_default()
@@ -416,6 +365,73 @@ fn resolve_service<'a>(
         provenance: layers.provenance.unwrap_or_default(),
     };
     (diagnostics.as_slice().len() == errors_before).then_some(service)
+}
+
+/// The unknown kind an entry names, with the kinds there are.
+fn unknown_kind(entry: &Entry, catalogue: SourceId, kinds: &Kinds) -> Diagnostic {
+    let mut d = Diagnostic::error(format!(
+        "service `{}` has unknown kind `{}`",
+        entry.name.get_ref(),
+        entry.kind.get_ref()
+    ))
+    .at(catalogue, Some(entry.kind.span()), "unknown kind")
+    .with_note(format!(
+        "kinds: {}",
+        kinds.names().collect::<Vec<_>>().join(", ")
+    ));
+    if let Some(hint) = crate::suggest::did_you_mean(entry.kind.get_ref(), kinds.names()) {
+        d = d.with_note(hint);
+    }
+    d
+}
+
+/// The healthcheck the layers set, key by key.
+fn healthcheck(layers: &mut Layers) -> Healthcheck {
+    let interval = layers.healthcheck_field("interval", |h| h.interval.as_ref());
+    let timeout = layers.healthcheck_field("timeout", |h| h.timeout.as_ref());
+    // A value load refused was reported there and is left out here, so that no later stage
+    // reads its text again; the run fails on load's error, and the service stays for the
+    // errors later stages find in the rest of it.
+    let duration = |d: Option<(&Spanned<String>, SourceId)>| Duration::parse(d?.0.get_ref()).ok();
+    Healthcheck {
+        test: layers
+            .healthcheck_field("test", |h| h.test.as_ref())
+            .map(|(t, _)| t.get_ref().clone()),
+        interval: duration(interval),
+        timeout: duration(timeout),
+        timeout_at: timeout.map(|(t, source)| (source, t.span())),
+        retries: layers
+            .healthcheck_field("retries", |h| h.retries.as_ref())
+            .map(|(r, _)| *r),
+        start_period: duration(
+            layers.healthcheck_field("start_period", |h| h.start_period.as_ref()),
+        ),
+        start_interval: duration(
+            layers.healthcheck_field("start_interval", |h| h.start_interval.as_ref()),
+        ),
+        disable: layers
+            .healthcheck_field("disable", |h| h.disable.as_ref())
+            .is_some_and(|(d, _)| *d),
+    }
+}
+
+/// The `ports` that publish a host port, parsed; a mapping that does not parse was reported
+/// by load.
+fn published(ports: Option<(&Vec<Spanned<String>>, SourceId)>) -> Vec<PublishedPort> {
+    let Some((mappings, source)) = ports else {
+        return Vec::new();
+    };
+    mappings
+        .iter()
+        .filter_map(|m| {
+            Some(PublishedPort {
+                mapping: crate::ports::parse(m.get_ref()).ok()?,
+                text: m.get_ref().clone(),
+                source,
+                span: m.span(),
+            })
+        })
+        .collect()
 }
 
 fn dependencies(
