@@ -1,12 +1,13 @@
 //! muster expands a compact TOML service catalogue into complete Compose files.
 //!
-//! The pipeline, one module per stage, each with its own output type:
-//! [`catalogue`] (load, with spans) -> [`resolve`] (kinds, engines, profile layers: [`resolve::Model`])
-//! -> [`render`] (kind templates, the catalogue's keys and the `compose` passthrough, read once as a
-//! typed [`compose_body::ComposeBody`]) -> [`validate`] (graph, ports, healthchecks, probe tools: [`validate::Stack`])
-//! -> [`emit`] (Compose, Swarm, Kubernetes, all reading the same body). [`pipeline`] runs them in
-//! order; [`run()`] maps a command to an exit code. [`model`] holds the typed facts they share,
-//! [`yaml`] the YAML types, reader and writer.
+//! The pipeline, one module per stage, each with its own output type (ARCHITECTURE.md draws it):
+//! [`catalogue`] (load, with spans) -> [`resolve`] (kinds, engines, profile layers:
+//! [`resolve::Model`]) -> [`render`] (kind templates, the catalogue's keys and the `compose`
+//! passthrough, read once as a typed [`compose_body::ComposeBody`]) -> [`validate`] (graph,
+//! ports, healthchecks, probe tools: [`validate::Stack`]) -> [`emit`] (Compose, Swarm,
+//! Kubernetes, all reading the same body). [`pipeline`] runs them in order; [`run()`] maps a
+//! request to an exit code. [`model`] holds the typed facts they share, [`yaml`] the YAML types,
+//! reader and writer.
 
 pub mod catalogue;
 pub mod commands;

@@ -2,9 +2,9 @@
 //!
 //! The body is what the kind template rendered, with the keys the catalogue models laid over
 //! it and the user's `compose` table merged last ([`ComposeBody::build`], which render calls
-//! with the template's output); everything after reads it
-//! through [`ComposeBody`]: the Compose writer its keys as they are, and validation, Swarm,
-//! Kubernetes, lints and the report its typed facts. A `compose = { healthcheck = ... }` or
+//! with the template's output). Everything after reads it through [`ComposeBody`]: the Compose
+//! writer its keys as they are; validation, Swarm, Kubernetes, lints and the report its typed
+//! facts. A `compose = { healthcheck = ... }` or
 //! `compose = { restart = ... }` therefore means the same thing on every target, because no
 //! target decides from the catalogue's fields behind the body's back.
 

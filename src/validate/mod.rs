@@ -3,10 +3,10 @@
 //! restart words, port syntax) and what resolve decides (kinds, engines, probes) happen there, as
 //! each needs only its own input; everything that judges the services as they will run is here:
 //!
-//! - [`probe_tools`]: a healthcheck calls only programs its image has;
-//! - [`healthcheck`]: a timeout shorter than its interval;
-//! - [`ports`]: no host port published twice;
-//! - [`graph`]: dependencies name services, close no cycle, ask for conditions that can be met.
+//! - `probe_tools.rs`: a healthcheck calls only programs its image has;
+//! - `healthcheck.rs`: a timeout shorter than its interval;
+//! - `ports.rs`: no host port published twice;
+//! - `graph.rs`: dependencies name services, close no cycle, ask for conditions that can be met.
 //!
 //! Each message points at the layer that set the value it is about.
 
