@@ -29,6 +29,8 @@ pub struct ComposeBody {
     pub healthcheck_disabled: bool,
     pub restart: Option<Restart>,
     stop_grace_period: Option<Span>,
+    /// What the body says that Compose would refuse, for validation to report.
+    problems: Vec<String>,
 }
 
 /// The values of a healthcheck's durations; their text stays in the body.
@@ -103,11 +105,7 @@ impl TestOrigin {
 impl ComposeBody {
     /// The body of `service` over its kind template's output `kind_layer`, read. `user_template`
     /// says whether the kind's template is the user's own.
-    pub fn build(
-        kind_layer: Mapping,
-        service: &Service,
-        user_template: bool,
-    ) -> Result<ComposeBody, Vec<String>> {
+    pub fn build(kind_layer: Mapping, service: &Service, user_template: bool) -> ComposeBody {
         let origin = if service
             .compose
             .get("healthcheck")
@@ -125,8 +123,9 @@ impl ComposeBody {
     }
 
     /// Reads the body's facts. `origin` says who wrote a test, should there be one. Each value
-    /// that is not what Compose accepts is one message in the result's error.
-    pub fn read(keys: Mapping, origin: TestOrigin) -> Result<ComposeBody, Vec<String>> {
+    /// that is not what Compose accepts is one message in [`ComposeBody::take_problems`], and
+    /// reads as absent.
+    pub fn read(keys: Mapping, origin: TestOrigin) -> ComposeBody {
         let mut problems = Vec::new();
         let mut problem = |p: String| problems.push(p);
         let (mut healthcheck, mut healthcheck_disabled) = (None, false);
@@ -165,17 +164,20 @@ impl ComposeBody {
                 _ => {}
             }
         }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        Ok(ComposeBody {
+        ComposeBody {
             keys,
             healthcheck,
             origin,
             healthcheck_disabled,
             restart,
             stop_grace_period,
-        })
+            problems,
+        }
+    }
+
+    /// The values Compose would refuse, each as a message; empty once taken.
+    pub fn take_problems(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.problems)
     }
 
     /// The Compose keys, as they are written.
@@ -380,7 +382,7 @@ fn names<'a>(key: &str, value: &'a Yaml) -> Option<Vec<&'a str>> {
 mod tests {
     use super::*;
 
-    fn read(text: &str) -> Result<ComposeBody, Vec<String>> {
+    fn read(text: &str) -> ComposeBody {
         ComposeBody::read(
             crate::yaml::from_str(text).unwrap(),
             TestOrigin::Passthrough,
@@ -392,8 +394,8 @@ mod tests {
         let body = read(
             "healthcheck: {test: \"true\", interval: 7s, retries: 2}\nrestart: on-failure:2\n\
              command: [serve]\nvolumes: [\"data:/data\"]\nnetworks: {back: {}}\n",
-        )
-        .unwrap();
+        );
+        assert!(body.problems.is_empty(), "{:?}", body.problems);
         let hc = body.healthcheck().unwrap();
         assert_eq!(hc.test, ["CMD-SHELL", "true"]);
         assert_eq!(
@@ -409,14 +411,10 @@ mod tests {
 
     #[test]
     fn a_disabled_or_testless_healthcheck_is_none() {
-        let disabled = read("healthcheck: {test: [CMD, \"true\"], disable: true}\n").unwrap();
+        let disabled = read("healthcheck: {test: [CMD, \"true\"], disable: true}\n");
         assert!(!disabled.has_healthcheck() && disabled.healthcheck_disabled);
         assert!(disabled.healthcheck().is_none());
-        assert!(
-            !read("healthcheck: {interval: 5s}\n")
-                .unwrap()
-                .has_healthcheck()
-        );
+        assert!(!read("healthcheck: {interval: 5s}\n").has_healthcheck());
     }
 
     #[test]
@@ -424,7 +422,7 @@ mod tests {
         let problems = read(
             "healthcheck: {test: [CMD, \"true\"], interval: 5, timeout: 3x}\nrestart: sometimes\n",
         )
-        .unwrap_err();
+        .take_problems();
         assert_eq!(problems.len(), 3, "{problems:?}");
         assert!(
             problems

@@ -119,14 +119,15 @@ impl Renderer {
         sources: &Sources,
         diagnostics: &mut Diagnostics,
     ) -> RenderedModel {
-        let catalogue = model.project.catalogue_source;
         let mut memo = Memo::new();
         // Sized up front: collecting from `filter_map` grows the list by doubling, up to twice
         // the memory the services need.
         let mut services = Vec::with_capacity(model.services.len());
-        services.extend(model.services.into_iter().filter_map(|service| {
-            self.render_service(service, catalogue, sources, &mut memo, diagnostics)
-        }));
+        services.extend(
+            model.services.into_iter().filter_map(|service| {
+                self.render_service(service, sources, &mut memo, diagnostics)
+            }),
+        );
         RenderedModel {
             project: model.project,
             services,
@@ -136,7 +137,6 @@ impl Renderer {
     fn render_service<'r>(
         &'r self,
         service: Service,
-        catalogue: SourceId,
         sources: &Sources,
         memo: &mut Memo<'r>,
         diagnostics: &mut Diagnostics,
@@ -166,21 +166,8 @@ impl Renderer {
             }
         };
         let user_template = self.user_templates.contains(&service.kind);
-        let body = match ComposeBody::build(kind_layer, &service, user_template) {
-            Ok(body) => body,
-            Err(problems) => {
-                for problem in problems {
-                    diagnostics.push(
-                        Diagnostic::error(format!("service `{}`: {problem}", service.name)).at(
-                            catalogue,
-                            Some(service.name_span.clone()),
-                            "this service",
-                        ),
-                    );
-                }
-                return None;
-            }
-        };
+        // What the body says that Compose would refuse is validation's to report.
+        let body = ComposeBody::build(kind_layer, &service, user_template);
         Some(Rendered {
             service: Box::new(service),
             body,

@@ -3,6 +3,8 @@
 //! restart words, port syntax) and what resolve decides (kinds, engines, probes) happen there, as
 //! each needs only its own input; everything that judges the services as they will run is here:
 //!
+//! - the body itself: what the template, the catalogue and the `compose` table wrote is what
+//!   Compose accepts (`ComposeBody::read` finds it, this stage reports it);
 //! - `probe_tools.rs`: a healthcheck calls only programs its image has;
 //! - `healthcheck.rs`: a timeout shorter than its interval;
 //! - `ports.rs`: no host port published twice;
@@ -17,13 +19,28 @@ mod probe_tools;
 
 pub use graph::{Stack, StackService};
 
-use crate::diagnostic::{Diagnostics, Severity};
+use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
 use crate::render::RenderedModel;
 
 pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
     let catalogue = model.project.catalogue_source;
     let mut services = Vec::with_capacity(model.services.len());
-    for rendered in model.services {
+    for mut rendered in model.services {
+        let problems = rendered.body.take_problems();
+        if !problems.is_empty() {
+            // Compose would refuse the body; nothing else about it can be judged.
+            let service = &rendered.service;
+            for problem in problems {
+                diagnostics.push(
+                    Diagnostic::error(format!("service `{}`: {problem}", service.name)).at(
+                        catalogue,
+                        Some(service.name_span.clone()),
+                        "this service",
+                    ),
+                );
+            }
+            continue;
+        }
         let mut runs = true;
         if let Some(hc) = rendered.body.healthcheck() {
             if let Some(d) = probe_tools::problem(&rendered, &hc, catalogue) {

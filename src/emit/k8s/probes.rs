@@ -116,8 +116,7 @@ mod tests {
         let body = crate::compose_body::ComposeBody::read(
             crate::yaml::from_str(&format!("healthcheck: {{test: {test}}}")).unwrap(),
             crate::compose_body::TestOrigin::Passthrough,
-        )
-        .unwrap();
+        );
         let handler = exec(&body.healthcheck().unwrap().test).unwrap();
         let words = handler["exec"]["command"].as_sequence().unwrap();
         words
