@@ -301,7 +301,7 @@ pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagn
         );
     }
     for mapping in spec.ports.iter().flatten() {
-        if let Err(reason) = crate::ports::parse(mapping.get_ref()) {
+        if let Err(reason) = crate::ports::parse_interpolated(mapping.get_ref()) {
             diagnostics.push(
                 Diagnostic::error(format!("invalid port mapping {:?}", mapping.get_ref())).at(
                     source,
@@ -344,7 +344,7 @@ pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagn
         .into_iter()
         .flatten()
         {
-            if let Err(reason) = crate::model::duration::parse(timing.get_ref()) {
+            if let Err(reason) = crate::model::duration::parse_interpolated(timing.get_ref()) {
                 diagnostics.push(Diagnostic::error("invalid duration").at(
                     source,
                     Some(timing.span()),

@@ -67,7 +67,9 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
 }
 
 fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(String)) {
-    let seconds = |d: Option<crate::compose_body::Duration>| d.map(|d| d.value);
+    // A duration Compose reads from the environment counts at its default; without one there
+    // is nothing to judge.
+    let seconds = |d: Option<crate::compose_body::Duration>| d.and_then(|d| d.value);
     if let Some(timeout) = seconds(hc.timeout).filter(|t| *t > Duration::from_secs(10)) {
         warn(format!(
             "healthcheck timeout {}s is over 10s: a hung probe holds dependents back that long each time",
@@ -79,7 +81,8 @@ fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(S
             "healthcheck retries {retries} is under 3: one slow answer marks the service unhealthy"
         ));
     }
-    if service.traits.slow_to_start {
+    let start_period_unknown = hc.start_period.is_some_and(|d| d.value.is_none());
+    if service.traits.slow_to_start && !start_period_unknown {
         let start = seconds(hc.start_period).unwrap_or_default();
         if start < Duration::from_secs(30) {
             warn(format!(

@@ -258,8 +258,9 @@ fn gen_passes(draft: &str) {
 
 #[test]
 fn a_source_muster_refuses_is_drafted_and_said_so() {
+    // Compose loads this file; `up` fails: the second replica finds port 8080 taken.
     let draft = import(
-        "services:\n  db:\n    image: postgres:17\n    healthcheck:\n      test: pg_isready\n      interval: 5s\n      timeout: 5s\n",
+        "services:\n  web:\n    image: nginx:1.27\n    ports: [\"8080:80\"]\n    deploy:\n      replicas: 3\n",
         "dev",
     );
     assert!(draft.contains("finds errors in this draft"), "{draft}");
@@ -269,7 +270,8 @@ fn a_source_muster_refuses_is_drafted_and_said_so() {
         .run()
         .failure(1);
     assert!(
-        run.stderr.contains("not shorter than its interval"),
+        run.stderr
+            .contains("runs 3 replicas, but publishes host port 8080:80"),
         "{}",
         run.stderr
     );

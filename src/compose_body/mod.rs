@@ -33,13 +33,14 @@ pub struct ComposeBody {
     problems: Vec<String>,
 }
 
-/// The values of a healthcheck's durations; their text stays in the body.
+/// The values of a healthcheck's durations; their text stays in the body. `Some(None)` is a
+/// duration Compose takes from the environment, with no default to know it by.
 #[derive(Debug, Clone, Copy, Default)]
 struct Timing {
-    interval: Option<Span>,
-    timeout: Option<Span>,
-    start_period: Option<Span>,
-    start_interval: Option<Span>,
+    interval: Option<Option<Span>>,
+    timeout: Option<Option<Span>>,
+    start_period: Option<Option<Span>>,
+    start_interval: Option<Option<Span>>,
     retries: Option<u32>,
 }
 
@@ -56,11 +57,12 @@ pub struct Healthcheck<'a> {
     pub start_interval: Option<Duration<'a>>,
 }
 
-/// A duration of the body: as written there, and its value.
+/// A duration of the body: as written there, and its value (`None` for `${VAR}` without a
+/// default, which only Compose will know).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Duration<'a> {
     pub text: &'a str,
-    pub value: Span,
+    pub value: Option<Span>,
 }
 
 impl fmt::Display for Duration<'_> {
@@ -159,7 +161,8 @@ impl ComposeBody {
                     problem(format!("{key} is not a list of strings"));
                 }
                 "stop_grace_period" => {
-                    stop_grace_period = duration(value, "stop_grace_period", &mut problem);
+                    stop_grace_period =
+                        duration(value, "stop_grace_period", &mut problem).flatten();
                 }
                 _ => {}
             }
@@ -213,7 +216,7 @@ impl ComposeBody {
             start_period: None,
             start_interval: None,
         };
-        fn with_text(text: &Yaml, value: Option<Span>) -> Option<Duration<'_>> {
+        fn with_text(text: &Yaml, value: Option<Option<Span>>) -> Option<Duration<'_>> {
             Some(Duration {
                 text: text.as_str()?,
                 value: value?,
@@ -327,9 +330,9 @@ fn read_healthcheck(hc: &Mapping, problem: &mut impl FnMut(String)) -> Option<Ti
     has_test.then_some(timing)
 }
 
-fn duration(value: &Yaml, what: &str, problem: &mut impl FnMut(String)) -> Option<Span> {
+fn duration(value: &Yaml, what: &str, problem: &mut impl FnMut(String)) -> Option<Option<Span>> {
     let parsed = match value.as_str() {
-        Some(text) => crate::model::duration::parse(text),
+        Some(text) => crate::model::duration::parse_interpolated(text),
         None => Err(format!(
             "{} is not a duration; write e.g. \"30s\"",
             shown(value)
@@ -400,7 +403,7 @@ mod tests {
         assert_eq!(hc.test, ["CMD-SHELL", "true"]);
         assert_eq!(
             hc.interval.map(|d| (d.text, d.value)),
-            Some(("7s", Span::from_secs(7)))
+            Some(("7s", Some(Span::from_secs(7))))
         );
         assert_eq!(hc.retries, Some(2));
         assert_eq!(body.restart, Some(Restart::OnFailure(Some(2))));

@@ -190,7 +190,7 @@ fn retry_delay(s: &StackService, stack: &Stack) -> Option<u64> {
                 .iter()
                 .find(|t| t.rendered.service.name == edge.target)
         })
-        .filter_map(|t| Some(t.rendered.body.healthcheck()?.start_period?.value))
+        .filter_map(|t| t.rendered.body.healthcheck()?.start_period?.value)
         .max()?;
     let delay = longest.as_secs().div_ceil(u64::from(attempts.max(1)));
     (delay > 5).then_some(delay)

@@ -4,6 +4,7 @@
 
 mod condition;
 pub mod duration;
+pub mod interpolation;
 mod kind_traits;
 mod restart;
 

@@ -105,18 +105,18 @@ pub struct Healthcheck {
     pub start_period: Option<Duration>,
     pub start_interval: Option<Duration>,
     pub disable: bool,
-    /// Where the timeout was set, for validation's message about it.
-    pub timeout_at: Option<(SourceId, Range<usize>)>,
 }
 
 impl Healthcheck {
     /// The probe's own time limit: a second under the engine's, so that a slow answer is
     /// reported by the probe itself rather than by the engine killing it.
     pub fn probe_timeout_secs(&self) -> u64 {
-        let timeout = self.timeout.as_ref().map_or(
-            crate::model::duration::DOCKER_DEFAULT_TIMEOUT,
-            Duration::value,
-        );
+        // A timeout Compose reads from the environment: its default, else Docker's.
+        let timeout = self
+            .timeout
+            .as_ref()
+            .and_then(Duration::value)
+            .unwrap_or(crate::model::duration::DOCKER_DEFAULT_TIMEOUT);
         timeout.as_secs().saturating_sub(1).max(1)
     }
 }
@@ -399,7 +399,6 @@ fn healthcheck(layers: &mut Layers) -> Healthcheck {
             .map(|(t, _)| t.get_ref().clone()),
         interval: duration(interval),
         timeout: duration(timeout),
-        timeout_at: timeout.map(|(t, source)| (source, t.span())),
         retries: layers
             .healthcheck_field("retries", |h| h.retries.as_ref())
             .map(|(r, _)| *r),
@@ -416,7 +415,9 @@ fn healthcheck(layers: &mut Layers) -> Healthcheck {
 }
 
 /// The `ports` that publish a host port, parsed; a mapping that does not parse was reported
-/// by load.
+/// by load. One that Compose interpolates is left out too: which host port it takes is the
+/// environment's to say, so two of them are never called a collision (Compose accepts the
+/// file; `up` decides).
 fn published(ports: Option<(&Vec<Spanned<String>>, SourceId)>) -> Vec<PublishedPort> {
     let Some((mappings, source)) = ports else {
         return Vec::new();

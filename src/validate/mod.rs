@@ -6,14 +6,15 @@
 //! - the body itself: what the template, the catalogue and the `compose` table wrote is what
 //!   Compose accepts (`ComposeBody::read` finds it, this stage reports it);
 //! - `probe_tools.rs`: a healthcheck calls only programs its image has;
-//! - `healthcheck.rs`: a timeout shorter than its interval;
 //! - `ports.rs`: no host port published twice;
 //! - `graph.rs`: dependencies name services, close no cycle, ask for conditions that can be met.
 //!
-//! Each message points at the layer that set the value it is about.
+//! Each message points at the layer that set the value it is about. A healthcheck timeout as
+//! long as its interval is not refused: the engine waits `interval` from the end of one probe
+//! to the start of the next (moby's health monitor), so probes never overlap, and Compose
+//! accepts it.
 
 mod graph;
-mod healthcheck;
 mod ports;
 mod probe_tools;
 
@@ -42,16 +43,13 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
             continue;
         }
         let mut runs = true;
-        if let Some(hc) = rendered.body.healthcheck() {
-            if let Some(d) = probe_tools::problem(&rendered, &hc, catalogue) {
-                // A probe that can never pass: dependents waiting for it would be judged
-                // against a healthcheck that does not work, so the service goes no further.
-                runs = d.severity != Severity::Error;
-                diagnostics.push(d);
-            }
-            if let Some(d) = healthcheck::timeout_problem(&rendered, &hc, catalogue) {
-                diagnostics.push(d);
-            }
+        if let Some(hc) = rendered.body.healthcheck()
+            && let Some(d) = probe_tools::problem(&rendered, &hc, catalogue)
+        {
+            // A probe that can never pass: dependents waiting for it would be judged against a
+            // healthcheck that does not work, so the service goes no further.
+            runs = d.severity != Severity::Error;
+            diagnostics.push(d);
         }
         if runs {
             services.push(rendered);

@@ -23,9 +23,20 @@ pub fn probes(s: &StackService) -> Result<Vec<(&'static str, Mapping)>, String> 
     let Some(hc) = s.rendered.body.healthcheck() else {
         return Ok(Vec::new());
     };
-    let timing = |d: Option<crate::compose_body::Duration>| d.map(|d| d.value);
-    let period = seconds(timing(hc.interval).unwrap_or(DOCKER_DEFAULT_INTERVAL));
-    let timeout = seconds(timing(hc.timeout).unwrap_or(DOCKER_DEFAULT_TIMEOUT));
+    // A probe's periods are numbers in the manifest: a duration Compose would have read from the
+    // environment counts at its default, and without one it cannot be written.
+    let timing = |key: &str, d: Option<crate::compose_body::Duration>| match d {
+        None => Ok(None),
+        Some(d) => d.value.map(Some).ok_or_else(|| {
+            format!(
+                "healthcheck {key} `{}` is read from the environment, and a Kubernetes probe \
+                 needs a number: give the variable a default (`${{VAR:-30s}}`)",
+                d.text
+            )
+        }),
+    };
+    let period = seconds(timing("interval", hc.interval)?.unwrap_or(DOCKER_DEFAULT_INTERVAL));
+    let timeout = seconds(timing("timeout", hc.timeout)?.unwrap_or(DOCKER_DEFAULT_TIMEOUT));
     let retries = hc.retries.map_or(DEFAULT_RETRIES, u64::from).max(1);
     let (live, ready) = handlers(s, &hc)?;
 
@@ -40,9 +51,11 @@ pub fn probes(s: &StackService) -> Result<Vec<(&'static str, Mapping)>, String> 
         ("livenessProbe", probe(&live, period, retries)),
         ("readinessProbe", probe(&ready, period, retries)),
     ];
-    let start_period = timing(hc.start_period).unwrap_or_default();
+    let start_period = timing("start_period", hc.start_period)?.unwrap_or_default();
     if !start_period.is_zero() {
-        let start_every = seconds(timing(hc.start_interval).unwrap_or(Duration::from_secs(period)));
+        let start_every = seconds(
+            timing("start_interval", hc.start_interval)?.unwrap_or(Duration::from_secs(period)),
+        );
         let tries = start_period
             .as_millis()
             .div_ceil(u128::from(start_every) * 1000);

@@ -1,0 +1,150 @@
+//! Compose interpolation (`$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR:?error}`, `$$`), as far as
+//! muster needs it: Compose fills every value from the environment when it loads the file, so a
+//! value that interpolates is valid wherever its result would be. What can be checked before
+//! then is the text with every variable at its default; a variable without one leaves the value
+//! unknown, and the check is skipped.
+
+/// The value with each variable replaced by its default and `$$` by `$`: `Ok(None)` when a
+/// variable has no default (`$VAR`, `${VAR}`, `${VAR:?msg}`, `${VAR:+alt}`, whose result the
+/// environment alone decides), and an error for text Compose refuses to interpolate.
+pub fn with_defaults(text: &str) -> Result<Option<String>, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut known = true;
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at + 1..];
+        match rest.chars().next() {
+            Some('$') => {
+                out.push('$');
+                rest = &rest[1..];
+            }
+            Some('{') => {
+                let (inner, after) = braced(&rest[1..]).ok_or_else(|| {
+                    format!(
+                        "`{text}` has a `${{` without its `}}`; write `$${{` for a literal `${{`"
+                    )
+                })?;
+                rest = after;
+                match expansion(inner, text)? {
+                    Some(value) => out.push_str(&value),
+                    None => known = false,
+                }
+            }
+            Some(c) if c == '_' || c.is_ascii_alphabetic() => {
+                let end = rest
+                    .find(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
+                    .unwrap_or(rest.len());
+                rest = &rest[end..];
+                known = false;
+            }
+            // A `$` before anything else is literal, as Compose reads it.
+            _ => out.push('$'),
+        }
+    }
+    out.push_str(rest);
+    Ok(known.then_some(out))
+}
+
+/// The text of a `${...}` up to its matching brace, and what follows it.
+fn braced(text: &str) -> Option<(&str, &str)> {
+    let mut depth = 1;
+    for (i, c) in text.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some((&text[..i], &text[i + 1..]));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `NAME`, `NAME:-default`, `NAME-default`, `NAME:?msg`, `NAME?msg`, `NAME:+alt`, `NAME+alt`.
+fn expansion(inner: &str, whole: &str) -> Result<Option<String>, String> {
+    let name_end = inner
+        .find(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
+        .unwrap_or(inner.len());
+    let (name, operator) = inner.split_at(name_end);
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err(format!(
+            "`{whole}` interpolates `${{{inner}}}`, which names no variable"
+        ));
+    }
+    let default = operator
+        .strip_prefix(":-")
+        .or_else(|| operator.strip_prefix('-'));
+    match default {
+        // A default may interpolate in turn (`${A:-${B:-1}}`).
+        Some(default) => with_defaults(default),
+        None if operator.is_empty()
+            || [":?", "?", ":+", "+"]
+                .iter()
+                .any(|op| operator.starts_with(op)) =>
+        {
+            Ok(None)
+        }
+        None => Err(format!(
+            "`{whole}` interpolates `${{{inner}}}`: Compose knows `:-`, `-`, `:?`, `?`, `:+` \
+             and `+` after a name"
+        )),
+    }
+}
+
+/// Whether Compose will interpolate anything in `text` (`$$` alone is only an escape).
+pub fn interpolates(text: &str) -> bool {
+    text.replace("$$", "").contains('$')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_stand_in_for_their_variables() {
+        assert_eq!(with_defaults("30s"), Ok(Some("30s".into())));
+        assert_eq!(with_defaults("${HC:-30s}"), Ok(Some("30s".into())));
+        assert_eq!(with_defaults("${P-8080}:80"), Ok(Some("8080:80".into())));
+        assert_eq!(with_defaults("${A:-${B:-1}}s"), Ok(Some("1s".into())));
+        assert_eq!(with_defaults("$$HOME"), Ok(Some("$HOME".into())));
+        assert_eq!(with_defaults("a$ b"), Ok(Some("a$ b".into())));
+    }
+
+    #[test]
+    fn a_variable_without_a_default_leaves_the_value_unknown() {
+        for text in [
+            "$RETRIES",
+            "${RETRIES}",
+            "${R:?set it}",
+            "${R:+3}",
+            "${P:-80}:${Q}",
+        ] {
+            assert_eq!(with_defaults(text), Ok(None), "{text}");
+        }
+    }
+
+    #[test]
+    fn text_compose_refuses_is_an_error() {
+        assert!(with_defaults("${").unwrap_err().contains("without its `}`"));
+        assert!(
+            with_defaults("${1X}")
+                .unwrap_err()
+                .contains("names no variable")
+        );
+        assert!(
+            with_defaults("${X:=1}")
+                .unwrap_err()
+                .contains("Compose knows")
+        );
+    }
+
+    #[test]
+    fn only_a_lone_dollar_interpolates() {
+        assert!(interpolates("${X}") && interpolates("a$X"));
+        assert!(!interpolates("$${X}") && !interpolates("plain"));
+    }
+}
