@@ -152,12 +152,16 @@ schema!(
     |_g| json_schema!({ "type": "integer", "minimum": 1, "maximum": 65535 })
 );
 
-/// A Compose duration as `crate::model::duration::parse` reads it.
+/// A Compose duration as `crate::model::duration::parse_interpolated` reads it: Go's syntax, or
+/// text Compose interpolates (whose default load checks).
 pub enum Duration {}
 
 schema!(Duration, inline = true, |_g| json_schema!({
     "type": "string",
-    "pattern": "^([0-9]+(us|ms|s|m|h))+$",
+    "anyOf": [
+        { "pattern": "^(([0-9]+\\.?[0-9]*|\\.[0-9]+)(ns|us|µs|ms|s|m|h))+$" },
+        { "pattern": "\\$" },
+    ],
 }));
 
 /// A Compose restart policy, as `catalogue::check_layer` accepts it.
