@@ -138,7 +138,17 @@ impl ComposeBody {
             match key.as_str().unwrap_or_default() {
                 "healthcheck" => {
                     if let Yaml::Mapping(hc) = value {
-                        healthcheck_disabled = hc.get("disable") == Some(&Yaml::Bool(true));
+                        // `test: ["NONE"]` is Docker's other way to say it: no healthcheck runs,
+                        // and a dependent asking for `service_healthy` fails at `up` ("has no
+                        // healthcheck configured").
+                        let test_none = hc
+                            .get("test")
+                            .and_then(Yaml::as_sequence)
+                            .and_then(|t| t.first())
+                            .and_then(Yaml::as_str)
+                            == Some("NONE");
+                        healthcheck_disabled =
+                            test_none || hc.get("disable") == Some(&Yaml::Bool(true));
                         if !healthcheck_disabled {
                             healthcheck = read_healthcheck(hc, &mut problem);
                         }
@@ -416,6 +426,8 @@ mod tests {
     fn a_disabled_or_testless_healthcheck_is_none() {
         let disabled = read("healthcheck: {test: [CMD, \"true\"], disable: true}\n");
         assert!(!disabled.has_healthcheck() && disabled.healthcheck_disabled);
+        let none = read("healthcheck: {test: [NONE], interval: 5s}\n");
+        assert!(!none.has_healthcheck() && none.healthcheck_disabled);
         assert!(disabled.healthcheck().is_none());
         assert!(!read("healthcheck: {interval: 5s}\n").has_healthcheck());
     }

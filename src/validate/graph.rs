@@ -117,6 +117,23 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
                     );
                     continue;
                 }
+                Some(Condition::Completed) if !target.is_job => {
+                    diagnostics.push(
+                        here(
+                            Diagnostic::error(format!(
+                                "service `{}` waits for `{}` to complete, but `{}` runs until it is stopped",
+                                service.name, dep.target, dep.target
+                            )),
+                            "asks for `completed`",
+                        )
+                        .with_note(format!(
+                            "`docker compose up` would wait for `{}` to exit forever; ask for \"healthy\" \
+                             or \"started\", or make `{}` a kind that runs to completion (`job`)",
+                            dep.target, dep.target
+                        )),
+                    );
+                    continue;
+                }
                 Some(c) => c,
                 None if target.is_job => Condition::Completed,
                 None if target.has_healthcheck => Condition::Healthy,
