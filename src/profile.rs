@@ -106,6 +106,10 @@ impl Profiles {
         self.profiles.keys().map(String::as_str)
     }
 
+    pub fn iter(&self) -> impl Iterator<Item = &Profile> {
+        self.profiles.values()
+    }
+
     /// The profile and the ones it extends, base first, so later entries override earlier ones.
     pub fn chain(&self, name: &str) -> Result<Vec<&Profile>, Diagnostic> {
         let mut chain: Vec<&Profile> = Vec::new();

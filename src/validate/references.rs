@@ -1,0 +1,62 @@
+//! Names one input gives that another must define: a catalogue entry's `profiles.NAME` names a
+//! profile, a profile's `[kinds.KIND]` a kind. A misspelt one would apply to nothing and say
+//! nothing, although every unknown key is an error, so each is refused where it is written.
+
+use crate::catalogue::Catalogue;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::kinds::Kinds;
+use crate::profile::Profiles;
+
+pub fn check(
+    catalogue: &Catalogue,
+    profiles: &Profiles,
+    kinds: &Kinds,
+    diagnostics: &mut Diagnostics,
+) {
+    let profile_names: Vec<&str> = profiles.names().collect();
+    for entry in &catalogue.services {
+        for (name, layer) in entry.spec.profiles.iter().flatten() {
+            if profile_names.contains(&name.as_str()) {
+                continue;
+            }
+            let mut d = Diagnostic::error(format!(
+                "service `{}` has settings for profile `{name}`, which does not exist",
+                entry.name.get_ref()
+            ))
+            .at(
+                catalogue.source,
+                Some(layer.span()),
+                "applies under no profile",
+            )
+            .with_note(format!("profiles: {}", profile_names.join(", ")));
+            if let Some(hint) = crate::suggest::did_you_mean(name, profile_names.iter().copied()) {
+                d = d.with_note(hint);
+            }
+            diagnostics.push(d);
+        }
+    }
+    let kind_names: Vec<&str> = kinds.names().collect();
+    for profile in profiles.iter() {
+        for kind in profile.file.kinds.keys() {
+            if kind_names.contains(&kind.get_ref().as_str()) {
+                continue;
+            }
+            let mut d = Diagnostic::error(format!(
+                "profile `{}` has settings for kind `{}`, which does not exist",
+                profile.name,
+                kind.get_ref()
+            ))
+            .at(profile.source, Some(kind.span()), "no such kind")
+            .with_note(format!(
+                "kinds: {}, or one from your templates folder",
+                kind_names.join(", ")
+            ));
+            if let Some(hint) =
+                crate::suggest::did_you_mean(kind.get_ref(), kind_names.iter().copied())
+            {
+                d = d.with_note(hint);
+            }
+            diagnostics.push(d);
+        }
+    }
+}
