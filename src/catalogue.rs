@@ -311,6 +311,73 @@ pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagn
             );
         }
     }
+    if let Some(image) = &spec.image {
+        let text = image.get_ref();
+        let problem = match crate::model::interpolation::with_defaults(text) {
+            Ok(Some(defaulted)) => crate::images::reference_problem(&defaulted),
+            Ok(None) => None,
+            Err(reason) => Some(reason),
+        };
+        if let Some(reason) = problem {
+            diagnostics.push(
+                Diagnostic::error(format!("invalid image reference {text:?}"))
+                    .at(source, Some(image.span()), &reason)
+                    .with_note("Docker refuses it (\"invalid reference format\") when it creates the container"),
+            );
+        }
+    }
+    if let Some(Command::Line(line)) = &spec.command
+        && shlex::split(line).is_none()
+    {
+        diagnostics.push(
+            Diagnostic::error(format!("the command {line:?} has an unclosed quote")).with_note(
+                "Compose splits a command string into words as a shell does, and refuses this one",
+            ),
+        );
+    }
+    let mut targets: Vec<(String, std::ops::Range<usize>)> = Vec::new();
+    for volume in spec.volumes.iter().flatten() {
+        let text = volume.get_ref();
+        // A mount Compose interpolates is checked with its defaults; without one, not at all.
+        let defaulted = match crate::model::interpolation::with_defaults(text) {
+            Ok(Some(t)) => t,
+            Ok(None) => continue,
+            Err(reason) => {
+                diagnostics.push(Diagnostic::error(format!("invalid volume {text:?}")).at(
+                    source,
+                    Some(volume.span()),
+                    &reason,
+                ));
+                continue;
+            }
+        };
+        match crate::volumes::target(&defaulted) {
+            Err(reason) => {
+                diagnostics.push(Diagnostic::error(format!("invalid volume {text:?}")).at(
+                    source,
+                    Some(volume.span()),
+                    &reason,
+                ));
+            }
+            Ok(target) => {
+                if let Some((_, first)) = targets.iter().find(|(t, _)| t == target) {
+                    diagnostics.push(
+                        Diagnostic::error(format!(
+                            "two mounts on `{target}`: the engine refuses a duplicate mount point"
+                        ))
+                        .at(source, Some(volume.span()), "mounted again here")
+                        .with_label(crate::diagnostic::Label::new(
+                            source,
+                            first.clone(),
+                            "first mounted here",
+                        )),
+                    );
+                } else {
+                    targets.push((target.to_owned(), volume.span()));
+                }
+            }
+        }
+    }
     for path in [&spec.health_path, &spec.ready_path].into_iter().flatten() {
         let p = path.get_ref();
         if !p.starts_with('/') || p.chars().any(|c| c.is_whitespace() || c.is_control()) {

@@ -42,6 +42,69 @@ impl<'a> ImageRef<'a> {
     }
 }
 
+/// Why Docker would refuse `reference` ("invalid reference format"), if it would: a path in
+/// lower case, components of letters, digits and `.`, `_`, `-` separators, an optional
+/// registry host first, a tag of up to 128 word characters, dots and dashes, or a digest.
+pub fn reference_problem(reference: &str) -> Option<String> {
+    if reference.is_empty() || reference.chars().any(char::is_whitespace) {
+        return Some("an image reference has no spaces".to_owned());
+    }
+    let (name, digest) = match reference.split_once('@') {
+        Some((name, digest)) => (name, Some(digest)),
+        None => (reference, None),
+    };
+    if let Some(digest) = digest
+        && !digest.split_once(':').is_some_and(|(algorithm, hex)| {
+            !algorithm.is_empty() && hex.len() >= 32 && hex.chars().all(|c| c.is_ascii_hexdigit())
+        })
+    {
+        return Some(format!(
+            "`@{digest}` is not a digest (`@sha256:` and its hex)"
+        ));
+    }
+    let (path, tag) = match name.rsplit_once(':') {
+        Some((path, tag)) if !tag.contains('/') => (path, Some(tag)),
+        _ => (name, None),
+    };
+    if let Some(tag) = tag {
+        let valid = !tag.is_empty()
+            && tag.len() <= 128
+            && !tag.starts_with(['.', '-'])
+            && tag
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        if !valid {
+            return Some(format!(
+                "`{tag}` is not a tag: letters, digits, `_`, `.` and `-`, up to 128"
+            ));
+        }
+    }
+    let mut components: Vec<&str> = path.split('/').collect();
+    // The first component is a registry host when it looks like one, and may have capitals.
+    if components.len() > 1 && (components[0].contains(['.', ':']) || components[0] == "localhost")
+    {
+        components.remove(0);
+    }
+    for component in components {
+        let valid = !component.is_empty()
+            && component
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+            && component.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && component.ends_with(|c: char| c.is_ascii_alphanumeric());
+        if !valid {
+            return Some(if component.chars().any(|c| c.is_ascii_uppercase()) {
+                format!("`{component}` has capitals: an image's path is lower case")
+            } else {
+                format!(
+                    "`{component}` is not a path component: lower-case letters, digits and `.`, `_`, `-` between them"
+                )
+            });
+        }
+    }
+    None
+}
+
 /// An HTTP endpoint that reports health, on a port that may differ from the service port
 /// (Jaeger's admin port, for instance).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -292,6 +355,31 @@ pub fn for_engine(engine: &str) -> Option<&'static ImageFacts> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn references_docker_refuses_are_found() {
+        for good in [
+            "postgres:17",
+            "pgvector/pgvector:pg17",
+            "docker.elastic.co/elasticsearch/elasticsearch:8.15.3",
+            "Registry.Example.com:5000/team/app_v2:1.0-rc.1",
+            "redis@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        ] {
+            assert_eq!(reference_problem(good), None, "{good}");
+        }
+        for (bad, says) in [
+            ("MyApp:1", "capitals"),
+            ("team/My-App", "capitals"),
+            ("my app:1", "no spaces"),
+            ("app:-1", "not a tag"),
+            ("app:", "not a tag"),
+            ("app@sha256:xyz", "not a digest"),
+            ("team//app", "not a path component"),
+        ] {
+            let problem = reference_problem(bad).unwrap_or_default();
+            assert!(problem.contains(says), "{bad}: {problem}");
+        }
+    }
 
     #[test]
     fn strips_registry_library_and_tag() {

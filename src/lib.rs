@@ -35,6 +35,7 @@ pub mod spec;
 pub mod suggest;
 pub mod user_files;
 pub mod validate;
+pub mod volumes;
 pub mod yaml;
 
 pub use config::Cli;

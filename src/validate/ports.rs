@@ -16,6 +16,7 @@ struct Published<'a> {
 /// with "port is already allocated". Each later mapping is reported against the first earlier
 /// one it collides with.
 pub fn check(services: &[Rendered], diagnostics: &mut Diagnostics) {
+    check_replicas(services, diagnostics);
     let published: Vec<Published> = services
         .iter()
         .flat_map(|r| {
@@ -43,6 +44,42 @@ pub fn check(services: &[Rendered], diagnostics: &mut Diagnostics) {
                 "first published here",
             )),
         );
+    }
+}
+
+/// Replicas of one service publishing one host port: the first container takes it, and Compose
+/// fails to start the others with "port is already allocated". A host range at least as long
+/// as the replicas is Compose's way to give each its own.
+fn check_replicas(services: &[Rendered], diagnostics: &mut Diagnostics) {
+    for r in services {
+        let replicas = r.service.replicas.unwrap_or(1);
+        if replicas < 2 {
+            continue;
+        }
+        for port in &r.service.published {
+            let Some(host) = &port.mapping.host else {
+                continue;
+            };
+            let room = u32::from(*host.end()) - u32::from(*host.start()) + 1;
+            if room >= replicas {
+                continue;
+            }
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "`{}` runs {replicas} replicas, but publishes host port {} that only {} can take",
+                    r.service.name,
+                    port.text,
+                    if room == 1 { "one".to_owned() } else { room.to_string() }
+                ))
+                .at(port.source, Some(port.span.clone()), "a fixed host port")
+                .with_note(format!(
+                    "publish a host range of {replicas} ports (`\"8000-{}:80\"`), only the \
+                     container port (`\"80\"`, the engine picks free host ports), or put a \
+                     proxy in front",
+                    8000 + replicas - 1
+                )),
+            );
+        }
     }
 }
 

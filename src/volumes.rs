@@ -1,0 +1,83 @@
+//! Compose's short volume syntax, `[SOURCE:]TARGET[:MODE]`, checked as far as Compose and the
+//! engine refuse it: Compose refuses an empty section (`":ro"`), the engine a container path that
+//! is not absolute, a mode it does not know (`rwx`) or a fourth section, at `docker compose up`.
+
+/// The flags a short-syntax mode may combine (`ro,z`), as the engine reads them.
+const MODES: &[&str] = &[
+    "ro",
+    "rw",
+    "z",
+    "Z",
+    "nocopy",
+    "consistent",
+    "cached",
+    "delegated",
+    "private",
+    "rprivate",
+    "shared",
+    "rshared",
+    "slave",
+    "rslave",
+];
+
+/// A mount's container path, or why the engine or Compose would refuse it.
+pub fn target(text: &str) -> Result<&str, String> {
+    let parts: Vec<&str> = text.split(':').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err("an empty section between colons: write [SOURCE:]TARGET[:MODE]".to_owned());
+    }
+    let (target, mode) = match parts.as_slice() {
+        [target] => (*target, None),
+        [_, target] => (*target, None),
+        [_, target, mode] => (*target, Some(*mode)),
+        _ => {
+            return Err(format!(
+                "{} sections: write [SOURCE:]TARGET[:MODE]",
+                parts.len()
+            ));
+        }
+    };
+    if !target.starts_with('/') {
+        return Err(format!(
+            "the container path `{target}` is not absolute, which the engine refuses"
+        ));
+    }
+    if let Some(mode) = mode
+        && let Some(unknown) = mode.split(',').find(|flag| !MODES.contains(flag))
+    {
+        return Err(format!(
+            "`{unknown}` is not a mount mode (modes: ro, rw, z, Z, nocopy, ...)"
+        ));
+    }
+    Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_forms_compose_takes() {
+        assert_eq!(target("/data"), Ok("/data"));
+        assert_eq!(
+            target("pgdata:/var/lib/postgresql/data"),
+            Ok("/var/lib/postgresql/data")
+        );
+        assert_eq!(target("./conf:/etc/x:ro"), Ok("/etc/x"));
+        assert_eq!(target("./conf:/etc/x:ro,z"), Ok("/etc/x"));
+    }
+
+    #[test]
+    fn refuses_what_compose_or_the_engine_refuses() {
+        assert!(target(":ro").unwrap_err().contains("empty section"));
+        assert!(target("v::/x").unwrap_err().contains("empty section"));
+        assert!(
+            target("v:/x:rwx")
+                .unwrap_err()
+                .contains("`rwx` is not a mount mode")
+        );
+        assert!(target("data").unwrap_err().contains("not absolute"));
+        assert!(target("v:data").unwrap_err().contains("not absolute"));
+        assert!(target("v:/x:ro:z").unwrap_err().contains("4 sections"));
+    }
+}
