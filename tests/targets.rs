@@ -270,6 +270,31 @@ depends_on = ["cache"]
 }
 
 #[test]
+fn swarm_runs_a_job_as_a_replicated_job() {
+    let run = gen_target(
+        r#"
+[services.migrate]
+kind = "job"
+image = "registry.example.com/app:1"
+[services.seed]
+kind = "job"
+image = "registry.example.com/app:1"
+compose = { deploy = { mode = "global-job" } }
+[services.web]
+kind = "http"
+image = "registry.example.com/app:1"
+"#,
+        "prod",
+        "swarm",
+    )
+    .success();
+    assert_eq!(run.service("migrate")["deploy"]["mode"], "replicated-job");
+    // A mode of the user's own is kept; a long-running service stays replicated.
+    assert_eq!(run.service("seed")["deploy"]["mode"], "global-job");
+    assert!(run.service("web")["deploy"].get("mode").is_none());
+}
+
+#[test]
 fn swarm_keeps_a_literal_go_template_in_the_environment() {
     let run = gen_target(
         r#"

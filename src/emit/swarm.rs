@@ -139,6 +139,19 @@ fn service(s: &StackService, stack: &Stack, diagnostics: &mut Diagnostics) -> Ma
             &s.rendered.service,
         ));
     }
+    if s.rendered.service.traits.runs_to_completion {
+        let deploy = body
+            .entry("deploy".into())
+            .or_insert_with(|| Yaml::Mapping(Mapping::new()));
+        if let Yaml::Mapping(deploy) = deploy {
+            // As a replicated service, a job that exited 0 is a replica down: the service never
+            // converges (`docker stack deploy --detach=false` waits for ever), and under
+            // `always` it runs again. A replicated job runs to completion once (Docker 23+).
+            deploy
+                .entry("mode".into())
+                .or_insert_with(|| Yaml::from("replicated-job"));
+        }
+    }
     if let Some(restart) = s.rendered.body.restart {
         let deploy = body
             .entry("deploy".into())
