@@ -270,6 +270,51 @@ depends_on = ["cache"]
 }
 
 #[test]
+fn k8s_postgres_keeps_its_data_below_the_claims_root() {
+    let run = gen_target(
+        r#"
+[project]
+name = "shop"
+[services.db]
+kind = "db"
+image = "postgres:17"
+volumes = ["pgdata:/var/lib/postgresql/data"]
+[services.own]
+kind = "db"
+image = "postgres:17"
+env = { PGDATA = "/var/lib/postgresql/data/mine" }
+volumes = ["owndata:/var/lib/postgresql/data"]
+[services.bare]
+kind = "db"
+image = "postgres:17"
+"#,
+        "prod",
+        "k8s",
+    )
+    .success();
+    let docs = documents(&run.stdout);
+    let env = |name: &str| container(document(&docs, "StatefulSet", name))["env"].clone();
+    let pgdata = |name: &str| {
+        env(name)
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .find(|e| e["name"] == "PGDATA")
+            .map(|e| e["value"].as_str().unwrap().to_owned())
+    };
+    // initdb refuses the claim's root, which holds lost+found.
+    assert_eq!(
+        pgdata("db").as_deref(),
+        Some("/var/lib/postgresql/data/pgdata")
+    );
+    assert_eq!(
+        pgdata("own").as_deref(),
+        Some("/var/lib/postgresql/data/mine")
+    );
+    assert_eq!(pgdata("bare"), None);
+}
+
+#[test]
 fn swarm_runs_a_job_as_a_replicated_job() {
     let run = gen_target(
         r#"

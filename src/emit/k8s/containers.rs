@@ -78,6 +78,19 @@ pub(super) fn container(
             });
         }
     }
+    // A claim's file system has `lost+found` at its root, and the postgres image's initdb
+    // refuses a data directory that is not empty; its documentation's answer is PGDATA in a
+    // subdirectory of the mount. A Compose volume starts empty, so only here.
+    const PG_MOUNT: &str = "/var/lib/postgresql/data";
+    if service.engine.as_deref() == Some("postgres")
+        && !defined.iter().any(|k| k == "PGDATA")
+        && body
+            .volumes()
+            .any(|v| crate::volumes::target(v) == Ok(PG_MOUNT))
+    {
+        defined.push("PGDATA".to_owned());
+        env.push(plain_var("PGDATA", &format!("{PG_MOUNT}/pgdata")));
+    }
     // A `$(VAR)` expands only from variables defined before it, so the Secret's variables that
     // other values use come first.
     let mut helpers: IndexSet<String> = referenced.into_iter().collect();
