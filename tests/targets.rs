@@ -270,6 +270,54 @@ depends_on = ["cache"]
 }
 
 #[test]
+fn k8s_restates_compose_interpolation_or_says_it_cannot() {
+    let catalogue = |env: &str| {
+        format!(
+            "[project]\nname = \"shop\"\n[services.web]\nkind = \"http\"\n\
+             image = \"registry.example.com/web:1\"\nenv = {{ {env} }}\n"
+        )
+    };
+    // A default is written as such, and said so; a required variable comes from the Secret.
+    let run = gen_target(
+        &catalogue(r#"LEVEL = "${LEVEL:-info}", URL = "redis://${HOST:-redis}:6379", PW = "${PW:?set it}""#),
+        "prod",
+        "k8s",
+    )
+    .success();
+    let docs = documents(&run.stdout);
+    let env = container(document(&docs, "Deployment", "web"))["env"].clone();
+    let var = |name: &str| {
+        env.as_sequence()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(var("LEVEL")["value"], "info");
+    assert_eq!(var("URL")["value"], "redis://redis:6379");
+    assert_eq!(var("PW")["valueFrom"]["secretKeyRef"]["key"], "PW");
+    assert!(
+        run.stderr
+            .contains("Kubernetes has no defaults: `${LEVEL}`, `${HOST}` written"),
+        "{}",
+        run.stderr
+    );
+    // An alternative and a variable in its own value cannot be restated.
+    for (env, says) in [
+        (r#"FLAG = "--x=${F:+on}""#, "`${F}` with `:+` or `+`"),
+        (
+            r#"PATH = "/app/bin:${PATH}""#,
+            "uses `${PATH}` in its own value",
+        ),
+    ] {
+        gen_target(&catalogue(env), "prod", "k8s")
+            .failure(1)
+            .says(says);
+    }
+}
+
+#[test]
 fn k8s_postgres_keeps_its_data_below_the_claims_root() {
     let run = gen_target(
         r#"

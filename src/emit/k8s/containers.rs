@@ -12,13 +12,11 @@ pub(super) fn container(
     let service = &s.rendered.service;
     let project = &ctx.stack.project;
     let body = &s.rendered.body;
-    let mut error = |message: String| {
-        diagnostics.push(at_service(
-            Diagnostic::error(format!("service `{}`: {message}", service.name)),
-            project,
-            service,
-        ));
-    };
+    // Interpolation Kubernetes cannot restate, gathered over the command and the environment.
+    let mut defaulted: IndexSet<String> = IndexSet::new();
+    let mut alternatives: IndexSet<String> = IndexSet::new();
+    let mut problems: Vec<String> = Vec::new();
+    let mut error = |message: String| problems.push(message);
     let mut c = Mapping::new();
     c.insert("name".into(), ctx.names.get(&service.name).into());
     if let Some(image) = body.get("image") {
@@ -40,6 +38,8 @@ pub(super) fn container(
                     .map(|w| {
                         let t = interpolation::translate(w);
                         referenced.extend(t.vars);
+                        defaulted.extend(t.defaulted);
+                        alternatives.extend(t.alternatives);
                         Yaml::from(t.text)
                     })
                     .collect();
@@ -68,6 +68,15 @@ pub(super) fn container(
                 continue;
             };
             let t = interpolation::translate(value);
+            defaulted.extend(t.defaulted.iter().cloned());
+            alternatives.extend(t.alternatives.iter().cloned());
+            if t.whole.is_none() && t.vars.iter().any(|v| v == key) {
+                // `$(PATH)` in PATH's own value names PATH itself, which is not defined yet.
+                error(format!(
+                    "environment `{key}` uses `${{{key}}}` in its own value, which Kubernetes \
+                     cannot read from the Secret: give the Secret's part another name"
+                ));
+            }
             defined.push(key.to_owned());
             env.push(match t.whole {
                 Some(var) => secret_var(key, &var, ctx.secret),
@@ -116,7 +125,41 @@ pub(super) fn container(
         }
         Err(e) => error(e),
     }
+    if !alternatives.is_empty() {
+        error(format!(
+            "{} with `:+` or `+`: the value depends on whether the variable is set, which a \
+             manifest cannot say; write the value for the cluster in the entry's \
+             `profiles.NAME.env`",
+            list(&alternatives)
+        ));
+    }
+    for message in problems {
+        diagnostics.push(at_service(
+            Diagnostic::error(format!("service `{}`: {message}", service.name)),
+            project,
+            service,
+        ));
+    }
+    if !defaulted.is_empty() {
+        diagnostics.push(at_service(
+            Diagnostic::warning(format!(
+                "service `{}`: Kubernetes has no defaults: {} written as the default, as Compose \
+                 reads it with the variable unset; the Secret's value is not read",
+                service.name,
+                list(&defaulted)
+            )),
+            project,
+            service,
+        ));
+    }
     (c, uses_secret)
+}
+
+fn list(vars: &IndexSet<String>) -> String {
+    vars.iter()
+        .map(|v| format!("`${{{v}}}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub(super) fn name_map(name: &str) -> Mapping {

@@ -4,6 +4,12 @@
 //! the container's own variables, and `$$` stands for `$` there too. So a reference becomes
 //! `$(VAR)`, the variable itself comes from the project's Secret, and every literal `$` is
 //! written `$$` so that Kubernetes cannot take it for the start of a reference.
+//!
+//! Kubernetes has no defaults and no alternatives. A reference with a default (`${LEVEL:-info}`)
+//! is written as its default, and said so ([`Translated::defaulted`]): the value works as it
+//! would under Compose with the variable unset. One with an alternative (`${F:+on}`), whose
+//! value depends on whether the variable is set at all, cannot be written
+//! ([`Translated::alternatives`]).
 
 /// A Compose value, rewritten for Kubernetes.
 #[derive(Debug, PartialEq, Eq)]
@@ -13,31 +19,53 @@ pub struct Translated {
     pub vars: Vec<String>,
     /// The variable, when the whole value is one reference (`${PASSWORD:?set it}`).
     pub whole: Option<String>,
+    /// Variables written as their defaults.
+    pub defaulted: Vec<String>,
+    /// Variables with an alternative (`:+`, `+`), which Kubernetes cannot express.
+    pub alternatives: Vec<String>,
 }
 
 pub fn translate(value: &str) -> Translated {
     let mut text = String::new();
     let mut vars: Vec<String> = Vec::new();
-    let mut references = 0;
+    let mut defaulted: Vec<String> = Vec::new();
+    let mut alternatives: Vec<String> = Vec::new();
     let mut rest = value;
     while let Some(at) = rest.find('$') {
         text.push_str(&rest[..at]);
         let after = &rest[at + 1..];
-        let (name, consumed) = if let Some(braced) = after.strip_prefix('{') {
+        let (name, operator, consumed) = if let Some(braced) = after.strip_prefix('{') {
             match braced_reference(braced) {
-                Some((name, len)) => (Some(name), len + 1),
-                None => (None, 0),
+                Some((name, len)) => (Some(name), &braced[name.len()..len - 1], len + 1),
+                None => (None, "", 0),
             }
         } else if after.starts_with('$') {
             // `$$`: one literal dollar.
-            (None, 1)
+            (None, "", 1)
         } else {
             let len = name_len(after);
-            ((len > 0).then(|| &after[..len]), len)
+            ((len > 0).then(|| &after[..len]), "", len)
         };
+        let default = operator
+            .strip_prefix(":-")
+            .or_else(|| operator.strip_prefix('-'));
         match name {
+            Some(name) if default.is_some() => {
+                let inner = translate(default.unwrap_or_default());
+                text.push_str(&inner.text);
+                for v in inner.vars {
+                    if !vars.contains(&v) {
+                        vars.push(v);
+                    }
+                }
+                defaulted.push(name.to_owned());
+                defaulted.extend(inner.defaulted);
+                alternatives.extend(inner.alternatives);
+            }
+            Some(name) if operator.starts_with(":+") || operator.starts_with('+') => {
+                alternatives.push(name.to_owned());
+            }
             Some(name) => {
-                references += 1;
                 text.push_str(&format!("$({name})"));
                 if !vars.iter().any(|v| v == name) {
                     vars.push(name.to_owned());
@@ -48,9 +76,14 @@ pub fn translate(value: &str) -> Translated {
         rest = &after[consumed..];
     }
     text.push_str(rest);
-    let whole = (references == 1 && vars.len() == 1 && text == format!("$({})", vars[0]))
-        .then(|| vars[0].clone());
-    Translated { text, vars, whole }
+    let whole = (vars.len() == 1 && text == format!("$({})", vars[0])).then(|| vars[0].clone());
+    Translated {
+        text,
+        vars,
+        whole,
+        defaulted,
+        alternatives,
+    }
 }
 
 /// The name in `NAME}` or `NAME<modifier>...}` and the length up to and including the closing
@@ -102,17 +135,25 @@ mod tests {
 
     #[test]
     fn a_whole_reference_is_recognised_in_every_form() {
-        for value in [
-            "${PW}",
-            "$PW",
-            "${PW:?missing}",
-            "${PW:-${OTHER}}",
-            "${PW-x}",
-        ] {
+        for value in ["${PW}", "$PW", "${PW:?missing}", "${PW?missing}"] {
             assert_eq!(translate(value).whole.as_deref(), Some("PW"), "{value}");
         }
         assert_eq!(translate("${PW}${PW}").whole, None);
         assert_eq!(translate("x${PW}").whole, None);
+    }
+
+    #[test]
+    fn a_default_is_written_and_an_alternative_refused() {
+        let t = translate("redis://${HOST:-redis}:${PORT-6379}/0");
+        assert_eq!(t.text, "redis://redis:6379/0");
+        assert_eq!(t.defaulted, ["HOST", "PORT"]);
+        assert!(t.vars.is_empty() && t.whole.is_none());
+        // A default that references another variable keeps that reference.
+        let t = translate("${A:-${B}}");
+        assert_eq!((t.text.as_str(), t.whole.as_deref()), ("$(B)", Some("B")));
+        assert_eq!(t.defaulted, ["A"]);
+        let t = translate("--feature=${F:+on}");
+        assert_eq!(t.alternatives, ["F"]);
     }
 
     #[test]
