@@ -318,6 +318,41 @@ fn k8s_restates_compose_interpolation_or_says_it_cannot() {
 }
 
 #[test]
+fn k8s_says_what_a_shared_claim_cannot_do() {
+    let run = gen_target(
+        r#"
+[project]
+name = "shop"
+[services.db]
+kind = "db"
+image = "postgres:17"
+volumes = ["pgdata:/var/lib/postgresql/data"]
+[services.backup]
+kind = "http"
+image = "registry.example.com/backup:1"
+volumes = ["pgdata:/backup/source:ro"]
+[services.web]
+kind = "http"
+image = "registry.example.com/web:1"
+replicas = 3
+volumes = ["uploads:/srv/uploads"]
+[services.reader]
+kind = "http"
+image = "registry.example.com/reader:1"
+replicas = 2
+volumes = ["models:/models:ro"]
+"#,
+        "prod",
+        "k8s",
+    )
+    .success();
+    run.says("service `backup` shares volume `pgdata` with `db`, whose pods each have a claim of their own");
+    run.says("service `web` runs 3 replicas on the ReadWriteOnce claim `uploads`");
+    // A read-only claim is ReadOnlyMany: replicas on many nodes are fine.
+    assert!(!run.stderr.contains("`reader` runs"), "{}", run.stderr);
+}
+
+#[test]
 fn k8s_postgres_keeps_its_data_below_the_claims_root() {
     let run = gen_target(
         r#"

@@ -151,6 +151,9 @@ pub(super) fn storage(
                     let shared = &ctx.shared_claims[volume];
                     storage.shares_a_writable_claim |= !shared.read_only;
                     if first_use {
+                        warn_about_sharing(ctx, s, volume, shared, diagnostics);
+                    }
+                    if first_use {
                         let mut claim = Mapping::new();
                         claim.insert("claimName".into(), claim_name.into());
                         if shared.read_only {
@@ -204,6 +207,60 @@ pub(super) fn storage(
         );
     }
     storage
+}
+
+/// What a shared claim cannot do that the Compose volume did: share a StatefulSet pod's data
+/// (each pod has a claim of its own), or be written from several nodes at once.
+fn warn_about_sharing(
+    ctx: &Context,
+    s: &StackService,
+    volume: &str,
+    claim: &Claim,
+    diagnostics: &mut Diagnostics,
+) {
+    let service = &s.rendered.service;
+    let mut say = |message: String, note: &str| {
+        diagnostics.push(
+            at_service(Diagnostic::warning(message), &ctx.stack.project, service).with_note(note),
+        );
+    };
+    let stateful_users: Vec<&str> = ctx
+        .stack
+        .services
+        .iter()
+        .filter(|t| t.rendered.service.traits.stateful)
+        .filter(|t| mounts(t).iter().any(|m| m.named() == Some(volume)))
+        .map(|t| t.rendered.service.name.as_str())
+        .collect();
+    if !stateful_users.is_empty() {
+        say(
+            format!(
+                "service `{}` shares volume `{volume}` with {}, whose pods each have a claim of \
+                 their own: under Kubernetes `{}` gets a claim `{}` of its own and none of their data",
+                service.name,
+                stateful_users
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                service.name,
+                ctx.names.get(volume)
+            ),
+            "reach the data through the stateful service's API, or give the two volumes their own names",
+        );
+    }
+    let replicas = service.replicas.unwrap_or(1);
+    if !claim.read_only && replicas > 1 {
+        say(
+            format!(
+                "service `{}` runs {replicas} replicas on the ReadWriteOnce claim `{}`: a node \
+                 mounts it alone, so every replica must run on that node",
+                service.name,
+                ctx.names.get(volume)
+            ),
+            "mount it read-only (`:ro`) where the replicas only read, or use a ReadWriteMany storage class",
+        );
+    }
 }
 
 #[cfg(test)]
