@@ -25,16 +25,32 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 /// [`write_atomic`] for contents written piece by piece by `write`, so that they need not be
 /// held whole in memory first. If `write` fails, the temporary file is removed and `path` is
 /// left as it was.
+///
+/// A symbolic link is followed: the file it points to is replaced and the link stays, as an
+/// editor saving through it would do. A file whose contents would not change is not rewritten,
+/// so its inode (a single-file bind mount holds it) and its modification time stay, and a
+/// watcher sees nothing.
 pub fn write_atomic_with(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
+    let resolved;
+    let path = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            resolved = resolve_link(path)?;
+            resolved.as_path()
+        }
+        _ => path,
+    };
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
     let mut file = tempfile::NamedTempFile::new_in(dir)?;
     write(&mut file)?;
+    if same_contents(file.path(), path) {
+        return Ok(());
+    }
     file.as_file().sync_all()?;
     // Keep the permissions a user gave the existing file; a new file gets the usual 0644-style
     // defaults instead of the private mode temporary files are created with.
@@ -45,6 +61,37 @@ pub fn write_atomic_with(
     file.as_file().set_permissions(permissions)?;
     file.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// The file a link leads to, through every link on the way; a link to a file that does not
+/// exist yet leads to the path the file will have.
+fn resolve_link(link: &Path) -> std::io::Result<std::path::PathBuf> {
+    let mut path = link.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = std::fs::read_link(&path)?;
+                path = match path.parent() {
+                    Some(dir) if target.is_relative() => dir.join(target),
+                    _ => target,
+                };
+            }
+            _ => return Ok(path),
+        }
+    }
+    Err(std::io::Error::other(format!(
+        "{}: too many levels of symbolic links",
+        link.display()
+    )))
+}
+
+fn same_contents(new: &Path, old: &Path) -> bool {
+    match (std::fs::metadata(new), std::fs::metadata(old)) {
+        (Ok(a), Ok(b)) if a.len() == b.len() => {
+            matches!((std::fs::read(new), std::fs::read(old)), (Ok(x), Ok(y)) if x == y)
+        }
+        _ => false,
+    }
 }
 
 #[cfg(unix)]
