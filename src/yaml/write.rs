@@ -5,8 +5,9 @@
 //! that any YAML version could read as something else, indents sequences under their key, and
 //! writes `test`, `command` and `entrypoint` lists in flow style (`["CMD", "pg_isready"]`) as
 //! people do. Quoted strings are written as JSON strings, which are valid YAML double-quoted
-//! scalars, so escaping is serde_json's. A test checks that everything written parses back to
-//! the value it came from.
+//! scalars. `tests/yaml_readers.rs` holds the writer to real readers of both versions: PyYAML
+//! (YAML 1.1, as much of the Compose ecosystem reads files) and the Compose loader (Go's
+//! yaml.v3, which also resolves YAML 1.1 timestamps and `0777` octals).
 
 use serde_yaml::{Mapping, Value};
 use std::fmt::Write;
@@ -40,19 +41,43 @@ pub fn write_mapping_entry(out: &mut String, key: &str, map: &Mapping, indent: u
 
 fn write_key(out: &mut String, key: &str, indent: usize) {
     pad(out, indent);
+    let start = out.len();
     if is_plain_safe(key) {
         out.push_str(key);
     } else {
         write_quoted(out, key);
+    }
+    end_key(out, start, indent);
+}
+
+/// YAML 1.1 and 1.2 readers (PyYAML, libyaml, yaml.v3) refuse an implicit key of more than
+/// 1024 characters; past this length a key is written in the explicit `? key` form.
+const LONGEST_IMPLICIT_KEY: usize = 1000;
+
+/// `key:` at `indent`, ready for the value.
+fn write_any_key(out: &mut String, key: &Value, indent: usize) {
+    pad(out, indent);
+    let start = out.len();
+    write_scalar(out, key);
+    end_key(out, start, indent);
+}
+
+/// The `:` after a key written from `start`, on the next line after an explicit `? key`.
+fn end_key(out: &mut String, start: usize, indent: usize) {
+    // Bytes first: counting characters is for the rare key long enough to matter.
+    if out.len() - start > LONGEST_IMPLICIT_KEY
+        && out[start..].chars().count() > LONGEST_IMPLICIT_KEY
+    {
+        out.insert_str(start, "? ");
+        out.push('\n');
+        pad(out, indent);
     }
     out.push(':');
 }
 
 fn write_mapping(out: &mut String, map: &Mapping, indent: usize) {
     for (key, value) in map {
-        pad(out, indent);
-        write_scalar(out, key);
-        out.push(':');
+        write_any_key(out, key, indent);
         write_value_after_key(out, key.as_str(), value, indent);
     }
 }
@@ -74,7 +99,26 @@ fn write_value_after_key(out: &mut String, key: Option<&str>, value: &Value, ind
                 write_sequence(out, items, indent + 2);
             }
         }
-        Value::Tagged(tagged) => write_value_after_key(out, key, &tagged.value, indent),
+        // The tag is written, never dropped: a reader that knows it (Compose's `!reset`) must see
+        // it, and one that does not can say so.
+        Value::Tagged(tagged) => {
+            let _ = write!(out, " {}", tagged.tag);
+            match &tagged.value {
+                Value::Mapping(m) if !m.is_empty() => {
+                    out.push('\n');
+                    write_mapping(out, m, indent + 2);
+                }
+                Value::Sequence(items) if !items.is_empty() => {
+                    out.push('\n');
+                    write_sequence(out, items, indent + 2);
+                }
+                other => {
+                    out.push(' ');
+                    write_scalar(out, other);
+                    out.push('\n');
+                }
+            }
+        }
         other => {
             out.push(' ');
             write_scalar(out, other);
@@ -99,6 +143,8 @@ fn write_sequence(out: &mut String, items: &[Value], indent: usize) {
                 out.push('\n');
                 write_sequence(out, s, indent + 2);
             }
+            // After `- `, a tagged value is laid out as after `key:`.
+            Value::Tagged(_) => write_value_after_key(out, None, item, indent),
             other => {
                 out.push(' ');
                 write_scalar(out, other);
@@ -115,12 +161,35 @@ fn write_flow_sequence(out: &mut String, items: &[Value]) {
         if i > 0 {
             out.push_str(", ");
         }
-        match item {
-            Value::String(s) => write_quoted(out, s),
-            other => write_scalar(out, other),
-        }
+        write_flow(out, item);
     }
     out.push(']');
+}
+
+/// Any value on one line, in flow style. Strings are always quoted: inside `[...]` and `{...}`
+/// a plain scalar ends at `,`, `]` or `}`, which block context allows in one.
+fn write_flow(out: &mut String, value: &Value) {
+    match value {
+        Value::String(s) => write_quoted(out, s),
+        Value::Sequence(items) => write_flow_sequence(out, items),
+        Value::Mapping(m) => {
+            out.push('{');
+            for (i, (k, v)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_flow(out, k);
+                out.push_str(": ");
+                write_flow(out, v);
+            }
+            out.push('}');
+        }
+        Value::Tagged(t) => {
+            let _ = write!(out, "{} ", t.tag);
+            write_flow(out, &t.value);
+        }
+        other => write_scalar(out, other),
+    }
 }
 
 fn is_scalar(v: &Value) -> bool {
@@ -131,16 +200,40 @@ fn write_scalar(out: &mut String, value: &Value) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) if n.is_f64() => write_float(out, &n.to_string()),
         Value::Number(n) => {
             let _ = write!(out, "{n}");
         }
         Value::String(s) if is_plain_safe(s) => out.push_str(s),
         Value::String(s) => write_quoted(out, s),
-        Value::Mapping(m) if m.is_empty() => out.push_str("{}"),
-        Value::Sequence(s) if s.is_empty() => out.push_str("[]"),
-        // Non-empty collections never reach here: the callers write them as blocks.
-        Value::Mapping(_) | Value::Sequence(_) => unreachable!("collections are written as blocks"),
-        Value::Tagged(t) => write_scalar(out, &t.value),
+        // Collections in a scalar's place (a mapping's key): on one line. Values are written as
+        // blocks by the callers.
+        Value::Mapping(_) | Value::Sequence(_) | Value::Tagged(_) => write_flow(out, value),
+    }
+}
+
+/// A float both YAML versions read as one: YAML 1.1 needs a `.` and a signed exponent
+/// (`1.0e+20`), where serde_yaml writes `1e20`, which PyYAML reads as a string.
+fn write_float(out: &mut String, text: &str) {
+    // `.inf`, `-.inf`, `.nan`: the same in both versions.
+    if text.contains(['i', 'n']) {
+        out.push_str(text);
+        return;
+    }
+    let (mantissa, exponent) = match text.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e)),
+        None => (text, None),
+    };
+    out.push_str(mantissa);
+    if !mantissa.contains('.') {
+        out.push_str(".0");
+    }
+    if let Some(exponent) = exponent {
+        out.push('e');
+        if !exponent.starts_with(['+', '-']) {
+            out.push('+');
+        }
+        out.push_str(exponent);
     }
 }
 
@@ -303,7 +396,18 @@ fn is_plain_safe(s: &str) -> bool {
         previous = b;
         i += 1;
     }
-    !(number_like && has_digit || looks_like_non_string(s))
+    !(number_like && has_digit || looks_like_non_string(s) || looks_like_timestamp_or_marker(s))
+}
+
+/// YAML 1.1 timestamps (`2001-12-14 21:59:43.10`, `2001-12-14t21:59:43Z`), which PyYAML and the
+/// Compose loader both resolve, all start with a four-digit year and a dash; `...` at the start
+/// of a line ends a document.
+fn looks_like_timestamp_or_marker(s: &str) -> bool {
+    match s.as_bytes() {
+        [a, b, c, d, b'-', ..] => [a, b, c, d].iter().all(|x| x.is_ascii_digit()),
+        [b'.', b'.', b'.', ..] => true,
+        _ => false,
+    }
 }
 
 /// Booleans, nulls, numbers and YAML 1.1's special keys, in words or with a radix prefix, in any
@@ -437,6 +541,66 @@ mod tests {
         roundtrip(&doc);
     }
 
+    /// Tags and keys that are collections have no place in a Compose file, and the render stage
+    /// refuses them from templates; the writer still writes them as YAML, never panics, and
+    /// never drops a tag.
+    #[test]
+    fn tags_and_collection_keys_are_written_as_they_are() {
+        let tagged = |tag: &str, value: Value| {
+            Value::Tagged(Box::new(serde_yaml::value::TaggedValue {
+                tag: serde_yaml::value::Tag::new(tag),
+                value,
+            }))
+        };
+        let inner = map(&[("a", Value::from("x, y"))]);
+        let mut doc = map(&[
+            ("scalar", tagged("!custom", Value::from("x"))),
+            ("block", tagged("!reset", Value::Mapping(inner.clone()))),
+            (
+                "items",
+                Value::Sequence(vec![tagged("!override", Value::Mapping(inner.clone()))]),
+            ),
+            (
+                "test",
+                Value::Sequence(vec![tagged("!t", Value::from("a, b]"))]),
+            ),
+        ]);
+        doc.insert(
+            Value::Sequence(vec![Value::from("k, 1"), Value::from(2)]),
+            Value::from("v"),
+        );
+        doc.insert(Value::Mapping(inner), Value::from("w"));
+        roundtrip(&doc);
+    }
+
+    #[test]
+    fn floats_carry_a_point_and_a_signed_exponent() {
+        let doc = map(&[
+            ("a", Value::from(1e20)),
+            ("b", Value::from(-1e-7)),
+            ("c", Value::from(1.5)),
+            ("d", Value::from(f64::INFINITY)),
+        ]);
+        assert_eq!(to_string(&doc), "a: 1.0e+20\nb: -1.0e-7\nc: 1.5\nd: .inf\n");
+        roundtrip(&doc);
+    }
+
+    #[test]
+    fn timestamps_and_long_keys_are_quoted_or_explicit() {
+        let long = "k".repeat(1500);
+        let doc = map(&[
+            ("a", Value::from("2001-12-14 21:59:43.10")),
+            ("b", Value::from("...")),
+            (long.as_str(), Value::from("v")),
+        ]);
+        let text = to_string(&doc);
+        assert!(
+            text.starts_with("a: \"2001-12-14 21:59:43.10\"\nb: \"...\"\n? "),
+            "{text}"
+        );
+        roundtrip(&doc);
+    }
+
     /// The byte-by-byte scan, held to the character-by-character one it replaced on every
     /// string of up to three characters from an alphabet of the characters that matter.
     #[test]
@@ -532,7 +696,10 @@ mod tests {
             );
             previous = c;
         }
-        !(number_like && has_digit || reference_looks_like_non_string(s))
+        // The timestamp and document-marker rule looks at a fixed prefix, with no scan to compare.
+        !(number_like && has_digit
+            || reference_looks_like_non_string(s)
+            || looks_like_timestamp_or_marker(s))
     }
 
     fn reference_looks_like_non_string(s: &str) -> bool {
