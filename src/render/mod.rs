@@ -4,18 +4,24 @@
 //! Templates render in strict mode (an undefined name is an error, not an empty string) and with
 //! JSON auto-escaping: every `{{ value }}` is written as a JSON scalar, list or map, which is
 //! valid YAML flow syntax, so no name, env value or command can change the structure of the
-//! document. The result is parsed, never concatenated into the output as text: by
-//! [`crate::yaml::parse`], which has a quick path for the small subset templates write.
+//! document. What would write a value unescaped is refused: the `safe` filter and
+//! `{% autoescape false %}`. The result is parsed, never concatenated into the output as text:
+//! by [`crate::yaml::parse`], which has a quick path for the small subset templates write; then
+//! [`output`] resolves its merge keys, refuses what Compose or muster cannot carry (tags,
+//! non-string keys, a whole file), and reads its `depends_on` into the service's dependencies,
+//! which validation checks as it checks the catalogue's.
 //!
 //! A built-in template's output depends only on the service fields it reads, which minijinja
 //! can list, so it is rendered and read once for each distinct set of their values. User
 //! templates render for every service.
 
+mod output;
+
 use crate::compose_body::ComposeBody;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceId, Sources};
 use crate::kinds::{Kinds, TemplateOrigin};
 use crate::probe::{self, HttpClient};
-use crate::resolve::{Model, Project, Service};
+use crate::resolve::{Dependency, Model, Project, Service};
 use crate::yaml::{Mapping, Value as Yaml};
 use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
@@ -70,6 +76,15 @@ impl Renderer {
         // Strict mode stops `{{ service.nme }}`, but an undefined value nested in a list or map
         // would still be written out as `null`; refuse it the same way.
         env.set_formatter(|out, state, value| {
+            // `{% autoescape false %}` (or "html") would write values as raw text, which can
+            // change the YAML's structure.
+            if state.auto_escape() != AutoEscape::Json {
+                return Err(minijinja::Error::new(
+                    ErrorKind::InvalidOperation,
+                    "values are written as JSON in kind templates, so that none can change the \
+                     YAML's structure; `{% autoescape %}` cannot turn that off",
+                ));
+            }
             if contains_undefined(value) {
                 return Err(minijinja::Error::new(
                     ErrorKind::UndefinedError,
@@ -82,6 +97,18 @@ impl Renderer {
         env.set_lstrip_blocks(true);
         env.add_function("http_probe", http_probe);
         env.add_function("tcp_probe", tcp_probe);
+        // The built-in `safe` marks a value as needing no escaping: it would be written as raw
+        // YAML, and a value such as "x\nprivileged: true" would add keys.
+        env.add_filter(
+            "safe",
+            |_: Value| -> Result<Value, minijinja::Error> {
+                Err(minijinja::Error::new(
+                    ErrorKind::InvalidOperation,
+                    "the `safe` filter is refused in kind templates: every value is written as \
+                     JSON, so that none can change the YAML's structure",
+                ))
+            },
+        );
         env.add_filter("shell_quote", |word: String| {
             probe::escape_dollars(&probe::shell_quote(&word))
         });
@@ -136,7 +163,7 @@ impl Renderer {
 
     fn render_service<'r>(
         &'r self,
-        service: Service,
+        mut service: Service,
         sources: &Sources,
         memo: &mut Memo<'r>,
         diagnostics: &mut Diagnostics,
@@ -165,6 +192,31 @@ impl Renderer {
                 layer
             }
         };
+        let mut kind_layer = kind_layer;
+        // The template's dependencies are checked with the catalogue's, by validation; the
+        // catalogue's, when it names any, replace them as any other key of a higher layer.
+        if let Some(deps) = kind_layer.shift_remove("depends_on") {
+            let source = self.sources[&service.kind];
+            let text = sources.text(source);
+            match output::dependencies(&deps) {
+                Ok(named) if service.depends_on.is_empty() => {
+                    service.depends_on = named
+                        .into_iter()
+                        .map(|n| Dependency {
+                            span: dependency_span(text, &n.target),
+                            target: n.target,
+                            condition: n.condition,
+                            source,
+                        })
+                        .collect();
+                }
+                Ok(_) => {}
+                Err(problem) => {
+                    diagnostics.push(self.problem(problem, &service, sources));
+                    return None;
+                }
+            }
+        }
         let user_template = self.user_templates.contains(&service.kind);
         // What the body says that Compose would refuse is validation's to report.
         let body = ComposeBody::build(kind_layer, &service, user_template);
@@ -202,7 +254,19 @@ impl Renderer {
             }
         };
         match crate::yaml::parse(&text) {
-            Ok(Yaml::Mapping(m)) => Some(m),
+            Ok(Yaml::Mapping(mut m)) => {
+                let problems = output::check(&mut m);
+                if problems.is_empty() {
+                    return Some(m);
+                }
+                for problem in problems {
+                    diagnostics.push(
+                        self.problem(problem, service, sources)
+                            .with_note(format!("rendered text:\n{text}")),
+                    );
+                }
+                None
+            }
             Ok(Yaml::Null) => Some(Mapping::new()),
             Ok(other) => {
                 diagnostics.push(
@@ -229,6 +293,40 @@ impl Renderer {
             }
         }
     }
+}
+
+impl Renderer {
+    /// A problem of a template's output, at the text of the template it points at.
+    fn problem(&self, problem: output::Problem, service: &Service, sources: &Sources) -> Diagnostic {
+        let source = self.sources[&service.kind];
+        let span = problem
+            .needle
+            .and_then(|needle| find(sources.text(source), &needle, 0))
+            .unwrap_or(0..0);
+        Diagnostic::error(format!(
+            "the `{}` template rendered {} for service `{}`",
+            service.kind, problem.message, service.name
+        ))
+        .at(source, Some(span), "in this template")
+        .with_note(problem.note)
+    }
+}
+
+/// Where `needle` first occurs in `text` from byte `from`.
+fn find(text: &str, needle: &str, from: usize) -> Option<Range<usize>> {
+    let at = from + text.get(from..)?.find(needle)?;
+    Some(at..at + needle.len())
+}
+
+/// Where a template names a dependency: the name after `depends_on`, else `depends_on`, else
+/// the template's start (a name the template computes is in no text of its own).
+fn dependency_span(text: &str, target: &str) -> Range<usize> {
+    let keyword = find(text, "depends_on", 0);
+    keyword
+        .as_ref()
+        .and_then(|k| find(text, target, k.end))
+        .or(keyword)
+        .unwrap_or(0..0)
 }
 
 /// The service fields a template reads, when they are all it reads: every name it looks up is
