@@ -99,16 +99,13 @@ impl Renderer {
         env.add_function("tcp_probe", tcp_probe);
         // The built-in `safe` marks a value as needing no escaping: it would be written as raw
         // YAML, and a value such as "x\nprivileged: true" would add keys.
-        env.add_filter(
-            "safe",
-            |_: Value| -> Result<Value, minijinja::Error> {
-                Err(minijinja::Error::new(
-                    ErrorKind::InvalidOperation,
-                    "the `safe` filter is refused in kind templates: every value is written as \
+        env.add_filter("safe", |_: Value| -> Result<Value, minijinja::Error> {
+            Err(minijinja::Error::new(
+                ErrorKind::InvalidOperation,
+                "the `safe` filter is refused in kind templates: every value is written as \
                      JSON, so that none can change the YAML's structure",
-                ))
-            },
-        );
+            ))
+        });
         env.add_filter("shell_quote", |word: String| {
             probe::escape_dollars(&probe::shell_quote(&word))
         });
@@ -297,7 +294,12 @@ impl Renderer {
 
 impl Renderer {
     /// A problem of a template's output, at the text of the template it points at.
-    fn problem(&self, problem: output::Problem, service: &Service, sources: &Sources) -> Diagnostic {
+    fn problem(
+        &self,
+        problem: output::Problem,
+        service: &Service,
+        sources: &Sources,
+    ) -> Diagnostic {
         let source = self.sources[&service.kind];
         let span = problem
             .needle

@@ -160,7 +160,10 @@ fn key_problem(key: &Value, path: &str) -> Problem {
         scalar => {
             let text = serde_json::to_string(scalar).unwrap_or_default();
             Problem {
-                message: format!("the key {text}, which is {}, {at}", super::yaml_type(scalar)),
+                message: format!(
+                    "the key {text}, which is {}, {at}",
+                    super::yaml_type(scalar)
+                ),
                 needle: Some(format!("{text}:")),
                 note: format!(
                     "Compose refuses keys that are not strings (\"non-string key\"): quote it, \
