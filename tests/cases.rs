@@ -18,3 +18,101 @@ fn cases() {
         .register_bin("muster", trycmd::cargo::cargo_bin!("muster"))
         .case("tests/cases/*.toml");
 }
+
+mod common;
+
+/// Every case in which `muster gen` succeeds writes a file the Compose loader itself accepts
+/// (`docker-compose config -q`, Compose 2.40): the `.stdout` files cannot show it, since trycmd
+/// turns each `\` into `/` in what it compares.
+#[test]
+fn every_generated_file_passes_the_compose_loader() {
+    let cases = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases"));
+    let mut checked = Vec::new();
+    for entry in std::fs::read_dir(cases).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|x| x != "toml") {
+            continue;
+        }
+        let case: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let args: Vec<&str> = case["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|a| a.as_str())
+            .collect();
+        let code = case
+            .get("status")
+            .and_then(|s| s.get("code"))
+            .and_then(|c| c.as_integer())
+            .unwrap_or(0);
+        // Only the Compose target is a Compose file; `--check` writes nothing.
+        if args.first() != Some(&"gen")
+            || code != 0
+            || args
+                .iter()
+                .any(|a| a.starts_with("--target") || *a == "--check")
+        {
+            continue;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&path.with_extension("in"), dir.path());
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_muster"))
+            .args(&args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        assert!(output.status.success(), "{name}: muster gen failed");
+        let written = match args.iter().position(|a| *a == "-o") {
+            Some(i) => dir.path().join(args[i + 1]),
+            None => {
+                let file = dir.path().join("generated.yml");
+                std::fs::write(&file, &output.stdout).unwrap();
+                file
+            }
+        };
+        let loader = |extra: &[&str]| {
+            common::tool("docker-compose")
+                .arg("-f")
+                .arg(&written)
+                .args(["config", "-q"])
+                .args(extra)
+                .output()
+                .unwrap()
+        };
+        let mut compose = loader(&[]);
+        // A `${VAR}` without a default is the environment's to fill: Compose then reads the
+        // file as written, uninterpolated.
+        if String::from_utf8_lossy(&compose.stderr).contains("variable is not set") {
+            compose = loader(&["--no-interpolate"]);
+        }
+        assert!(
+            compose.status.success(),
+            "{name}: the Compose loader refused what muster wrote:\n{}",
+            String::from_utf8_lossy(&compose.stderr)
+        );
+        checked.push(name);
+    }
+    assert!(
+        checked
+            .iter()
+            .any(|c| c == "template-merge-key-is-resolved")
+            && checked
+                .iter()
+                .any(|c| c == "env-values-yaml-1-1-reads-as-other-types"),
+        "the cases of merge keys and YAML 1.1 values must be among those checked: {checked:?}"
+    );
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
