@@ -4,7 +4,8 @@
 //!
 //! Catalogues are random but shaped like real ones (every kind, dependencies on earlier services,
 //! published ports, healthcheck overrides) with arbitrary strings wherever a user may write one.
-//! The accepted outputs are validated together in one `check-jsonschema` run at the end.
+//! The accepted outputs are validated together in one `check-jsonschema` run at the end, and
+//! each by the Compose loader (`docker-compose config`).
 
 mod common;
 
@@ -199,6 +200,23 @@ fn accepted_catalogues_give_valid_compose_files() {
         "too few catalogues accepted: {}",
         accepted.len()
     );
+    // The Compose loader itself, file by file (given several, it would merge them). Values
+    // are arbitrary text, so `$` in them is data here: read without interpolation.
+    for path in &accepted {
+        let output = tool("docker-compose")
+            .arg("-f")
+            .arg(path)
+            .args(["config", "-q", "--no-interpolate"])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "the Compose loader refused {}:\n{}\n{}",
+            path.display(),
+            String::from_utf8_lossy(&output.stderr),
+            std::fs::read_to_string(path).unwrap()
+        );
+    }
     let output = tool("check-jsonschema")
         .args(["--builtin-schema", "vendor.compose-spec"])
         .args(&accepted)
