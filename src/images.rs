@@ -36,10 +36,6 @@ impl<'a> ImageRef<'a> {
         let repository = repository.strip_prefix("library/").unwrap_or(repository);
         ImageRef { repository, tag }
     }
-
-    fn is_alpine(&self) -> bool {
-        self.tag.is_some_and(|t| t.contains("alpine"))
-    }
 }
 
 /// Why Docker would refuse `reference` ("invalid reference format"), if it would: a path in
@@ -113,6 +109,33 @@ pub struct HealthEndpoint {
     pub path: &'static str,
 }
 
+/// A setting without which an image does not serve its health endpoint (Traefik's `/ping`,
+/// Keycloak's `/health/ready`): an environment variable set to `true`, or a flag in `command`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HealthSwitch {
+    pub env: &'static str,
+    pub flag: &'static str,
+}
+
+impl HealthSwitch {
+    /// Whether the service's environment or command turns the endpoint on. A configuration file
+    /// can do it too, which muster cannot read: a switch that is off is a warning, not an error.
+    pub fn is_on<'a>(&self, env: impl Fn(&str) -> Option<&'a str>, command: &[&str]) -> bool {
+        env(self.env).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+            || command
+                .iter()
+                .any(|word| *word == self.flag || word.strip_prefix(self.flag) == Some("=true"))
+    }
+}
+
+/// The tools of the tags whose name contains `tag` (`alpine`, `slim`, `debug`), where they differ
+/// from the default tag's.
+#[derive(Debug)]
+pub struct Variant {
+    pub tag: &'static str,
+    pub tools: &'static [&'static str],
+}
+
 /// One known image family.
 #[derive(Debug)]
 pub struct ImageFacts {
@@ -124,18 +147,24 @@ pub struct ImageFacts {
     pub default_image: Option<&'static str>,
     pub port: Option<u16>,
     pub health: Option<HealthEndpoint>,
-    /// Programs on the default (Debian-based) tag's PATH that probes may use.
+    /// What must be set for `health` to answer at all, where the image does not serve it by
+    /// default.
+    pub health_switch: Option<HealthSwitch>,
+    /// Programs on the default tag's PATH that probes may use. Empty for an image without a shell
+    /// (distroless): only an exec-form test of a binary the app ships can run there.
     pub tools: &'static [&'static str],
-    /// The same for `-alpine` tags, where they differ: busybox replaces bash and coreutils.
-    pub alpine_tools: Option<&'static [&'static str]>,
+    /// Tags whose tools differ, most specific first (`alpine-slim` before `alpine`): busybox
+    /// replaces bash and coreutils, a slim tag drops curl.
+    pub variants: &'static [Variant],
 }
 
 impl ImageFacts {
     pub fn tools_for(&self, image: &ImageRef) -> &'static [&'static str] {
-        match self.alpine_tools {
-            Some(tools) if image.is_alpine() => tools,
-            _ => self.tools,
-        }
+        let tag = image.tag.unwrap_or_default();
+        self.variants
+            .iter()
+            .find(|v| tag.contains(v.tag))
+            .map_or(self.tools, |v| v.tools)
     }
 }
 
@@ -147,8 +176,12 @@ pub static IMAGES: &[ImageFacts] = &[
         default_image: Some("postgres:17"),
         port: Some(5432),
         health: None,
+        health_switch: None,
         tools: &["sh", "bash", "grep", "pg_isready", "psql"],
-        alpine_tools: Some(&["sh", "grep", "wget", "pg_isready", "psql"]),
+        variants: &[Variant {
+            tag: "alpine",
+            tools: &["sh", "grep", "wget", "pg_isready", "psql"],
+        }],
     },
     ImageFacts {
         repositories: &["pgvector/pgvector"],
@@ -156,8 +189,9 @@ pub static IMAGES: &[ImageFacts] = &[
         default_image: None,
         port: Some(5432),
         health: None,
+        health_switch: None,
         tools: &["sh", "bash", "grep", "pg_isready", "psql"],
-        alpine_tools: None,
+        variants: &[],
     },
     ImageFacts {
         repositories: &["mysql"],
@@ -165,8 +199,9 @@ pub static IMAGES: &[ImageFacts] = &[
         default_image: Some("mysql:8.4"),
         port: Some(3306),
         health: None,
+        health_switch: None,
         tools: &["sh", "bash", "grep", "mysqladmin", "mysql"],
-        alpine_tools: None,
+        variants: &[],
     },
     ImageFacts {
         repositories: &["mariadb"],
@@ -174,8 +209,9 @@ pub static IMAGES: &[ImageFacts] = &[
         default_image: Some("mariadb:11.4"),
         port: Some(3306),
         health: None,
+        health_switch: None,
         tools: &["sh", "bash", "grep", "healthcheck.sh", "mariadb-admin"],
-        alpine_tools: None,
+        variants: &[],
     },
     ImageFacts {
         repositories: &["mongo"],
@@ -183,8 +219,9 @@ pub static IMAGES: &[ImageFacts] = &[
         default_image: Some("mongo:7.0"),
         port: Some(27017),
         health: None,
+        health_switch: None,
         tools: &["sh", "bash", "grep", "mongosh"],
-        alpine_tools: None,
+        variants: &[],
     },
     ImageFacts {
         repositories: &["redis"],
@@ -192,8 +229,12 @@ pub static IMAGES: &[ImageFacts] = &[
         default_image: Some("redis:7.4"),
         port: Some(6379),
         health: None,
+        health_switch: None,
         tools: &["sh", "bash", "grep", "redis-cli"],
-        alpine_tools: Some(&["sh", "grep", "wget", "redis-cli"]),
+        variants: &[Variant {
+            tag: "alpine",
+            tools: &["sh", "grep", "wget", "redis-cli"],
+        }],
     },
     ImageFacts {
         repositories: &["valkey/valkey"],
@@ -201,8 +242,12 @@ pub static IMAGES: &[ImageFacts] = &[
         default_image: Some("valkey/valkey:8.0"),
         port: Some(6379),
         health: None,
+        health_switch: None,
         tools: &["sh", "bash", "grep", "valkey-cli", "redis-cli"],
-        alpine_tools: Some(&["sh", "grep", "wget", "valkey-cli", "redis-cli"]),
+        variants: &[Variant {
+            tag: "alpine",
+            tools: &["sh", "grep", "wget", "valkey-cli", "redis-cli"],
+        }],
     },
     ImageFacts {
         repositories: &["memcached"],
@@ -210,8 +255,12 @@ pub static IMAGES: &[ImageFacts] = &[
         default_image: Some("memcached:1.6"),
         port: Some(11211),
         health: None,
+        health_switch: None,
         tools: &["sh", "bash"],
-        alpine_tools: Some(&["sh", "grep", "wget"]),
+        variants: &[Variant {
+            tag: "alpine",
+            tools: &["sh", "grep", "wget"],
+        }],
     },
     ImageFacts {
         repositories: &["edoburu/pgbouncer"],
@@ -219,9 +268,10 @@ pub static IMAGES: &[ImageFacts] = &[
         default_image: Some("edoburu/pgbouncer:v1.24.1-p1"),
         port: Some(5432),
         health: None,
+        health_switch: None,
         // Alpine-based on every tag (busybox: sh, grep, sed, wget), with postgresql-client.
         tools: &["sh", "grep", "sed", "wget", "pg_isready", "psql"],
-        alpine_tools: None,
+        variants: &[],
     },
     ImageFacts {
         repositories: &["elasticsearch", "elasticsearch/elasticsearch"],
@@ -229,8 +279,9 @@ pub static IMAGES: &[ImageFacts] = &[
         default_image: Some("docker.elastic.co/elasticsearch/elasticsearch:8.15.3"),
         port: Some(9200),
         health: None,
+        health_switch: None,
         tools: &["sh", "bash", "grep", "curl"],
-        alpine_tools: None,
+        variants: &[],
     },
     ImageFacts {
         repositories: &["opensearchproject/opensearch"],
@@ -238,8 +289,9 @@ pub static IMAGES: &[ImageFacts] = &[
         default_image: Some("opensearchproject/opensearch:2.18.0"),
         port: Some(9200),
         health: None,
+        health_switch: None,
         tools: &["sh", "bash", "grep", "curl"],
-        alpine_tools: None,
+        variants: &[],
     },
     ImageFacts {
         repositories: &["qdrant/qdrant"],
@@ -250,9 +302,10 @@ pub static IMAGES: &[ImageFacts] = &[
             port: 6333,
             path: "/readyz",
         }),
+        health_switch: None,
         // The maintainers refused to add curl or wget (qdrant#3491, #4250): bash is the client.
         tools: &["sh", "bash", "grep"],
-        alpine_tools: None,
+        variants: &[],
     },
     ImageFacts {
         repositories: &["rabbitmq"],
@@ -260,8 +313,12 @@ pub static IMAGES: &[ImageFacts] = &[
         default_image: Some("rabbitmq:4.0-management"),
         port: Some(5672),
         health: None,
+        health_switch: None,
         tools: &["sh", "bash", "grep", "rabbitmq-diagnostics", "rabbitmqctl"],
-        alpine_tools: Some(&["sh", "grep", "wget", "rabbitmq-diagnostics", "rabbitmqctl"]),
+        variants: &[Variant {
+            tag: "alpine",
+            tools: &["sh", "grep", "wget", "rabbitmq-diagnostics", "rabbitmqctl"],
+        }],
     },
     ImageFacts {
         repositories: &["prom/prometheus"],
@@ -272,8 +329,9 @@ pub static IMAGES: &[ImageFacts] = &[
             port: 9090,
             path: "/-/healthy",
         }),
+        health_switch: None,
         tools: &["sh", "grep", "wget", "promtool"],
-        alpine_tools: None,
+        variants: &[],
     },
     ImageFacts {
         repositories: &[
@@ -288,8 +346,9 @@ pub static IMAGES: &[ImageFacts] = &[
             port: 3000,
             path: "/api/health",
         }),
+        health_switch: None,
         tools: &["sh", "grep", "curl", "wget"],
-        alpine_tools: None,
+        variants: &[],
     },
     ImageFacts {
         // Jaeger v2: the health check extension listens on its own port.
@@ -301,8 +360,9 @@ pub static IMAGES: &[ImageFacts] = &[
             port: 13133,
             path: "/status",
         }),
+        health_switch: None,
         tools: &["sh", "grep", "wget"],
-        alpine_tools: None,
+        variants: &[],
     },
     ImageFacts {
         // Jaeger v1 (retired upstream, jaeger#7702): the admin port serves health.
@@ -314,8 +374,9 @@ pub static IMAGES: &[ImageFacts] = &[
             port: 14269,
             path: "/",
         }),
+        health_switch: None,
         tools: &["sh", "grep", "wget"],
-        alpine_tools: None,
+        variants: &[],
     },
     ImageFacts {
         // python:3.x-slim, the base of the Django, FastAPI and model-serving services.
@@ -324,25 +385,285 @@ pub static IMAGES: &[ImageFacts] = &[
         default_image: None,
         port: None,
         health: None,
+        health_switch: None,
         tools: &["sh", "bash", "grep", "python"],
-        alpine_tools: Some(&["sh", "grep", "wget", "python"]),
+        variants: &[Variant {
+            tag: "alpine",
+            tools: &["sh", "grep", "wget", "python"],
+        }],
     },
+    // nginx: the Debian tag installs curl with nginx and keeps it; `alpine` adds curl back
+    // ("to make registering on DNS SD easier"); `alpine-slim` has busybox wget only. The default
+    // server answers `/` with its welcome page. [nginxinc/docker-nginx: mainline/debian/Dockerfile,
+    // mainline/alpine/Dockerfile, mainline/alpine-slim/Dockerfile]
     ImageFacts {
         repositories: &["nginx"],
         engine: None,
         default_image: None,
         port: Some(80),
-        health: None,
+        health: Some(HealthEndpoint {
+            port: 80,
+            path: "/",
+        }),
+        health_switch: None,
         tools: &["sh", "bash", "grep", "curl"],
-        alpine_tools: Some(&["sh", "grep", "wget", "curl"]),
+        variants: &[
+            Variant {
+                tag: "alpine-slim",
+                tools: &["sh", "grep", "wget"],
+            },
+            Variant {
+                tag: "alpine",
+                tools: &["sh", "grep", "wget", "curl"],
+            },
+        ],
+    },
+    // Apache httpd: Debian slim with only its libraries (wget is a build dependency, purged);
+    // the alpine tag has busybox. `/` serves the default "It works!" page.
+    // [docker-library/httpd: 2.4/Dockerfile, 2.4/alpine/Dockerfile]
+    ImageFacts {
+        repositories: &["httpd"],
+        engine: None,
+        default_image: None,
+        port: Some(80),
+        health: Some(HealthEndpoint {
+            port: 80,
+            path: "/",
+        }),
+        health_switch: None,
+        tools: &["sh", "bash", "grep"],
+        variants: &[Variant {
+            tag: "alpine",
+            tools: &["sh", "grep", "wget"],
+        }],
+    },
+    // Caddy: alpine (busybox wget); curl is installed only from 2.11 on, so it is left out and
+    // every tag gets wget. Sites have no health endpoint of their own; the admin API, on
+    // localhost:2019 unless the config moves it, always mounts `/metrics` and accepts the host
+    // `127.0.0.1:2019`. [caddyserver/caddy-docker: 2.11/alpine/Dockerfile, Dockerfile.tmpl
+    // (#435 added curl); caddyserver/caddy: admin.go (DefaultAdminListen, allowedOrigins),
+    // modules/metrics/adminmetrics.go]
+    ImageFacts {
+        repositories: &["caddy"],
+        engine: None,
+        default_image: None,
+        port: Some(80),
+        health: Some(HealthEndpoint {
+            port: 2019,
+            path: "/metrics",
+        }),
+        health_switch: None,
+        tools: &["sh", "grep", "wget", "caddy"],
+        variants: &[],
+    },
+    // Traefik: alpine (busybox wget). `/ping` answers on the `traefik` entry point (8080) only
+    // when ping is enabled (`--ping`, `TRAEFIK_PING=true` or `ping:` in the static config).
+    // [traefik/traefik-library-image: v3.7/alpine/Dockerfile, entrypoint.sh;
+    // doc.traefik.io/traefik/operations/ping]
+    ImageFacts {
+        repositories: &["traefik"],
+        engine: None,
+        default_image: None,
+        port: Some(80),
+        health: Some(HealthEndpoint {
+            port: 8080,
+            path: "/ping",
+        }),
+        health_switch: Some(HealthSwitch {
+            env: "TRAEFIK_PING",
+            flag: "--ping",
+        }),
+        tools: &["sh", "grep", "wget", "traefik"],
+        variants: &[],
+    },
+    // MinIO: ubi9-micro with a static curl copied in (not on s390x), minio and mc; the
+    // entrypoint is `#!/bin/sh`. Liveness is `/minio/health/live` on the S3 port.
+    // [minio/minio: Dockerfile.release, dockerscripts/download-static-curl.sh,
+    // dockerscripts/docker-entrypoint.sh, cmd/healthcheck-router.go, cmd/generic-handlers.go]
+    ImageFacts {
+        repositories: &["minio/minio"],
+        engine: None,
+        default_image: None,
+        port: Some(9000),
+        health: Some(HealthEndpoint {
+            port: 9000,
+            path: "/minio/health/live",
+        }),
+        health_switch: None,
+        tools: &["sh", "curl", "minio", "mc"],
+        variants: &[],
+    },
+    // Ollama: ubuntu:24.04 with ca-certificates and GPU libraries only: no curl or wget, bash
+    // is the client. `/` answers 200 "Ollama is running". [ollama/ollama: Dockerfile (last
+    // stage), server/routes.go]
+    ImageFacts {
+        repositories: &["ollama/ollama"],
+        engine: None,
+        default_image: None,
+        port: Some(11434),
+        health: Some(HealthEndpoint {
+            port: 11434,
+            path: "/",
+        }),
+        health_switch: None,
+        tools: &["sh", "bash", "grep", "ollama"],
+        variants: &[],
+    },
+    // vLLM's OpenAI server: nvidia/cuda ubuntu22.04 with curl, wget and python3 (no `python`),
+    // `vllm serve` on 8000, whose `/health` fails once the engine is dead.
+    // [vllm-project/vllm: docker/Dockerfile (vllm-base, vllm-openai); its API router's
+    // `@router.get("/health")`]
+    ImageFacts {
+        repositories: &["vllm/vllm-openai"],
+        engine: None,
+        default_image: None,
+        port: Some(8000),
+        health: Some(HealthEndpoint {
+            port: 8000,
+            path: "/health",
+        }),
+        health_switch: None,
+        tools: &["sh", "bash", "grep", "curl", "wget", "python3"],
+        variants: &[],
+    },
+    // MailHog: alpine:3 (busybox wget) running as user mailhog; the UI on 8025 serves `/`.
+    // [mailhog/MailHog: Dockerfile, vendor/github.com/mailhog/MailHog-UI/web/web.go]
+    ImageFacts {
+        repositories: &["mailhog/mailhog"],
+        engine: None,
+        default_image: None,
+        port: Some(8025),
+        health: Some(HealthEndpoint {
+            port: 8025,
+            path: "/",
+        }),
+        health_switch: None,
+        tools: &["sh", "grep", "wget", "MailHog"],
+        variants: &[],
+    },
+    // Mailpit: alpine (busybox wget), the binary at `/mailpit`, off PATH. `/readyz` on 8025 is
+    // what its own HEALTHCHECK (`/mailpit readyz`) asks; `MP_WEBROOT` moves it.
+    // [axllent/mailpit: Dockerfile, server/server.go, cmd/readyz.go]
+    ImageFacts {
+        repositories: &["axllent/mailpit"],
+        engine: None,
+        default_image: None,
+        port: Some(8025),
+        health: Some(HealthEndpoint {
+            port: 8025,
+            path: "/readyz",
+        }),
+        health_switch: None,
+        tools: &["sh", "grep", "wget"],
+        variants: &[],
+    },
+    // Keycloak: ubi9-micro with Java and bash, no curl (keycloak#17438, #39373: not to be
+    // added); its docs give a bash `/dev/tcp` check (keycloak#38131). Since 25 the health
+    // endpoints are on the management port 9000, and only with `health-enabled`.
+    // [keycloak/keycloak: quarkus/container/Dockerfile; keycloak.org/observability/health]
+    ImageFacts {
+        repositories: &["keycloak/keycloak"],
+        engine: None,
+        default_image: None,
+        port: Some(8080),
+        health: Some(HealthEndpoint {
+            port: 9000,
+            path: "/health/ready",
+        }),
+        health_switch: Some(HealthSwitch {
+            env: "KC_HEALTH_ENABLED",
+            flag: "--health-enabled",
+        }),
+        tools: &["sh", "bash", "grep"],
+        variants: &[],
+    },
+    // Node: the default tag is buildpack-deps (curl, wget); `slim` installs curl and wget to
+    // fetch node, then purges them; alpine deletes its curl build dependency, leaving busybox.
+    // The app's port and health path are its own. [nodejs/docker-node: 22/bookworm/Dockerfile,
+    // 22/bookworm-slim/Dockerfile, 22/alpine3.23/Dockerfile; docker-library/buildpack-deps:
+    // debian/bookworm/curl/Dockerfile]
+    ImageFacts {
+        repositories: &["node"],
+        engine: None,
+        default_image: None,
+        port: None,
+        health: None,
+        health_switch: None,
+        tools: &["sh", "bash", "grep", "curl", "wget", "node"],
+        variants: &[
+            Variant {
+                tag: "alpine",
+                tools: &["sh", "grep", "wget", "node"],
+            },
+            Variant {
+                tag: "slim",
+                tools: &["sh", "bash", "grep", "node"],
+            },
+        ],
+    },
+    // Go: buildpack-deps:*-scm (curl, wget) or alpine (busybox wget), for `go run` in dev; a Go
+    // app ships FROM distroless or scratch instead. [docker-library/golang: 1.27/bookworm/
+    // Dockerfile, 1.27/alpine3.24/Dockerfile]
+    ImageFacts {
+        repositories: &["golang"],
+        engine: None,
+        default_image: None,
+        port: None,
+        health: None,
+        health_switch: None,
+        tools: &["sh", "bash", "grep", "curl", "wget", "go"],
+        variants: &[Variant {
+            tag: "alpine",
+            tools: &["sh", "grep", "wget", "go"],
+        }],
+    },
+    // Distroless python3: no shell, `/usr/bin/python` linked to the interpreter, so the python
+    // probe (exec form) runs. `:debug` tags add busybox on PATH. [GoogleContainerTools/
+    // distroless: README.md, python3/python.bzl, static/static.bzl]
+    ImageFacts {
+        repositories: &["distroless/python3*"],
+        engine: None,
+        default_image: None,
+        port: None,
+        health: None,
+        health_switch: None,
+        tools: &["python"],
+        variants: &[Variant {
+            tag: "debug",
+            tools: &["sh", "grep", "wget", "python"],
+        }],
+    },
+    // Every other distroless image (static, base, cc, java, nodejs): no shell and no client, so
+    // no probe muster writes can run; `:debug` tags add busybox (sh, wget) on PATH.
+    // [GoogleContainerTools/distroless: README.md, static/static.bzl, base/testdata/debug.yaml]
+    ImageFacts {
+        repositories: &["distroless/*"],
+        engine: None,
+        default_image: None,
+        port: None,
+        health: None,
+        health_switch: None,
+        tools: &[],
+        variants: &[Variant {
+            tag: "debug",
+            tools: &["sh", "grep", "wget"],
+        }],
     },
 ];
 
-/// The facts for an image reference, if muster knows its repository.
+/// The facts for an image reference, if muster knows its repository. A repository written with a
+/// final `*` covers a family named by prefix (`distroless/static-debian12`, `-debian13`, ...);
+/// the first row that matches wins.
 pub fn lookup(image: &ImageRef) -> Option<&'static ImageFacts> {
-    IMAGES
-        .iter()
-        .find(|facts| facts.repositories.contains(&image.repository))
+    IMAGES.iter().find(|facts| {
+        facts
+            .repositories
+            .iter()
+            .any(|r| match r.strip_suffix('*') {
+                Some(prefix) => image.repository.starts_with(prefix),
+                None => *r == image.repository,
+            })
+    })
 }
 
 /// The facts for an engine's default image.
@@ -405,6 +726,52 @@ mod tests {
                 .tools_for(&ImageRef::parse("memcached:1.6"))
                 .contains(&"bash")
         );
+    }
+
+    #[test]
+    fn the_first_variant_a_tag_names_decides() {
+        let tools = |reference: &str| {
+            let image = ImageRef::parse(reference);
+            lookup(&image).unwrap().tools_for(&image)
+        };
+        assert!(tools("nginx:1.27").contains(&"curl"));
+        assert!(tools("nginx:1.27-alpine").contains(&"curl"));
+        assert!(!tools("nginx:1.27-alpine-slim").contains(&"curl"));
+        assert!(tools("node:22").contains(&"curl"));
+        assert_eq!(
+            tools("node:22-bookworm-slim"),
+            ["sh", "bash", "grep", "node"]
+        );
+        assert_eq!(tools("node:20-alpine"), ["sh", "grep", "wget", "node"]);
+    }
+
+    #[test]
+    fn a_family_is_found_by_prefix_first_row_first() {
+        let row = |reference: &str| lookup(&ImageRef::parse(reference)).map(|f| f.tools);
+        assert_eq!(
+            row("gcr.io/distroless/static-debian12:nonroot"),
+            Some(&[][..])
+        );
+        assert_eq!(
+            row("gcr.io/distroless/python3-debian12"),
+            Some(&["python"][..])
+        );
+        assert_eq!(row("distrolessly/app"), None);
+    }
+
+    #[test]
+    fn a_health_switch_is_on_by_env_or_flag() {
+        let switch = HealthSwitch {
+            env: "TRAEFIK_PING",
+            flag: "--ping",
+        };
+        let no_env = |_: &str| None;
+        assert!(!switch.is_on(no_env, &["traefik", "--api"]));
+        assert!(switch.is_on(no_env, &["traefik", "--ping"]));
+        assert!(switch.is_on(no_env, &["--ping=true"]));
+        assert!(!switch.is_on(no_env, &["--ping=false"]));
+        assert!(switch.is_on(|k| (k == "TRAEFIK_PING").then_some("TRUE"), &[]));
+        assert!(!switch.is_on(|k| (k == "TRAEFIK_PING").then_some("false"), &[]));
     }
 
     #[test]

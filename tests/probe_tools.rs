@@ -1,6 +1,6 @@
 //! Every probe muster emits calls only programs its image has, for every image in muster's table
-//! (`images::IMAGES`), on its default tag and on an `-alpine` tag where the table says the tools
-//! differ. An image whose tools cannot run the kind's probe must be refused, never emitted.
+//! (`images::IMAGES`), on its default tag and on each tag variant (`-alpine`, `-slim`, ...) where
+//! the table says the tools differ. An image whose tools cannot run the kind's probe must be refused, never emitted.
 
 mod common;
 
@@ -21,14 +21,16 @@ fn kind_of(facts: &ImageFacts) -> String {
     }
 }
 
-/// Every image reference the table describes, with a tag: default and alpine variants.
+/// Every image reference the table describes, with a tag: the default and each variant.
 fn references() -> Vec<(String, &'static ImageFacts)> {
     let mut refs = Vec::new();
     for facts in IMAGES {
         for repository in facts.repositories {
+            // A family named by prefix (`distroless/*`): one member of it.
+            let repository = repository.replace('*', "x");
             refs.push((format!("{repository}:1.0"), facts));
-            if facts.alpine_tools.is_some() {
-                refs.push((format!("{repository}:1.0-alpine"), facts));
+            for variant in facts.variants {
+                refs.push((format!("{repository}:1.0-{}", variant.tag), facts));
             }
         }
     }
@@ -70,5 +72,6 @@ fn every_emitted_probe_uses_only_tools_its_image_has() {
         "only {checked} images were checked"
     );
     // memcached's probe is bash /dev/tcp, and busybox has no bash: the alpine tag is refused.
-    assert_eq!(refused, ["memcached:1.0-alpine"]);
+    // Distroless has no shell and no client at all; its debug tags have busybox wget.
+    assert_eq!(refused, ["memcached:1.0-alpine", "distroless/x:1.0"]);
 }
