@@ -102,17 +102,30 @@ pub fn choose(
                 .find(|c| tools.contains(&c.program()))
                 .map(Probe::Http)
                 .ok_or_else(|| {
-                    format!(
-                        "the image has no HTTP client muster can probe with (it has: {}); set \
-                         `healthcheck.test`",
-                        tools.join(", ")
-                    )
+                    if tools.is_empty() {
+                        // Distroless: not even a shell, so only an exec-form test can run.
+                        "the image has no shell and no HTTP client muster can probe with; set \
+                         `healthcheck.test` in exec form, such as [\"CMD\", \"/app/healthcheck\"], \
+                         with a binary the app ships"
+                            .to_owned()
+                    } else {
+                        format!(
+                            "the image has no HTTP client muster can probe with (it has: {}); set \
+                             `healthcheck.test`",
+                            tools.join(", ")
+                        )
+                    }
                 }),
         },
         (ProbeStyle::Http, name) => {
             let client =
                 HttpClient::from_name(name).ok_or_else(|| format!("unknown probe \"{name}\""))?;
             match tools {
+                Some([]) => Err(format!(
+                    "probe = \"{name}\" cannot run: the image has no shell and no `{}`; set \
+                     `healthcheck.test` in exec form with a binary the app ships",
+                    client.program(),
+                )),
                 Some(tools) if !tools.contains(&client.program()) => Err(format!(
                     "probe = \"{name}\" cannot run: the image has no `{}` (it has: {})",
                     client.program(),

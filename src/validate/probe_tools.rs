@@ -16,9 +16,14 @@ pub fn problem(
     let service = &rendered.service;
     let tools = service.tools?;
     let users_probe = healthcheck.origin.is_users();
-    let missing: Vec<String> = probe::programs(&healthcheck.test)
+    // `CMD-SHELL` runs its line through `/bin/sh`: an image without one (distroless) runs only
+    // the exec form.
+    let shell = (healthcheck.test.first().copied() == Some("CMD-SHELL")).then(|| "sh".to_owned());
+    let missing: Vec<String> = shell
         .into_iter()
+        .chain(probe::programs(&healthcheck.test))
         .filter(|p| !tools.contains(&p.as_str()))
+        .filter(|p| !(users_probe && ships_with_the_app(p)))
         .collect();
     if missing.is_empty() {
         return None;
@@ -44,4 +49,18 @@ pub fn problem(
         d.at(catalogue, Some(service.name_span.clone()), "this service")
             .with_note(note),
     )
+}
+
+/// A program named by a path outside the system's bin folders (`/app/healthcheck`, `/mailpit`):
+/// the app's own binary, which no image's tool list can know of. The way to probe a shell-less
+/// image, so a test of the user's that calls one is not warned about.
+fn ships_with_the_app(program: &str) -> bool {
+    const SYSTEM: &[&str] = &[
+        "/bin/",
+        "/sbin/",
+        "/usr/bin/",
+        "/usr/sbin/",
+        "/usr/local/bin/",
+    ];
+    program.starts_with('/') && !SYSTEM.iter().any(|dir| program.starts_with(dir))
 }
