@@ -218,10 +218,18 @@ fn resolve_service<'a>(
         layers: layer_stack(entry, kind, catalogue, inputs.profiles),
         provenance: (inputs.provenance == Provenance::Record).then(IndexMap::new),
     };
-    let errors_before = diagnostics.as_slice().len();
+    // Errors, not diagnostics: a warning about the service leaves it in the model.
+    let errors = |d: &Diagnostics| {
+        d.as_slice()
+            .iter()
+            .filter(|d| d.severity == crate::diagnostic::Severity::Error)
+            .count()
+    };
+    let errors_before = errors(diagnostics);
     let mut error = |d: Diagnostic| diagnostics.push(d);
 
     let image = layers.pick("image", |s| s.image.as_ref());
+    let image_key = image;
     let build = layers.pick("build", |s| s.build.as_ref());
     let engine_key = layers.pick("engine", |s| s.engine.as_ref());
 
@@ -299,6 +307,7 @@ fn resolve_service<'a>(
     let explicit_health_path = layers
         .pick("health_path", |s| s.health_path.as_ref())
         .map(|(p, _)| p.get_ref().clone());
+    let health_path_set = explicit_health_path.is_some();
     let (health_port, health_path) = health_endpoint(kind, facts, port, explicit_health_path);
     let ready_path = layers
         .pick("ready_path", |s| s.ready_path.as_ref())
@@ -364,7 +373,89 @@ fn resolve_service<'a>(
         compose: layers.compose(shared_compose, &kind.name),
         provenance: layers.provenance.unwrap_or_default(),
     };
-    (diagnostics.as_slice().len() == errors_before).then_some(service)
+    let probes_over_http = matches!(service.probe, Probe::Http(_))
+        && service.healthcheck.test.is_none()
+        && !service.healthcheck.disable;
+    if probes_over_http {
+        let auto = requested_probe.is_none_or(|(p, _)| p.get_ref() == "auto");
+        if let (Some((image, source)), None, None, true) = (image_key, build, facts, auto) {
+            diagnostics.push(unknown_image_warning(name, image, source, health_path_set));
+        }
+        if let Some(switch) = facts.and_then(|f| f.health_switch)
+            && !switch_is_on(switch, &service)
+        {
+            diagnostics.push(health_switch_warning(&service, switch).at(
+                catalogue,
+                Some(entry.name.span()),
+                "this service",
+            ));
+        }
+    }
+    (errors(diagnostics) == errors_before).then_some(service)
+}
+
+/// `probe = "auto"` for an image muster has no facts on falls back to python, the base of the
+/// services muster was made for. That may be right, so it is a warning, not an error; but the
+/// python probe in an image without python never turns healthy, so the warning names the keys
+/// that say otherwise. A `build` is not warned about: the README documents its python default.
+fn unknown_image_warning(
+    name: &str,
+    image: &Spanned<String>,
+    source: SourceId,
+    health_path_set: bool,
+) -> Diagnostic {
+    let mut d = Diagnostic::warning(format!(
+        "service `{name}`: muster does not know image `{}`, so its probe assumes python \
+         (`python -c \"urllib.request...\"`)",
+        image.get_ref()
+    ))
+    .at(source, Some(image.span()), "an image muster does not know")
+    .with_note(
+        "set `probe` to a client the image has: \"curl\", \"wget\" (busybox, in alpine images), \
+         \"python\" or \"bash-tcp\" (bash's /dev/tcp); setting `probe` silences this warning",
+    );
+    if !health_path_set {
+        d = d.with_note(format!(
+            "and `health_path` unless the image serves `{}`",
+            crate::kinds::DEFAULT_HEALTH_PATH
+        ));
+    }
+    d.with_note(
+        "an image with none of them (distroless, scratch) needs `healthcheck.test` in exec form, \
+         such as [\"CMD\", \"/app/healthcheck\"], with a binary the app ships",
+    )
+}
+
+/// Whether the service's `env` or `command` turns on the health endpoint its image serves only
+/// when asked to.
+fn switch_is_on(switch: images::HealthSwitch, service: &Service) -> bool {
+    let words: Vec<&str> = match &service.command {
+        Some(Command::Line(line)) => line.split_whitespace().collect(),
+        Some(Command::Argv(argv)) => argv.iter().map(String::as_str).collect(),
+        None => Vec::new(),
+    };
+    switch.is_on(|key| service.env.get(key).map(String::as_str), &words)
+}
+
+/// The image serves its health endpoint only when a setting asks for it, and neither `env` nor
+/// `command` does. A configuration file may, which muster cannot read: a warning.
+fn health_switch_warning(service: &Service, switch: images::HealthSwitch) -> Diagnostic {
+    let image = service.image.as_deref().unwrap_or_default();
+    let (port, path) = (
+        service.health_port.unwrap_or_default(),
+        service.health_path.as_deref().unwrap_or_default(),
+    );
+    Diagnostic::warning(format!(
+        "service `{}`: image `{image}` serves `{path}` on port {port} only when it is enabled, \
+         and neither `env` nor `command` enables it: the probe fails unless a configuration \
+         file does",
+        service.name
+    ))
+    .with_note(format!(
+        "set `env = {{ {} = \"true\" }}` or `{}` in `command`; if a configuration file enables \
+         it, setting the variable too silences this warning",
+        switch.env, switch.flag
+    ))
 }
 
 /// The unknown kind an entry names, with the kinds there are.
