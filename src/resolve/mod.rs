@@ -274,26 +274,6 @@ fn resolve_service<'a>(
         }
     };
 
-    // An unknown probe name was reported where it was written; it must not be reported twice.
-    let requested_probe = layers
-        .pick("probe", |s| s.probe.as_ref())
-        .filter(|(p, _)| crate::probe::REQUESTS.contains(&p.get_ref().as_str()));
-    let probe = match probe::choose(
-        requested_probe.map(|(p, _)| p.get_ref().as_str()),
-        kind.probe,
-        tools,
-    ) {
-        Ok(p) => p,
-        Err(reason) => {
-            let d = Diagnostic::error(format!("service `{name}`: {reason}"));
-            error(match requested_probe {
-                Some((p, source)) => d.at(source, Some(p.span()), "this probe"),
-                None => d.at(catalogue, Some(entry.name.span()), "in this service"),
-            });
-            Probe::None
-        }
-    };
-
     let port = layers
         .pick("port", |s| s.port.as_ref())
         .map(|(p, _)| *p.get_ref())
@@ -315,6 +295,35 @@ fn resolve_service<'a>(
         .or_else(|| health_path.clone());
 
     let healthcheck = healthcheck(&mut layers);
+
+    // An unknown probe name was reported where it was written; it must not be reported twice.
+    let requested_probe = layers
+        .pick("probe", |s| s.probe.as_ref())
+        .filter(|(p, _)| crate::probe::REQUESTS.contains(&p.get_ref().as_str()));
+    let probe = match probe::choose(
+        requested_probe.map(|(p, _)| p.get_ref().as_str()),
+        kind.probe,
+        tools,
+    ) {
+        Ok(p) => p,
+        // A test of the user's own replaces the template's probe, so an image without a client
+        // muster can use (distroless) is no error then. The template still renders one, which
+        // the user's test replaces.
+        Err(_)
+            if requested_probe.is_none_or(|(p, _)| p.get_ref() == "auto")
+                && (healthcheck.test.is_some() || healthcheck.disable) =>
+        {
+            Probe::Http(probe::HttpClient::Curl)
+        }
+        Err(reason) => {
+            let d = Diagnostic::error(format!("service `{name}`: {reason}"));
+            error(match requested_probe {
+                Some((p, source)) => d.at(source, Some(p.span()), "this probe"),
+                None => d.at(catalogue, Some(entry.name.span()), "in this service"),
+            });
+            Probe::None
+        }
+    };
 
     let depends_on = match layers.pick("depends_on", |s| s.depends_on.as_ref()) {
         Some((deps, source)) => dependencies(deps, source, diagnostics),
@@ -378,7 +387,10 @@ fn resolve_service<'a>(
         && !service.healthcheck.disable;
     if probes_over_http {
         let auto = requested_probe.is_none_or(|(p, _)| p.get_ref() == "auto");
-        if let (Some((image, source)), None, None, true) = (image_key, build, facts, auto) {
+        // An image Docker refuses is reported as such; a guess about its tools would be noise.
+        if let (Some((image, source)), None, None, true) = (image_key, build, facts, auto)
+            && images::reference_problem(image.get_ref()).is_none()
+        {
             diagnostics.push(unknown_image_warning(name, image, source, health_path_set));
         }
         if let Some(switch) = facts.and_then(|f| f.health_switch)

@@ -38,7 +38,13 @@ pub fn problem(
             .collect::<Vec<_>>()
             .join(", "),
     );
-    let note = format!("the image has: {}", tools.join(", "));
+    let note = if tools.is_empty() {
+        "the image has no shell and no programs muster knows of: only an exec-form test of a \
+         binary the app ships can run"
+            .to_owned()
+    } else {
+        format!("the image has: {}", tools.join(", "))
+    };
     let d = if users_probe {
         Diagnostic::warning(message)
     } else {
