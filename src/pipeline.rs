@@ -83,7 +83,7 @@ pub fn build(
             return Err(Error::Invalid);
         }
     };
-    validate::check_references(&catalogue, profiles, kinds, diagnostics);
+    resolve::check_references(&catalogue, profiles, kinds, diagnostics);
     let renderer = Renderer::new(kinds, sources, diagnostics);
     let model = resolve::resolve(
         &catalogue,

@@ -23,11 +23,13 @@ use toml::Spanned;
 mod engine;
 mod layers;
 mod passthrough;
+mod references;
 
 use engine::{health_endpoint, infer_engine};
 pub use layers::Layer;
 use layers::{Layers, layer_stack};
 use passthrough::SharedCompose;
+pub use references::check as check_references;
 
 /// The catalogue, resolved under one profile.
 #[derive(Debug)]

@@ -7,9 +7,11 @@
 //!   Compose accepts (`ComposeBody::read` finds it, this stage reports it);
 //! - `probe_tools.rs`: a healthcheck calls only programs its image has;
 //! - `ports.rs`: no host port published twice, nor a fixed one under several replicas;
-//! - `graph.rs`: dependencies name services, close no cycle, ask for conditions that can be met;
-//! - `references.rs`: profile and kind names that one input gives another (run before resolve,
-//!   on the inputs themselves, since resolve applies only the layers that match).
+//! - `graph.rs`: dependencies name services, close no cycle, ask for conditions that can be met.
+//!
+//! The profile and kind names one input gives another are resolve's to check
+//! (`resolve/references.rs`): they are about which layers apply, and resolve applies only those
+//! that match.
 //!
 //! Each message points at the layer that set the value it is about. A healthcheck timeout as
 //! long as its interval is not refused: the engine waits `interval` from the end of one probe
@@ -19,10 +21,8 @@
 mod graph;
 mod ports;
 mod probe_tools;
-mod references;
 
 pub use graph::{Stack, StackService};
-pub use references::check as check_references;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
 use crate::render::RenderedModel;
