@@ -233,6 +233,7 @@ fn inputs_beside(catalogue: &Path) -> Inputs {
         templates_dir: base.join("templates"),
         profile: Some(PROFILE.to_owned()),
         provenance: Provenance::Skip,
+        allow: Vec::new(),
     }
 }
 

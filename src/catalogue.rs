@@ -80,6 +80,13 @@ pub struct ProjectSpec {
     /// The profile used when `--profile` is not given; default `dev`.
     #[schemars(with = "Option<String>", extend("examples" = ["prod"]))]
     pub default_profile: Option<Spanned<String>>,
+    /// Lints this catalogue allows, by name (`muster check --list-lints`): a choice the team
+    /// made on purpose. Their warnings are neither shown nor counted by `--deny-warnings`.
+    #[schemars(
+        with = "Option<Vec<crate::schema::LintName>>",
+        extend("examples" = [["restart-not-always"]])
+    )]
+    pub allow: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug)]
@@ -128,6 +135,9 @@ impl Catalogue {
         };
         if let Some(name) = &file.project.name {
             check_project_name(name, source, diagnostics);
+        }
+        for lint in file.project.allow.iter().flatten() {
+            check_lint_name(lint, source, diagnostics);
         }
         let mut services = Vec::with_capacity(file.services.0.len());
         for (name, spec) in file.services.0 {
@@ -234,6 +244,23 @@ fn check_project_name(name: &Spanned<String>, source: SourceId, diagnostics: &mu
                 ),
         );
     }
+}
+
+fn check_lint_name(name: &Spanned<String>, source: SourceId, diagnostics: &mut Diagnostics) {
+    let n = name.get_ref();
+    if crate::lint::names().any(|l| l == n) {
+        return;
+    }
+    let mut d = Diagnostic::error(format!("`allow` names an unknown lint {n:?}"))
+        .at(source, Some(name.span()), "no lint of this name")
+        .with_note(format!(
+            "lints: {} (`muster check --list-lints` says what each checks)",
+            crate::lint::names().collect::<Vec<_>>().join(", ")
+        ));
+    if let Some(hint) = crate::suggest::did_you_mean(n, crate::lint::names()) {
+        d = d.with_note(hint);
+    }
+    diagnostics.push(d);
 }
 
 /// `kind` and `profiles` belong to a catalogue entry alone: a layer applied over many services

@@ -2,9 +2,14 @@
 //! depends on how arguments are spelled.
 
 use crate::emit::Target;
+use crate::error::Error;
 use crate::resolve::Provenance;
+use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// The catalogue's file name, looked for in the current folder and its parents.
+pub const CATALOGUE: &str = "services.toml";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -13,20 +18,22 @@ use std::path::PathBuf;
     about = "Complete Compose files from a compact TOML service catalogue"
 )]
 pub struct Cli {
-    /// The catalogue file.
-    #[arg(
-        short = 'c',
-        long = "catalogue",
-        global = true,
-        default_value = "services.toml"
-    )]
-    catalogue: PathBuf,
+    /// The catalogue file [default: services.toml in the current folder or the nearest parent].
+    #[arg(short = 'c', long = "catalogue", global = true, value_name = "FILE")]
+    catalogue: Option<PathBuf>,
     /// Folder of user profiles (NAME.toml) [default: `profiles/` beside the catalogue].
     #[arg(long, global = true)]
     profiles: Option<PathBuf>,
     /// Folder of user templates (kinds/KIND.yml.j2) [default: `templates/` beside the catalogue].
     #[arg(long, global = true)]
     templates: Option<PathBuf>,
+    /// Colour in diagnostics: `auto` when stderr is a terminal and NO_COLOR is unset.
+    #[arg(long, global = true, value_enum, default_value_t = CliColor::Auto, value_name = "WHEN")]
+    color: CliColor,
+    /// Allow a lint for this run (`muster check --list-lints` names them); repeat or comma-separate.
+    #[arg(long, global = true, value_name = "LINT", value_delimiter = ',',
+          value_parser = PossibleValuesParser::new(crate::lint::names()))]
+    allow: Vec<String>,
     #[command(subcommand)]
     command: CliCommand,
 }
@@ -38,10 +45,10 @@ enum CliCommand {
         /// The profile to generate for [default: `[project] default_profile`, else dev].
         #[arg(short, long)]
         profile: Option<String>,
-        /// Write to FILE atomically instead of printing.
+        /// Write to FILE atomically instead of printing (`-` is stdout).
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
-        /// Compare with the -o FILE instead of writing it; exit 1 with a diff when it is stale.
+        /// Compare with the -o FILE instead of writing it; exit 1 with a diff on stdout when stale.
         #[arg(long, requires = "output")]
         check: bool,
         /// What to generate: a Compose file, a Swarm stack file, or Kubernetes manifests.
@@ -56,15 +63,29 @@ enum CliCommand {
         /// Exit 1 when there are warnings, not only errors.
         #[arg(long)]
         deny_warnings: bool,
+        /// How to print the findings: for people on stderr, or as JSON or SARIF on stdout.
+        #[arg(long, value_enum, default_value_t = CliFormat::Human)]
+        format: CliFormat,
+        /// List the lints, what each checks and why, and exit.
+        #[arg(long, exclusive = true)]
+        list_lints: bool,
     },
     /// Print the catalogue's JSON Schema, for editor completion and validators.
-    Schema,
+    Schema {
+        /// Write to FILE atomically instead of printing (`-` is stdout).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Append one service to the catalogue, keeping its comments and layout.
     Add(NewService),
     /// Write a starter catalogue and its schema; never overwrites.
     Init,
     /// List every kind with its engines and its defaults in each profile.
-    Kinds,
+    Kinds {
+        /// A table for people, or JSON.
+        #[arg(long, value_enum, default_value_t = CliListFormat::Human)]
+        format: CliListFormat,
+    },
     /// Show one service as generated, and which layer set each of its values.
     Explain {
         /// The service to explain.
@@ -72,6 +93,9 @@ enum CliCommand {
         /// The profile to resolve under [default: `[project] default_profile`, else dev].
         #[arg(short, long)]
         profile: Option<String>,
+        /// A listing for people, or JSON.
+        #[arg(long, value_enum, default_value_t = CliListFormat::Human)]
+        format: CliListFormat,
     },
     /// A markdown health-status report: probes, dependencies, restart policies, warnings.
     Report {
@@ -81,7 +105,7 @@ enum CliCommand {
     },
     /// Draft a catalogue from an existing Compose file.
     Import {
-        /// The Compose file to read.
+        /// The Compose file to read (`-` is stdin).
         file: PathBuf,
         /// Write the draft to FILE, which must not exist yet, instead of printing it.
         #[arg(short, long, value_name = "FILE")]
@@ -90,6 +114,36 @@ enum CliCommand {
         #[arg(short, long)]
         profile: Option<String>,
     },
+    /// Print a completion script for SHELL (the README says where to put it).
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), for `man -l` or a man folder.
+    Man,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CliColor {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CliFormat {
+    /// Diagnostics with the source line and a caret, on stderr.
+    Human,
+    /// One JSON document on stdout.
+    Json,
+    /// SARIF 2.1.0 on stdout, for code scanning.
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CliListFormat {
+    Human,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -111,6 +165,32 @@ pub struct Inputs {
     pub profile: Option<String>,
     /// Whether the run keeps which layer set each value, for the commands that show it.
     pub provenance: Provenance,
+    /// Lints allowed for this run.
+    pub allow: Vec<String>,
+}
+
+/// Whether diagnostics are drawn in colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Color {
+    /// When stderr is a terminal and `NO_COLOR` is unset or empty (no-color.org).
+    Auto,
+    Always,
+    Never,
+}
+
+/// How `check` prints its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+}
+
+/// A parsed command line: what to do (or why it cannot be done) and how to show diagnostics.
+#[derive(Debug)]
+pub struct Invocation {
+    pub request: Result<Request, Error>,
+    pub color: Color,
 }
 
 /// What the user asked muster to do, with clap left behind.
@@ -125,9 +205,12 @@ pub enum Request {
     Check {
         inputs: Inputs,
         deny_warnings: bool,
+        format: Format,
     },
+    ListLints,
     Schema {
         inputs: Inputs,
+        output: Option<PathBuf>,
     },
     Add {
         inputs: Inputs,
@@ -138,19 +221,26 @@ pub enum Request {
     },
     Kinds {
         inputs: Inputs,
+        json: bool,
     },
     Explain {
         inputs: Inputs,
         name: String,
+        json: bool,
     },
     Report {
         inputs: Inputs,
     },
     Import {
         inputs: Inputs,
-        compose: PathBuf,
+        /// `None` for stdin.
+        compose: Option<PathBuf>,
         output: Option<PathBuf>,
     },
+    Completions {
+        shell: clap_complete::Shell,
+    },
+    Man,
 }
 
 /// The entry `muster add` appends. Parsed by clap as it is: it only names values, so no stage
@@ -170,18 +260,46 @@ pub struct NewService {
     /// The build context to build the image from.
     #[arg(long, value_name = "DIR")]
     pub build: Option<String>,
-    /// Services to wait for, comma-separated.
-    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    /// Services to wait for, comma-separated (spaces around the names are ignored).
+    #[arg(long, value_delimiter = ',', value_name = "A,B",
+          value_parser = |s: &str| Ok::<_, std::convert::Infallible>(s.trim().to_owned()))]
     pub depends_on: Vec<String>,
 }
 
 impl Cli {
-    pub fn into_request(self) -> Request {
-        let base = self
-            .catalogue
-            .parent()
-            .map(PathBuf::from)
-            .unwrap_or_default();
+    pub fn into_invocation(self) -> Invocation {
+        let color = match self.color {
+            CliColor::Auto => Color::Auto,
+            CliColor::Always => Color::Always,
+            CliColor::Never => Color::Never,
+        };
+        Invocation {
+            request: self.into_request(),
+            color,
+        }
+    }
+
+    fn into_request(self) -> Result<Request, Error> {
+        let found = self.catalogue.clone().or_else(find_catalogue);
+        // `init` writes here, never into a parent's project; `kinds`, `schema` and `import` read
+        // only the profiles and templates beside a catalogue, when there is one.
+        let catalogue = match &self.command {
+            CliCommand::Gen { .. }
+            | CliCommand::Check {
+                list_lints: false, ..
+            }
+            | CliCommand::Add(_)
+            | CliCommand::Explain { .. }
+            | CliCommand::Report { .. } => found.ok_or_else(|| Error::NoCatalogue {
+                from: std::env::current_dir().unwrap_or_default(),
+            })?,
+            CliCommand::Init => self
+                .catalogue
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(CATALOGUE)),
+            _ => found.unwrap_or_else(|| PathBuf::from(CATALOGUE)),
+        };
+        let base = catalogue.parent().map(PathBuf::from).unwrap_or_default();
         let inputs = |profile| Inputs {
             profiles_dir: self
                 .profiles
@@ -191,35 +309,56 @@ impl Cli {
                 .templates
                 .clone()
                 .unwrap_or_else(|| base.join("templates")),
-            catalogue: self.catalogue.clone(),
+            catalogue: catalogue.clone(),
             profile,
             provenance: Provenance::Skip,
+            allow: self.allow.clone(),
         };
-        match self.command {
+        let stdio = |path: Option<PathBuf>| path.filter(|p| p != Path::new("-"));
+        Ok(match self.command {
             CliCommand::Gen {
                 profile,
                 output,
                 check,
                 target,
-            } => Request::Gen {
-                inputs: inputs(profile),
-                output,
-                check,
-                target: match target {
-                    CliTarget::Compose => Target::Compose,
-                    CliTarget::Swarm => Target::Swarm,
-                    CliTarget::K8s => Target::Kubernetes,
-                },
-            },
+            } => {
+                let output = stdio(output);
+                if check && output.is_none() {
+                    return Err(Error::Usage(
+                        "`--check` compares with a file: give `-o FILE`, not stdout".to_owned(),
+                    ));
+                }
+                Request::Gen {
+                    inputs: inputs(profile),
+                    output,
+                    check,
+                    target: match target {
+                        CliTarget::Compose => Target::Compose,
+                        CliTarget::Swarm => Target::Swarm,
+                        CliTarget::K8s => Target::Kubernetes,
+                    },
+                }
+            }
+            CliCommand::Check {
+                list_lints: true, ..
+            } => Request::ListLints,
             CliCommand::Check {
                 profile,
                 deny_warnings,
+                format,
+                list_lints: false,
             } => Request::Check {
                 inputs: inputs(profile),
                 deny_warnings,
+                format: match format {
+                    CliFormat::Human => Format::Human,
+                    CliFormat::Json => Format::Json,
+                    CliFormat::Sarif => Format::Sarif,
+                },
             },
-            CliCommand::Schema => Request::Schema {
+            CliCommand::Schema { output } => Request::Schema {
                 inputs: inputs(None),
+                output: stdio(output),
             },
             CliCommand::Add(service) => Request::Add {
                 inputs: inputs(None),
@@ -228,12 +367,18 @@ impl Cli {
             CliCommand::Init => Request::Init {
                 inputs: inputs(None),
             },
-            CliCommand::Kinds => Request::Kinds {
+            CliCommand::Kinds { format } => Request::Kinds {
                 inputs: inputs(None),
+                json: matches!(format, CliListFormat::Json),
             },
-            CliCommand::Explain { name, profile } => Request::Explain {
+            CliCommand::Explain {
+                name,
+                profile,
+                format,
+            } => Request::Explain {
                 inputs: inputs(profile),
                 name,
+                json: matches!(format, CliListFormat::Json),
             },
             CliCommand::Report { profile } => Request::Report {
                 inputs: inputs(profile),
@@ -244,9 +389,25 @@ impl Cli {
                 profile,
             } => Request::Import {
                 inputs: inputs(profile),
-                compose: file,
-                output,
+                compose: stdio(Some(file)),
+                output: stdio(output),
             },
-        }
+            CliCommand::Completions { shell } => Request::Completions { shell },
+            CliCommand::Man => Request::Man,
+        })
     }
+}
+
+/// `services.toml` in the current folder or the nearest parent that has one, as cargo finds
+/// `Cargo.toml`: a path relative to the current folder (`../../services.toml`), so that
+/// diagnostics stay short.
+fn find_catalogue() -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    cwd.ancestors().enumerate().find_map(|(depth, dir)| {
+        dir.join(CATALOGUE).is_file().then(|| {
+            let mut path: PathBuf = std::iter::repeat_n("..", depth).collect();
+            path.push(CATALOGUE);
+            path
+        })
+    })
 }

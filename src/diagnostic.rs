@@ -4,6 +4,7 @@
 use codespan_reporting::diagnostic::{Diagnostic as Report, Label as ReportLabel};
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term;
+use codespan_reporting::term::termcolor::{Buffer, WriteColor};
 use std::ops::Range;
 
 /// Every source text muster has read, so that a diagnostic can quote any of them.
@@ -29,6 +30,11 @@ impl Sources {
         self.files.get(id.0).map_or("", |(_, text)| text)
     }
 
+    /// The source read from the file `name`, if any.
+    pub fn find(&self, name: &str) -> Option<SourceId> {
+        self.files.iter().position(|(n, _)| n == name).map(SourceId)
+    }
+
     pub fn name(&self, id: SourceId) -> &str {
         self.files.get(id.0).map_or("", |(name, _)| name)
     }
@@ -36,26 +42,71 @@ impl Sources {
     /// Renders diagnostics the way compilers do: `error: ...`, the file, line and column, the
     /// source line with a caret, then the notes.
     pub fn render(&self, diagnostics: &[Diagnostic]) -> String {
-        let config = term::Config::default();
-        let mut out = String::new();
+        let mut buffer = Buffer::no_color();
+        self.render_to(diagnostics, &mut buffer);
+        String::from_utf8(buffer.into_inner()).expect("sources and messages are UTF-8")
+    }
+
+    /// [`Sources::render`] in the terminal's colours, or plain text when `writer` has none.
+    pub fn render_to(&self, diagnostics: &[Diagnostic], writer: &mut dyn WriteColor) {
         if diagnostics.is_empty() {
-            return out;
+            return;
         }
+        let config = term::Config::default();
         let mut files = SimpleFiles::new();
         for (name, text) in &self.files {
             files.add(name.as_str(), text.as_str());
         }
         for d in diagnostics {
             let report = d.to_report();
-            match term::emit_into_string(&config, &files, &report) {
-                Ok(text) => out.push_str(&text),
+            if term::emit_to_write_style(writer, &config, &files, &report).is_err() {
                 // A span past the end of its file is a bug in muster, but the user still deserves
                 // the message rather than a second, unrelated error.
-                Err(_) => out.push_str(&format!("{}: {}\n", d.severity.word(), d.message)),
+                let _ = writeln!(writer, "{}: {}", d.severity.word(), d.message);
             }
         }
-        out
     }
+
+    /// Where `span` of `source` starts and ends, as 1-based lines and columns (columns count
+    /// characters, as SARIF and editors do).
+    pub fn location(&self, source: SourceId, span: &Range<usize>) -> Location {
+        let text = self.text(source);
+        let position = |offset: usize| {
+            let offset = floor_char_boundary(text, offset.min(text.len()));
+            let before = &text[..offset];
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            (
+                before.matches('\n').count() + 1,
+                before[line_start..].chars().count() + 1,
+            )
+        };
+        let (line, column) = position(span.start);
+        let (end_line, end_column) = position(span.end.max(span.start));
+        Location {
+            file: self.name(source).to_owned(),
+            line,
+            column,
+            end_line,
+            end_column,
+        }
+    }
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// A place in a source, for the machine formats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +116,7 @@ pub enum Severity {
 }
 
 impl Severity {
-    fn word(self) -> &'static str {
+    pub fn word(self) -> &'static str {
         match self {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -93,6 +144,8 @@ impl Label {
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
     pub severity: Severity,
+    /// The lint's name, for a warning a team can allow (`crate::lint::LINTS`).
+    pub code: Option<&'static str>,
     pub message: String,
     pub labels: Vec<Label>,
     pub notes: Vec<String>,
@@ -102,6 +155,7 @@ impl Diagnostic {
     pub fn error(message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
+            code: None,
             message: message.into(),
             labels: Vec::new(),
             notes: Vec::new(),
@@ -128,6 +182,11 @@ impl Diagnostic {
         }
     }
 
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = Some(code);
+        self
+    }
+
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
         self
@@ -151,6 +210,10 @@ impl Diagnostic {
                 label.with_message(l.message.clone())
             })
             .collect();
+        let report = match self.code {
+            Some(code) => report.with_code(code),
+            None => report,
+        };
         report
             .with_message(self.message.clone())
             .with_labels(labels)
@@ -182,6 +245,10 @@ impl Diagnostics {
 
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
+    }
+
+    pub fn retain(&mut self, keep: impl FnMut(&Diagnostic) -> bool) {
+        self.0.retain(keep);
     }
 
     /// `Ok(value)` when nothing so far is an error; the warnings stay in `self`.

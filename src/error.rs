@@ -11,6 +11,12 @@ pub enum Error {
     Warnings { count: usize },
     /// `--check` found the output file out of date; the diff says how.
     Stale { path: PathBuf, diff: String },
+    /// `--check` found no output file at all.
+    Missing { path: PathBuf },
+    /// No catalogue was given and none was found from `from` up.
+    NoCatalogue { from: PathBuf },
+    /// Arguments clap accepts but that do not make sense together.
+    Usage(String),
     /// Standard output could not be written (other than by its reader closing it).
     Stdout(std::io::Error),
     /// A file could not be read or written.
@@ -34,11 +40,15 @@ impl Error {
         }
     }
 
-    /// Documented in the README: 1 problems found, 3 input/output failure (2 is clap's usage).
+    /// Documented in the README: 1 problems found, 2 usage (as clap's), 3 input/output failure.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Invalid | Error::Warnings { .. } | Error::Stale { .. } => ExitCode::from(1),
-            Error::Io { .. } | Error::Stdout(_) => ExitCode::from(3),
+            Error::Invalid
+            | Error::Warnings { .. }
+            | Error::Stale { .. }
+            | Error::Missing { .. } => ExitCode::from(1),
+            Error::Usage(_) => ExitCode::from(2),
+            Error::Io { .. } | Error::Stdout(_) | Error::NoCatalogue { .. } => ExitCode::from(3),
         }
     }
 }
@@ -53,6 +63,19 @@ impl std::fmt::Display for Error {
                 "{} is out of date; run the same command without --check to update it",
                 path.display()
             ),
+            Error::Missing { path } => write!(
+                f,
+                "{} is missing; run the same command without --check to write it",
+                path.display()
+            ),
+            Error::NoCatalogue { from } => write!(
+                f,
+                "no {} in {} or any folder above it\n  = run `muster init` to start one here, or \
+                 pass `-c FILE`",
+                crate::config::CATALOGUE,
+                from.display()
+            ),
+            Error::Usage(message) => f.write_str(message),
             Error::Stdout(e) => write!(f, "cannot write to stdout: {e}"),
             Error::Io {
                 action,

@@ -241,10 +241,15 @@ impl Kinds {
 
     /// Adds or overrides kinds from `DIR/kinds/*.yml.j2`. A missing folder adds nothing: most
     /// catalogues need no templates of their own.
-    pub fn with_user_templates(mut self, dir: &Path) -> std::io::Result<Self> {
-        for (name, path) in crate::user_files::named_files(&dir.join("kinds"), TEMPLATE_SUFFIX)? {
+    pub fn with_user_templates(mut self, dir: &Path) -> Result<Self, crate::error::Error> {
+        use crate::error::Error;
+        let folder = dir.join("kinds");
+        let files = crate::user_files::named_files(&folder, TEMPLATE_SUFFIX)
+            .map_err(Error::io("read the templates folder", &folder))?;
+        for (name, path) in files {
             let template = Template {
-                source: std::fs::read_to_string(&path)?,
+                source: std::fs::read_to_string(&path)
+                    .map_err(Error::io("read the template", &path))?,
                 origin: TemplateOrigin::User(path),
             };
             match self.kinds.iter_mut().find(|k| k.name == name) {

@@ -16,6 +16,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod emit;
 pub mod error;
+pub mod findings;
 pub mod images;
 mod import;
 pub mod key_order;

@@ -1,6 +1,8 @@
 //! Lints: catalogues that generate a valid Compose file but run badly. Each lint is a warning
 //! drawn from production practice and the healthcheck reference, pointing at the service it is
-//! about; `muster check --deny-warnings` turns them into a failure.
+//! about; `muster check --deny-warnings` turns them into a failure. Each has a name, so that a
+//! team that made a deliberate choice can allow it (`[project] allow`, `--allow`) and still deny
+//! every other warning in CI.
 
 use crate::compose_body::Healthcheck;
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -9,6 +11,109 @@ use crate::model::Restart;
 use crate::resolve::Service;
 use crate::validate::{Stack, StackService};
 use std::time::Duration;
+
+/// A named lint: what `muster check --list-lints` shows, and what `allow` may name.
+#[derive(Debug, Clone, Copy)]
+pub struct Lint {
+    pub name: &'static str,
+    /// What it checks.
+    pub checks: &'static str,
+    /// Why it matters.
+    pub why: &'static str,
+}
+
+pub const SLOW_PROBE_TIMEOUT: &str = "slow-probe-timeout";
+pub const FEW_RETRIES: &str = "few-retries";
+pub const SHORT_START_PERIOD: &str = "short-start-period";
+pub const SINGLE_DOLLAR: &str = "single-dollar";
+pub const RESTART_NOT_ALWAYS: &str = "restart-not-always";
+pub const UNPINNED_IMAGE: &str = "unpinned-image";
+pub const PLAIN_SECRET: &str = "plain-secret";
+pub const UNPROBED_DEPENDENCY: &str = "unprobed-dependency";
+pub const NO_AUTOHEAL: &str = "no-autoheal";
+pub const PROBE_PROGRAM_MISSING: &str = "probe-program-missing";
+pub const STALE_SCHEMA: &str = "stale-schema";
+
+/// Every lint, in the order `--list-lints` shows them.
+pub const LINTS: &[Lint] = &[
+    Lint {
+        name: SLOW_PROBE_TIMEOUT,
+        checks: "a healthcheck timeout over 10s",
+        why: "a hung probe holds dependents back that long each time",
+    },
+    Lint {
+        name: FEW_RETRIES,
+        checks: "healthcheck retries under 3",
+        why: "one slow answer marks the service unhealthy",
+    },
+    Lint {
+        name: SHORT_START_PERIOD,
+        checks: "a start_period under 30s for a kind slow to start (model servers, search engines)",
+        why: "the service is marked unhealthy while it is still loading",
+    },
+    Lint {
+        name: SINGLE_DOLLAR,
+        checks: "a single `$` in a healthcheck you wrote",
+        why: "Compose fills it from the host's environment, not the container's",
+    },
+    Lint {
+        name: RESTART_NOT_ALWAYS,
+        checks: "a restart policy other than `always` in prod (jobs excepted)",
+        why: "`always` brings a service back after a crash and after a reboot",
+    },
+    Lint {
+        name: UNPINNED_IMAGE,
+        checks: "a `latest` or untagged image in prod",
+        why: "`latest` changes under you: two hosts, or two days, run different code",
+    },
+    Lint {
+        name: PLAIN_SECRET,
+        checks: "a PASSWORD, SECRET, TOKEN or API_KEY written as a plain value in prod",
+        why: "the secret ends up in the repository and in the generated file",
+    },
+    Lint {
+        name: UNPROBED_DEPENDENCY,
+        checks: "a service others depend on that has no healthcheck",
+        why: "its dependents wait only until it has started, not until it is ready",
+    },
+    Lint {
+        name: NO_AUTOHEAL,
+        checks: "prod without `autoheal = true` in the profile",
+        why: "outside Swarm, Docker restarts containers that exit, never ones that turn unhealthy",
+    },
+    Lint {
+        name: PROBE_PROGRAM_MISSING,
+        checks: "a healthcheck you wrote that calls a program the image does not have",
+        why: "a probe that cannot run never turns healthy (unless the image has more than muster knows)",
+    },
+    Lint {
+        name: STALE_SCHEMA,
+        checks: "a muster.schema.json beside the catalogue that lists other kinds than it can use",
+        why: "editors then flag a kind of your templates folder as unknown, or offer a removed one",
+    },
+];
+
+/// The names of every lint.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    LINTS.iter().map(|l| l.name)
+}
+
+/// `muster check --list-lints`: one lint a paragraph, its name first.
+pub fn list() -> String {
+    let width = LINTS.iter().map(|l| l.name.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for l in LINTS {
+        out.push_str(&format!(
+            "{:width$}  {}\n{:width$}  why: {}\n",
+            l.name, l.checks, "", l.why
+        ));
+    }
+    out.push_str(
+        "\nallow one for the catalogue with `[project] allow = [\"NAME\"]`, or for one run with \
+         `--allow NAME`\n",
+    );
+    out
+}
 
 /// Substrings of environment variable names that hold secrets.
 const SECRET_NAMES: &[&str] = &[
@@ -25,12 +130,10 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
     let catalogue = stack.project.catalogue_source;
     for s in &stack.services {
         let service = &s.rendered.service;
-        let warn = |message: String| {
-            Diagnostic::warning(format!("service `{}`: {message}", service.name)).at(
-                catalogue,
-                Some(service.name_span.clone()),
-                "this service",
-            )
+        let warn = |(code, message): (&'static str, String)| {
+            Diagnostic::warning(format!("service `{}`: {message}", service.name))
+                .with_code(code)
+                .at(catalogue, Some(service.name_span.clone()), "this service")
         };
         let mut found: Vec<Diagnostic> = Vec::new();
         // The body's healthcheck and restart, not the catalogue's: what the `compose` table
@@ -44,7 +147,7 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
             });
         }
         if let Some(message) = unhealthy_dependency_target(stack, s) {
-            found.push(warn(message));
+            found.push(warn((UNPROBED_DEPENDENCY, message)));
         }
         for d in found {
             diagnostics.push(d);
@@ -58,6 +161,7 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
             Diagnostic::warning(
                 "outside Swarm, Docker restarts containers that exit, never ones that turn unhealthy",
             )
+            .with_code(NO_AUTOHEAL)
             .with_note(
                 "a hung service stays unhealthy until someone restarts it: set `autoheal = true` \
                  in the profile, or deploy with `--target swarm`",
@@ -66,29 +170,41 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
     }
 }
 
-fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(String)) {
+/// What a lint found: its name and the message.
+type Finding = (&'static str, String);
+
+fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(Finding)) {
     // A duration Compose reads from the environment counts at its default; without one there
     // is nothing to judge.
     let seconds = |d: Option<crate::compose_body::Duration>| d.and_then(|d| d.value);
     if let Some(timeout) = seconds(hc.timeout).filter(|t| *t > Duration::from_secs(10)) {
-        warn(format!(
-            "healthcheck timeout {}s is over 10s: a hung probe holds dependents back that long each time",
-            timeout.as_secs()
+        warn((
+            SLOW_PROBE_TIMEOUT,
+            format!(
+                "healthcheck timeout {}s is over 10s: a hung probe holds dependents back that long each time",
+                timeout.as_secs()
+            ),
         ));
     }
     if let Some(retries) = hc.retries.filter(|r| *r < 3) {
-        warn(format!(
-            "healthcheck retries {retries} is under 3: one slow answer marks the service unhealthy"
+        warn((
+            FEW_RETRIES,
+            format!(
+                "healthcheck retries {retries} is under 3: one slow answer marks the service unhealthy"
+            ),
         ));
     }
     let start_period_unknown = hc.start_period.is_some_and(|d| d.value.is_none());
     if service.traits.slow_to_start && !start_period_unknown {
         let start = seconds(hc.start_period).unwrap_or_default();
         if start < Duration::from_secs(30) {
-            warn(format!(
-                "start_period {}s is under 30s, and kind `{}` takes time to load",
-                start.as_secs(),
-                service.kind
+            warn((
+                SHORT_START_PERIOD,
+                format!(
+                    "start_period {}s is under 30s, and kind `{}` takes time to load",
+                    start.as_secs(),
+                    service.kind
+                ),
             ));
         }
     }
@@ -96,28 +212,35 @@ fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(S
     if hc.origin.is_users() {
         let text = hc.test.join(" ");
         if text.replace("$$", "").contains('$') {
-            warn(
+            warn((
+                SINGLE_DOLLAR,
                 "its healthcheck has a single `$`: Compose substitutes it from the host's \
                  environment when it reads the file; write `$$` for the container's variable"
                     .to_owned(),
-            );
+            ));
         }
     }
 }
 
-fn prod_lints(service: &Service, restart: Option<Restart>, warn: &mut dyn FnMut(String)) {
+fn prod_lints(service: &Service, restart: Option<Restart>, warn: &mut dyn FnMut(Finding)) {
     if !service.traits.runs_to_completion
         && let Some(restart) = restart.filter(|r| *r != Restart::Always)
     {
-        warn(format!(
-            "restart is `{restart}` in prod; `always` brings it back after a crash and a reboot"
+        warn((
+            RESTART_NOT_ALWAYS,
+            format!(
+                "restart is `{restart}` in prod; `always` brings it back after a crash and a reboot"
+            ),
         ));
     }
     if let Some(image) = &service.image {
         let reference = crate::images::ImageRef::parse(image);
         if reference.tag.is_none_or(|t| t == "latest") && !image.contains('@') {
-            warn(format!(
-                "image `{image}` is not pinned: `latest` changes under you; name a version tag"
+            warn((
+                UNPINNED_IMAGE,
+                format!(
+                    "image `{image}` is not pinned: `latest` changes under you; name a version tag"
+                ),
             ));
         }
     }
@@ -126,9 +249,12 @@ fn prod_lints(service: &Service, restart: Option<Restart>, warn: &mut dyn FnMut(
             .iter()
             .any(|s| key.to_ascii_uppercase().contains(s));
         if secret && !value.is_empty() && !value.contains("${") {
-            warn(format!(
-                "`{key}` is a plain value in the catalogue; write `{key} = \"${{{key}:?set {key} in .env}}\"` \
+            warn((
+                PLAIN_SECRET,
+                format!(
+                    "`{key}` is a plain value in the catalogue; write `{key} = \"${{{key}:?set {key} in .env}}\"` \
                  so the secret stays out of the file"
+                ),
             ));
         }
     }

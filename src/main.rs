@@ -8,5 +8,5 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    muster::run(muster::Cli::parse().into_request())
+    muster::run(muster::Cli::parse().into_invocation())
 }

@@ -42,6 +42,25 @@ pub fn write_atomic_with(
         }
         _ => path,
     };
+    write_through_temporary(path, write).map_err(|e| without_path(&e))
+}
+
+/// The error without the temporary file's name that tempfile adds to it: the user asked for
+/// `path` and is told about `path` (the caller names it), not about a `.tmpXXXX` beside it.
+fn without_path(e: &std::io::Error) -> std::io::Error {
+    // tempfile words its errors "{system error} at path {temporary file:?}", and keeps the
+    // system's error code to itself.
+    let text = e.to_string();
+    match text.rsplit_once(" at path \"") {
+        Some((system, _)) => std::io::Error::new(e.kind(), system.to_owned()),
+        None => std::io::Error::new(e.kind(), text),
+    }
+}
+
+fn write_through_temporary(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),

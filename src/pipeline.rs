@@ -19,16 +19,29 @@ pub struct Session {
     pub diagnostics: Diagnostics,
     /// A closing line for stderr, after the diagnostics (`muster check`'s verdict).
     pub summary: Option<String>,
+    /// The lints the catalogue and the command line allow.
+    pub allowed: Vec<String>,
+    /// The diagnostics went to stdout in a machine format (`check --format json`), so they are
+    /// not drawn on stderr too.
+    pub machine_output: bool,
 }
 
 impl Session {
     pub fn render_diagnostics(&self) -> String {
         self.sources.render(self.diagnostics.as_slice())
     }
+
+    /// Drops the warnings of allowed lints, before they are shown or counted.
+    pub fn drop_allowed(&mut self) {
+        let allowed = &self.allowed;
+        self.diagnostics
+            .retain(|d| d.code.is_none_or(|code| !allowed.iter().any(|a| a == code)));
+    }
 }
 
 /// Load, resolve, render and validate. `Err(Error::Invalid)` when any stage found errors.
 pub fn stack(inputs: &Inputs, session: &mut Session) -> Result<Stack, Error> {
+    session.allowed.extend(inputs.allow.iter().cloned());
     let Session {
         sources,
         diagnostics,
@@ -36,11 +49,11 @@ pub fn stack(inputs: &Inputs, session: &mut Session) -> Result<Stack, Error> {
     } = session;
     let catalogue = Catalogue::load(&inputs.catalogue, sources, diagnostics)
         .map_err(Error::io("read the catalogue", &inputs.catalogue))?;
-    let profiles = Profiles::load(Some(&inputs.profiles_dir), sources, diagnostics)
-        .map_err(Error::io("read profiles from", &inputs.profiles_dir))?;
-    let kinds = Kinds::built_in()
-        .with_user_templates(&inputs.templates_dir)
-        .map_err(Error::io("read templates from", &inputs.templates_dir))?;
+    let profiles = Profiles::load(Some(&inputs.profiles_dir), sources, diagnostics)?;
+    let kinds = Kinds::built_in().with_user_templates(&inputs.templates_dir)?;
+    if let Some(d) = crate::schema::stale_warning(inputs, &kinds) {
+        diagnostics.push(d);
+    }
     build(
         catalogue,
         &profiles,
@@ -61,14 +74,22 @@ pub fn build(
     provenance: resolve::Provenance,
     session: &mut Session,
 ) -> Result<Stack, Error> {
+    let Some(catalogue) = catalogue else {
+        return Err(Error::Invalid);
+    };
+    session.allowed.extend(
+        catalogue
+            .project
+            .allow
+            .iter()
+            .flatten()
+            .map(|l| l.get_ref().clone()),
+    );
     let Session {
         sources,
         diagnostics,
         ..
     } = session;
-    let Some(catalogue) = catalogue else {
-        return Err(Error::Invalid);
-    };
     let profile_name = profile.map(str::to_owned).unwrap_or_else(|| {
         catalogue
             .project

@@ -50,7 +50,8 @@ impl Profiles {
         dir: Option<&Path>,
         sources: &mut Sources,
         diagnostics: &mut Diagnostics,
-    ) -> std::io::Result<Self> {
+    ) -> Result<Self, crate::error::Error> {
+        use crate::error::Error;
         let mut profiles = Profiles::default();
         for (name, text) in BUILT_IN {
             let source = sources.add(format!("<built-in>/profiles/{name}.toml"), *text);
@@ -59,8 +60,11 @@ impl Profiles {
         let Some(dir) = dir else {
             return Ok(profiles);
         };
-        for (name, path) in crate::user_files::named_files(dir, ".toml")? {
-            let text = std::fs::read_to_string(&path)?;
+        let files = crate::user_files::named_files(dir, ".toml")
+            .map_err(Error::io("read the profiles folder", dir))?;
+        for (name, path) in files {
+            let text =
+                std::fs::read_to_string(&path).map_err(Error::io("read the profile", &path))?;
             let source = sources.add(path.display().to_string(), text.clone());
             profiles.insert(&name, source, &text, diagnostics);
         }

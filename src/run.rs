@@ -1,14 +1,76 @@
 //! Runs one command and reports its outcome: data on stdout, diagnostics on stderr.
 
 use crate::commands;
-use crate::config::Request;
+use crate::config::{Color, Invocation, Request};
 use crate::error::Error;
 use crate::pipeline::Session;
+use codespan_reporting::term::termcolor::{Buffer, Color as Paint, ColorSpec, WriteColor};
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-pub fn run(request: Request) -> ExitCode {
+pub fn run(invocation: Invocation) -> ExitCode {
     let mut session = Session::default();
-    let result = match &request {
+    let result = invocation
+        .request
+        .and_then(|request| dispatch(&request, &mut session));
+    let colored = match invocation.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stderr().is_terminal()
+        }
+    };
+    let mut stderr = if colored {
+        Buffer::ansi()
+    } else {
+        Buffer::no_color()
+    };
+    // Warnings are shown whatever the outcome; errors explain a failure. A machine format has
+    // already put them on stdout.
+    session.drop_allowed();
+    if !session.machine_output {
+        session
+            .sources
+            .render_to(session.diagnostics.as_slice(), &mut stderr);
+    }
+    if let Some(summary) = &session.summary {
+        let _ = writeln!(stderr, "{summary}");
+    }
+    let result = result.and_then(|stdout| match stdout {
+        Some(text) => crate::output::write_stdout(&mut std::io::stdout().lock(), |out| {
+            out.write_all(text.as_bytes())
+        }),
+        None => Ok(()),
+    });
+    let code = match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            if let Error::Stale { diff, .. } = &error {
+                // On stdout, as `rustfmt --check`, `terraform fmt -diff` and `git diff` print
+                // theirs, so that it can be piped to a pager or `git apply -R`.
+                let _ = crate::output::write_stdout(&mut std::io::stdout().lock(), |out| {
+                    out.write_all(diff.as_bytes())
+                });
+            }
+            if !matches!(error, Error::Invalid)
+                || session.diagnostics.is_empty()
+                || session.machine_output
+            {
+                let _ = stderr.set_color(ColorSpec::new().set_fg(Some(Paint::Red)).set_bold(true));
+                let _ = write!(stderr, "error");
+                let _ = stderr.reset();
+                let _ = writeln!(stderr, ": {error}");
+            }
+            error.exit_code()
+        }
+    };
+    let _ = std::io::stderr().lock().write_all(stderr.as_slice());
+    code
+}
+
+fn dispatch(request: &Request, session: &mut Session) -> Result<Option<String>, Error> {
+    match request {
         Request::Gen {
             inputs,
             output,
@@ -19,47 +81,32 @@ pub fn run(request: Request) -> ExitCode {
             output.as_deref(),
             *check,
             *target,
-            &mut session,
+            session,
             &mut std::io::stdout().lock(),
         )
         .map(|()| None),
         Request::Check {
             inputs,
             deny_warnings,
-        } => commands::check::run(inputs, *deny_warnings, &mut session),
-        Request::Schema { inputs } => commands::schema::run(inputs),
-        Request::Add { inputs, service } => commands::add::run(inputs, service, &mut session),
-        Request::Init { inputs } => commands::init::run(inputs, &mut session),
-        Request::Kinds { inputs } => commands::kinds::run(inputs, &mut session),
-        Request::Explain { inputs, name } => commands::explain::run(inputs, name, &mut session),
-        Request::Report { inputs } => commands::report::run(inputs, &mut session),
+            format,
+        } => commands::check::run(inputs, *deny_warnings, *format, session),
+        Request::ListLints => Ok(Some(crate::lint::list())),
+        Request::Schema { inputs, output } => {
+            commands::schema::run(inputs, output.as_deref(), session)
+        }
+        Request::Add { inputs, service } => commands::add::run(inputs, service, session),
+        Request::Init { inputs } => commands::init::run(inputs, session),
+        Request::Kinds { inputs, json } => commands::kinds::run(inputs, *json, session),
+        Request::Explain { inputs, name, json } => {
+            commands::explain::run(inputs, name, *json, session)
+        }
+        Request::Report { inputs } => commands::report::run(inputs, session),
         Request::Import {
             inputs,
             compose,
             output,
-        } => commands::import::run(inputs, compose, output.as_deref(), &mut session),
-    };
-    // Warnings are shown whatever the outcome; errors explain a failure.
-    eprint!("{}", session.render_diagnostics());
-    if let Some(summary) = &session.summary {
-        eprintln!("{summary}");
-    }
-    let result = result.and_then(|stdout| match stdout {
-        Some(text) => crate::output::write_stdout(&mut std::io::stdout().lock(), |out| {
-            out.write_all(text.as_bytes())
-        }),
-        None => Ok(()),
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            if let Error::Stale { diff, .. } = &error {
-                eprint!("{diff}");
-            }
-            if !matches!(error, Error::Invalid) || session.diagnostics.is_empty() {
-                eprintln!("error: {error}");
-            }
-            error.exit_code()
-        }
+        } => commands::import::run(inputs, compose.as_deref(), output.as_deref(), session),
+        Request::Completions { shell } => Ok(Some(commands::completions::script(*shell))),
+        Request::Man => commands::completions::man().map(Some),
     }
 }

@@ -48,6 +48,74 @@ pub fn catalogue_schema(kinds: &Kinds) -> Schema {
     schema
 }
 
+/// The kinds a schema file lists, when it is one muster wrote.
+pub fn listed_kinds(text: &str) -> Option<Vec<String>> {
+    let schema: Value = serde_json::from_str(text).ok()?;
+    let kinds = schema.pointer(KIND_POINTER)?.get("enum")?.as_array()?;
+    kinds
+        .iter()
+        .map(|k| k.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// A warning when `muster.schema.json` beside the catalogue does not list the kinds the
+/// catalogue can use: the editor would then flag a kind of the templates folder as unknown, or
+/// offer one that no longer exists. Only a schema muster wrote is judged (one with `kind`'s
+/// list where muster puts it); a missing or foreign file is the user's business.
+pub fn stale_warning(
+    inputs: &crate::config::Inputs,
+    kinds: &Kinds,
+) -> Option<crate::diagnostic::Diagnostic> {
+    let dir = inputs
+        .catalogue
+        .parent()
+        .unwrap_or(std::path::Path::new(""));
+    let path = dir.join(FILE_NAME);
+    let text = std::fs::read_to_string(&path).ok()?;
+    let listed = listed_kinds(&text)?;
+    let known: Vec<&str> = kinds.names().collect();
+    let missing: Vec<&str> = known
+        .iter()
+        .copied()
+        .filter(|k| !listed.iter().any(|l| l == k))
+        .collect();
+    let extra: Vec<&str> = listed
+        .iter()
+        .map(String::as_str)
+        .filter(|l| !known.contains(l))
+        .collect();
+    if missing.is_empty() && extra.is_empty() {
+        return None;
+    }
+    let list = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut what = Vec::new();
+    if !missing.is_empty() {
+        what.push(format!("does not list {}", list(&missing)));
+    }
+    if !extra.is_empty() {
+        what.push(format!("lists {} that no longer exist", list(&extra)));
+    }
+    let shown = if dir.as_os_str().is_empty() {
+        FILE_NAME.to_owned()
+    } else {
+        path.display().to_string()
+    };
+    Some(
+        crate::diagnostic::Diagnostic::warning(format!(
+            "{shown} is out of date: it {}, so editors misjudge `kind`",
+            what.join(" and ")
+        ))
+        .with_code(crate::lint::STALE_SCHEMA)
+        .with_note(format!("run `muster schema -o {shown}`")),
+    )
+}
+
 /// The schema as the committed file holds it: pretty JSON ending in a newline.
 pub fn to_json(schema: &Schema) -> String {
     let mut text = serde_json::to_string_pretty(schema).expect("a schema is plain JSON");
@@ -142,6 +210,21 @@ schema!(
     inline = true,
     |_g| json_schema!({ "type": "string" })
 );
+
+/// The name of a lint, as `muster check --list-lints` shows them.
+pub enum LintName {}
+
+schema!(LintName, inline = true, |_g| {
+    let docs: Vec<String> = crate::lint::LINTS
+        .iter()
+        .map(|l| format!("{}: {}", l.checks, l.why))
+        .collect();
+    json_schema!({
+        "type": "string",
+        "enum": crate::lint::names().collect::<Vec<_>>(),
+        "x-taplo": { "docs": { "enumValues": docs } },
+    })
+});
 
 /// A port a probe can reach.
 pub enum Port {}

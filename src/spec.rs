@@ -253,10 +253,13 @@ impl<'de> Deserialize<'de> for Command {
     }
 }
 
+/// The key under which toml passes a date-time through serde.
+const TOML_DATETIME: &str = "$__toml_private_datetime";
+
 impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct ScalarVisitor;
-        impl Visitor<'_> for ScalarVisitor {
+        impl<'de> Visitor<'de> for ScalarVisitor {
             type Value = Scalar;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a string, number or boolean")
@@ -275,6 +278,18 @@ impl<'de> Deserialize<'de> for Scalar {
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
                 Ok(Scalar(v.to_string()))
+            }
+            // toml hands a date-time to serde as a one-key map; "invalid type: map" would send
+            // the user looking for braces that are not there.
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
+                let key: Option<String> = map.next_key()?;
+                if key.as_deref() == Some(TOML_DATETIME) {
+                    let value: String = map.next_value()?;
+                    return Err(de::Error::custom(format!(
+                        "expected a string, number or boolean, found a TOML date-time; quote it: \"{value}\""
+                    )));
+                }
+                Err(de::Error::invalid_type(de::Unexpected::Map, &self))
             }
         }
         deserializer.deserialize_any(ScalarVisitor)

@@ -724,7 +724,7 @@ fn a_user_template_overrides_a_built_in_kind() {
     assert_eq!(run.test("c"), strings(&["CMD", "true"]));
     // `true` is not among the tools muster knows redis:7.4 to have; the user's template may know
     // better, so it is a warning, not an error.
-    run.says("warning: the healthcheck of `c` runs `true`");
+    run.says("warning[probe-program-missing]: the healthcheck of `c` runs `true`");
 }
 
 #[test]
@@ -854,9 +854,16 @@ fn output_is_written_whole_and_checked_for_drift() {
         .catalogue(FINE)
         .file("compose.yml", &written.replace("unless-stopped", "always"))
         .args(&["gen", "-o", "compose.yml", "--check"]);
-    let run = stale.run().failure(1);
-    run.says("-    restart: always\n+    restart: unless-stopped")
-        .says("out of date");
+    let run = stale.run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    // The diff is the command's output, on stdout as `rustfmt --check` prints its own.
+    assert!(
+        run.stdout
+            .contains("-    restart: always\n+    restart: unless-stopped"),
+        "{}",
+        run.stdout
+    );
+    run.says("out of date");
 }
 
 #[test]
@@ -930,6 +937,12 @@ fn pre_commit_hooks_run_real_command_lines() {
         run(args(&entry("muster-gen-check"), &drift), &current).code,
         0
     );
-    let stale = run(args(&entry("muster-gen-check"), &drift), "# stale\n").failure(1);
+    let stale = run(args(&entry("muster-gen-check"), &drift), "# stale\n");
+    assert_eq!(stale.code, 1, "{}", stale.stderr);
+    assert!(
+        stale.stdout.starts_with("--- docker-compose.yml\n"),
+        "{}",
+        stale.stdout
+    );
     stale.says("out of date");
 }

@@ -205,19 +205,43 @@ fn init_beside_a_catalogue_path_and_never_over_a_file() {
 }
 
 /// The `muster kinds` rows of one kind, engine and profile, as columns.
-fn kinds_row<'a>(table: &'a str, kind: &str, engine: &str, profile: &str) -> Vec<&'a str> {
-    table
-        .lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+/// The row of `kinds --format json` for one kind, engine and profile, in the order of the
+/// human table's columns, `-` for null.
+fn kinds_row(json: &str, kind: &str, engine: &str, profile: &str) -> Vec<String> {
+    const KEYS: [&str; 12] = [
+        "kind",
+        "origin",
+        "engine",
+        "default_image",
+        "probe",
+        "profile",
+        "restart",
+        "interval",
+        "timeout",
+        "retries",
+        "start_period",
+        "start_interval",
+    ];
+    let rows: Vec<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_str(json).expect("kinds --format json is a list of objects");
+    let cells = |row: &serde_json::Map<String, serde_json::Value>| -> Vec<String> {
+        KEYS.iter()
+            .map(|k| row[*k].as_str().unwrap_or("-").to_owned())
+            .collect()
+    };
+    rows.iter()
+        .map(cells)
         .find(|cells| cells[0] == kind && cells[2] == engine && cells[5] == profile)
-        .unwrap_or_else(|| panic!("no row for {kind} {engine} {profile} in:\n{table}"))
+        .unwrap_or_else(|| panic!("no row for {kind} {engine} {profile} in:\n{json}"))
 }
 
 #[test]
 fn kinds_lists_every_kind_with_its_defaults_per_profile() {
-    let run = Muster::new().args(&["kinds"]).run().success();
+    let run = Muster::new()
+        .args(&["kinds", "--format", "json"])
+        .run()
+        .success();
     let table = &run.stdout;
-    assert!(table.starts_with("KIND "), "{table}");
     for kind in [
         "db",
         "cache",
@@ -233,9 +257,7 @@ fn kinds_lists_every_kind_with_its_defaults_per_profile() {
         "job",
     ] {
         assert!(
-            table
-                .lines()
-                .any(|l| l.starts_with(&format!("{kind} ")) && l.contains(" built-in ")),
+            table.contains(&format!("\"kind\": \"{kind}\"")),
             "`{kind}` is missing:\n{table}"
         );
     }
@@ -295,6 +317,27 @@ fn kinds_lists_every_kind_with_its_defaults_per_profile() {
 }
 
 #[test]
+fn kinds_fits_an_80_column_terminal() {
+    let run = Muster::new().args(&["kinds"]).run().success();
+    let widest = run.stdout.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest <= 80, "a line of {widest} columns:\n{}", run.stdout);
+    // Each kind and engine is a block that names them, then a row per profile.
+    let db = run
+        .stdout
+        .split("\n\n")
+        .find(|b| b.starts_with("db, engine postgres (built-in)\n"))
+        .unwrap_or_else(|| panic!("no block for db/postgres:\n{}", run.stdout));
+    assert!(db.contains("\n  image postgres:17, probe native\n"), "{db}");
+    let prod: Vec<&str> = db
+        .lines()
+        .find(|l| l.trim_start().starts_with("prod "))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(prod, ["prod", "always", "10s", "5s", "3", "60s", "5s"]);
+}
+
+#[test]
 fn kinds_shows_the_users_kinds_and_profiles() {
     let run = Muster::new()
         .file(
@@ -305,7 +348,7 @@ fn kinds_shows_the_users_kinds_and_profiles() {
             "profiles/dev.toml",
             "[defaults]\nrestart = \"always\"\nhealthcheck = { interval = \"7s\" }\n",
         )
-        .args(&["kinds"])
+        .args(&["kinds", "--format", "json"])
         .run()
         .success();
     let row = kinds_row(&run.stdout, "ml-batch", "-", "dev");

@@ -141,7 +141,14 @@ fn warnings_of_check_are_listed() {
     let warnings: Vec<&str> = check
         .stderr
         .lines()
-        .filter_map(|l| l.strip_prefix("warning: "))
+        // `warning[LINT]: ...` for a named lint.
+        .filter_map(|l| l.strip_prefix("warning"))
+        .filter_map(|l| {
+            let l = l
+                .strip_prefix('[')
+                .map_or(Some(l), |l| Some(l.split_once("]")?.1))?;
+            l.strip_prefix(": ")
+        })
         .collect();
     assert!(
         warnings.iter().any(|w| w.contains("runs `curl`")),

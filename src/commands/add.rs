@@ -29,8 +29,7 @@ pub fn run(
         Some(&inputs.profiles_dir),
         &mut session.sources,
         &mut session.diagnostics,
-    )
-    .map_err(Error::io("read profiles from", &inputs.profiles_dir))?;
+    )?;
     // The catalogue must generate cleanly as it is: an error found only after appending would
     // look like one in the new entry.
     generates(path, &text, &profiles, &kinds, session)?;

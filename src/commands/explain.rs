@@ -16,7 +16,12 @@ use crate::validate::{Stack, StackService};
 use crate::yaml::{Mapping, Value as Yaml};
 use std::fmt::Write;
 
-pub fn run(inputs: &Inputs, name: &str, session: &mut Session) -> Result<Option<String>, Error> {
+pub fn run(
+    inputs: &Inputs,
+    name: &str,
+    json: bool,
+    session: &mut Session,
+) -> Result<Option<String>, Error> {
     let inputs = &Inputs {
         provenance: Provenance::Record,
         ..inputs.clone()
@@ -37,7 +42,56 @@ pub fn run(inputs: &Inputs, name: &str, session: &mut Session) -> Result<Option<
         .cloned()
         .unwrap_or_default();
     let files = layer_files(inputs, &stack, s)?;
-    Ok(Some(render(&stack, s, &body, &files)))
+    let rows = rows(&stack, s, &body);
+    Ok(Some(if json {
+        to_json(&stack, s, &files, &rows)
+    } else {
+        render(&stack, s, &files, &rows)
+    }))
+}
+
+/// The listing for a script: the same rows, each value as the JSON it is in the Compose file.
+fn to_json(
+    stack: &Stack,
+    s: &StackService,
+    files: &[(String, String)],
+    rows: &[(Vec<String>, String, Yaml)],
+) -> String {
+    let service = &s.rendered.service;
+    let document = serde_json::json!({
+        "service": service.name,
+        "kind": service.kind,
+        "profile": stack.project.profile,
+        "layers": files
+            .iter()
+            .map(|(layer, file)| serde_json::json!({ "layer": layer, "file": file }))
+            .collect::<Vec<_>>(),
+        "keys": rows
+            .iter()
+            .map(|(path, origin, value)| serde_json::json!({
+                "key": display_path(path),
+                "path": path,
+                "set_by": origin,
+                "value": value,
+            }))
+            .collect::<Vec<_>>(),
+    });
+    let mut text = serde_json::to_string_pretty(&document).expect("JSON values serialize");
+    text.push('\n');
+    text
+}
+
+/// Each emitted leaf: its key path, the layer that set it, and its value.
+fn rows(stack: &Stack, s: &StackService, body: &Mapping) -> Vec<(Vec<String>, String, Yaml)> {
+    let mut leaves_found = Vec::new();
+    leaves(body, &mut Vec::new(), &mut leaves_found);
+    leaves_found
+        .into_iter()
+        .map(|(path, value)| {
+            let origin = origin(stack, s, &path);
+            (path, origin, value)
+        })
+        .collect()
 }
 
 fn unknown_service(stack: &Stack, name: &str) -> Diagnostic {
@@ -70,8 +124,7 @@ fn layer_files(
         Some(&inputs.profiles_dir),
         &mut sources,
         &mut Diagnostics::default(),
-    )
-    .map_err(Error::io("read profiles from", &inputs.profiles_dir))?;
+    )?;
     if let Ok(chain) = profiles.chain(&stack.project.profile) {
         for p in chain {
             files.push((
@@ -87,7 +140,12 @@ fn layer_files(
     Ok(files)
 }
 
-fn render(stack: &Stack, s: &StackService, body: &Mapping, files: &[(String, String)]) -> String {
+fn render(
+    stack: &Stack,
+    s: &StackService,
+    files: &[(String, String)],
+    rows: &[(Vec<String>, String, Yaml)],
+) -> String {
     let service = &s.rendered.service;
     let mut out = format!(
         "service `{}`: kind {}, profile {}\n\nlayers, lowest first:\n",
@@ -97,14 +155,11 @@ fn render(stack: &Stack, s: &StackService, body: &Mapping, files: &[(String, Str
     for (layer, file) in files {
         let _ = writeln!(out, "  {layer:width$}  {file}");
     }
-    let mut rows = Vec::new();
-    leaves(body, &mut Vec::new(), &mut rows);
     let rows: Vec<[String; 3]> = rows
-        .into_iter()
-        .map(|(path, value)| {
-            let origin = origin(stack, s, &path);
-            let value = serde_json::to_string(&value).expect("YAML values serialize as JSON");
-            [display_path(&path), origin, value]
+        .iter()
+        .map(|(path, origin, value)| {
+            let value = serde_json::to_string(value).expect("YAML values serialize as JSON");
+            [display_path(path), origin.clone(), value]
         })
         .collect();
     let key_width = rows.iter().map(|r| r[0].len()).max().unwrap_or(0).max(3);

@@ -8,10 +8,11 @@ use std::path::Path;
 
 pub fn run(
     inputs: &Inputs,
-    compose: &Path,
+    compose: Option<&Path>,
     output: Option<&Path>,
     session: &mut Session,
 ) -> Result<Option<String>, Error> {
+    let compose = compose.unwrap_or(Path::new(crate::import::STDIN));
     let kinds = super::kinds(inputs)?;
     let profile = inputs.profile.clone().unwrap_or_else(|| "dev".to_owned());
     let text = crate::import::draft(inputs, compose, &profile, &kinds, session)?;

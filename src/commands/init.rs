@@ -64,5 +64,32 @@ pub fn run(inputs: &Inputs, session: &mut Session) -> Result<Option<String>, Err
             .and_then(|mut file| file.write_all(contents.as_bytes()))
             .map_err(Error::io("write", *path))?;
     }
+    // The commands as the user will type them: `-c` only when the catalogue is not where
+    // muster looks by itself.
+    let found_alone = catalogue
+        .file_name()
+        .is_some_and(|n| n == crate::config::CATALOGUE)
+        && catalogue.parent().is_none_or(|p| p.as_os_str().is_empty());
+    let with = if found_alone {
+        String::new()
+    } else {
+        format!(" -c {}", catalogue.display())
+    };
+    session.summary = Some(
+        [
+            format!(
+                "wrote {} (a starter catalogue: a Postgres database and a web service)",
+                catalogue.display()
+            ),
+            format!(
+                "wrote {} (its JSON Schema, for completion in editors)",
+                schema_path.display()
+            ),
+            "next:".to_owned(),
+            format!("  muster{with} check                      # validate it and run the lints"),
+            format!("  muster{with} gen -o docker-compose.yml  # write the Compose file"),
+        ]
+        .join("\n"),
+    );
     Ok(None)
 }

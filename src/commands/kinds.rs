@@ -33,15 +33,14 @@ const HEADER: [&str; 12] = [
     "START_INTERVAL",
 ];
 
-pub fn run(inputs: &Inputs, session: &mut Session) -> Result<Option<String>, Error> {
+pub fn run(inputs: &Inputs, json: bool, session: &mut Session) -> Result<Option<String>, Error> {
     let kinds = super::kinds(inputs)?;
     let Session {
         sources,
         diagnostics,
         ..
     } = session;
-    let profiles = Profiles::load(Some(&inputs.profiles_dir), sources, diagnostics)
-        .map_err(Error::io("read profiles from", &inputs.profiles_dir))?;
+    let profiles = Profiles::load(Some(&inputs.profiles_dir), sources, diagnostics)?;
     let catalogue = Catalogue {
         path: PathBuf::from("<kinds>"),
         source: sources.add("<kinds>", ""),
@@ -78,7 +77,30 @@ pub fn run(inputs: &Inputs, session: &mut Session) -> Result<Option<String>, Err
     // Kinds and engines in their listed order, each one's profiles together; the sort is stable.
     rows.sort_by_key(|(sample, _)| *sample);
     let rows: Vec<[String; 12]> = rows.into_iter().map(|(_, row)| row).collect();
-    Ok(Some(table(&rows)))
+    Ok(Some(if json { to_json(&rows) } else { table(&rows) }))
+}
+
+/// One object per kind, engine and profile, keyed by the table's headers in lowercase; a value
+/// the table shows as `-` is null.
+fn to_json(rows: &[[String; 12]]) -> String {
+    let objects: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|row| {
+            HEADER
+                .iter()
+                .zip(row)
+                .map(|(key, value)| {
+                    let key = key.to_ascii_lowercase().replace(' ', "_");
+                    let value = (value != "-").then(|| value.clone());
+                    (key, serde_json::json!(value))
+                })
+                .collect::<serde_json::Map<_, _>>()
+                .into()
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&objects).expect("JSON values serialize");
+    text.push('\n');
+    text
 }
 
 /// One entry per engine of `kind`, or one for a kind that runs the user's own build.
@@ -136,22 +158,61 @@ fn row(kind: &Kind, profile: &str, service: &Service) -> [String; 12] {
     ]
 }
 
-/// Left-aligned columns two spaces apart, without trailing spaces.
+/// One block per kind and engine: what it runs, then its defaults under each profile. A row per
+/// profile of all twelve columns took 185 characters; this fits an 80-column terminal.
 fn table(rows: &[[String; 12]]) -> String {
-    let header = HEADER.map(str::to_owned);
-    let all = || std::iter::once(&header).chain(rows);
-    let widths: Vec<usize> = (0..HEADER.len())
-        .map(|i| all().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
+    const TIMINGS: [&str; 6] = [
+        "restart",
+        "interval",
+        "timeout",
+        "retries",
+        "start_period",
+        "start_interval",
+    ];
     let mut out = String::new();
-    for r in all() {
-        let line: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .map(|(cell, width)| format!("{cell:width$}"))
+    let mut start = 0;
+    while start < rows.len() {
+        let first = &rows[start];
+        let same = |r: &[String; 12]| r[0] == first[0] && r[2] == first[2];
+        let end = start + rows[start..].iter().take_while(|r| same(r)).count();
+        let block = &rows[start..end];
+        let engine = match first[2].as_str() {
+            "-" => String::new(),
+            engine => format!(", engine {engine}"),
+        };
+        let image = match first[3].as_str() {
+            "-" => "your image or build".to_owned(),
+            image => format!("image {image}"),
+        };
+        out.push_str(&format!("{}{engine} ({})\n", first[0], first[1]));
+        out.push_str(&format!("  {image}, probe {}\n", first[4]));
+        // The profile column has no header: its values say what they are.
+        let header: Vec<String> = std::iter::once(String::new())
+            .chain(TIMINGS.iter().map(|t| (*t).to_owned()))
             .collect();
-        out.push_str(line.join("  ").trim_end());
+        let lines: Vec<Vec<String>> = std::iter::once(header)
+            .chain(block.iter().map(|r| r[5..].to_vec()))
+            .collect();
+        let widths: Vec<usize> = (0..lines[0].len())
+            .map(|i| {
+                lines
+                    .iter()
+                    .map(|l| l[i].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        for line in &lines {
+            let cells: Vec<String> = line
+                .iter()
+                .zip(&widths)
+                .map(|(cell, width)| format!("{cell:width$}"))
+                .collect();
+            out.push_str(format!("  {}", cells.join("  ")).trim_end());
+            out.push('\n');
+        }
         out.push('\n');
+        start = end;
     }
     out
 }

@@ -1,5 +1,6 @@
 pub mod add;
 pub mod check;
+pub mod completions;
 pub mod explain;
 pub mod generate;
 pub mod import;
@@ -14,7 +15,5 @@ use crate::kinds::Kinds;
 
 /// The built-in kinds and the ones in the user's templates folder.
 fn kinds(inputs: &Inputs) -> Result<Kinds, Error> {
-    Kinds::built_in()
-        .with_user_templates(&inputs.templates_dir)
-        .map_err(Error::io("read templates from", &inputs.templates_dir))
+    Kinds::built_in().with_user_templates(&inputs.templates_dir)
 }

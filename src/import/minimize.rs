@@ -24,11 +24,8 @@ impl CatalogueDraft {
             Some(&inputs.profiles_dir),
             &mut session.sources,
             &mut session.diagnostics,
-        )
-        .map_err(Error::io("read profiles from", &inputs.profiles_dir))?;
-        let kinds = Kinds::built_in()
-            .with_user_templates(&inputs.templates_dir)
-            .map_err(Error::io("read templates from", &inputs.templates_dir))?;
+        )?;
+        let kinds = Kinds::built_in().with_user_templates(&inputs.templates_dir)?;
         let mut scratch = Scratch {
             session,
             profiles: &profiles,

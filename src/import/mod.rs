@@ -30,6 +30,10 @@ use crate::pipeline::Session;
 use crate::yaml::{Mapping, Value as Yaml};
 use std::path::Path;
 
+/// How `import -` names standard input, in diagnostics and in the draft's header; `extends`
+/// files are then found from the current folder.
+pub(crate) const STDIN: &str = "<stdin>";
+
 /// The catalogue draft of the Compose file at `compose`, for `profile`, as commented TOML.
 pub(crate) fn draft(
     inputs: &Inputs,

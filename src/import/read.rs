@@ -12,7 +12,11 @@ use std::path::{Path, PathBuf};
 /// The Compose file as one YAML value, merge keys applied (serde_yaml resolves anchors and
 /// aliases as it parses, but leaves `<<` to `apply_merge`).
 pub(super) fn read(path: &Path, session: &mut Session) -> Result<Mapping, Error> {
-    let text = std::fs::read_to_string(path).map_err(Error::io("read", path))?;
+    let text = if path == Path::new(super::STDIN) {
+        std::io::read_to_string(std::io::stdin()).map_err(Error::io("read", path))?
+    } else {
+        std::fs::read_to_string(path).map_err(Error::io("read", path))?
+    };
     let source = session
         .sources
         .add(path.display().to_string(), text.clone());

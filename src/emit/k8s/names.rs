@@ -63,7 +63,7 @@ impl Names {
                 renamed.push(Label::new(
                     project.catalogue_source,
                     service.name_span.clone(),
-                    format!("`{label}` in Kubernetes"),
+                    format!("`{label}` in Kubernetes: {}", what_changed(&service.name)),
                 ));
             }
             names.insert(service.name.clone(), label);
@@ -86,6 +86,20 @@ impl Names {
     pub(super) fn get<'a>(&'a self, name: &'a str) -> &'a str {
         self.0.get(name).map_or(name, String::as_str)
     }
+}
+
+/// What [`dns_label`] changes in `name`, in words: "`_` replaced by `-`, capitals lowercased".
+fn what_changed(name: &str) -> String {
+    let mut changes = Vec::new();
+    for c in ['_', '.'] {
+        if name.contains(c) {
+            changes.push(format!("`{c}` replaced by `-`"));
+        }
+    }
+    if name.chars().any(|c| c.is_ascii_uppercase()) {
+        changes.push("capitals lowercased".to_owned());
+    }
+    changes.join(", ")
 }
 
 /// `name` as a DNS label (RFC 1123: lowercase alphanumerics and `-`, alphanumeric at both ends,
