@@ -272,3 +272,39 @@ fn taplo_names_the_misspelled_key_and_the_unknown_kind() {
         );
     }
 }
+
+#[test]
+fn schema_o_writes_the_printed_schema_and_check_stops_warning() {
+    let muster = || {
+        Muster::new()
+            .catalogue("#:schema ./muster.schema.json\n[services.nightly]\nkind = \"batch\"\nimage = \"busybox:1.37\"\n")
+            .file("templates/kinds/batch.yml.j2", "image: {{ service.image }}\n")
+            .file("muster.schema.json", &generated_schema())
+    };
+    let stale = muster().args(&["check"]).run().success();
+    stale
+        .says("warning[stale-schema]: muster.schema.json is out of date: it does not list `batch`");
+    stale.says("run `muster schema -o muster.schema.json`");
+
+    let printed = muster().args(&["schema"]).run().success().stdout;
+    let writer = muster().args(&["schema", "-o", "muster.schema.json"]);
+    let run = writer.run().success();
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    run.says("wrote muster.schema.json");
+    let written = std::fs::read_to_string(writer.path("muster.schema.json")).unwrap();
+    assert_eq!(written, printed);
+    assert!(written.contains("\"batch\""));
+
+    // The same folder, now in sync: nothing to warn about.
+    let synced = Muster::new()
+        .catalogue("[services.nightly]\nkind = \"batch\"\nimage = \"busybox:1.37\"\n")
+        .file(
+            "templates/kinds/batch.yml.j2",
+            "image: {{ service.image }}\n",
+        )
+        .file("muster.schema.json", &written)
+        .args(&["check"])
+        .run()
+        .success();
+    assert!(!synced.stderr.contains("stale-schema"), "{}", synced.stderr);
+}
