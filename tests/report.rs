@@ -184,3 +184,20 @@ fn a_profile_with_errors_fails_the_report() {
         run.stderr
     );
 }
+
+#[test]
+fn allowed_lints_are_left_out_of_the_report() {
+    let stack = "[services.db]\nkind = \"db\"\nimage = \"postgres\"\n";
+    let shown = report(stack, &["--profile", "prod"]);
+    assert!(shown.contains("is not pinned"), "{shown}");
+    let allowed = report(
+        &format!("[project]\nallow = [\"unpinned-image\"]\n\n{stack}"),
+        &["--profile", "prod"],
+    );
+    assert!(!allowed.contains("is not pinned"), "{allowed}");
+    // The lints it does not allow are still there.
+    assert!(
+        allowed.contains("never ones that turn unhealthy"),
+        "{allowed}"
+    );
+}

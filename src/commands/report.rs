@@ -37,6 +37,11 @@ pub fn run(inputs: &Inputs, session: &mut Session) -> Result<Option<String>, Err
         .iter()
         .chain(lints.as_slice())
         .filter(|d| d.severity == Severity::Warning)
+        // What the catalogue allows is not a finding, here as in `check`.
+        .filter(|d| {
+            d.code
+                .is_none_or(|c| !session.allowed.iter().any(|a| a == c))
+        })
         .collect();
 
     let project = &stack.project;
