@@ -32,7 +32,9 @@ pub struct Cli {
     color: CliColor,
     /// Allow a lint for this run (`muster check --list-lints` names them); repeat or comma-separate.
     #[arg(long, global = true, value_name = "LINT", value_delimiter = ',',
-          value_parser = PossibleValuesParser::new(crate::lint::names()))]
+          value_parser = PossibleValuesParser::new(crate::lint::names()),
+          // Eleven names would fill the help screen; shells still complete them.
+          hide_possible_values = true)]
     allow: Vec<String>,
     #[command(subcommand)]
     command: CliCommand,
