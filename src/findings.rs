@@ -212,4 +212,16 @@ mod tests {
         assert_eq!(uri("my stack/services.toml"), "my%20stack/services.toml");
         assert_eq!(uri("a#b%"), "a%23b%25");
     }
+
+    #[test]
+    fn built_in_files_are_under_their_own_base() {
+        assert_eq!(
+            artifact("<built-in>/profiles/prod.toml"),
+            json!({ "artifactLocation": { "uri": "profiles/prod.toml", "uriBaseId": BUILT_IN_BASE } })
+        );
+        assert_eq!(
+            artifact("profiles/prod.toml"),
+            json!({ "artifactLocation": { "uri": "profiles/prod.toml" } })
+        );
+    }
 }
