@@ -57,6 +57,10 @@ const BROKEN: &[(&str, &str)] = &[
         "unknown build key",
         "kind = \"http\"\nbuild = { context = \".\", file = \"Dockerfile\" }\n",
     ),
+    (
+        "unknown lint allowed",
+        "kind = \"job\"\nbuild = \".\"\n\n[project]\nallow = [\"no-autohael\"]\n",
+    ),
 ];
 
 /// Every shape the hand-written `Deserialize` impls accept, which the schema must accept too.
@@ -64,6 +68,7 @@ const VALID: &str = r#"#:schema ./muster.schema.json
 [project]
 name = "shop"
 default_profile = "prod"
+allow = ["no-autoheal", "restart-not-always"]
 
 [services.x]
 kind = "job"
