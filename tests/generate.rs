@@ -946,3 +946,58 @@ fn pre_commit_hooks_run_real_command_lines() {
     );
     stale.says("out of date");
 }
+
+/// Runs muster in `dir` as a user without the right to read or write what the test locked;
+/// root reads everything, so as root the run drops to `nobody` through setpriv (util-linux).
+fn run_unprivileged(dir: &std::path::Path, args: &[&str]) -> common::Run {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("muster");
+    std::fs::copy(env!("CARGO_BIN_EXE_muster"), &bin).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut command = if unsafe { libc::geteuid() } == 0 {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin);
+        c
+    } else {
+        std::process::Command::new(&bin)
+    };
+    let output = command
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("setpriv runs (util-linux)");
+    common::Run {
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+        code: output.status.code().unwrap(),
+    }
+}
+
+#[test]
+fn permission_errors_name_the_file_not_its_folder_or_a_temporary() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(
+        root.join("services.toml"),
+        "[services.web]\nkind = \"http\"\nbuild = \".\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir(root.join("profiles")).unwrap();
+    let profile = root.join("profiles/staging.toml");
+    std::fs::write(&profile, "extends = \"dev\"\n").unwrap();
+    std::fs::set_permissions(&profile, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let run = run_unprivileged(root, &["gen"]).failure(3);
+    run.says("error: cannot read the profile profiles/staging.toml: Permission denied");
+
+    // A folder the user cannot write to: the message names the output, not `.tmpXXXX`.
+    std::fs::set_permissions(&profile, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let run = run_unprivileged(root, &["gen", "-o", "compose.yml"]);
+    std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = run.failure(3);
+    run.says("error: cannot write compose.yml: Permission denied");
+    assert!(!run.stderr.contains(".tmp"), "{}", run.stderr);
+}
