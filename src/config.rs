@@ -122,7 +122,10 @@ enum CliCommand {
         shell: clap_complete::Shell,
     },
     /// Print the man page (roff), for `man -l` or a man folder.
-    Man,
+    Man {
+        /// A subcommand's own page (`muster-check.1`), with all its options.
+        command: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -242,7 +245,9 @@ pub enum Request {
     Completions {
         shell: clap_complete::Shell,
     },
-    Man,
+    Man {
+        command: Option<String>,
+    },
 }
 
 /// The entry `muster add` appends. Parsed by clap as it is: it only names values, so no stage
@@ -395,7 +400,7 @@ impl Cli {
                 output: stdio(output),
             },
             CliCommand::Completions { shell } => Request::Completions { shell },
-            CliCommand::Man => Request::Man,
+            CliCommand::Man { command } => Request::Man { command },
         })
     }
 }

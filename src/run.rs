@@ -107,6 +107,6 @@ fn dispatch(request: &Request, session: &mut Session) -> Result<Option<String>, 
             output,
         } => commands::import::run(inputs, compose.as_deref(), output.as_deref(), session),
         Request::Completions { shell } => Ok(Some(commands::completions::script(*shell))),
-        Request::Man => commands::completions::man().map(Some),
+        Request::Man { command } => commands::completions::man(command.as_deref()).map(Some),
     }
 }

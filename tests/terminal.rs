@@ -294,4 +294,33 @@ fn completions_for_every_shell_and_the_man_page_come_from_the_cli() {
     for section in ["NAME", "SYNOPSIS", "OPTIONS", "SUBCOMMANDS"] {
         assert!(text.contains(section), "no {section} in:\n{text}");
     }
+
+    // Each subcommand has a page of its own, with its options.
+    let run = common::Muster::new()
+        .args(&["man", "check"])
+        .run()
+        .success();
+    assert!(run.stdout.contains(".TH muster-check 1"), "{}", run.stdout);
+    std::fs::write(&page, &run.stdout).unwrap();
+    let man = Command::new("man")
+        .args(["--warnings", "-l"])
+        .arg(&page)
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "80")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&man.stdout);
+    assert!(
+        man.stderr.is_empty(),
+        "man warned: {}",
+        String::from_utf8_lossy(&man.stderr)
+    );
+    for flag in ["--list-lints", "--format", "--deny-warnings"] {
+        assert!(text.contains(flag), "no {flag} in:\n{text}");
+    }
+    common::Muster::new()
+        .args(&["man", "chek"])
+        .run()
+        .failure(2)
+        .says("no subcommand `chek`; man pages: gen, check");
 }
