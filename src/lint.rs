@@ -33,6 +33,8 @@ pub const UNPROBED_DEPENDENCY: &str = "unprobed-dependency";
 pub const NO_AUTOHEAL: &str = "no-autoheal";
 pub const PROBE_PROGRAM_MISSING: &str = "probe-program-missing";
 pub const STALE_SCHEMA: &str = "stale-schema";
+pub const UNKNOWN_IMAGE: &str = "unknown-image";
+pub const HEALTH_ENDPOINT_OFF: &str = "health-endpoint-off";
 
 /// Every lint, in the order `--list-lints` shows them.
 pub const LINTS: &[Lint] = &[
@@ -85,6 +87,16 @@ pub const LINTS: &[Lint] = &[
         name: PROBE_PROGRAM_MISSING,
         checks: "a healthcheck you wrote that calls a program the image does not have",
         why: "a probe that cannot run never turns healthy (unless the image has more than muster knows)",
+    },
+    Lint {
+        name: UNKNOWN_IMAGE,
+        checks: "an image muster has no facts on, probed with python because `probe` is `auto`",
+        why: "a python probe in an image without python never turns healthy; `probe` says which client it has",
+    },
+    Lint {
+        name: HEALTH_ENDPOINT_OFF,
+        checks: "an image whose health endpoint is off by default (Traefik's ping, Keycloak's health) with nothing in `env` or `command` turning it on",
+        why: "the probe then fails for ever, unless a configuration file muster cannot read enables it",
     },
     Lint {
         name: STALE_SCHEMA,

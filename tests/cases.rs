@@ -63,9 +63,10 @@ fn every_generated_file_passes_the_compose_loader() {
             .unwrap();
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         assert!(output.status.success(), "{name}: muster gen failed");
+        // `-o -` is stdout, as no `-o` is.
         let written = match args.iter().position(|a| *a == "-o") {
-            Some(i) => dir.path().join(args[i + 1]),
-            None => {
+            Some(i) if args[i + 1] != "-" => dir.path().join(args[i + 1]),
+            _ => {
                 let file = dir.path().join("generated.yml");
                 std::fs::write(&file, &output.stdout).unwrap();
                 file
