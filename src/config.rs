@@ -105,6 +105,61 @@ enum CliCommand {
         #[arg(short, long)]
         profile: Option<String>,
     },
+    /// Generate the Compose file, `docker compose up -d` it, and watch every service come up.
+    Up {
+        /// The profile to generate for [default: `[project] default_profile`, else dev].
+        #[arg(short, long)]
+        profile: Option<String>,
+        /// The Compose file to write and run [default: docker-compose.yml beside the catalogue].
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Give up after this long (`90s`, `10m`) [default: from the healthchecks' timing].
+        #[arg(long, value_name = "DURATION")]
+        timeout: Option<String>,
+        /// Build images before starting (`docker compose up --build`).
+        #[arg(long, conflicts_with = "no_build")]
+        build: bool,
+        /// Do not build images, even missing ones (`--no-build`).
+        #[arg(long)]
+        no_build: bool,
+        /// Pull images: always, missing, never (`--pull`).
+        #[arg(long, value_name = "POLICY")]
+        pull: Option<String>,
+        /// Recreate containers even if their configuration is unchanged (`--force-recreate`).
+        #[arg(long)]
+        force_recreate: bool,
+        /// Remove containers of services the file no longer has (`--remove-orphans`).
+        #[arg(long)]
+        remove_orphans: bool,
+        /// One line per change, even on a terminal.
+        #[arg(long)]
+        plain: bool,
+    },
+    /// Show every service's state once, for a project already running.
+    Status {
+        /// The profile the project runs [default: as `gen`].
+        #[arg(short, long)]
+        profile: Option<String>,
+        /// The Compose file the project was started from [default: docker-compose.yml beside
+        /// the catalogue].
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// The board and the diagnoses as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one service's probe now, inside its container, and say what it means.
+    Doctor {
+        /// The service to probe.
+        name: String,
+        /// The profile the project runs [default: as `gen`].
+        #[arg(short, long)]
+        profile: Option<String>,
+        /// The Compose file the project was started from [default: docker-compose.yml beside
+        /// the catalogue].
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Draft a catalogue from an existing Compose file.
     Import {
         /// The Compose file to read (`-` is stdin).
@@ -248,6 +303,32 @@ pub enum Request {
     Man {
         command: Option<String>,
     },
+    Up {
+        inputs: Inputs,
+        up: Up,
+    },
+    Status {
+        inputs: Inputs,
+        file: PathBuf,
+        json: bool,
+    },
+    Doctor {
+        inputs: Inputs,
+        file: PathBuf,
+        name: String,
+    },
+}
+
+/// What `muster up` was asked for, besides the inputs.
+#[derive(Debug, Clone)]
+pub struct Up {
+    /// The Compose file written and run.
+    pub file: PathBuf,
+    /// As the user wrote it; checked where durations are.
+    pub timeout: Option<String>,
+    /// Arguments for `docker compose up -d`.
+    pub compose_args: Vec<String>,
+    pub plain: bool,
 }
 
 /// The entry `muster add` appends. Parsed by clap as it is: it only names values, so no stage
@@ -389,6 +470,59 @@ impl Cli {
             },
             CliCommand::Report { profile } => Request::Report {
                 inputs: inputs(profile),
+            },
+            CliCommand::Up {
+                profile,
+                output,
+                timeout,
+                build,
+                no_build,
+                pull,
+                force_recreate,
+                remove_orphans,
+                plain,
+            } => {
+                let mut compose_args = Vec::new();
+                for (on, flag) in [
+                    (build, "--build"),
+                    (no_build, "--no-build"),
+                    (force_recreate, "--force-recreate"),
+                    (remove_orphans, "--remove-orphans"),
+                ] {
+                    if on {
+                        compose_args.push(flag.to_owned());
+                    }
+                }
+                if let Some(policy) = pull {
+                    compose_args.extend(["--pull".to_owned(), policy]);
+                }
+                Request::Up {
+                    inputs: inputs(profile),
+                    up: Up {
+                        file: output.unwrap_or_else(|| base.join("docker-compose.yml")),
+                        timeout,
+                        compose_args,
+                        plain,
+                    },
+                }
+            }
+            CliCommand::Status {
+                profile,
+                output,
+                json,
+            } => Request::Status {
+                inputs: inputs(profile),
+                file: output.unwrap_or_else(|| base.join("docker-compose.yml")),
+                json,
+            },
+            CliCommand::Doctor {
+                name,
+                profile,
+                output,
+            } => Request::Doctor {
+                inputs: inputs(profile),
+                file: output.unwrap_or_else(|| base.join("docker-compose.yml")),
+                name,
             },
             CliCommand::Import {
                 file,

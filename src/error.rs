@@ -19,6 +19,13 @@ pub enum Error {
     Usage(String),
     /// Standard output could not be written (other than by its reader closing it).
     Stdout(std::io::Error),
+    /// `up`, `status`, `doctor`: a service is unhealthy, exited, restarting, or waits on one
+    /// that is; the diagnoses were printed.
+    Unhealthy { failed: usize },
+    /// `up`: the deadline passed with services still starting; `status`: not up yet.
+    NotUp { pending: usize },
+    /// The engine or Compose could not be reached or refused the file.
+    Engine(String),
     /// A file could not be read or written.
     Io {
         action: &'static str,
@@ -40,7 +47,8 @@ impl Error {
         }
     }
 
-    /// Documented in the README: 1 problems found, 2 usage (as clap's), 3 input/output failure.
+    /// Documented in the README: 1 problems found, 2 usage (as clap's), 3 input/output failure,
+    /// 4 a service failed, 5 not up (yet), 6 the engine or Compose failed.
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Invalid
@@ -49,6 +57,9 @@ impl Error {
             | Error::Missing { .. } => ExitCode::from(1),
             Error::Usage(_) => ExitCode::from(2),
             Error::Io { .. } | Error::Stdout(_) | Error::NoCatalogue { .. } => ExitCode::from(3),
+            Error::Unhealthy { .. } => ExitCode::from(4),
+            Error::NotUp { .. } => ExitCode::from(5),
+            Error::Engine(_) => ExitCode::from(6),
         }
     }
 }
@@ -77,6 +88,9 @@ impl std::fmt::Display for Error {
             ),
             Error::Usage(message) => f.write_str(message),
             Error::Stdout(e) => write!(f, "cannot write to stdout: {e}"),
+            Error::Unhealthy { failed } => write!(f, "{failed} service(s) failed"),
+            Error::NotUp { pending } => write!(f, "{pending} service(s) not up yet"),
+            Error::Engine(e) => f.write_str(e),
             Error::Io {
                 action,
                 path,

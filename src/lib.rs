@@ -22,6 +22,7 @@ mod import;
 pub mod key_order;
 pub mod kinds;
 pub mod lint;
+pub mod live;
 pub mod model;
 pub mod output;
 pub mod pipeline;

@@ -108,5 +108,12 @@ fn dispatch(request: &Request, session: &mut Session) -> Result<Option<String>, 
         } => commands::import::run(inputs, compose.as_deref(), output.as_deref(), session),
         Request::Completions { shell } => Ok(Some(commands::completions::script(*shell))),
         Request::Man { command } => commands::completions::man(command.as_deref()).map(Some),
+        Request::Up { inputs, up } => commands::up::run(inputs, up, session),
+        Request::Status { inputs, file, json } => {
+            commands::status::run(inputs, file, *json, session)
+        }
+        Request::Doctor { inputs, file, name } => {
+            commands::doctor::run(inputs, file, name, session)
+        }
     }
 }

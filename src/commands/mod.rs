@@ -1,6 +1,7 @@
 pub mod add;
 pub mod check;
 pub mod completions;
+pub mod doctor;
 pub mod explain;
 pub mod generate;
 pub mod import;
@@ -8,6 +9,8 @@ pub mod init;
 pub mod kinds;
 pub mod report;
 pub mod schema;
+pub mod status;
+pub mod up;
 
 use crate::config::Inputs;
 use crate::error::Error;

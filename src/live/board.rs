@@ -1,0 +1,321 @@
+//! The board: each service's state as the engine reports it, read against the plan, in
+//! dependency order. The same rows make the live display, `status`, and `--json`.
+
+use super::engine::{Container, now, timestamp};
+use super::plan::{Plan, Planned};
+use crate::model::Condition;
+use serde::Serialize;
+use std::fmt::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Compose has not created its container (yet).
+    Missing,
+    Created,
+    Starting,
+    Healthy,
+    Unhealthy,
+    /// Running, with no healthcheck to say more.
+    Running,
+    Exited,
+    Restarting,
+    Paused,
+}
+
+/// Where a service stands towards the stack being up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Done,
+    Pending,
+    Failed,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub service: String,
+    pub state: State,
+    pub exit_code: Option<i64>,
+    pub verdict: Verdict,
+    /// Seconds since the container started; for one that exited, how long it ran.
+    pub seconds: Option<f64>,
+    pub restarts: u32,
+    /// Consecutive failed and passed probes, and the retries that make it unhealthy.
+    pub failing_streak: u32,
+    pub passing_streak: u32,
+    pub retries: Option<u32>,
+    /// The dependency it waits for, and for what, while it has not started.
+    pub waiting_for: Option<Waiting>,
+    #[serde(skip)]
+    pub container: Option<Container>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Waiting {
+    pub service: String,
+    pub condition: &'static str,
+}
+
+/// A restart policy without a limit that has restarted a container this often is a loop.
+pub const RESTART_LOOP: u32 = 3;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Board {
+    pub project: String,
+    pub profile: String,
+    pub services: Vec<Row>,
+}
+
+impl Board {
+    pub fn read(plan: &Plan, containers: &[Container]) -> Board {
+        let mut rows: Vec<Row> = Vec::with_capacity(plan.services.len());
+        for s in &plan.services {
+            // One row per service: with replicas, the one furthest from ready speaks for all.
+            let mine: Vec<&Container> = containers
+                .iter()
+                .filter(|c| c.service() == s.name)
+                .collect();
+            let row = mine
+                .iter()
+                .map(|c| row(s, Some(c)))
+                .max_by_key(|r| rank(r.verdict))
+                .unwrap_or_else(|| row(s, None));
+            rows.push(row);
+        }
+        let done: Vec<(String, State, Option<i64>)> = rows
+            .iter()
+            .map(|r| (r.service.clone(), r.state, r.exit_code))
+            .collect();
+        for (r, s) in rows.iter_mut().zip(&plan.services) {
+            if matches!(r.state, State::Missing | State::Created) {
+                r.waiting_for = s
+                    .depends_on
+                    .iter()
+                    .find(|w| {
+                        let (_, state, exit) = done
+                            .iter()
+                            .find(|(n, _, _)| *n == w.target)
+                            .cloned()
+                            .unwrap_or((String::new(), State::Missing, None));
+                        !met(w.condition, state, exit)
+                    })
+                    .map(|w| Waiting {
+                        service: w.target.clone(),
+                        condition: w.condition.compose_name(),
+                    });
+            }
+        }
+        Board {
+            project: plan.project.clone(),
+            profile: plan.profile.clone(),
+            services: rows,
+        }
+    }
+
+    pub fn verdict(&self) -> Verdict {
+        if self.services.iter().any(|r| r.verdict == Verdict::Failed) {
+            Verdict::Failed
+        } else if self.services.iter().all(|r| r.verdict == Verdict::Done) {
+            Verdict::Done
+        } else {
+            Verdict::Pending
+        }
+    }
+
+    pub fn row(&self, service: &str) -> Option<&Row> {
+        self.services.iter().find(|r| r.service == service)
+    }
+
+    /// The board as lines of text, a header first.
+    pub fn lines(&self, elapsed: Option<f64>) -> Vec<String> {
+        let done = self
+            .services
+            .iter()
+            .filter(|r| r.verdict == Verdict::Done)
+            .count();
+        let mut head = format!(
+            "{} (profile {}): {done} of {} ready",
+            self.project,
+            self.profile,
+            self.services.len()
+        );
+        if let Some(t) = elapsed {
+            let _ = write!(head, ", {}", seconds(t));
+        }
+        let cells: Vec<[String; 5]> = self
+            .services
+            .iter()
+            .map(|r| {
+                [
+                    r.service.clone(),
+                    r.state_text(),
+                    r.seconds.map_or_else(|| "-".to_owned(), seconds),
+                    r.probe_text(),
+                    r.note(),
+                ]
+            })
+            .collect();
+        let titles = [
+            "SERVICE",
+            "STATE",
+            "SINCE",
+            "PROBE",
+            "WAITING FOR / RESTARTS",
+        ];
+        let width = |i: usize| {
+            cells
+                .iter()
+                .map(|c| c[i].chars().count())
+                .chain([titles[i].len()])
+                .max()
+                .unwrap_or(0)
+        };
+        let widths: Vec<usize> = (0..4).map(width).collect();
+        let line = |c: [&str; 5]| {
+            let mut l = String::from(" ");
+            for (i, cell) in c.iter().enumerate().take(4) {
+                let _ = write!(l, " {cell:w$} ", w = widths[i]);
+            }
+            l.push_str(c[4]);
+            l.trim_end().to_owned()
+        };
+        let mut lines = vec![head, line(titles)];
+        for c in &cells {
+            lines.push(line([&c[0], &c[1], &c[2], &c[3], &c[4]]));
+        }
+        lines
+    }
+}
+
+impl Row {
+    pub fn state_text(&self) -> String {
+        match (self.state, self.exit_code) {
+            (State::Exited, Some(code)) => format!("exited {code}"),
+            (State::Missing, _) => "not created".to_owned(),
+            (state, _) => serde_json::to_value(state)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+        }
+    }
+
+    fn probe_text(&self) -> String {
+        match self.retries {
+            None => "-".to_owned(),
+            Some(_) if self.container.is_none() || self.state == State::Created => "-".to_owned(),
+            Some(retries) if self.failing_streak > 0 => {
+                format!("{}/{retries} failed", self.failing_streak)
+            }
+            Some(_) if self.passing_streak > 0 => format!("{} passed", self.passing_streak),
+            Some(_) => "not yet run".to_owned(),
+        }
+    }
+
+    fn note(&self) -> String {
+        let mut note = match &self.waiting_for {
+            Some(w) => format!("{} ({})", w.service, w.condition),
+            None => String::new(),
+        };
+        if self.restarts > 0 {
+            if !note.is_empty() {
+                note.push_str("; ");
+            }
+            let _ = write!(note, "restarted {}x", self.restarts);
+        }
+        note
+    }
+}
+
+pub fn seconds(t: f64) -> String {
+    let t = t.max(0.0) as u64;
+    if t >= 60 {
+        format!("{}m{:02}s", t / 60, t % 60)
+    } else {
+        format!("{t}s")
+    }
+}
+
+fn rank(v: Verdict) -> u8 {
+    match v {
+        Verdict::Done => 0,
+        Verdict::Pending => 1,
+        Verdict::Failed => 2,
+    }
+}
+
+/// Whether a dependency in `state` satisfies what its dependent waits for.
+fn met(condition: Condition, state: State, exit: Option<i64>) -> bool {
+    match condition {
+        Condition::Healthy => state == State::Healthy,
+        Condition::Completed => state == State::Exited && exit == Some(0),
+        Condition::Started => !matches!(state, State::Missing | State::Created),
+    }
+}
+
+fn row(s: &Planned, c: Option<&Container>) -> Row {
+    let retries = s.healthcheck.map(|h| h.retries);
+    let Some(c) = c else {
+        return Row {
+            service: s.name.clone(),
+            state: State::Missing,
+            exit_code: None,
+            verdict: Verdict::Pending,
+            seconds: None,
+            restarts: 0,
+            failing_streak: 0,
+            passing_streak: 0,
+            retries,
+            waiting_for: None,
+            container: None,
+        };
+    };
+    let health = c.state.health.as_ref();
+    let state = match c.state.status.as_str() {
+        "created" => State::Created,
+        "restarting" => State::Restarting,
+        "paused" => State::Paused,
+        "exited" | "dead" | "removing" => State::Exited,
+        _ => match health.map(|h| h.status.as_str()) {
+            Some("healthy") => State::Healthy,
+            Some("unhealthy") => State::Unhealthy,
+            Some("starting") => State::Starting,
+            _ => State::Running,
+        },
+    };
+    let exit_code = (state == State::Exited).then_some(c.state.exit_code);
+    let started = timestamp(&c.state.started_at);
+    let seconds = match state {
+        State::Exited => started
+            .zip(timestamp(&c.state.finished_at))
+            .map(|(s, f)| f - s),
+        State::Missing | State::Created => None,
+        _ => started.map(|s| now() - s),
+    };
+    let restarts = c.restart_count;
+    let looping = s.restart_limit.is_none() && restarts >= RESTART_LOOP;
+    let verdict = match state {
+        State::Healthy => Verdict::Done,
+        State::Running if s.healthcheck.is_none() && !looping => Verdict::Done,
+        State::Exited if s.job && exit_code == Some(0) => Verdict::Done,
+        State::Unhealthy | State::Exited => Verdict::Failed,
+        _ if looping => Verdict::Failed,
+        _ => Verdict::Pending,
+    };
+    let passing_streak = health.map_or(0, |h| {
+        h.log.iter().rev().take_while(|p| p.exit_code == 0).count() as u32
+    });
+    Row {
+        service: s.name.clone(),
+        state,
+        exit_code,
+        verdict,
+        seconds,
+        restarts,
+        failing_streak: health.map_or(0, |h| h.failing_streak),
+        passing_streak,
+        retries,
+        waiting_for: None,
+        container: Some(c.clone()),
+    }
+}

@@ -1,0 +1,368 @@
+//! The engine, reached through the user's own `docker` CLI and its JSON output.
+//!
+//! The CLI, not an Engine API client: it already knows every way the user reaches an engine
+//! (`DOCKER_HOST`, `DOCKER_CONTEXT` and the current context, `ssh://` hosts through its
+//! connection helper, TLS settings), and `docker compose up` has to run through it anyway, as
+//! Compose has no API of its own. One tool for both means `up`, `status` and `doctor` talk to
+//! the very engine the user's `docker ps` shows.
+
+use serde::Deserialize;
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// What went wrong reaching the engine.
+#[derive(Debug)]
+pub struct EngineError(pub String);
+
+impl std::fmt::Display for EngineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+pub struct Engine {
+    docker: String,
+    /// `docker compose` when the CLI has the plugin, else the standalone `docker-compose`.
+    compose: Vec<String>,
+}
+
+impl Engine {
+    /// The `docker` on PATH (`MUSTER_DOCKER` names another), and its Compose.
+    pub fn new() -> Engine {
+        let docker = std::env::var("MUSTER_DOCKER").unwrap_or_else(|_| "docker".to_owned());
+        Engine {
+            docker,
+            compose: Vec::new(),
+        }
+    }
+
+    /// Finds Compose once, for `up`: the plugin first, as `docker compose` is what users type.
+    pub fn with_compose(mut self) -> Result<Engine, EngineError> {
+        let plugin = Command::new(&self.docker)
+            .args(["compose", "version"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        self.compose = if plugin {
+            vec![self.docker.clone(), "compose".to_owned()]
+        } else if Command::new("docker-compose")
+            .arg("version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+        {
+            vec!["docker-compose".to_owned()]
+        } else {
+            return Err(EngineError(
+                "neither `docker compose` nor `docker-compose` runs: install Docker Compose v2"
+                    .to_owned(),
+            ));
+        };
+        Ok(self)
+    }
+
+    fn docker(&self) -> Command {
+        Command::new(&self.docker)
+    }
+
+    fn output(&self, mut command: Command) -> Result<Output, EngineError> {
+        let shown = format!("{command:?}");
+        command
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| EngineError(format!("cannot run {shown}: {e}")))
+    }
+
+    /// Every container of the Compose project, stopped ones included.
+    pub fn containers(&self, project: &str) -> Result<Vec<Container>, EngineError> {
+        let mut ps = self.docker();
+        ps.args(["ps", "-aq", "--no-trunc", "--filter"])
+            .arg(format!("label=com.docker.compose.project={project}"));
+        let out = self.output(ps)?;
+        if !out.status.success() {
+            return Err(EngineError(format!(
+                "cannot list containers: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut inspect = self.docker();
+        inspect.arg("inspect").args(&ids);
+        // A container removed between `ps` and `inspect` makes inspect fail for all; what
+        // it printed for the others is still good.
+        let out = self.output(inspect)?;
+        let all: Vec<Container> = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        Ok(all)
+    }
+
+    /// The container's last `lines` log lines, stdout and stderr together.
+    pub fn logs(&self, id: &str, lines: usize) -> Vec<String> {
+        let mut logs = self.docker();
+        logs.args(["logs", "--tail", &lines.to_string(), id]);
+        match self.output(logs) {
+            Ok(out) => {
+                let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+                text.push_str(&String::from_utf8_lossy(&out.stderr));
+                text.lines().map(str::to_owned).collect()
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Runs `argv` in the running container, as its user, for at most `limit`.
+    pub fn exec(&self, id: &str, argv: &[String], limit: Duration) -> Result<Ran, EngineError> {
+        let mut exec = self.docker();
+        exec.args(["exec", id]).args(argv);
+        run_for(exec, limit)
+    }
+
+    /// `docker compose -f FILE up -d ARGS`, started, not waited for: Compose waits for each
+    /// dependency's condition before starting its dependents, so it runs while the board does.
+    pub fn compose_up(&self, file: &Path, args: &[String]) -> Result<Child, EngineError> {
+        let (program, pre) = self
+            .compose
+            .split_first()
+            .expect("with_compose found Compose");
+        let mut up = Command::new(program);
+        up.args(pre)
+            .arg("-f")
+            .arg(file)
+            .args(["up", "-d"])
+            .args(args.iter().map(OsStr::new))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        up.spawn()
+            .map_err(|e| EngineError(format!("cannot run {program}: {e}")))
+    }
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new()
+    }
+}
+
+/// What a command in a container did.
+#[derive(Debug, Clone)]
+pub struct Ran {
+    pub output: String,
+    /// `None` when it did not finish within its limit.
+    pub exit: Option<i32>,
+    pub took: Duration,
+}
+
+fn run_for(mut command: Command, limit: Duration) -> Result<Ran, EngineError> {
+    let shown = format!("{command:?}");
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| EngineError(format!("cannot run {shown}: {e}")))?;
+    let started = Instant::now();
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
+    let readers = (
+        std::thread::spawn(move || read_all(&mut stdout)),
+        std::thread::spawn(move || read_all(&mut stderr)),
+    );
+    let exit = loop {
+        if let Some(status) = child.try_wait().map_err(|e| EngineError(e.to_string()))? {
+            break status.code();
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let took = started.elapsed();
+    let mut output = readers.0.join().unwrap_or_default();
+    output.push_str(&readers.1.join().unwrap_or_default());
+    Ok(Ran { output, exit, took })
+}
+
+fn read_all(r: &mut impl std::io::Read) -> String {
+    let mut buf = Vec::new();
+    let _ = r.read_to_end(&mut buf);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// The parts of `docker inspect` the board and the diagnoses read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Container {
+    pub id: String,
+    pub state: State,
+    #[serde(default)]
+    pub restart_count: u32,
+    pub config: Config,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct State {
+    pub status: String,
+    #[serde(default)]
+    pub exit_code: i64,
+    #[serde(rename = "OOMKilled", default)]
+    pub oom_killed: bool,
+    #[serde(default)]
+    pub error: String,
+    #[serde(default)]
+    pub started_at: String,
+    #[serde(default)]
+    pub finished_at: String,
+    pub health: Option<Health>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Health {
+    pub status: String,
+    #[serde(default)]
+    pub failing_streak: u32,
+    #[serde(default)]
+    pub log: Vec<Probe>,
+}
+
+/// One probe the engine ran, from its health log (the last five are kept).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Probe {
+    pub start: String,
+    pub end: String,
+    pub exit_code: i64,
+    #[serde(default)]
+    pub output: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Config {
+    #[serde(default)]
+    pub labels: std::collections::HashMap<String, String>,
+    pub healthcheck: Option<HealthConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HealthConfig {
+    #[serde(default)]
+    pub test: Vec<String>,
+    /// Nanoseconds, 0 for the engine's default.
+    #[serde(default)]
+    pub timeout: u64,
+}
+
+impl Container {
+    pub fn service(&self) -> &str {
+        self.config
+            .labels
+            .get("com.docker.compose.service")
+            .map_or("", String::as_str)
+    }
+
+    pub fn short_id(&self) -> &str {
+        &self.id[..self.id.len().min(12)]
+    }
+
+    pub fn never_started(&self) -> bool {
+        self.state.started_at.starts_with("0001-")
+    }
+}
+
+impl Probe {
+    /// How long the probe ran.
+    pub fn took(&self) -> Option<Duration> {
+        let (start, end) = (timestamp(&self.start)?, timestamp(&self.end)?);
+        Some(Duration::from_secs_f64((end - start).max(0.0)))
+    }
+}
+
+/// Seconds since the epoch of one of the engine's RFC 3339 timestamps (always UTC, `Z`);
+/// `None` for the zero time it gives a container that never started.
+pub fn timestamp(text: &str) -> Option<f64> {
+    let (date, time) = text.split_once('T')?;
+    let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    if y <= 1 {
+        return None;
+    }
+    let time = time.trim_end_matches('Z');
+    let (time, offset) = match time.rfind(['+', '-']) {
+        Some(i) if i >= 8 => {
+            let (t, o) = time.split_at(i);
+            let sign = if o.starts_with('-') { -1 } else { 1 };
+            let (oh, om) = o[1..].split_once(':')?;
+            (
+                t,
+                sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60),
+            )
+        }
+        _ => (time, 0),
+    };
+    let mut t = time.splitn(3, ':');
+    let (h, min, s) = (
+        t.next()?.parse::<i64>().ok()?,
+        t.next()?.parse::<i64>().ok()?,
+        t.next()?.parse::<f64>().ok()?,
+    );
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86_400 + h * 3600 + min * 60 - offset) as f64 + s)
+}
+
+/// Seconds since the epoch, now.
+pub fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_timestamps_are_read_to_the_nanosecond() {
+        assert_eq!(timestamp("1970-01-01T00:00:00Z"), Some(0.0));
+        assert_eq!(timestamp("2026-12-01T18:10:00Z"), Some(1_796_148_600.0));
+        let t = timestamp("2026-12-01T18:10:00.250000000Z").unwrap();
+        assert!((t - 1_796_148_600.25).abs() < 1e-6);
+        assert_eq!(
+            timestamp("2026-12-01T19:10:00+01:00"),
+            Some(1_796_148_600.0)
+        );
+        assert_eq!(timestamp("0001-01-01T00:00:00Z"), None);
+    }
+
+    #[test]
+    fn a_run_past_its_limit_is_stopped_and_says_so() {
+        let mut sleep = Command::new("sleep");
+        sleep.arg("5");
+        let ran = run_for(sleep, Duration::from_millis(200)).unwrap();
+        assert_eq!(ran.exit, None);
+        assert!(ran.took < Duration::from_secs(2));
+        let ran = run_for(Command::new("true"), Duration::from_secs(5)).unwrap();
+        assert_eq!(ran.exit, Some(0));
+    }
+}
