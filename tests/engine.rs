@@ -16,11 +16,12 @@
 
 mod engine {
     pub mod harness;
+    pub mod live;
     pub mod order;
 }
 
 use engine::harness::{Engine, Stack, health, now, repo, signal, stdout, wait_for};
-use engine::order;
+use engine::{live, order};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
@@ -42,6 +43,16 @@ const SCENARIOS: &[(&str, Scenario)] = &[
         "swarm_tasks_turn_healthy_and_a_failing_task_is_replaced",
         swarm,
     ),
+    ("live_ecommerce_comes_up_all_healthy", live::ecommerce_up),
+    ("live_probe_tool_missing", live::probe_tool_missing),
+    ("live_wrong_port", live::wrong_port),
+    ("live_start_period_too_short", live::start_period_too_short),
+    ("live_redis_noauth", live::redis_noauth),
+    ("live_django_400", live::django_400),
+    ("live_redirect_to_login", live::redirect_to_login),
+    ("live_job_fails_dependents_never_start", live::job_fails),
+    ("live_restart_loop", live::restart_loop),
+    ("live_terminal_board_redraws_in_place", live::terminal_board),
 ];
 
 fn main() {

@@ -54,6 +54,7 @@ pub struct Row {
 #[derive(Debug, Clone, Serialize)]
 pub struct Waiting {
     pub service: String,
+    /// `healthy`, `completed` or `started`, as the catalogue says it.
     pub condition: &'static str,
 }
 
@@ -102,7 +103,11 @@ impl Board {
                     })
                     .map(|w| Waiting {
                         service: w.target.clone(),
-                        condition: w.condition.compose_name(),
+                        condition: match w.condition {
+                            Condition::Healthy => "healthy",
+                            Condition::Completed => "completed",
+                            Condition::Started => "started",
+                        },
                     });
             }
         }
@@ -177,6 +182,7 @@ impl Board {
             for (i, cell) in c.iter().enumerate().take(4) {
                 let _ = write!(l, " {cell:w$} ", w = widths[i]);
             }
+            l.push(' ');
             l.push_str(c[4]);
             l.trim_end().to_owned()
         };

@@ -164,11 +164,11 @@ fn waiting(board: &Board, s: &Planned, r: &Row) -> Option<Finding> {
         crate::model::Condition::Started => "to start",
     };
     let message = format!(
-        "`{}` never started: it waits for `{}` {what}, and `{}` is {}",
+        "`{}` never started: it waits for `{}` {what}, and `{}` {}",
         s.name,
         w.service,
         root.service,
-        root.state_text()
+        phrase(root)
     );
     let fix = Fix {
         label: crate::diagnostic::Label::new(wait.source, wait.span.clone(), "waits for this"),
@@ -181,9 +181,18 @@ fn waiting(board: &Board, s: &Planned, r: &Row) -> Option<Finding> {
     let root_note = if root.verdict == Verdict::Failed {
         format!("the root cause is `{}`: see its diagnosis", root.service)
     } else {
-        format!("`{}` is still {}", root.service, root.state_text())
+        format!("`{}` is not up yet", root.service)
     };
     Some(f.note(root_note))
+}
+
+/// A row's state as the end of a sentence about it: "exited 3", "is unhealthy".
+fn phrase(r: &Row) -> String {
+    match r.state {
+        State::Exited => r.state_text(),
+        State::Missing => "was never created".to_owned(),
+        _ => format!("is {}", r.state_text()),
+    }
 }
 
 fn container(
@@ -626,35 +635,52 @@ fn refused_finding(
     .note(platform)
 }
 
-/// The last probes, newest last, each with its exit code and time against the timeout.
+/// The last probes, newest last, each with its exit code and time against the timeout; a run
+/// of probes that said the same thing is one note.
 fn probe_notes(probes: &[Probe], s: &Planned, manual: Option<&Manual>) -> Vec<String> {
     let timeout = s.healthcheck.map(|t| secs(t.timeout));
     let n = probes.len();
-    probes
-        .iter()
-        .enumerate()
-        .skip(n.saturating_sub(3))
-        .map(|(i, p)| {
-            let manual_run = manual.filter(|_| i + 1 == n);
-            let took = manual_run.map(|m| m.took).or_else(|| p.took());
-            let mut head = match manual_run {
-                Some(_) => "probe run now".to_owned(),
-                None => "probe".to_owned(),
-            };
-            head.push_str(&format!(": exit {}", p.exit_code));
-            if let Some(t) = took {
-                head.push_str(&format!(" after {}", secs(t)));
-                if let Some(limit) = &timeout {
-                    head.push_str(&format!(" (timeout {limit})"));
-                }
+    let mut notes: Vec<(String, String, usize)> = Vec::new();
+    for (i, p) in probes.iter().enumerate() {
+        let manual_run = manual.filter(|_| i + 1 == n);
+        let took = manual_run.map(|m| m.took).or_else(|| p.took());
+        let mut head = format!("exit {}", p.exit_code);
+        if let Some(t) = took {
+            // Rounded as shown, so that probes a few milliseconds apart read as one.
+            head.push_str(&format!(" after {}", secs(t)));
+            if let Some(limit) = &timeout {
+                head.push_str(&format!(" (timeout {limit})"));
             }
-            let text = p.output.trim();
-            if text.is_empty() {
+        }
+        let text = p.output.trim();
+        let body = if text.is_empty() {
+            String::new()
+        } else {
+            // A traceback's last lines say what happened; the rest is the client's insides.
+            let lines: Vec<&str> = text.lines().collect();
+            let shown: Vec<&str> = lines.iter().rev().take(2).rev().copied().collect();
+            format!(":\n  | {}", shown.join("\n  | "))
+        };
+        match notes.last_mut() {
+            Some((h, b, count)) if *h == head && *b == body && manual_run.is_none() => *count += 1,
+            _ if manual_run.is_some() => notes.push((format!("probe run now: {head}"), body, 0)),
+            _ => notes.push((head, body, 1)),
+        }
+    }
+    let skip = notes.len().saturating_sub(3);
+    notes
+        .into_iter()
+        .skip(skip)
+        .map(|(head, body, count)| {
+            let head = match count {
+                0 => head,
+                1 => format!("probe: {head}"),
+                k => format!("{k} probes: {head}"),
+            };
+            if body.is_empty() {
                 format!("{head}, no output")
             } else {
-                let lines: Vec<&str> = text.lines().collect();
-                let shown: Vec<&str> = lines.iter().rev().take(3).rev().copied().collect();
-                format!("{head}:\n  | {}", shown.join("\n  | "))
+                format!("{head}{body}")
             }
         })
         .collect()
@@ -770,7 +796,11 @@ pub fn parse_listening(table: &str) -> Vec<u16> {
             if fields.len() < 4 || fields[3] != "0A" {
                 return None;
             }
-            let port = fields[1].rsplit(':').next()?;
+            let (address, port) = fields[1].rsplit_once(':')?;
+            // Docker's embedded DNS server listens on 127.0.0.11, on a port of its own.
+            if address == "0B00007F" {
+                return None;
+            }
             u16::from_str_radix(port, 16).ok()
         })
         .collect();
@@ -896,6 +926,7 @@ mod tests {
         let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n\
             0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 1 1\n\
             1: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000  1000        0 2 1\n\
+            2: 0B00007F:8AF9 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3 1\n\
             0: 00000000000000000000000000000000:0050 00000000000000000000000000000000:0000 0A 0 0 0 0 0 0\n";
         assert_eq!(parse_listening(table), [80, 8080]);
     }

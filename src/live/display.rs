@@ -55,12 +55,13 @@ impl Display {
                 let mut out = std::io::stdout().lock();
                 if !*started {
                     *started = true;
+                    let n = board.services.len();
                     let _ = writeln!(
                         out,
-                        "{} (profile {}): {} services",
+                        "{} (profile {}): {n} service{}",
                         board.project,
                         board.profile,
-                        board.services.len()
+                        if n == 1 { "" } else { "s" }
                     );
                 }
                 for r in &board.services {

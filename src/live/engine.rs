@@ -29,11 +29,10 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// The `docker` on PATH (`MUSTER_DOCKER` names another), and its Compose.
+    /// The `docker` on PATH, as the user's shell would run it.
     pub fn new() -> Engine {
-        let docker = std::env::var("MUSTER_DOCKER").unwrap_or_else(|_| "docker".to_owned());
         Engine {
-            docker,
+            docker: "docker".to_owned(),
             compose: Vec::new(),
         }
     }

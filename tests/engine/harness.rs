@@ -70,6 +70,16 @@ impl Engine {
         }
     }
 
+    /// The engine's address, as `DOCKER_HOST` gives it.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The folder of this engine's `docker` CLI, to put first on a program's PATH.
+    pub fn bin(&self) -> &Path {
+        self.docker.parent().expect("the CLI is in a folder")
+    }
+
     pub fn docker(&self) -> Command {
         let mut command = Command::new(&self.docker);
         command.env("DOCKER_HOST", &self.host);
@@ -248,6 +258,11 @@ impl<'e> Stack<'e> {
             started.elapsed()
         );
         output
+    }
+
+    /// Something else (`muster up`) started the stack: take it down on drop all the same.
+    pub fn started(&mut self) {
+        self.up = true;
     }
 
     pub fn up_healthy(&mut self) {
