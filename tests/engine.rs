@@ -52,6 +52,8 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("live_redirect_to_login", live::redirect_to_login),
     ("live_job_fails_dependents_never_start", live::job_fails),
     ("live_restart_loop", live::restart_loop),
+    ("live_probe_timeout", live::probe_timeout),
+    ("live_killed_exit_137", live::killed),
     ("live_terminal_board_redraws_in_place", live::terminal_board),
 ];
 

@@ -422,18 +422,22 @@ fn probe(
     let timed_out = out.contains("exceeded timeout")
         || out.contains("context deadline exceeded")
         || out.contains("timed out")
-        || manual.is_some_and(|m| m.exit.is_none())
+        || manual.is_some_and(|m| m.exit.is_none() || timeout.is_some_and(|t| m.took > t))
         || matches!((took, timeout), (Some(t), Some(limit)) if t >= limit);
     if timed_out {
         let limit = timeout.map_or_else(|| "30s (Docker's default)".to_owned(), secs);
-        let took = manual
-            .map(|m| m.took)
-            .or(took)
-            .map_or_else(String::new, |t| format!(" after {}", secs(t)));
+        let detail = match (manual, took) {
+            (Some(m), _) if m.exit.is_none() => {
+                format!(": run now, it had not finished after {}", secs(m.took))
+            }
+            (Some(m), _) => format!(": run now, it took {}", secs(m.took)),
+            (None, Some(t)) => format!(": the engine stopped it after {}", secs(t)),
+            (None, None) => String::new(),
+        };
         return finding(
             "probe-timeout",
             format!(
-                "the probe of `{}` was stopped{took}: it did not answer within its timeout of {limit}",
+                "the probe of `{}` does not answer within its timeout of {limit}{detail}",
                 s.name
             ),
             plan.fix(

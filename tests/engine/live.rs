@@ -568,3 +568,50 @@ depends_on = ["redis"]
         eprintln!("  one on the way:\n    {}", mid.join("\n    "));
     }
 }
+
+// ---------------------------------------------------------------- timeouts and kills
+
+/// A probe slower than its timeout: the engine stops it and logs that it exceeded it; doctor
+/// times the probe by hand against the same timeout.
+pub fn probe_timeout(engine: &Engine) {
+    let catalogue = r#"
+[project]
+name = "livetimeout"
+
+[services.api]
+kind = "http"
+image = "python:3.12-slim"
+command = "python -m http.server 8000"
+healthcheck = { test = ["CMD", "python", "-c", "import time; time.sleep(3)"], interval = "3s", timeout = "1s", retries = 2, start_period = "1s", start_interval = "1s" }
+"#;
+    let (mut stack, run) = up_broken(engine, &[("services.toml", catalogue)]);
+    assert_diagnosed(
+        &run,
+        catalogue,
+        "does not answer within its timeout of 1s: the engine stopped it",
+        "timeout = \"1s\"",
+    );
+    let doctor = muster(engine, &mut stack, &["doctor", "api"]);
+    assert_eq!(doctor.code, 4, "{doctor}");
+    // About 3 s, the probe's own sleep, against the 1 s the engine allows.
+    assert!(doctor.stdout.contains("exit 0 after 3"), "{doctor}");
+    assert!(doctor.stdout.contains("(timeout 1s): too slow"), "{doctor}");
+    assert!(doctor.stderr.contains("run now, it took 3"), "{doctor}");
+}
+
+/// A process killed with SIGKILL, as the OOM killer does: exit 137.
+pub fn killed(engine: &Engine) {
+    let catalogue = r#"
+[project]
+name = "livekill"
+
+[services.worker]
+kind = "http"
+image = "python:3.12-slim"
+command = ["sh", "-c", "sleep 30 & kill -9 $$!; wait $$!"]
+restart = "no"
+"#;
+    let (_stack, run) = up_broken(engine, &[("services.toml", catalogue)]);
+    assert_diagnosed(&run, catalogue, "exited 137", "[services.worker]");
+    assert!(run.stderr.contains("OOM"), "{run}");
+}
