@@ -13,6 +13,9 @@ use std::fmt::Write;
 use std::path::Path;
 use std::time::Duration;
 
+/// How much of a probe's output is shown.
+const SHOWN_LINES: usize = 8;
+
 pub fn run(
     inputs: &Inputs,
     file: &Path,
@@ -87,13 +90,18 @@ pub fn run(
                     secs(timeout)
                 );
                 let text = ran.output.trim_end();
-                if text.is_empty() {
-                    out.push_str("output: none\n");
-                } else {
-                    out.push_str("output:\n");
-                    for line in text.lines() {
-                        let _ = writeln!(out, "  | {line}");
+                let lines: Vec<&str> = text.lines().collect();
+                // A client's traceback ends with what went wrong; its start is the client's.
+                let shown = &lines[lines.len().saturating_sub(SHOWN_LINES)..];
+                match (lines.len(), shown.len()) {
+                    (0, _) => out.push_str("output: none\n"),
+                    (all, n) if all > n => {
+                        let _ = writeln!(out, "output (its last {n} of {all} lines):");
                     }
+                    _ => out.push_str("output:\n"),
+                }
+                for line in shown {
+                    let _ = writeln!(out, "  | {line}");
                 }
                 Some(Manual {
                     output: ran.output,

@@ -5,11 +5,13 @@
 use crate::config::{Inputs, Up};
 use crate::emit;
 use crate::error::Error;
+use crate::live::board::State;
 use crate::live::board::{Board, Verdict};
 use crate::live::display::Display;
 use crate::live::engine::Engine;
 use crate::live::{self, diagnose};
 use crate::pipeline::Session;
+use std::collections::HashMap;
 use std::io::{IsTerminal, Read};
 use std::time::{Duration, Instant};
 
@@ -43,22 +45,60 @@ pub fn run(inputs: &Inputs, up: &Up, session: &mut Session) -> Result<Option<Str
     let said = std::thread::spawn(move || {
         let mut text = String::new();
         let _ = compose_err.read_to_string(&mut text);
-        let _ = compose_out.read_to_string(&mut text);
         text
     });
+    // Build output: read so that Compose never blocks on a full pipe, and dropped.
+    let builds = std::thread::spawn(move || std::io::copy(&mut compose_out, &mut std::io::sink()));
 
     let started = Instant::now();
+    let started_at = crate::live::engine::now();
     let mut display = Display::new(!up.plain && std::io::stdout().is_terminal());
     let mut compose_status = None;
     let mut failed_since: Option<Instant> = None;
+    // Services whose failing probes were looked at, by the newest probe seen then; and those found
+    // failing for a reason start time cannot fix.
+    let mut looked: HashMap<String, String> = HashMap::new();
+    let mut hopeless: Vec<String> = Vec::new();
     let (board, timed_out) = loop {
         if compose_status.is_none() {
             compose_status = child.try_wait().ok().flatten();
         }
-        let containers = engine
+        let mut containers = engine
             .containers(&plan.project)
             .map_err(|e| Error::Engine(e.to_string()))?;
-        let board = Board::read(&plan, &containers);
+        // A container from before this `up` may be about to be replaced (stopped, exit 143):
+        // until Compose is done, only what it made in this run counts.
+        if compose_status.is_none() {
+            containers.retain(|c| {
+                crate::live::engine::timestamp(&c.created).is_some_and(|t| t >= started_at - 1.0)
+            });
+        }
+        let mut board = Board::read(&plan, &containers);
+        for r in &board.services {
+            // The engine does not count failures during start_period in its streak.
+            let failing = r.failing_streak + r.start_failures;
+            let newest = r
+                .container
+                .as_ref()
+                .and_then(|c| c.state.health.as_ref())
+                .and_then(|h| h.log.last())
+                .map(|p| p.start.clone())
+                .unwrap_or_default();
+            if r.state == State::Starting
+                && failing >= 2
+                && looked.get(&r.service) != Some(&newest)
+                && let Some(s) = plan.service(&r.service)
+            {
+                looked.insert(r.service.clone(), newest);
+                let d = diagnose::one(&plan, &board, &engine, s, r, None);
+                if diagnose::HOPELESS.contains(&d.cause) && !hopeless.contains(&r.service) {
+                    hopeless.push(r.service.clone());
+                }
+            }
+        }
+        for service in &hopeless {
+            board.fail(service);
+        }
         let elapsed = started.elapsed().as_secs_f64();
         display.show(&board, elapsed);
         let compose_failed = compose_status.is_some_and(|s| !s.success());
@@ -89,7 +129,16 @@ pub fn run(inputs: &Inputs, up: &Up, session: &mut Session) -> Result<Option<Str
     }
     let status = child.wait().ok();
     let compose_said = said.join().unwrap_or_default();
+    let _ = builds.join();
 
+    let mut board = board;
+    // Compose names the service it gave up on; a container that has since come back looks
+    // fine on the board, and is the cause all the same.
+    if compose_status.is_some_and(|s| !s.success()) {
+        for service in blamed(&compose_said, &plan.project) {
+            board.fail(&service);
+        }
+    }
     let verdict = board.verdict();
     if verdict == Verdict::Done && !timed_out {
         return Ok(None);
@@ -98,11 +147,12 @@ pub fn run(inputs: &Inputs, up: &Up, session: &mut Session) -> Result<Option<Str
         session.diagnostics.push(d.diagnostic);
     }
     if status.is_some_and(|s| !s.success()) && compose_status.is_some() {
+        // Compose's verdict is its last lines; BuildKit's progress (`#12 ...`) is not.
         let tail: Vec<&str> = compose_said
             .lines()
-            .filter(|l| !l.trim().is_empty())
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
             .rev()
-            .take(6)
+            .take(4)
             .collect();
         let lines: Vec<&str> = tail.into_iter().rev().collect();
         session.summary = Some(format!("docker compose up said:\n  {}", lines.join("\n  ")));
@@ -128,9 +178,28 @@ pub fn run(inputs: &Inputs, up: &Up, session: &mut Session) -> Result<Option<Str
     Err(Error::NotUp { pending })
 }
 
+/// The services Compose's error names: `container P-S-1 is unhealthy`, `service "S" didn't
+/// complete successfully`.
+fn blamed(said: &str, project: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for line in said.lines() {
+        if let Some(rest) = line.split("container ").nth(1)
+            && let Some(name) = rest.strip_suffix(" is unhealthy")
+            && let Some(service) = name
+                .strip_prefix(&format!("{project}-"))
+                .and_then(|n| n.rsplit_once('-'))
+                .map(|(s, _)| s.to_owned())
+        {
+            found.push(service);
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
 /// No container is starting or restarting: the board will not change by itself.
 fn nothing_moving(board: &Board) -> bool {
-    use crate::live::board::State;
     !board
         .services
         .iter()

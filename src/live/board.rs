@@ -43,6 +43,9 @@ pub struct Row {
     pub restarts: u32,
     /// Consecutive failed and passed probes, and the retries that make it unhealthy.
     pub failing_streak: u32,
+    /// Failed probes at the end of the health log that the engine did not count, as they ran
+    /// during start_period.
+    pub start_failures: u32,
     pub passing_streak: u32,
     pub retries: Option<u32>,
     /// The dependency it waits for, and for what, while it has not started.
@@ -115,6 +118,14 @@ impl Board {
             project: plan.project.clone(),
             profile: plan.profile.clone(),
             services: rows,
+        }
+    }
+
+    /// Marks a service failed on muster's word rather than the engine's (a probe failing for
+    /// a reason time cannot fix, while its start_period still runs).
+    pub fn fail(&mut self, service: &str) {
+        if let Some(r) = self.services.iter_mut().find(|r| r.service == service) {
+            r.verdict = Verdict::Failed;
         }
     }
 
@@ -199,6 +210,7 @@ impl Row {
         match (self.state, self.exit_code) {
             (State::Exited, Some(code)) => format!("exited {code}"),
             (State::Missing, _) => "not created".to_owned(),
+            (State::Starting, _) if self.verdict == Verdict::Failed => "failing".to_owned(),
             (state, _) => serde_json::to_value(state)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
@@ -212,6 +224,9 @@ impl Row {
             Some(_) if self.container.is_none() || self.state == State::Created => "-".to_owned(),
             Some(retries) if self.failing_streak > 0 => {
                 format!("{}/{retries} failed", self.failing_streak)
+            }
+            Some(_) if self.start_failures > 0 => {
+                format!("{} failed in start_period", self.start_failures)
             }
             Some(_) if self.passing_streak > 0 => format!("{} passed", self.passing_streak),
             Some(_) => "not yet run".to_owned(),
@@ -270,6 +285,7 @@ fn row(s: &Planned, c: Option<&Container>) -> Row {
             seconds: None,
             restarts: 0,
             failing_streak: 0,
+            start_failures: 0,
             passing_streak: 0,
             retries,
             waiting_for: None,
@@ -311,6 +327,11 @@ fn row(s: &Planned, c: Option<&Container>) -> Row {
     let passing_streak = health.map_or(0, |h| {
         h.log.iter().rev().take_while(|p| p.exit_code == 0).count() as u32
     });
+    let failing_streak = health.map_or(0, |h| h.failing_streak);
+    let start_failures = health.map_or(0, |h| {
+        let failed = h.log.iter().rev().take_while(|p| p.exit_code != 0).count() as u32;
+        failed.saturating_sub(failing_streak)
+    });
     Row {
         service: s.name.clone(),
         state,
@@ -318,7 +339,8 @@ fn row(s: &Planned, c: Option<&Container>) -> Row {
         verdict,
         seconds,
         restarts,
-        failing_streak: health.map_or(0, |h| h.failing_streak),
+        failing_streak,
+        start_failures,
         passing_streak,
         retries,
         waiting_for: None,

@@ -38,6 +38,15 @@ pub struct Manual {
     pub took: Duration,
 }
 
+/// Causes that more start time cannot fix: once two probes in a row fail for one of them, the
+/// service has failed, whatever its `start_period` still allows.
+pub const HOPELESS: &[&str] = &[
+    "probe-tool-missing",
+    "redis-noauth",
+    "http-400",
+    "http-redirect",
+];
+
 /// Diagnoses every failed service of `board`, and, when `all` (a deadline passed), the ones
 /// still pending too.
 pub fn diagnose(plan: &Plan, board: &Board, engine: &Engine, all: bool) -> Vec<Diagnosis> {
@@ -268,6 +277,20 @@ fn container(
         });
     }
     let failed: Vec<&Probe> = probes.iter().filter(|p| p.exit_code != 0).collect();
+    if failed.is_empty() && r.restarts > 0 {
+        // It crashed and came back: what it said before its last start is why.
+        let before = engine.logs_before(&c.id, &c.state.started_at, 10);
+        return finding(
+            "restarted",
+            format!(
+                "`{}` exited and was restarted {} time(s); Compose saw it unhealthy meanwhile",
+                s.name, r.restarts
+            ),
+            header("this service"),
+        )
+        .note("its last log lines before the restart:")
+        .notes(before.into_iter().map(|l| format!("  | {l}")));
+    }
     let Some(last) = failed.last().copied() else {
         return finding(
             "not-healthy-yet",
@@ -644,18 +667,14 @@ fn refused_finding(
 fn probe_notes(probes: &[Probe], s: &Planned, manual: Option<&Manual>) -> Vec<String> {
     let timeout = s.healthcheck.map(|t| secs(t.timeout));
     let n = probes.len();
-    let mut notes: Vec<(String, String, usize)> = Vec::new();
+    // (exit, slowest time, output, count, run by hand)
+    let mut notes: Vec<(i64, Option<Duration>, String, usize, bool)> = Vec::new();
     for (i, p) in probes.iter().enumerate() {
-        let manual_run = manual.filter(|_| i + 1 == n);
-        let took = manual_run.map(|m| m.took).or_else(|| p.took());
-        let mut head = format!("exit {}", p.exit_code);
-        if let Some(t) = took {
-            // Rounded as shown, so that probes a few milliseconds apart read as one.
-            head.push_str(&format!(" after {}", secs(t)));
-            if let Some(limit) = &timeout {
-                head.push_str(&format!(" (timeout {limit})"));
-            }
-        }
+        let by_hand = manual.is_some() && i + 1 == n;
+        let took = manual
+            .filter(|_| by_hand)
+            .map(|m| m.took)
+            .or_else(|| p.took());
         let text = p.output.trim();
         let body = if text.is_empty() {
             String::new()
@@ -666,11 +685,37 @@ fn probe_notes(probes: &[Probe], s: &Planned, manual: Option<&Manual>) -> Vec<St
             format!(":\n  | {}", shown.join("\n  | "))
         };
         match notes.last_mut() {
-            Some((h, b, count)) if *h == head && *b == body && manual_run.is_none() => *count += 1,
-            _ if manual_run.is_some() => notes.push((format!("probe run now: {head}"), body, 0)),
-            _ => notes.push((head, body, 1)),
+            Some((exit, slowest, b, count, false))
+                if *exit == p.exit_code && *b == body && !by_hand =>
+            {
+                *count += 1;
+                *slowest = (*slowest).max(took);
+            }
+            _ => notes.push((p.exit_code, took, body, 1, by_hand)),
         }
     }
+    let notes: Vec<(String, String, usize)> = notes
+        .into_iter()
+        .map(|(exit, took, body, count, by_hand)| {
+            let mut head = match (by_hand, manual.and_then(|m| m.exit)) {
+                (true, None) => "did not finish".to_owned(),
+                _ => format!("exit {exit}"),
+            };
+            if let Some(t) = took {
+                let within = if count > 1 { "within" } else { "after" };
+                head.push_str(&format!(" {within} {}", secs(t)));
+                if let Some(limit) = &timeout {
+                    head.push_str(&format!(" (timeout {limit})"));
+                }
+            }
+            let head = if by_hand {
+                format!("probe run now: {head}")
+            } else {
+                head
+            };
+            (head, body, if by_hand { 0 } else { count })
+        })
+        .collect();
     let skip = notes.len().saturating_sub(3);
     notes
         .into_iter()

@@ -118,6 +118,21 @@ impl Engine {
         }
     }
 
+    /// The last `lines` log lines written before `until` (an engine timestamp): what a
+    /// container said before its last restart.
+    pub fn logs_before(&self, id: &str, until: &str, lines: usize) -> Vec<String> {
+        let mut logs = self.docker();
+        logs.args(["logs", "--until", until, "--tail", &lines.to_string(), id]);
+        match self.output(logs) {
+            Ok(out) => {
+                let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+                text.push_str(&String::from_utf8_lossy(&out.stderr));
+                text.lines().map(str::to_owned).collect()
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+
     /// Runs `argv` in the running container, as its user, for at most `limit`.
     pub fn exec(&self, id: &str, argv: &[String], limit: Duration) -> Result<Ran, EngineError> {
         let mut exec = self.docker();
@@ -204,6 +219,8 @@ fn read_all(r: &mut impl std::io::Read) -> String {
 #[serde(rename_all = "PascalCase")]
 pub struct Container {
     pub id: String,
+    #[serde(default)]
+    pub created: String,
     pub state: State,
     #[serde(default)]
     pub restart_count: u32,
