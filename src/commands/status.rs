@@ -20,6 +20,12 @@ pub fn run(
     let containers = engine
         .containers(&plan.project)
         .map_err(|e| Error::Engine(e.to_string()))?;
+    if containers.is_empty() {
+        session.summary = Some(format!(
+            "no container of project `{}` on this engine: start it with `muster up`",
+            plan.project
+        ));
+    }
     let board = Board::read(&plan, &containers);
     let diagnoses = diagnose::diagnose(&plan, &board, &engine, false);
     let text = if json {

@@ -347,3 +347,128 @@ fn row(s: &Planned, c: Option<&Container>) -> Row {
         container: Some(c.clone()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::{Diagnostics, Sources};
+    use crate::pipeline::{self, Session};
+    use crate::profile::Profiles;
+    use std::path::Path;
+
+    const CATALOGUE: &str = r#"
+[project]
+name = "t"
+
+[services.db]
+kind = "db"
+image = "postgres:17"
+
+[services.migrate]
+kind = "job"
+image = "python:3.12-slim"
+depends_on = ["db"]
+
+[services.web]
+kind = "http"
+image = "python:3.12-slim"
+depends_on = ["migrate"]
+"#;
+
+    fn plan() -> Plan {
+        let mut session = Session::default();
+        let catalogue = crate::catalogue::Catalogue::parse(
+            Path::new("services.toml"),
+            CATALOGUE.to_owned(),
+            &mut session.sources,
+            &mut session.diagnostics,
+        );
+        let profiles =
+            Profiles::load(None, &mut Sources::default(), &mut Diagnostics::default()).unwrap();
+        let stack = pipeline::build(
+            catalogue,
+            &profiles,
+            &crate::kinds::Kinds::built_in(),
+            Some("dev"),
+            crate::resolve::Provenance::Record,
+            &mut session,
+        )
+        .expect("the catalogue is valid");
+        Plan::new(&stack, &session.sources, "t")
+    }
+
+    fn container(service: &str, state: &str) -> Container {
+        let json = format!(
+            r#"{{"Id": "{service}0000000000", "RestartCount": 0,
+                 "State": {state},
+                 "Config": {{"Labels": {{"com.docker.compose.service": "{service}"}}}}}}"#
+        );
+        serde_json::from_str(&json).expect("inspect JSON")
+    }
+
+    #[test]
+    fn a_dependent_waits_for_the_first_dependency_not_yet_ready() {
+        let plan = plan();
+        let names: Vec<&str> = plan.services.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["db", "migrate", "web"]);
+        let healthy = r#"{"Status": "running", "StartedAt": "2026-12-01T18:00:00Z",
+            "Health": {"Status": "healthy", "FailingStreak": 0, "Log": []}}"#;
+        let board = Board::read(
+            &plan,
+            &[
+                container("db", healthy),
+                container(
+                    "migrate",
+                    r#"{"Status": "created", "StartedAt": "0001-01-01T00:00:00Z"}"#,
+                ),
+            ],
+        );
+        let web = board.row("web").unwrap();
+        assert_eq!(web.state, State::Missing);
+        assert_eq!(web.waiting_for.as_ref().unwrap().service, "migrate");
+        assert_eq!(
+            board
+                .row("migrate")
+                .unwrap()
+                .waiting_for
+                .as_ref()
+                .map(|w| w.condition),
+            None
+        );
+        assert_eq!(board.verdict(), Verdict::Pending);
+    }
+
+    #[test]
+    fn a_job_that_exited_0_is_done_and_one_that_failed_fails_the_board() {
+        let plan = plan();
+        let exited = |code: i32| {
+            format!(
+                r#"{{"Status": "exited", "ExitCode": {code}, "StartedAt": "2026-12-01T18:00:00Z",
+                    "FinishedAt": "2026-12-01T18:00:04Z"}}"#
+            )
+        };
+        let ok = Board::read(&plan, &[container("migrate", &exited(0))]);
+        let migrate = ok.row("migrate").unwrap();
+        assert_eq!(
+            (migrate.verdict, migrate.state_text()),
+            (Verdict::Done, "exited 0".into())
+        );
+        assert_eq!(migrate.seconds, Some(4.0));
+        let failed = Board::read(&plan, &[container("migrate", &exited(3))]);
+        assert_eq!(failed.verdict(), Verdict::Failed);
+    }
+
+    #[test]
+    fn restarts_past_the_loop_limit_fail_a_service_without_a_restart_limit() {
+        let plan = plan();
+        let mut web = container(
+            "web",
+            r#"{"Status": "restarting", "ExitCode": 1, "StartedAt": "2026-12-01T18:00:00Z"}"#,
+        );
+        let board = Board::read(&plan, std::slice::from_ref(&web));
+        assert_eq!(board.row("web").unwrap().verdict, Verdict::Pending);
+        web.restart_count = RESTART_LOOP;
+        let board = Board::read(&plan, &[web]);
+        assert_eq!(board.row("web").unwrap().verdict, Verdict::Failed);
+    }
+}
