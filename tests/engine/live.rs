@@ -269,6 +269,43 @@ health_path = "/"
         json["diagnoses"][0]["line"],
         line_of(&catalogue, "port = 8000")
     );
+
+    // The engine as the current docker context names it, with no DOCKER_HOST: muster asks the
+    // CLI, which resolves contexts (and ssh:// hosts) itself. DOCKER_CONFIG keeps the context
+    // out of the machine's own ~/.docker.
+    let config = tempfile::tempdir().expect("a temporary folder");
+    for args in [
+        vec![
+            "context".to_owned(),
+            "create".to_owned(),
+            "muster-live".to_owned(),
+            "--docker".to_owned(),
+            format!("host={}", engine.host()),
+        ],
+        vec![
+            "context".to_owned(),
+            "use".to_owned(),
+            "muster-live".to_owned(),
+        ],
+    ] {
+        let out = engine
+            .docker()
+            .env_remove("DOCKER_HOST")
+            .env("DOCKER_CONFIG", config.path())
+            .args(&args)
+            .output()
+            .expect("docker runs");
+        assert!(out.status.success(), "docker {args:?}: {out:?}");
+    }
+    let out = muster_command(engine, &stack)
+        .env_remove("DOCKER_HOST")
+        .env("DOCKER_CONFIG", config.path())
+        .args(["status", "--json"])
+        .output()
+        .expect("muster runs");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["services"][0]["state"], "unhealthy", "{out:?}");
+    eprintln!("  status through the current docker context: api unhealthy");
 }
 
 /// A server that takes 25 s to listen, with a start_period of 2 s.
