@@ -114,8 +114,8 @@ enum CliCommand {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
         /// Give up after this long (`90s`, `10m`) [default: from the healthchecks' timing].
-        #[arg(long, value_name = "DURATION")]
-        timeout: Option<String>,
+        #[arg(long, value_name = "DURATION", value_parser = crate::model::duration::parse)]
+        timeout: Option<std::time::Duration>,
         /// Build images before starting (`docker compose up --build`).
         #[arg(long, conflicts_with = "no_build")]
         build: bool,
@@ -324,8 +324,8 @@ pub enum Request {
 pub struct Up {
     /// The Compose file written and run.
     pub file: PathBuf,
-    /// As the user wrote it; checked where durations are.
-    pub timeout: Option<String>,
+    /// How long to wait for the stack, when the user said.
+    pub timeout: Option<std::time::Duration>,
     /// Arguments for `docker compose up -d`.
     pub compose_args: Vec<String>,
     pub plain: bool,

@@ -20,13 +20,6 @@ use std::time::{Duration, Instant};
 const POLL: Duration = Duration::from_millis(1000);
 
 pub fn run(inputs: &Inputs, up: &Up, session: &mut Session) -> Result<Option<String>, Error> {
-    let limit = match &up.timeout {
-        Some(text) => Some(
-            crate::model::duration::parse(text)
-                .map_err(|e| Error::Engine(format!("--timeout {text}: {e}")))?,
-        ),
-        None => None,
-    };
     let (stack, plan) = live::load(inputs, &up.file, session)?;
     crate::output::write_atomic_with(&up.file, |sink| emit::compose::write(&stack, sink))
         .map_err(Error::io("write", &up.file))?;
@@ -34,7 +27,7 @@ pub fn run(inputs: &Inputs, up: &Up, session: &mut Session) -> Result<Option<Str
     let engine = Engine::new()
         .with_compose()
         .map_err(|e| Error::Engine(e.to_string()))?;
-    let limit = limit.unwrap_or_else(|| live::deadline(&plan));
+    let limit = up.timeout.unwrap_or_else(|| live::deadline(&plan));
     let mut child = engine
         .compose_up(&up.file, &up.compose_args)
         .map_err(|e| Error::Engine(e.to_string()))?;
