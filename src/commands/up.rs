@@ -171,13 +171,15 @@ pub fn run(inputs: &Inputs, up: &Up, session: &mut Session) -> Result<Option<Str
     Err(Error::NotUp { pending })
 }
 
-/// The services Compose's error names: `container P-S-1 is unhealthy`, `service "S" didn't
-/// complete successfully`.
+/// The services Compose's error names: `container P-S-1 is unhealthy`, `container P-S-1
+/// exited (0)`.
 fn blamed(said: &str, project: &str) -> Vec<String> {
     let mut found = Vec::new();
     for line in said.lines() {
-        if let Some(rest) = line.split("container ").nth(1)
-            && let Some(name) = rest.strip_suffix(" is unhealthy")
+        if let Some(rest) = line.split("dependency failed to start: container ").nth(1)
+            && let Some(name) = rest
+                .strip_suffix(" is unhealthy")
+                .or_else(|| rest.split_once(" exited (").map(|(n, _)| n))
             && let Some(service) = name
                 .strip_prefix(&format!("{project}-"))
                 .and_then(|n| n.rsplit_once('-'))
@@ -197,4 +199,16 @@ fn nothing_moving(board: &Board) -> bool {
         .services
         .iter()
         .any(|r| matches!(r.state, State::Starting | State::Restarting))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn compose_names_the_container_it_gave_up_on() {
+        let said = " Container shop-rabbitmq-1  Error\n\
+            dependency failed to start: container shop-rabbitmq-1 exited (0)\n\
+            dependency failed to start: container shop-postgres_ai-1 is unhealthy\n";
+        assert_eq!(super::blamed(said, "shop"), ["postgres_ai", "rabbitmq"]);
+        assert!(super::blamed(said, "other").is_empty());
+    }
 }
