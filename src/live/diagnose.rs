@@ -511,29 +511,47 @@ fn http(plan: &Plan, engine: &Engine, s: &Planned, c: &Container, status: u16) -
     let path = s.health_path.as_deref().unwrap_or("/");
     let port = s.port.unwrap_or(80);
     let django = s.env.keys().any(|k| k.starts_with("DJANGO"))
-        || s.image.is_none() && s.env.contains_key("DJANGO_ALLOWED_HOSTS");
+        || s.command.iter().any(|w| {
+            w.ends_with("manage.py")
+                || w.contains("wsgi")
+                || w.contains("asgi")
+                || w == "django-admin"
+        });
     if status == 400 {
-        let mut f = finding(
+        let message = format!(
+            "`{}` answers 400 Bad Request to its probe on {path}",
+            s.name
+        );
+        if django {
+            return finding(
+                "http-400",
+                message,
+                plan.fix(
+                    s,
+                    "env.DJANGO_ALLOWED_HOSTS",
+                    "put 127.0.0.1 in ALLOWED_HOSTS",
+                    "add `DJANGO_ALLOWED_HOSTS = \"127.0.0.1\"` to its env",
+                ),
+            )
+            .note(
+                "Django answers 400 to a Host it does not allow; the probe asks for 127.0.0.1: \
+                 ALLOWED_HOSTS must admit `127.0.0.1`",
+            );
+        }
+        return finding(
             "http-400",
-            format!(
-                "`{}` answers 400 Bad Request to its probe on {path}",
-                s.name
-            ),
+            message,
             plan.fix(
                 s,
-                "env.DJANGO_ALLOWED_HOSTS",
-                "put 127.0.0.1 in ALLOWED_HOSTS",
-                "add `DJANGO_ALLOWED_HOSTS = \"127.0.0.1\"` to its env",
+                "env",
+                "allow the Host 127.0.0.1 here",
+                "this service must allow the Host 127.0.0.1",
             ),
+        )
+        .note(
+            "a 400 to a plain GET is most often a Host check (Django's ALLOWED_HOSTS, Rails' \
+             config.hosts): the probe asks for 127.0.0.1, which must be allowed",
         );
-        f = f.note(
-            "Django answers 400 to a Host it does not allow; the probe asks for 127.0.0.1: \
-             ALLOWED_HOSTS must admit `127.0.0.1`",
-        );
-        if !django {
-            f = f.note("a 400 to a plain GET is most often a host check: allow 127.0.0.1");
-        }
-        return f;
     }
     if (300..400).contains(&status) {
         let location = location(engine, c, port, path);

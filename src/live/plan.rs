@@ -38,6 +38,8 @@ pub struct Planned {
     pub port: Option<u16>,
     pub health_path: Option<String>,
     pub env: IndexMap<String, String>,
+    /// The command's words, as the body has them (for telling what runs, e.g. Django).
+    pub command: Vec<String>,
     pub healthcheck: Option<Timing>,
     pub depends_on: Vec<Wait>,
     /// The restart policy says the engine gives up after this many restarts (`on-failure:N`).
@@ -162,6 +164,15 @@ fn planned(s: &StackService) -> Planned {
         port: service.health_port.or(service.port),
         health_path: service.health_path.clone(),
         env: service.env.clone(),
+        command: match body.command() {
+            Some(crate::compose_body::CommandRef::Line(line)) => {
+                line.split_whitespace().map(str::to_owned).collect()
+            }
+            Some(crate::compose_body::CommandRef::Argv(words)) => {
+                words.into_iter().map(str::to_owned).collect()
+            }
+            None => Vec::new(),
+        },
         healthcheck,
         depends_on: s
             .depends_on
