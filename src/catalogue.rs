@@ -340,12 +340,10 @@ pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagn
     }
     if let Some(image) = &spec.image {
         let text = image.get_ref();
-        let problem = match crate::model::interpolation::with_defaults(text) {
-            Ok(Some(defaulted)) => crate::images::reference_problem(&defaulted),
-            Ok(None) => None,
-            Err(reason) => Some(reason),
-        };
-        if let Some(reason) = problem {
+        let checked = crate::model::interpolation::parse_at_defaults(text, |t| {
+            crate::images::reference_problem(t).map_or(Ok(()), Err)
+        });
+        if let Err(reason) = checked {
             diagnostics.push(
                 Diagnostic::error(format!("invalid image reference {text:?}"))
                     .at(source, Some(image.span()), &reason)
@@ -366,19 +364,11 @@ pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagn
     for volume in spec.volumes.iter().flatten() {
         let text = volume.get_ref();
         // A mount Compose interpolates is checked with its defaults; without one, not at all.
-        let defaulted = match crate::model::interpolation::with_defaults(text) {
-            Ok(Some(t)) => t,
-            Ok(None) => continue,
-            Err(reason) => {
-                diagnostics.push(Diagnostic::error(format!("invalid volume {text:?}")).at(
-                    source,
-                    Some(volume.span()),
-                    &reason,
-                ));
-                continue;
-            }
-        };
-        match crate::volumes::target(&defaulted) {
+        let checked = crate::model::interpolation::parse_at_defaults(text, |t| {
+            crate::volumes::target(t).map(str::to_owned)
+        });
+        match checked {
+            Ok(None) => {}
             Err(reason) => {
                 diagnostics.push(Diagnostic::error(format!("invalid volume {text:?}")).at(
                     source,
@@ -386,8 +376,8 @@ pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagn
                     &reason,
                 ));
             }
-            Ok(target) => {
-                if let Some((_, first)) = targets.iter().find(|(t, _)| t == target) {
+            Ok(Some(target)) => {
+                if let Some((_, first)) = targets.iter().find(|(t, _)| *t == target) {
                     diagnostics.push(
                         Diagnostic::error(format!(
                             "two mounts on `{target}`: the engine refuses a duplicate mount point"
@@ -400,7 +390,7 @@ pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagn
                         )),
                     );
                 } else {
-                    targets.push((target.to_owned(), volume.span()));
+                    targets.push((target, volume.span()));
                 }
             }
         }

@@ -36,16 +36,7 @@ impl Mapping {
 /// A mapping Compose may interpolate (`"${WEB_PORT:-8080}:8000"`): checked with every variable at
 /// its default; `None` when a variable has none, so only Compose will know the ports.
 pub fn parse_interpolated(text: &str) -> Result<Option<Mapping>, String> {
-    use crate::model::interpolation;
-    if !interpolation::interpolates(text) {
-        return parse(text).map(Some);
-    }
-    match interpolation::with_defaults(text)? {
-        Some(defaulted) => parse(&defaulted)
-            .map(Some)
-            .map_err(|e| format!("with its defaults, `{text}` is `{defaulted}`: {e}")),
-        None => Ok(None),
-    }
+    crate::model::interpolation::parse_at_defaults(text, parse)
 }
 
 pub fn parse(text: &str) -> Result<Mapping, String> {

@@ -46,15 +46,7 @@ impl fmt::Display for Duration {
 /// A duration that Compose may interpolate: its value with every variable at its default, `None`
 /// when a variable has none, an error when the text (or the default) is not a duration.
 pub fn parse_interpolated(text: &str) -> Result<Option<Span>, String> {
-    if !interpolation::interpolates(text) {
-        return parse(text).map(Some);
-    }
-    match interpolation::with_defaults(text)? {
-        Some(defaulted) => parse(&defaulted)
-            .map(Some)
-            .map_err(|e| format!("with its defaults, `{text}` is `{defaulted}`: {e}")),
-        None => Ok(None),
-    }
+    interpolation::parse_at_defaults(text, parse)
 }
 
 /// Parses `{number}{unit}` groups as Compose and Go's `time.ParseDuration` accept them: units

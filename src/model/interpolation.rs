@@ -95,6 +95,24 @@ fn expansion(inner: &str, whole: &str) -> Result<Option<String>, String> {
     }
 }
 
+/// `text` read by `parse` as Compose will read it: at once when nothing interpolates, else with
+/// every variable at its default, and `None` when a variable has none (only Compose will know).
+/// An error names the defaulted text, which is what was refused.
+pub fn parse_at_defaults<T>(
+    text: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Option<T>, String> {
+    if !interpolates(text) {
+        return parse(text).map(Some);
+    }
+    match with_defaults(text)? {
+        Some(defaulted) => parse(&defaulted)
+            .map(Some)
+            .map_err(|e| format!("with its defaults, `{text}` is `{defaulted}`: {e}")),
+        None => Ok(None),
+    }
+}
+
 /// Whether Compose will interpolate anything in `text` (`$$` alone is only an escape).
 pub fn interpolates(text: &str) -> bool {
     text.replace("$$", "").contains('$')
