@@ -99,41 +99,22 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
             let Some(target) = by_name.get(dep.target.as_str()) else {
                 continue;
             };
+            if let Some(condition) = dep.condition
+                && let Some((why, note)) = unmeetable(condition, target, &dep.target)
+            {
+                diagnostics.push(
+                    here(
+                        Diagnostic::error(format!(
+                            "service `{}` waits for `{}` {why}",
+                            service.name, dep.target
+                        )),
+                        condition_label(condition),
+                    )
+                    .with_note(note),
+                );
+                continue;
+            }
             let condition = match dep.condition {
-                Some(Condition::Healthy) if !target.has_healthcheck => {
-                    diagnostics.push(
-                        here(
-                            Diagnostic::error(format!(
-                                "service `{}` waits for `{}` to be healthy, but `{}` has no healthcheck",
-                                service.name, dep.target, dep.target
-                            )),
-                            "asks for `healthy`",
-                        )
-                        .with_note(format!(
-                            "`docker compose up` would fail with \"container {} has no healthcheck configured\"; \
-                             give `{}` a healthcheck or ask for \"started\"",
-                            dep.target, dep.target
-                        )),
-                    );
-                    continue;
-                }
-                Some(Condition::Completed) if !target.is_job => {
-                    diagnostics.push(
-                        here(
-                            Diagnostic::error(format!(
-                                "service `{}` waits for `{}` to complete, but `{}` runs until it is stopped",
-                                service.name, dep.target, dep.target
-                            )),
-                            "asks for `completed`",
-                        )
-                        .with_note(format!(
-                            "`docker compose up` would wait for `{}` to exit forever; ask for \"healthy\" \
-                             or \"started\", or make `{}` a kind that runs to completion (`job`)",
-                            dep.target, dep.target
-                        )),
-                    );
-                    continue;
-                }
                 Some(c) => c,
                 None if target.is_job => Condition::Completed,
                 None if target.has_healthcheck => Condition::Healthy,
@@ -230,5 +211,35 @@ fn report_cycles(services: &[Rendered], edges: &[Vec<Edge>], diagnostics: &mut D
                 Mark::Done => {}
             }
         }
+    }
+}
+
+/// Why `condition` can never be met by `target`, and what to do: Compose accepts the file, and
+/// `docker compose up` fails or waits for ever.
+fn unmeetable(condition: Condition, target: &Target, name: &str) -> Option<(String, String)> {
+    match condition {
+        Condition::Healthy if !target.has_healthcheck => Some((
+            format!("to be healthy, but `{name}` has no healthcheck"),
+            format!(
+                "`docker compose up` would fail with \"container {name} has no healthcheck \
+                 configured\"; give `{name}` a healthcheck or ask for \"started\""
+            ),
+        )),
+        Condition::Completed if !target.is_job => Some((
+            format!("to complete, but `{name}` runs until it is stopped"),
+            format!(
+                "`docker compose up` would wait for `{name}` to exit forever; ask for \"healthy\" \
+                 or \"started\", or make `{name}` a kind that runs to completion (`job`)"
+            ),
+        )),
+        _ => None,
+    }
+}
+
+fn condition_label(condition: Condition) -> &'static str {
+    match condition {
+        Condition::Healthy => "asks for `healthy`",
+        Condition::Completed => "asks for `completed`",
+        Condition::Started => "asks for `started`",
     }
 }
