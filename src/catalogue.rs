@@ -87,6 +87,58 @@ pub struct ProjectSpec {
         extend("examples" = [["restart-not-always"]])
     )]
     pub allow: Option<Vec<Spanned<String>>>,
+    /// The Compose and Docker Engine the team runs: muster leaves out (with a warning) the keys
+    /// they cannot do, and refuses those the catalogue asks for. Default: the newest.
+    #[schemars(
+        with = "Option<RequiresSpec>",
+        extend("examples" = [{ "compose": "2.26", "engine": "20.10" }])
+    )]
+    pub requires: Option<Spanned<RequiresSpec>>,
+}
+
+/// `requires = { compose = "2.26", engine = "20.10" }`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(inline)]
+pub struct RequiresSpec {
+    /// The oldest Docker Compose that runs the file (`docker compose version`), 2.0 or later.
+    #[schemars(with = "Option<String>", extend("pattern" = "^v?[0-9]+\\.[0-9]+(\\.[0-9]+)?$", "examples" = ["2.26"]))]
+    pub compose: Option<Spanned<String>>,
+    /// The oldest Docker Engine that runs it (`docker version --format '{{.Server.Version}}'`).
+    #[schemars(with = "Option<String>", extend("pattern" = "^v?[0-9]+\\.[0-9]+(\\.[0-9]+)?$", "examples" = ["20.10"]))]
+    pub engine: Option<Spanned<String>>,
+}
+
+fn check_requires(spec: &RequiresSpec, source: SourceId, diagnostics: &mut Diagnostics) {
+    for (part, value) in [("compose", &spec.compose), ("engine", &spec.engine)] {
+        let Some(value) = value else { continue };
+        let problem = match value.get_ref().parse::<crate::versions::Version>() {
+            Err(e) => e,
+            Ok(v) if part == "compose" && v < crate::versions::OLDEST_COMPOSE => format!(
+                "muster writes for Compose {} or later",
+                crate::versions::OLDEST_COMPOSE
+            ),
+            Ok(_) => continue,
+        };
+        diagnostics.push(
+            Diagnostic::error(format!("`requires.{part}`: {problem}")).at(
+                source,
+                Some(value.span()),
+                "this version",
+            ),
+        );
+    }
+}
+
+impl RequiresSpec {
+    /// The versions that parse; load reported the others.
+    pub fn requires(&self) -> crate::versions::Requires {
+        let parse = |v: &Option<Spanned<String>>| v.as_ref().and_then(|v| v.get_ref().parse().ok());
+        crate::versions::Requires {
+            compose: parse(&self.compose),
+            engine: parse(&self.engine),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -138,6 +190,9 @@ impl Catalogue {
         }
         for lint in file.project.allow.iter().flatten() {
             check_lint_name(lint, source, diagnostics);
+        }
+        if let Some(requires) = &file.project.requires {
+            check_requires(requires.get_ref(), source, diagnostics);
         }
         let mut services = Vec::with_capacity(file.services.0.len());
         for (name, spec) in file.services.0 {

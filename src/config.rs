@@ -36,6 +36,11 @@ pub struct Cli {
           // Eleven names would fill the help screen; shells still complete them.
           hide_possible_values = true)]
     allow: Vec<String>,
+    /// The Compose and Docker Engine to generate for, over `[project] requires`:
+    /// `compose=2.26,engine=20.10` (either part alone too) [default: the newest].
+    #[arg(long, global = true, value_name = "compose=V,engine=V",
+          value_parser = crate::versions::Requires::parse_cli)]
+    requires: Option<crate::versions::Requires>,
     #[command(subcommand)]
     command: CliCommand,
 }
@@ -227,6 +232,10 @@ pub struct Inputs {
     pub provenance: Provenance,
     /// Lints allowed for this run.
     pub allow: Vec<String>,
+    /// The Compose and Engine of the command line, over the catalogue's `[project] requires`.
+    pub requires: crate::versions::Requires,
+    /// What the stack is generated for: a Kubernetes manifest keeps keys that no Compose reads.
+    pub target: Target,
 }
 
 /// Whether diagnostics are drawn in colour.
@@ -401,6 +410,8 @@ impl Cli {
             profile,
             provenance: Provenance::Skip,
             allow: self.allow.clone(),
+            requires: self.requires.unwrap_or_default(),
+            target: Target::Compose,
         };
         let stdio = |path: Option<PathBuf>| path.filter(|p| p != Path::new("-"));
         Ok(match self.command {
@@ -416,15 +427,19 @@ impl Cli {
                         "`--check` compares with a file: give `-o FILE`, not stdout".to_owned(),
                     ));
                 }
+                let target = match target {
+                    CliTarget::Compose => Target::Compose,
+                    CliTarget::Swarm => Target::Swarm,
+                    CliTarget::K8s => Target::Kubernetes,
+                };
                 Request::Gen {
-                    inputs: inputs(profile),
+                    inputs: Inputs {
+                        target,
+                        ..inputs(profile)
+                    },
                     output,
                     check,
-                    target: match target {
-                        CliTarget::Compose => Target::Compose,
-                        CliTarget::Swarm => Target::Swarm,
-                        CliTarget::K8s => Target::Kubernetes,
-                    },
+                    target,
                 }
             }
             CliCommand::Check {

@@ -37,6 +37,7 @@ pub mod spec;
 pub mod suggest;
 pub mod user_files;
 pub mod validate;
+pub mod versions;
 pub mod volumes;
 pub mod yaml;
 

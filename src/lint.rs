@@ -35,6 +35,7 @@ pub const PROBE_PROGRAM_MISSING: &str = "probe-program-missing";
 pub const STALE_SCHEMA: &str = "stale-schema";
 pub const UNKNOWN_IMAGE: &str = "unknown-image";
 pub const HEALTH_ENDPOINT_OFF: &str = "health-endpoint-off";
+pub const OLDER_TARGET: &str = "older-target";
 
 /// Every lint, in the order `--list-lints` shows them.
 pub const LINTS: &[Lint] = &[
@@ -102,6 +103,11 @@ pub const LINTS: &[Lint] = &[
         name: STALE_SCHEMA,
         checks: "a muster.schema.json beside the catalogue that lists other kinds than it can use",
         why: "editors then flag a kind of your templates folder as unknown, or offer a removed one",
+    },
+    Lint {
+        name: OLDER_TARGET,
+        checks: "a key the declared Compose or Engine (`[project] requires`) cannot do, left out or rewritten",
+        why: "the service runs without it there: the warning says what that changes",
     },
 ];
 

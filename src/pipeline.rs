@@ -54,14 +54,20 @@ pub fn stack(inputs: &Inputs, session: &mut Session) -> Result<Stack, Error> {
     if let Some(d) = crate::schema::stale_warning(inputs, &kinds) {
         diagnostics.push(d);
     }
-    build(
+    let mut stack = build(
         catalogue,
         &profiles,
         &kinds,
         inputs.profile.as_deref(),
         inputs.provenance,
         session,
-    )
+    )?;
+    stack.project.requires = stack.project.requires.or(inputs.requires);
+    crate::versions::fit(&mut stack, inputs.target, &mut session.diagnostics);
+    if session.diagnostics.has_errors() {
+        return Err(Error::Invalid);
+    }
+    Ok(stack)
 }
 
 /// The stages after every input has been read: no I/O, so that tests and the fuzzer can drive

@@ -198,6 +198,12 @@ impl ComposeBody {
         &self.keys
     }
 
+    /// The keys, for `versions::fit`, which only leaves out or rewrites keys an older Compose
+    /// or Engine cannot do: none of them is one of the facts read above.
+    pub fn keys_mut(&mut self) -> &mut Mapping {
+        &mut self.keys
+    }
+
     pub fn get(&self, key: &str) -> Option<&Yaml> {
         self.keys.get(key)
     }

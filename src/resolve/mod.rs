@@ -27,7 +27,7 @@ mod references;
 
 use engine::{health_endpoint, infer_engine};
 pub use layers::Layer;
-use layers::{Layers, layer_stack};
+use layers::{Layers, Origin, layer_stack};
 use passthrough::SharedCompose;
 pub use references::check as check_references;
 
@@ -53,6 +53,11 @@ pub struct Project {
     pub profiles: Vec<String>,
     /// The profile's `autoheal`: the nearest profile along `extends` that sets it decides.
     pub autoheal: bool,
+    /// The Compose and Engine the stack is generated for (`[project] requires`, or
+    /// `--requires` over it).
+    pub requires: crate::versions::Requires,
+    /// Where the catalogue declares it.
+    pub requires_span: Option<Range<usize>>,
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +100,9 @@ pub struct Service {
     /// `healthcheck.interval`, `compose.logging.driver`. Values the kind template renders have
     /// no entry. Empty unless [`Context::provenance`] asked for it.
     pub provenance: IndexMap<String, Layer>,
+    /// The version-gated keys (`versions::FEATURES`) the catalogue entry itself sets, its
+    /// `profiles.NAME` included: a target that cannot do them is an error, not a warning.
+    pub written: Vec<&'static str>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -198,6 +206,13 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Context, diagnostics: &mut Diagno
                 .rev()
                 .find_map(|p| p.file.autoheal)
                 .unwrap_or(false),
+            requires: catalogue
+                .project
+                .requires
+                .as_ref()
+                .map(|r| r.get_ref().requires())
+                .unwrap_or_default(),
+            requires_span: catalogue.project.requires.as_ref().map(|r| r.span()),
         },
         services,
     }
@@ -338,6 +353,24 @@ fn resolve_service<'a>(
         list.map(|(l, _)| l.iter().map(|s| s.get_ref().clone()).collect())
             .unwrap_or_default()
     };
+    let by_entry = |origin: Origin| matches!(origin, Origin::Catalogue | Origin::Override(_));
+    let mut written = Vec::new();
+    if layers
+        .highest(|s| {
+            s.healthcheck
+                .as_ref()
+                .and_then(|h| h.start_interval.as_ref())
+        })
+        .is_some_and(|(_, origin, _)| by_entry(origin))
+    {
+        written.push("healthcheck.start_interval");
+    }
+    // The entry's own `compose` tables; a profile's are defaults like its other keys.
+    for l in layers.layers.iter().filter(|l| by_entry(l.origin)) {
+        if let Some(table) = &l.spec.compose {
+            written.extend(crate::versions::keys_in_toml(table));
+        }
+    }
     let service = Service {
         name: name.clone(),
         name_span: entry.name.span(),
@@ -383,6 +416,7 @@ fn resolve_service<'a>(
         depends_on,
         compose: layers.compose(shared_compose, &kind.name),
         provenance: layers.provenance.unwrap_or_default(),
+        written,
     };
     let probes_over_http = matches!(service.probe, Probe::Http(_))
         && service.healthcheck.test.is_none()
