@@ -89,9 +89,14 @@ pub struct ServiceSpec {
     pub healthcheck: Option<HealthcheckSpec>,
     /// Services to wait for. A list infers the condition: completed for a `job`, healthy for a
     /// service with a healthcheck, else started. A table asks for one:
-    /// `{ NAME = "healthy" | "started" | "completed" }`.
+    /// `{ NAME = "healthy" | "started" | "completed" }`, or
+    /// `{ NAME = { condition = "healthy", restart = true, required = false } }`.
     #[schemars(with = "Option<DependsOn>", extend("examples" = [["postgres", "redis"]]))]
     pub depends_on: Option<Spanned<DependsOn>>,
+    /// `restart` and `required` for every dependency whose entry does not say: a profile's
+    /// default, e.g. `depends_on_options = { restart = true }`.
+    #[schemars(extend("examples" = [{ "restart": true }]))]
+    pub depends_on_options: Option<DependencyOptions>,
     // Only meaningful on a catalogue entry; `load` rejects it anywhere else.
     /// Service keys applied only under one profile, e.g. `profiles.prod = { replicas = 2 }`.
     #[schemars(
@@ -168,16 +173,96 @@ pub struct Scalar(pub String);
 #[derive(Debug, Clone)]
 pub enum DependsOn {
     Inferred(Vec<Spanned<String>>),
-    Explicit(IndexMap<Spanned<String>, Spanned<String>>),
+    Explicit(IndexMap<Spanned<String>, Spanned<DependencyEntry>>),
+}
+
+/// One dependency of a table: its condition alone (`"healthy"`), or
+/// `{ condition, restart, required }`.
+#[derive(Debug, Clone, Default)]
+pub struct DependencyEntry {
+    pub condition: Option<String>,
+    /// Where the long form writes its condition; the short form's is the entry's own span.
+    pub condition_span: Option<std::ops::Range<usize>>,
+    pub options: DependencyOptions,
+}
+
+/// What Compose does around one dependency.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(inline)]
+pub struct DependencyOptions {
+    /// Compose restarts this service when a Compose command restarts the dependency
+    /// (`docker compose restart`, an update); not when the engine restarts a crashed one.
+    #[schemars(extend("examples" = [true]))]
+    pub restart: Option<bool>,
+    /// `false`: an optional dependency. Compose warns, and starts this service anyway, when
+    /// the dependency does not start or does not become ready.
+    #[schemars(extend("examples" = [false]))]
+    pub required: Option<bool>,
+}
+
+impl DependencyOptions {
+    /// Each option this one leaves unset, from `defaults`.
+    pub fn or(self, defaults: DependencyOptions) -> DependencyOptions {
+        DependencyOptions {
+            restart: self.restart.or(defaults.restart),
+            required: self.required.or(defaults.required),
+        }
+    }
 }
 
 impl DependsOn {
-    /// Each dependency with the condition asked for, if any, in the order written.
-    pub fn entries(&self) -> Vec<(&Spanned<String>, Option<&Spanned<String>>)> {
+    /// Each dependency with what its entry asks for, in the order written.
+    pub fn entries(&self) -> Vec<(&Spanned<String>, Option<&Spanned<DependencyEntry>>)> {
         match self {
             DependsOn::Inferred(targets) => targets.iter().map(|t| (t, None)).collect(),
-            DependsOn::Explicit(map) => map.iter().map(|(t, c)| (t, Some(c))).collect(),
+            DependsOn::Explicit(map) => map.iter().map(|(t, e)| (t, Some(e))).collect(),
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for DependencyEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // A visitor of its own rather than `untagged`: toml's spans reach the condition of the
+        // long form only through its map access, and an unknown key keeps its precise error.
+        struct EntryVisitor;
+        impl<'de> Visitor<'de> for EntryVisitor {
+            type Value = DependencyEntry;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a condition (\"healthy\", \"started\", \"completed\") or a table \
+                     { condition, restart, required }",
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DependencyEntry, E> {
+                Ok(DependencyEntry {
+                    condition: Some(v.to_owned()),
+                    ..DependencyEntry::default()
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DependencyEntry, A::Error> {
+                let mut entry = DependencyEntry::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "condition" => {
+                            let c: Spanned<String> = map.next_value()?;
+                            entry.condition_span = Some(c.span());
+                            entry.condition = Some(c.into_inner());
+                        }
+                        "restart" => entry.options.restart = Some(map.next_value()?),
+                        "required" => entry.options.required = Some(map.next_value()?),
+                        other => {
+                            return Err(de::Error::unknown_field(
+                                other,
+                                &["condition", "restart", "required"],
+                            ));
+                        }
+                    }
+                }
+                Ok(entry)
+            }
+        }
+        deserializer.deserialize_any(EntryVisitor)
     }
 }
 
@@ -314,9 +399,11 @@ impl<'de> Deserialize<'de> for DependsOn {
                 Ok(DependsOn::Inferred(targets))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DependsOn, A::Error> {
-                let room = capacity::<(Spanned<String>, Spanned<String>)>(map.size_hint());
+                let room = capacity::<(Spanned<String>, Spanned<DependencyEntry>)>(map.size_hint());
                 let mut entries = IndexMap::with_capacity(room);
-                while let Some((k, v)) = map.next_entry::<Spanned<String>, Spanned<String>>()? {
+                while let Some((k, v)) =
+                    map.next_entry::<Spanned<String>, Spanned<DependencyEntry>>()?
+                {
                     entries.insert(k, v);
                 }
                 Ok(DependsOn::Explicit(entries))

@@ -30,6 +30,10 @@ type Scenario = fn(&Engine);
 const SCENARIOS: &[(&str, Scenario)] = &[
     ("ecommerce_dev_comes_up_healthy_in_order", ecommerce_dev),
     (
+        "matrix_each_declared_target_comes_up_on_its_engine_and_compose",
+        version_matrix,
+    ),
+    (
         "ecommerce_prod_comes_up_healthy_in_order_and_heals_a_crash_not_a_hang",
         ecommerce_prod,
     ),
@@ -99,18 +103,28 @@ fn main() {
 /// The example under `profile`, up and checked: every long-running service healthy, every job
 /// exited 0, every dependency honoured in the order the engine started things.
 fn ecommerce<'e>(engine: &'e Engine, profile: &str) -> Stack<'e> {
+    ecommerce_for(engine, profile, &[])
+}
+
+/// [`ecommerce`], generated with `extra` arguments (`--requires ...`).
+fn ecommerce_for<'e>(engine: &'e Engine, profile: &str, extra: &[&str]) -> Stack<'e> {
     let mut stack = Stack::new(engine, &[]);
     let catalogue = repo().join("examples/ecommerce/services.toml");
-    stack.generate(
-        &[
-            "gen",
-            "-c",
-            catalogue.to_str().unwrap(),
-            "--profile",
-            profile,
-        ],
-        "docker-compose.yml",
-    );
+    let mut args = vec![
+        "gen",
+        "-c",
+        catalogue.to_str().unwrap(),
+        "--profile",
+        profile,
+    ];
+    args.extend(extra);
+    stack.generate(&args, "docker-compose.yml");
+    // A `shop` project some earlier run left up would be kept as it is, and its containers
+    // would send no start events to check the order by.
+    let _ = stack
+        .compose()
+        .args(["down", "-v", "--remove-orphans", "-t", "5"])
+        .output();
     let since = now();
     stack.up_healthy();
 
@@ -149,6 +163,62 @@ fn ecommerce<'e>(engine: &'e Engine, profile: &str) -> Stack<'e> {
 
 fn ecommerce_dev(engine: &Engine) {
     ecommerce(engine, "dev");
+}
+
+/// The two declared targets, each on its own engine and Compose: the example comes up healthy
+/// on Engine 26 with Compose 2.40.3 for `compose=2.40,engine=26.1`, and on Debian 12's Engine
+/// 20.10 with Compose 2.26.1 for `compose=2.26,engine=20.10`; the file for the newer pair is
+/// refused by the older one, so the matrix is not a formality.
+fn version_matrix(engine: &Engine) {
+    let newest = ["--requires", "compose=2.40,engine=26.1"];
+    let stack = ecommerce_for(engine, "dev", &newest);
+    let file = std::fs::read_to_string(&stack.file).unwrap();
+    assert!(
+        file.contains("start_interval:"),
+        "the newer pair keeps start_interval"
+    );
+    drop(stack);
+    eprintln!("  Engine 26 + Compose 2.40.3: healthy");
+
+    let older = engine.older();
+    let version = stdout(
+        older
+            .docker()
+            .args(["version", "--format", "{{.Server.Version}}"]),
+    );
+    assert!(
+        version.starts_with("20.10."),
+        "the older engine is {version}"
+    );
+    let stack = ecommerce_for(&older, "dev", &["--requires", "compose=2.26,engine=20.10"]);
+    let file = std::fs::read_to_string(&stack.file).unwrap();
+    assert!(!file.contains("start_interval"), "{file}");
+    drop(stack);
+    eprintln!("  Engine 20.10 + Compose 2.26.1: healthy");
+
+    // The newer pair's file, as `gen` writes it by default, on the older pair.
+    let mut refused = Stack::new(&older, &[]);
+    let catalogue = repo().join("examples/ecommerce/services.toml");
+    refused.generate(
+        &["gen", "-c", catalogue.to_str().unwrap(), "--profile", "dev"],
+        "docker-compose.yml",
+    );
+    let output = refused.up();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "Engine 20.10 ran start_interval:\n{said}"
+    );
+    assert!(
+        said.contains(
+            "can't set healthcheck.start_interval as feature require Docker Engine v25 or later"
+        ),
+        "{said}"
+    );
+    eprintln!(
+        "  the newer pair's file on the older pair: {}",
+        said.lines().last().unwrap_or_default().trim()
+    );
 }
 
 fn ecommerce_prod(engine: &Engine) {

@@ -146,15 +146,17 @@ fn build_value(build: &Build) -> Yaml {
 
 /// The body's `depends_on`, every condition in the long form.
 pub(super) fn depends_on<'a>(
-    depends_on: impl Iterator<Item = (&'a str, Condition)>,
+    depends_on: impl Iterator<Item = (&'a str, Condition, crate::spec::DependencyOptions)>,
     passthrough: &Mapping,
 ) -> Mapping {
     let mut deps: Mapping = depends_on
-        .map(|(target, condition)| {
+        .map(|(target, condition, options)| {
             // Collected, not inserted into an empty map, which would make room for three
             // entries: one map per dependency made this the largest part of the stack.
             let long: Mapping = [("condition".into(), Yaml::from(condition.compose_name()))]
                 .into_iter()
+                .chain(options.restart.map(|r| ("restart".into(), Yaml::Bool(r))))
+                .chain(options.required.map(|r| ("required".into(), Yaml::Bool(r))))
                 .collect();
             (Yaml::from(target), Yaml::Mapping(long))
         })

@@ -12,6 +12,7 @@ mod build;
 
 use crate::model::{Condition, Restart};
 use crate::resolve::Service;
+use crate::spec::DependencyOptions;
 use crate::yaml::{Mapping, Value as Yaml};
 use std::fmt;
 use std::time::Duration as Span;
@@ -291,7 +292,7 @@ impl ComposeBody {
     /// passthrough (`restart: true`).
     pub fn set_depends_on<'a>(
         &mut self,
-        depends_on: impl Iterator<Item = (&'a str, Condition)>,
+        depends_on: impl Iterator<Item = (&'a str, Condition, DependencyOptions)>,
         passthrough: &Mapping,
     ) {
         let deps = build::depends_on(depends_on, passthrough);

@@ -203,6 +203,7 @@ impl Renderer {
                             span: dependency_span(text, &n.target),
                             target: n.target,
                             condition: n.condition,
+                            options: service.depends_on_options,
                             source,
                         })
                         .collect();

@@ -14,7 +14,7 @@ use crate::kinds::Kinds;
 use crate::model::{Condition, Duration, KindTraits, Restart};
 use crate::probe::{self, Probe};
 use crate::profile::Profile;
-use crate::spec::{Build, Command, DependsOn};
+use crate::spec::{Build, Command, DependencyOptions, DependsOn};
 use indexmap::IndexMap;
 use std::ops::Range;
 use std::sync::Arc;
@@ -93,6 +93,8 @@ pub struct Service {
     pub replicas: Option<u32>,
     pub healthcheck: Healthcheck,
     pub depends_on: Vec<Dependency>,
+    /// The options of a dependency whose entry sets none (a template's, too).
+    pub depends_on_options: DependencyOptions,
     /// Compose keys passed through verbatim, merged over everything muster generates. Shared
     /// between services whose own tables add nothing to the profiles'.
     pub compose: Arc<crate::yaml::Mapping>,
@@ -144,6 +146,8 @@ pub struct PublishedPort {
 pub struct Dependency {
     pub target: String,
     pub condition: Option<Condition>,
+    /// `restart` and `required`, from the entry or the service's `depends_on_options`.
+    pub options: DependencyOptions,
     pub source: SourceId,
     pub span: Range<usize>,
 }
@@ -342,8 +346,26 @@ fn resolve_service<'a>(
         }
     };
 
+    // Each option from the highest layer that sets it, as `healthcheck` is merged.
+    let option_defaults = DependencyOptions {
+        restart: layers
+            .highest(|s| {
+                s.depends_on_options
+                    .as_ref()
+                    .and_then(|o| o.restart.as_ref())
+            })
+            .map(|(r, _, _)| *r),
+        required: layers
+            .highest(|s| {
+                s.depends_on_options
+                    .as_ref()
+                    .and_then(|o| o.required.as_ref())
+            })
+            .map(|(r, _, _)| *r),
+    };
+    let depends_on_layer = layers.highest(|s| s.depends_on.as_ref()).map(|(_, o, _)| o);
     let depends_on = match layers.pick("depends_on", |s| s.depends_on.as_ref()) {
-        Some((deps, source)) => dependencies(deps, source, diagnostics),
+        Some((deps, source)) => dependencies(deps, source, option_defaults, diagnostics),
         None => Vec::new(),
     };
 
@@ -364,6 +386,28 @@ fn resolve_service<'a>(
         .is_some_and(|(_, origin, _)| by_entry(origin))
     {
         written.push("healthcheck.start_interval");
+    }
+    // An option the entry wrote, on a dependency or in its own `depends_on_options`.
+    let entry_options = |get: fn(&DependencyOptions) -> Option<&bool>| {
+        let on_a_dependency = depends_on_layer.is_some_and(by_entry)
+            && layers
+                .highest(|s| s.depends_on.as_ref())
+                .is_some_and(|(deps, _, _)| {
+                    deps.get_ref()
+                        .entries()
+                        .iter()
+                        .any(|(_, e)| e.is_some_and(|e| get(&e.get_ref().options).is_some()))
+                });
+        let in_options = layers
+            .highest(|s| s.depends_on_options.as_ref().and_then(get))
+            .is_some_and(|(_, origin, _)| by_entry(origin));
+        on_a_dependency || in_options
+    };
+    if entry_options(|o| o.restart.as_ref()) {
+        written.push("depends_on.*.restart");
+    }
+    if entry_options(|o| o.required.as_ref()) {
+        written.push("depends_on.*.required");
     }
     // The entry's own `compose` tables; a profile's are defaults like its other keys.
     for l in layers.layers.iter().filter(|l| by_entry(l.origin)) {
@@ -414,6 +458,7 @@ fn resolve_service<'a>(
             .map(|(r, _)| *r),
         healthcheck,
         depends_on,
+        depends_on_options: option_defaults,
         compose: layers.compose(shared_compose, &kind.name),
         provenance: layers.provenance.unwrap_or_default(),
         written,
@@ -579,32 +624,37 @@ fn published(ports: Option<(&Vec<Spanned<String>>, SourceId)>) -> Vec<PublishedP
 fn dependencies(
     deps: &Spanned<DependsOn>,
     source: SourceId,
+    defaults: DependencyOptions,
     diagnostics: &mut Diagnostics,
 ) -> Vec<Dependency> {
     deps.get_ref()
         .entries()
         .into_iter()
-        .filter_map(|(target, condition)| {
+        .filter_map(|(target, entry)| {
+            let condition = entry.and_then(|e| {
+                let word = e.get_ref().condition.as_ref()?;
+                let span = e.get_ref().condition_span.clone().unwrap_or(e.span());
+                Some((word, span))
+            });
             let condition = match condition {
                 None => None,
-                Some(word) => match Condition::parse(word.get_ref()) {
+                Some((word, span)) => match Condition::parse(word) {
                     Some(c) => Some(c),
                     None => {
                         diagnostics.push(
-                            Diagnostic::error(format!(
-                                "unknown dependency condition {:?}",
-                                word.get_ref()
-                            ))
-                            .at(source, Some(word.span()), "not a condition")
-                            .with_note("use \"healthy\", \"started\" or \"completed\""),
+                            Diagnostic::error(format!("unknown dependency condition {word:?}"))
+                                .at(source, Some(span), "not a condition")
+                                .with_note("use \"healthy\", \"started\" or \"completed\""),
                         );
                         return None;
                     }
                 },
             };
+            let options = entry.map(|e| e.get_ref().options).unwrap_or_default();
             Some(Dependency {
                 target: target.get_ref().clone(),
                 condition,
+                options: options.or(defaults),
                 source,
                 span: target.span(),
             })

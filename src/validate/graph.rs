@@ -37,6 +37,7 @@ pub struct StackService {
 pub struct Edge {
     pub target: String,
     pub condition: Condition,
+    pub options: crate::spec::DependencyOptions,
     pub source: SourceId,
     pub span: Range<usize>,
 }
@@ -123,6 +124,7 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
             deps.push(Edge {
                 target: dep.target.clone(),
                 condition,
+                options: dep.options,
                 source: dep.source,
                 span: dep.span.clone(),
             });
@@ -136,7 +138,9 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
         .zip(edges)
         .map(|(mut rendered, depends_on)| {
             if !depends_on.is_empty() {
-                let edges = depends_on.iter().map(|e| (e.target.as_str(), e.condition));
+                let edges = depends_on
+                    .iter()
+                    .map(|e| (e.target.as_str(), e.condition, e.options));
                 rendered
                     .body
                     .set_depends_on(edges, &rendered.service.compose);

