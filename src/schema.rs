@@ -320,6 +320,18 @@ schema!(Scalar, inline = true, |_g| {
 });
 
 schema!(DependsOn, inline = true, |_g| {
+    // The Compose names too, as `model::Condition::parse` accepts them.
+    let conditions = serde_json::json!({
+        "type": "string",
+        "enum": [
+            "healthy",
+            "started",
+            "completed",
+            "service_healthy",
+            "service_started",
+            "service_completed_successfully",
+        ],
+    });
     json_schema!({
         "anyOf": [
             {
@@ -329,20 +341,29 @@ schema!(DependsOn, inline = true, |_g| {
             },
             {
                 "type": "object",
-                "description": "Services to wait for, each with the condition to wait for.",
-                // The Compose names too, as `model::Condition::parse` accepts them.
+                "description": "Services to wait for, each with the condition to wait for, or \
+                                `{ condition, restart, required }`.",
                 "additionalProperties": {
-                    "type": "string",
-                    "enum": [
-                        "healthy",
-                        "started",
-                        "completed",
-                        "service_healthy",
-                        "service_started",
-                        "service_completed_successfully",
+                    "anyOf": [
+                        conditions.clone(),
+                        {
+                            "type": "object",
+                            "additionalProperties": false,
+                            "properties": {
+                                "condition": conditions,
+                                "restart": {
+                                    "type": "boolean",
+                                    "description": "Compose restarts this service when a Compose command restarts the dependency.",
+                                },
+                                "required": {
+                                    "type": "boolean",
+                                    "description": "`false`: an optional dependency; Compose warns and starts this service anyway.",
+                                },
+                            },
+                        },
                     ],
                 },
-                "examples": [{ "postgres": "healthy", "migrate": "completed" }],
+                "examples": [{ "postgres": { "condition": "healthy", "restart": true }, "migrate": "completed" }],
             },
         ],
     })

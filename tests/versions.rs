@@ -163,3 +163,30 @@ depends_on = { redis = { restart = true, required = false } }
     );
     assert_eq!(device["count"], -1, "Compose reads `all` as -1: {fraud}");
 }
+
+/// The README's table of keys and releases says what `versions::FEATURES` says, row by row.
+#[test]
+fn the_readme_table_lists_every_gated_key_with_its_release() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    for feature in muster::versions::FEATURES {
+        let key = feature.key.trim_start_matches('/');
+        let row = readme
+            .lines()
+            .filter(|l| l.starts_with("| `"))
+            .find(|l| {
+                l.split('|')
+                    .nth(1)
+                    .is_some_and(|c| c.contains(&format!("`{key}`")))
+            })
+            .unwrap_or_else(|| panic!("README's version table lacks `{key}`"));
+        for (part, version) in [("Compose", feature.compose), ("Engine", feature.engine)] {
+            if let Some(v) = version {
+                let full = format!("{}.{}.{}", v.major, v.minor, v.patch);
+                assert!(
+                    row.contains(&full),
+                    "README gives `{key}` another {part}: {row}"
+                );
+            }
+        }
+    }
+}

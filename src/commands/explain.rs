@@ -62,6 +62,11 @@ fn to_json(
         "service": service.name,
         "kind": service.kind,
         "profile": stack.project.profile,
+        // `null` for the newest: nothing was left out for an older Compose or Engine.
+        "requires": {
+            "compose": stack.project.requires.compose.map(|v| v.to_string()),
+            "engine": stack.project.requires.engine.map(|v| v.to_string()),
+        },
         "layers": files
             .iter()
             .map(|(layer, file)| serde_json::json!({ "layer": layer, "file": file }))
@@ -147,8 +152,14 @@ fn render(
     rows: &[(Vec<String>, String, Yaml)],
 ) -> String {
     let service = &s.rendered.service;
+    let requires = &stack.project.requires;
+    let target = if requires.is_newest() {
+        String::new()
+    } else {
+        format!(", for {requires}")
+    };
     let mut out = format!(
-        "service `{}`: kind {}, profile {}\n\nlayers, lowest first:\n",
+        "service `{}`: kind {}, profile {}{target}\n\nlayers, lowest first:\n",
         service.name, service.kind, stack.project.profile
     );
     let width = files.iter().map(|(l, _)| l.len()).max().unwrap_or(0);

@@ -117,17 +117,16 @@ impl Engine {
                 .expect("docker runs");
             String::from_utf8_lossy(&out.stdout).trim().to_owned()
         };
-        let images: Vec<String> = stdout(self.docker().args([
-            "images",
-            "--filter",
-            "label=muster.recipe",
-            "--format",
-            "{{.Repository}}:{{.Tag}}",
-        ]))
-        .lines()
-        .filter(|image| id(self, image) != id(&older, image))
-        .map(str::to_owned)
-        .collect();
+        // The images `build_images` made, by the tags of their recipes; what Compose builds
+        // from them is built again there, as it would be on any engine.
+        let mut images: Vec<String> = Vec::new();
+        for recipe in std::fs::read_dir(here().join("images")).unwrap() {
+            let tags = recipe.unwrap().path().join("tags");
+            if let Ok(text) = std::fs::read_to_string(tags) {
+                images.extend(text.split_whitespace().map(str::to_owned));
+            }
+        }
+        images.retain(|image| id(self, image) != id(&older, image));
         if !images.is_empty() {
             let mut save = self
                 .docker()

@@ -56,6 +56,8 @@ pub(super) fn service_document(ctx: &Context, s: &StackService, port: u16) -> Ma
 pub(super) struct Waits {
     pub(super) on_jobs: Vec<Label>,
     pub(super) on_portless: Vec<Label>,
+    /// `restart = true`: a pod is never restarted for another's sake.
+    pub(super) restarts: Vec<Label>,
 }
 
 impl Waits {
@@ -83,6 +85,14 @@ impl Waits {
                 "these dependencies have no port, so no Service to wait for; their dependents \
                  start without waiting",
                 "give the dependency a `port` if it serves one",
+            ));
+        }
+        if !self.restarts.is_empty() {
+            diagnostics.push(warn(
+                self.restarts,
+                "Kubernetes restarts no pod because another was restarted: `restart = true` has \
+                 no counterpart",
+                "the dependent must reconnect when its dependency comes back, as on any cluster",
             ));
         }
     }
@@ -282,6 +292,16 @@ pub(super) fn init_containers(ctx: &Context, s: &StackService, waits: &mut Waits
             continue;
         };
         let label = || Label::new(edge.source, edge.span.clone(), "not waited for");
+        if edge.options.restart == Some(true) {
+            waits
+                .restarts
+                .push(Label::new(edge.source, edge.span.clone(), "restart = true"));
+        }
+        // An optional dependency never holds the pod back, as Compose starts the dependent
+        // whether it comes up or not.
+        if edge.options.required == Some(false) {
+            continue;
+        }
         let dependency = &dependency.rendered.service;
         if dependency.traits.runs_to_completion {
             waits.on_jobs.push(label());
