@@ -234,6 +234,8 @@ fn inputs_beside(catalogue: &Path) -> Inputs {
         profile: Some(PROFILE.to_owned()),
         provenance: Provenance::Skip,
         allow: Vec::new(),
+        requires: Default::default(),
+        target: muster::emit::Target::Compose,
     }
 }
 

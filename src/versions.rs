@@ -461,7 +461,7 @@ pub fn fit(stack: &mut Stack, target: Target, diagnostics: &mut Diagnostics) {
 /// The key is the user's own: the `compose` table's, or set by the catalogue entry (its
 /// `profiles.NAME` included) rather than a profile or template.
 fn written_by_user(s: &StackService, key: &str) -> bool {
-    s.rendered.service.written.iter().any(|w| *w == key)
+    s.rendered.service.written.contains(&key)
 }
 
 /// The version-gated service keys a `compose` table of the catalogue sets.

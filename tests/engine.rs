@@ -20,7 +20,7 @@ mod engine {
     pub mod order;
 }
 
-use engine::harness::{Engine, Stack, health, now, repo, signal, stdout, wait_for};
+use engine::harness::{Engine, Stack, health, repo, signal, stdout, wait_for};
 use engine::{live, order};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
@@ -125,7 +125,7 @@ fn ecommerce_for<'e>(engine: &'e Engine, profile: &str, extra: &[&str]) -> Stack
         .compose()
         .args(["down", "-v", "--remove-orphans", "-t", "5"])
         .output();
-    let since = now();
+    let watch = engine.watch(&["label=com.docker.compose.project=shop"]);
     stack.up_healthy();
 
     let jobs: Vec<String> = order::dependencies(&stack.file)
@@ -154,7 +154,7 @@ fn ecommerce_for<'e>(engine: &'e Engine, profile: &str, extra: &[&str]) -> Stack
             assert_eq!(health(c), "healthy", "{service}\n{}", stack.describe());
         }
     }
-    let events = engine.events(since, &["label=com.docker.compose.project=shop"]);
+    let events = watch.events();
     for line in order::assert_started_in_order(&stack.file, &events) {
         eprintln!("  {line}");
     }

@@ -3,7 +3,7 @@
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -211,17 +211,22 @@ impl Engine {
         let mut all: Json = serde_json::from_slice(&output.stdout).ok()?;
         output.status.success().then(|| all[0].take())
     }
+}
 
-    /// The engine's container events between two instants, oldest first.
-    pub fn events(&self, since: f64, filters: &[&str]) -> Vec<Json> {
-        let until = now() + 1.0;
+/// `docker events` streaming into a file from the moment it is made: an engine answers a
+/// `--since` query from a ring of its latest events only (Engine 20.10 keeps 256), which a stack
+/// of twenty services with its builds overruns.
+pub struct Watch {
+    child: std::process::Child,
+    file: tempfile::NamedTempFile,
+}
+
+impl Engine {
+    pub fn watch(&self, filters: &[&str]) -> Watch {
+        let file = tempfile::NamedTempFile::new().expect("a temporary file");
         let mut command = self.docker();
         command.args([
             "events",
-            "--since",
-            &format!("{since:.3}"),
-            "--until",
-            &format!("{until:.3}"),
             "--format",
             "{{json .}}",
             "--filter",
@@ -230,7 +235,24 @@ impl Engine {
         for filter in filters {
             command.args(["--filter", filter]);
         }
-        stdout(&mut command)
+        let child = command
+            .stdout(file.reopen().expect("the file again"))
+            .spawn()
+            .expect("docker events runs");
+        // The stream is open once the engine has answered; events before that are not in it.
+        std::thread::sleep(Duration::from_millis(500));
+        Watch { child, file }
+    }
+}
+
+impl Watch {
+    /// The events so far, oldest first.
+    pub fn events(mut self) -> Vec<Json> {
+        std::thread::sleep(Duration::from_secs(1));
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::fs::read_to_string(self.file.path())
+            .unwrap()
             .lines()
             .map(|line| serde_json::from_str(line).expect("an event is JSON"))
             .collect()
@@ -246,14 +268,6 @@ impl Drop for Engine {
                 .status();
         }
     }
-}
-
-/// Seconds since the epoch, as `docker events --since` reads them.
-pub fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64()
 }
 
 /// Polls `probe` every half second until it gives a value, or panics with `what` and the last
