@@ -323,6 +323,8 @@ schema!(DependsOn, inline = true, |_g| {
     // The Compose names too, as `model::Condition::parse` accepts them.
     let conditions = serde_json::json!({
         "type": "string",
+        "description": "What to wait for: healthy, started, or completed (successfully).",
+        "examples": ["healthy"],
         "enum": [
             "healthy",
             "started",
@@ -354,10 +356,12 @@ schema!(DependsOn, inline = true, |_g| {
                                 "restart": {
                                     "type": "boolean",
                                     "description": "Compose restarts this service when a Compose command restarts the dependency.",
+                                    "examples": [true],
                                 },
                                 "required": {
                                     "type": "boolean",
                                     "description": "`false`: an optional dependency; Compose warns and starts this service anyway.",
+                                    "examples": [false],
                                 },
                             },
                         },
