@@ -404,18 +404,22 @@ pub fn fit(stack: &mut Stack, target: Target, diagnostics: &mut Diagnostics) {
             if !has_path(s.rendered.body.mapping(), &path) {
                 continue;
             }
-            if written_by_user(s, feature.key) {
+            if let Some(written) = written_by_user(s, feature.key) {
                 let service = &s.rendered.service;
+                let (source, span, label) = match &written.at {
+                    Some((source, span)) => (*source, span.clone(), "asked for here"),
+                    None => (
+                        stack.project.catalogue_source,
+                        service.name_span.clone(),
+                        "in this service",
+                    ),
+                };
                 diagnostics.push(
                     Diagnostic::error(format!(
                         "service `{}` sets `{}`, which needs {lacking}; the target is {requires}",
                         service.name, feature.key
                     ))
-                    .at(
-                        stack.project.catalogue_source,
-                        Some(service.name_span.clone()),
-                        "this service",
-                    )
+                    .at(source, Some(span), label)
                     .with_note(format!(
                         "remove it, or raise `[project] requires` (without it: {})",
                         feature.without
@@ -460,8 +464,8 @@ pub fn fit(stack: &mut Stack, target: Target, diagnostics: &mut Diagnostics) {
 
 /// The key is the user's own: the `compose` table's, or set by the catalogue entry (its
 /// `profiles.NAME` included) rather than a profile or template.
-fn written_by_user(s: &StackService, key: &str) -> bool {
-    s.rendered.service.written.contains(&key)
+fn written_by_user<'s>(s: &'s StackService, key: &str) -> Option<&'s crate::resolve::Written> {
+    s.rendered.service.written.iter().find(|w| w.key == key)
 }
 
 /// The version-gated service keys a `compose` table of the catalogue sets.

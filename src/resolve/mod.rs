@@ -104,7 +104,7 @@ pub struct Service {
     pub provenance: IndexMap<String, Layer>,
     /// The version-gated keys (`versions::FEATURES`) the catalogue entry itself sets, its
     /// `profiles.NAME` included: a target that cannot do them is an error, not a warning.
-    pub written: Vec<&'static str>,
+    pub written: Vec<Written>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -131,6 +131,14 @@ impl Healthcheck {
             .unwrap_or(crate::model::duration::DOCKER_DEFAULT_TIMEOUT);
         timeout.as_secs().saturating_sub(1).max(1)
     }
+}
+
+/// A version-gated key the entry sets, and where, when its value has a span of its own (a key
+/// of a `compose` table has none: the service is pointed at).
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub key: &'static str,
+    pub at: Option<(SourceId, Range<usize>)>,
 }
 
 /// A port mapping a service publishes, where it was written.
@@ -377,42 +385,47 @@ fn resolve_service<'a>(
     };
     let by_entry = |origin: Origin| matches!(origin, Origin::Catalogue | Origin::Override(_));
     let mut written = Vec::new();
-    if layers
-        .highest(|s| {
-            s.healthcheck
-                .as_ref()
-                .and_then(|h| h.start_interval.as_ref())
-        })
-        .is_some_and(|(_, origin, _)| by_entry(origin))
+    if let Some((value, origin, source)) = layers.highest(|s| {
+        s.healthcheck
+            .as_ref()
+            .and_then(|h| h.start_interval.as_ref())
+    }) && by_entry(origin)
     {
-        written.push("healthcheck.start_interval");
+        written.push(Written {
+            key: "healthcheck.start_interval",
+            at: Some((source, value.span())),
+        });
     }
-    // An option the entry wrote, on a dependency or in its own `depends_on_options`.
-    let entry_options = |get: fn(&DependencyOptions) -> Option<&bool>| {
-        let on_a_dependency = depends_on_layer.is_some_and(by_entry)
-            && layers
-                .highest(|s| s.depends_on.as_ref())
-                .is_some_and(|(deps, _, _)| {
-                    deps.get_ref()
-                        .entries()
-                        .iter()
-                        .any(|(_, e)| e.is_some_and(|e| get(&e.get_ref().options).is_some()))
-                });
+    // An option the entry wrote: at the first dependency that sets it, or in the entry's own
+    // `depends_on_options`.
+    let entry_option = |key: &'static str, get: fn(&DependencyOptions) -> Option<&bool>| {
+        let on_a_dependency = layers
+            .highest(|s| s.depends_on.as_ref())
+            .filter(|(_, origin, _)| depends_on_layer.is_some_and(by_entry) && by_entry(*origin))
+            .and_then(|(deps, _, source)| {
+                deps.get_ref()
+                    .entries()
+                    .iter()
+                    .find(|(_, e)| e.is_some_and(|e| get(&e.get_ref().options).is_some()))
+                    .map(|(target, _)| (source, target.span()))
+            });
         let in_options = layers
             .highest(|s| s.depends_on_options.as_ref().and_then(get))
             .is_some_and(|(_, origin, _)| by_entry(origin));
-        on_a_dependency || in_options
+        (on_a_dependency.is_some() || in_options).then_some(Written {
+            key,
+            at: on_a_dependency,
+        })
     };
-    if entry_options(|o| o.restart.as_ref()) {
-        written.push("depends_on.*.restart");
-    }
-    if entry_options(|o| o.required.as_ref()) {
-        written.push("depends_on.*.required");
-    }
+    written.extend(entry_option("depends_on.*.restart", |o| o.restart.as_ref()));
+    written.extend(entry_option("depends_on.*.required", |o| {
+        o.required.as_ref()
+    }));
     // The entry's own `compose` tables; a profile's are defaults like its other keys.
     for l in layers.layers.iter().filter(|l| by_entry(l.origin)) {
         if let Some(table) = &l.spec.compose {
-            written.extend(crate::versions::keys_in_toml(table));
+            written
+                .extend(crate::versions::keys_in_toml(table).map(|key| Written { key, at: None }));
         }
     }
     let service = Service {
