@@ -155,9 +155,10 @@ pub struct Feature {
 }
 
 /// Every key muster emits, or lets through, that older Compose or Engine releases refuse or
-/// ignore. Compose's loader (compose-go) often parses a key before Compose acts on it: Debian's
-/// Compose 2.26.1 package links a newer compose-go and accepts `post_start` and `gpus`, then
-/// ignores them, so the version is the one whose release notes say it acts on the key.
+/// ignore. Compose's loader (compose-go) may parse a key before Compose acts on it: Debian's
+/// Compose 2.26.1 accepts `post_start` and `gpus` in `config -q`, yet its binary has no hook
+/// runner (2.40.3's has `runHook`), so each version here is the one whose release notes or
+/// reference say Compose acts on the key, not the first loader that parses it.
 pub const FEATURES: &[Feature] = &[
     Feature {
         key: "healthcheck.start_interval",
@@ -623,6 +624,15 @@ mod tests {
             start_interval.lacking(&at("2.20", "26.1"), true).as_deref(),
             Some("Compose 2.20.2")
         );
+    }
+
+    #[test]
+    fn top_level_models_need_compose_2_38_and_volumes_nothing() {
+        let at = |c: &str| Requires::parse_cli(&format!("compose={c}")).unwrap();
+        assert!(lacking_top_level("models", &at("2.37.9")).is_some());
+        assert!(lacking_top_level("models", &at("2.38")).is_none());
+        assert!(lacking_top_level("models", &Requires::default()).is_none());
+        assert!(lacking_top_level("volumes", &at("2.0")).is_none());
     }
 
     #[test]

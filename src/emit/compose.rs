@@ -82,8 +82,17 @@ pub(super) fn document(stack: &Stack, services: Mapping) -> Mapping {
     doc
 }
 
+/// The top-level declarations, each left out when the declared Compose cannot read it
+/// (`versions::FEATURES`): `fit` has then left out the service keys that name it, and said so.
+fn declarations(stack: &Stack) -> impl Iterator<Item = (&'static str, Mapping)> {
+    let requires = stack.project.requires;
+    named_declarations(stack)
+        .into_iter()
+        .filter(move |(key, _)| crate::versions::lacking_top_level(key, &requires).is_none())
+}
+
 /// The top-level `volumes` and `networks`: every named volume and network the services use.
-fn declarations(stack: &Stack) -> [(&'static str, Mapping); 2] {
+fn named_declarations(stack: &Stack) -> [(&'static str, Mapping); 2] {
     // From the body, not the catalogue's keys: a volume the `compose` table mounts must be
     // declared too.
     let volumes = declared(stack, |s| {
