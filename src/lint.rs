@@ -36,6 +36,7 @@ pub const STALE_SCHEMA: &str = "stale-schema";
 pub const UNKNOWN_IMAGE: &str = "unknown-image";
 pub const HEALTH_ENDPOINT_OFF: &str = "health-endpoint-off";
 pub const OLDER_TARGET: &str = "older-target";
+pub const OPTIONAL_NEVER_READY: &str = "optional-never-ready";
 
 /// Every lint, in the order `--list-lints` shows them.
 pub const LINTS: &[Lint] = &[
@@ -103,6 +104,11 @@ pub const LINTS: &[Lint] = &[
         name: STALE_SCHEMA,
         checks: "a muster.schema.json beside the catalogue that lists other kinds than it can use",
         why: "editors then flag a kind of your templates folder as unknown, or offer a removed one",
+    },
+    Lint {
+        name: OPTIONAL_NEVER_READY,
+        checks: "an optional dependency (`required = false`) asked to be `healthy` without a healthcheck",
+        why: "Compose starts the dependent at once, without waiting: the condition says otherwise",
     },
     Lint {
         name: OLDER_TARGET,

@@ -100,7 +100,29 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
             let Some(target) = by_name.get(dep.target.as_str()) else {
                 continue;
             };
-            if let Some(condition) = dep.condition
+            // An optional dependency that can never turn healthy is Compose's to warn about,
+            // not to refuse: it starts the dependent at once ("optional dependency ... has no
+            // healthcheck configured"; measured with Compose 2.26.1 and 2.40.3).
+            let optional = dep.options.required == Some(false);
+            if let Some(Condition::Healthy) = dep.condition
+                && optional
+                && let Some((why, _)) = unmeetable(Condition::Healthy, target, &dep.target)
+            {
+                diagnostics.push(
+                    here(
+                        Diagnostic::warning(format!(
+                            "service `{}` waits for the optional `{}` {why}",
+                            service.name, dep.target
+                        )),
+                        condition_label(Condition::Healthy),
+                    )
+                    .with_code(crate::lint::OPTIONAL_NEVER_READY)
+                    .with_note(
+                        "Compose warns and starts the dependent at once, so it does not wait at \
+                         all; ask for \"started\" to say so, or give the dependency a healthcheck",
+                    ),
+                );
+            } else if let Some(condition) = dep.condition
                 && let Some((why, note)) = unmeetable(condition, target, &dep.target)
             {
                 diagnostics.push(
