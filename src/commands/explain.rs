@@ -236,7 +236,26 @@ fn origin(stack: &Stack, s: &StackService, path: &[String]) -> String {
         }),
         "healthcheck" => layer(&format!("healthcheck.{sub}")),
         "deploy" if sub == "replicas" => layer("replicas"),
-        "depends_on" => layer("depends_on").map(|l| dependency_origin(s, sub, l)),
+        "depends_on" => match path.get(2).map(String::as_str) {
+            // An option the dependency's entry did not write came from `depends_on_options`.
+            Some(option @ ("restart" | "required")) => {
+                let own = service
+                    .depends_on
+                    .iter()
+                    .find(|d| d.target == sub)
+                    .is_some_and(|d| match option {
+                        "restart" => d.own_options.restart.is_some(),
+                        _ => d.own_options.required.is_some(),
+                    });
+                if own {
+                    layer("depends_on")
+                } else {
+                    layer(&format!("depends_on_options.{option}"))
+                        .map(|l| format!("depends_on_options in {l}"))
+                }
+            }
+            _ => layer("depends_on").map(|l| dependency_origin(s, sub, l)),
+        },
         other => layer(other),
     };
     found.unwrap_or_else(|| "kind template".to_owned())

@@ -204,6 +204,7 @@ impl Renderer {
                             target: n.target,
                             condition: n.condition,
                             options: service.depends_on_options,
+                            own_options: Default::default(),
                             source,
                         })
                         .collect();

@@ -156,6 +156,8 @@ pub struct Dependency {
     pub condition: Option<Condition>,
     /// `restart` and `required`, from the entry or the service's `depends_on_options`.
     pub options: DependencyOptions,
+    /// Those the dependency's own entry wrote (the rest came from `depends_on_options`).
+    pub own_options: DependencyOptions,
     pub source: SourceId,
     pub span: Range<usize>,
 }
@@ -355,21 +357,14 @@ fn resolve_service<'a>(
     };
 
     // Each option from the highest layer that sets it, as `healthcheck` is merged.
+    let mut option = |key: &'static str, get: fn(&DependencyOptions) -> Option<&bool>| {
+        let (value, origin, _) = layers.highest(|s| s.depends_on_options.as_ref().and_then(get))?;
+        layers.record(|| format!("depends_on_options.{key}"), || origin.to_layer());
+        Some(*value)
+    };
     let option_defaults = DependencyOptions {
-        restart: layers
-            .highest(|s| {
-                s.depends_on_options
-                    .as_ref()
-                    .and_then(|o| o.restart.as_ref())
-            })
-            .map(|(r, _, _)| *r),
-        required: layers
-            .highest(|s| {
-                s.depends_on_options
-                    .as_ref()
-                    .and_then(|o| o.required.as_ref())
-            })
-            .map(|(r, _, _)| *r),
+        restart: option("restart", |o| o.restart.as_ref()),
+        required: option("required", |o| o.required.as_ref()),
     };
     let depends_on_layer = layers.highest(|s| s.depends_on.as_ref()).map(|(_, o, _)| o);
     let depends_on = match layers.pick("depends_on", |s| s.depends_on.as_ref()) {
@@ -668,6 +663,7 @@ fn dependencies(
                 target: target.get_ref().clone(),
                 condition,
                 options: options.or(defaults),
+                own_options: options,
                 source,
                 span: target.span(),
             })
