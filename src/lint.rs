@@ -108,7 +108,7 @@ pub const LINTS: &[Lint] = &[
     Lint {
         name: OPTIONAL_NEVER_READY,
         checks: "an optional dependency (`required = false`) asked to be `healthy` without a healthcheck",
-        why: "Compose starts the dependent at once, without waiting: the condition says otherwise",
+        why: "Compose starts the dependent at once instead of waiting, whatever the condition says",
     },
     Lint {
         name: OLDER_TARGET,
