@@ -214,8 +214,9 @@ impl Engine {
 }
 
 /// `docker events` streaming into a file from the moment it is made: an engine answers a
-/// `--since` query from a ring of its latest events only (Engine 20.10 keeps 256), which a stack
-/// of twenty services with its builds overruns.
+/// `--since` query from a ring of its last 256 events only (moby's `eventsLimit`,
+/// daemon/events/events.go, in 20.10 as in 26), which a stack of twenty services overruns
+/// when its builds and health events come in between (seen on Engine 20.10).
 pub struct Watch {
     child: std::process::Child,
     file: tempfile::NamedTempFile,
