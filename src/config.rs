@@ -396,6 +396,18 @@ impl Cli {
                 .unwrap_or_else(|| PathBuf::from(CATALOGUE)),
             _ => found.unwrap_or_else(|| PathBuf::from(CATALOGUE)),
         };
+        // A folder named on the command line that is not there is a typo, not "no user
+        // profiles": going on with the built-ins alone would generate the wrong file quietly.
+        if !matches!(self.command, CliCommand::Init) {
+            for (dir, action) in [
+                (&self.profiles, "read the profiles folder"),
+                (&self.templates, "read the templates folder"),
+            ] {
+                if let Some(dir) = dir {
+                    explicit_folder(dir).map_err(Error::io(action, dir))?;
+                }
+            }
+        }
         let base = catalogue.parent().map(PathBuf::from).unwrap_or_default();
         let inputs = |profile| Inputs {
             profiles_dir: self
@@ -566,4 +578,16 @@ fn find_catalogue() -> Option<PathBuf> {
             path
         })
     })
+}
+
+/// A folder given by `--profiles` or `--templates` must exist and be a folder.
+fn explicit_folder(dir: &Path) -> std::io::Result<()> {
+    if std::fs::metadata(dir)?.is_dir() {
+        Ok(())
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            "not a folder",
+        ))
+    }
 }

@@ -3,13 +3,29 @@
 use crate::error::Error;
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+/// The OS error of a stdout that was closed before muster started (`>&-`), 0 when it was open.
+/// Rust's runtime puts `/dev/null` in its place and ignores EBADF on it, so writes alone would
+/// never tell.
+static STDOUT_CLOSED: AtomicI32 = AtomicI32::new(0);
+
+/// Called by the binary when descriptor 1 was closed at start, with the error that says so.
+pub fn mark_stdout_closed(os_error: i32) {
+    STDOUT_CLOSED.store(os_error, Ordering::Relaxed);
+}
 
 /// Writes to stdout through `write` and flushes it. A closed pipe (`muster gen | head`) is the
-/// reader's choice, not a failure; any other error is [`Error::Stdout`].
+/// reader's choice, not a failure; any other error, a stdout closed before the start among them,
+/// is [`Error::Stdout`].
 pub fn write_stdout(
     stdout: &mut dyn Write,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), Error> {
+    let closed = STDOUT_CLOSED.load(Ordering::Relaxed);
+    if closed != 0 {
+        return Err(Error::Stdout(std::io::Error::from_raw_os_error(closed)));
+    }
     match write(stdout).and_then(|()| stdout.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Stdout(e)),
         _ => Ok(()),

@@ -830,6 +830,65 @@ fn stdout_that_cannot_be_written_is_an_io_failure_and_a_closed_pipe_is_not() {
     );
 }
 
+/// A stdout closed before muster starts (`muster gen >&-`) is an I/O failure, exit 3, whatever
+/// the size of the output: Rust's runtime would quietly write it all to `/dev/null`. A command
+/// that prints nothing on stdout (`gen -o FILE`) does not care.
+#[test]
+fn a_stdout_closed_at_the_start_is_an_io_failure() {
+    use std::process::Command;
+    let muster = Muster::new().catalogue(FINE);
+    for (args, code) in [
+        ("gen", 3),
+        ("check --format json", 3),
+        ("gen -o out.yml", 0),
+    ] {
+        let run = Command::new("sh")
+            .arg("-c")
+            .arg(format!("exec \"$0\" {args} >&-"))
+            .arg(env!("CARGO_BIN_EXE_muster"))
+            .current_dir(muster.path("."))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(code), "{args}: {stderr}");
+        if code == 3 {
+            assert!(
+                stderr.contains("error: cannot write to stdout: Bad file descriptor"),
+                "{args}: {stderr}"
+            );
+        }
+    }
+    assert!(muster.path("out.yml").exists());
+}
+
+/// Diagnostics longer than a pipe holds, read by a reader that leaves early (`muster check 2>&1
+/// | head -2`): muster neither panics (exit 101) nor changes its verdict.
+#[test]
+fn a_stderr_whose_reader_leaves_keeps_the_exit_code() {
+    use std::process::{Command, Stdio};
+    let many: String = (0..400)
+        .map(|i| format!("[services.s{i}]\nkind = \"http\"\nimage = \"example/app{i}\"\n"))
+        .collect();
+    let muster = Muster::new().catalogue(&many);
+    for (args, code) in [
+        (&["check"][..], 0),
+        (&["check", "--deny-warnings"][..], 1),
+        (&["gen", "--profile", "prod", "-o", "out.yml"][..], 0),
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_muster"))
+            .args(args)
+            .current_dir(muster.path("."))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader is gone before muster writes its first warning.
+        drop(child.stderr.take());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "{args:?}");
+    }
+}
+
 #[test]
 fn output_is_written_whole_and_checked_for_drift() {
     let muster = Muster::new()
