@@ -406,15 +406,19 @@ pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagn
             );
         }
     }
-    if let Some(Command::Line(line)) = &spec.command
+    if let Some(command) = &spec.command
+        && let Command::Line(line) = command.get_ref()
         && shlex::split(line).is_none()
     {
         diagnostics.push(
-            Diagnostic::error(format!("the command {line:?} has an unclosed quote")).with_note(
-                "Compose splits a command string into words as a shell does, and refuses this one",
-            ),
+            Diagnostic::error(format!("the command {line:?} has an unclosed quote"))
+                .at(source, Some(command.span()), "Compose cannot split this into words")
+                .with_note(
+                    "Compose splits a command string into words as a shell does, and refuses this one",
+                ),
         );
     }
+    check_interpolation(spec, source, diagnostics);
     let mut targets: Vec<(String, std::ops::Range<usize>)> = Vec::new();
     for volume in spec.volumes.iter().flatten() {
         let text = volume.get_ref();
@@ -513,6 +517,96 @@ pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagn
                 diagnostics.push(Diagnostic::error(format!(
                     "invalid environment variable name {key:?}"
                 )));
+            }
+        }
+    }
+}
+
+/// Compose interpolates every value of the file before it reads any, and refuses the whole file
+/// over one it cannot (`${`, `${A:-`, `${A`, `${1X}`): "invalid interpolation format". The
+/// values whose own checks interpolate them already (image, ports, volumes, durations) are
+/// left to those checks, so that one mistake is one error.
+fn check_interpolation(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagnostics) {
+    let mut check = |text: &str, span: std::ops::Range<usize>, what: &str| {
+        if let Err(reason) = crate::model::interpolation::with_defaults(text) {
+            diagnostics.push(
+                Diagnostic::error(format!("Compose cannot interpolate {what} {text:?}"))
+                    .at(source, Some(span), &reason)
+                    .with_note(
+                        "Compose refuses the file: \"invalid interpolation format ... You may \
+                         need to escape any $ with another $\"",
+                    ),
+            );
+        }
+    };
+    for (key, value) in spec.env.iter().flatten() {
+        check(&value.get_ref().0, value.span(), &format!("`env.{key}`"));
+    }
+    for (key, value) in spec.labels.iter().flatten() {
+        check(&value.get_ref().0, value.span(), &format!("`labels.{key}`"));
+    }
+    let hc_test = spec.healthcheck.as_ref().and_then(|hc| hc.test.as_ref());
+    for (what, command) in [
+        ("`command`", &spec.command),
+        ("`entrypoint`", &spec.entrypoint),
+        ("`healthcheck.test`", &hc_test.cloned()),
+    ] {
+        let Some(command) = command else { continue };
+        match command.get_ref() {
+            Command::Line(line) => check(line, command.span(), what),
+            Command::Argv(argv) => argv.iter().for_each(|a| check(a, command.span(), what)),
+        }
+    }
+    for network in spec.networks.iter().flatten() {
+        check(network.get_ref(), network.span(), "the network");
+    }
+    if let Some(build) = &spec.build {
+        let b = build.get_ref();
+        let args = b.args.iter().flatten().map(|(_, v)| v.0.as_str());
+        for text in [
+            Some(b.context.as_str()),
+            b.dockerfile.as_deref(),
+            b.target.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(args)
+        {
+            check(text, build.span(), "a `build` value");
+        }
+    }
+    if let Some(compose) = &spec.compose {
+        fn strings<'t>(path: String, value: &'t toml::Value, out: &mut Vec<(String, &'t str)>) {
+            match value {
+                toml::Value::String(s) => out.push((path, s)),
+                toml::Value::Array(items) => {
+                    for (i, v) in items.iter().enumerate() {
+                        strings(format!("{path}[{i}]"), v, out);
+                    }
+                }
+                toml::Value::Table(t) => {
+                    for (k, v) in t {
+                        strings(format!("{path}.{k}"), v, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // The durations are read, and their interpolation judged, with the rest of the body.
+        const DURATIONS: [&str; 5] = [
+            "stop_grace_period",
+            "healthcheck.interval",
+            "healthcheck.timeout",
+            "healthcheck.start_period",
+            "healthcheck.start_interval",
+        ];
+        let mut found = Vec::new();
+        for (key, value) in compose.get_ref() {
+            strings(format!("compose.{key}"), value, &mut found);
+        }
+        for (path, text) in found {
+            if !DURATIONS.contains(&&path["compose.".len()..]) {
+                check(text, compose.span(), &format!("`{path}`"));
             }
         }
     }

@@ -36,11 +36,14 @@ pub struct ServiceSpec {
     pub engine: Option<Spanned<String>>,
     /// Replaces the image's command: a string, which Compose splits shell-style, or a list,
     /// passed as argv untouched.
-    #[schemars(extend("examples" = ["gunicorn config.wsgi:application --bind 0.0.0.0:8000"]))]
-    pub command: Option<Command>,
+    #[schemars(
+        with = "Option<Command>",
+        extend("examples" = ["gunicorn config.wsgi:application --bind 0.0.0.0:8000"])
+    )]
+    pub command: Option<Spanned<Command>>,
     /// Replaces the image's entrypoint: a string or a list, as `command`.
-    #[schemars(extend("examples" = [["/docker-entrypoint.sh"]]))]
-    pub entrypoint: Option<Command>,
+    #[schemars(with = "Option<Command>", extend("examples" = [["/docker-entrypoint.sh"]]))]
+    pub entrypoint: Option<Spanned<Command>>,
     /// The Celery app of a `celery-worker` or `beat` (`celery -A APP`); default `config`.
     #[schemars(with = "Option<String>", extend("examples" = ["config"]))]
     pub app: Option<Spanned<String>>,
@@ -60,8 +63,11 @@ pub struct ServiceSpec {
     pub ports: Option<Vec<Spanned<String>>>,
     /// Environment variables. Numbers and booleans are written as strings; `${VAR}` is
     /// interpolated by Compose from `.env`.
-    #[schemars(extend("examples" = [{ "POSTGRES_DB": "shop", "POSTGRES_PASSWORD": "${POSTGRES_PASSWORD:?set it in .env}" }]))]
-    pub env: Option<IndexMap<String, Scalar>>,
+    #[schemars(
+        with = "Option<IndexMap<String, Scalar>>",
+        extend("examples" = [{ "POSTGRES_DB": "shop", "POSTGRES_PASSWORD": "${POSTGRES_PASSWORD:?set it in .env}" }])
+    )]
+    pub env: Option<IndexMap<String, Spanned<Scalar>>>,
     /// Files of environment variables, as in Compose: a path or a list of paths.
     #[schemars(extend("examples" = [".env"]))]
     pub env_file: Option<Command>,
@@ -72,8 +78,11 @@ pub struct ServiceSpec {
     #[schemars(with = "Option<Vec<String>>", extend("examples" = [["backend"]]))]
     pub networks: Option<Vec<Spanned<String>>>,
     /// Container labels. Numbers and booleans are written as strings.
-    #[schemars(extend("examples" = [{ "com.example.team": "payments" }]))]
-    pub labels: Option<IndexMap<String, Scalar>>,
+    #[schemars(
+        with = "Option<IndexMap<String, Scalar>>",
+        extend("examples" = [{ "com.example.team": "payments" }])
+    )]
+    pub labels: Option<IndexMap<String, Spanned<Scalar>>>,
     /// The restart policy, over the profile's (dev: `unless-stopped`, prod: `always`).
     #[schemars(with = "Option<crate::schema::Restart>", extend("examples" = ["on-failure:3"]))]
     pub restart: Option<Spanned<String>>,
@@ -110,7 +119,7 @@ pub struct ServiceSpec {
         with = "Option<serde_json::Map<String, serde_json::Value>>",
         extend("examples" = [{ "stop_grace_period": "60s" }])
     )]
-    pub compose: Option<toml::Table>,
+    pub compose: Option<Spanned<toml::Table>>,
 }
 
 /// A service's healthcheck, as in Compose; durations are Compose durations (`30s`, `1m30s`).

@@ -7,6 +7,7 @@ use crate::profile::Profile;
 use crate::spec::{HealthcheckSpec, Scalar, ServiceSpec};
 use indexmap::IndexMap;
 use std::fmt;
+use toml::Spanned;
 
 /// Where a resolved value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,12 +104,12 @@ impl<'a> Layers<'a> {
     pub(super) fn merge_map(
         &mut self,
         key: &str,
-        get: impl Fn(&'a ServiceSpec) -> Option<&'a IndexMap<String, Scalar>>,
+        get: impl Fn(&'a ServiceSpec) -> Option<&'a IndexMap<String, Spanned<Scalar>>>,
     ) -> IndexMap<String, String> {
         let mut merged = IndexMap::new();
         for l in &self.layers {
             for (k, v) in get(l.spec).into_iter().flatten() {
-                merged.insert(k.clone(), v.0.clone());
+                merged.insert(k.clone(), v.get_ref().0.clone());
                 if let Some(provenance) = &mut self.provenance {
                     provenance.insert(format!("{key}.{k}"), l.origin.to_layer());
                 }

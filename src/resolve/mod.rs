@@ -442,10 +442,14 @@ fn resolve_service<'a>(
             .map(|(a, _)| a.get_ref().clone())
             .unwrap_or_else(|| "config".to_owned()),
         command: layers
-            .pick("command", |s| s.command.as_ref())
+            .pick("command", |s| {
+                s.command.as_ref().map(toml::Spanned::get_ref)
+            })
             .map(|(c, _)| c.clone()),
         entrypoint: layers
-            .pick("entrypoint", |s| s.entrypoint.as_ref())
+            .pick("entrypoint", |s| {
+                s.entrypoint.as_ref().map(toml::Spanned::get_ref)
+            })
             .map(|(c, _)| c.clone()),
         ports: strings(ports),
         published,

@@ -19,7 +19,7 @@ impl<'a> Layers<'a> {
                 if let Some(table) = &l.spec.compose {
                     // Leaves, not top-level keys: tables merge, so `logging.driver` and
                     // `logging.options.max-size` can come from different layers.
-                    record_leaves(provenance, "compose", table, &l.origin.to_layer());
+                    record_leaves(provenance, "compose", table.get_ref(), &l.origin.to_layer());
                 }
             }
         }
@@ -27,7 +27,7 @@ impl<'a> Layers<'a> {
             self.layers
                 .iter()
                 .filter(move |l| l.origin.is_profile() == profile)
-                .filter_map(|l| l.spec.compose.as_ref())
+                .filter_map(|l| l.spec.compose.as_ref().map(toml::Spanned::get_ref))
         };
         let profiles = shared.by_kind.entry(kind).or_insert_with(|| {
             let mut merged = crate::yaml::Mapping::new();
