@@ -349,7 +349,9 @@ pub fn check_layer_keys(
 pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagnostics) {
     if let Some(restart) = &spec.restart {
         let r = restart.get_ref();
-        if crate::model::Restart::parse(r).is_none() {
+        // Compose interpolates it (`${RESTART:-unless-stopped}`): the default is judged, and a
+        // variable without one is the environment's to decide.
+        if crate::model::Restart::parse_interpolated(r).is_err() {
             let mut d = Diagnostic::error(format!("invalid restart policy {r:?}"))
                 .at(source, Some(restart.span()), "not a Compose restart policy")
                 .with_note("use \"no\", \"always\", \"on-failure\", \"on-failure:N\" or \"unless-stopped\"");
@@ -371,6 +373,22 @@ pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagn
                 d = d.with_note(hint);
             }
             diagnostics.push(d);
+        }
+    }
+    let retries = spec.healthcheck.as_ref().and_then(|hc| hc.retries.as_ref());
+    for (what, count) in [
+        ("replicas", &spec.replicas),
+        ("healthcheck retries", &retries.cloned()),
+    ] {
+        if let Some(count) = count
+            && let Some(text) = count.get_ref().text()
+            && let Err(reason) = crate::model::Count::check(text)
+        {
+            diagnostics.push(Diagnostic::error(format!("invalid {what} {text:?}")).at(
+                source,
+                Some(count.span()),
+                &reason,
+            ));
         }
     }
     if let Some(port) = spec.port.as_ref().filter(|p| *p.get_ref() == 0) {

@@ -210,7 +210,12 @@ fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(F
             ),
         ));
     }
-    if let Some(retries) = hc.retries.filter(|r| *r < 3) {
+    if let Some(retries) = hc
+        .retries
+        .as_ref()
+        .and_then(crate::model::Count::value)
+        .filter(|r| *r < 3)
+    {
         warn((
             FEW_RETRIES,
             format!(

@@ -247,6 +247,16 @@ schema!(Duration, inline = true, |_g| json_schema!({
     ],
 }));
 
+/// A whole number, or a string Compose interpolates into one.
+pub enum Count {}
+
+schema!(Count, inline = true, |_g| json_schema!({
+    "anyOf": [
+        { "type": "integer", "minimum": 0 },
+        { "type": "string", "pattern": "^[0-9]+$|\\$" },
+    ],
+}));
+
 /// A Compose restart policy, as `catalogue::check_layer` accepts it.
 pub enum Restart {}
 
@@ -255,6 +265,7 @@ schema!(Restart, inline = true, |_g| json_schema!({
     "anyOf": [
         { "enum": crate::model::Restart::WORDS },
         { "pattern": "^on-failure:[0-9]+$" },
+        { "pattern": "\\$" },
     ],
 }));
 

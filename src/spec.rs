@@ -87,8 +87,8 @@ pub struct ServiceSpec {
     #[schemars(with = "Option<crate::schema::Restart>", extend("examples" = ["on-failure:3"]))]
     pub restart: Option<Spanned<String>>,
     /// How many containers to run (`deploy.replicas`).
-    #[schemars(extend("examples" = [2]))]
-    pub replicas: Option<u32>,
+    #[schemars(with = "Option<crate::schema::Count>", extend("examples" = [2]))]
+    pub replicas: Option<Spanned<crate::model::Count>>,
     /// How the healthcheck reaches the service. `auto` picks the first client the image has:
     /// curl, wget, python, then bash `/dev/tcp`; `native` uses the engine's own client.
     #[schemars(with = "Option<crate::schema::ProbeName>", extend("examples" = ["auto"]))]
@@ -141,8 +141,8 @@ pub struct HealthcheckSpec {
     #[schemars(with = "Option<crate::schema::Duration>", extend("examples" = ["5s"]))]
     pub timeout: Option<Spanned<String>>,
     /// Consecutive failures that mark the container unhealthy.
-    #[schemars(extend("examples" = [3]))]
-    pub retries: Option<u32>,
+    #[schemars(with = "Option<crate::schema::Count>", extend("examples" = [3]))]
+    pub retries: Option<Spanned<crate::model::Count>>,
     /// Time the container gets to boot: failed probes during it do not count against
     /// `retries`. Be generous (30-60s) for services that load a model or form a cluster.
     #[schemars(with = "Option<crate::schema::Duration>", extend("examples" = ["60s"]))]

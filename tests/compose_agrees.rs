@@ -137,3 +137,49 @@ fn interpolation_in_any_string_is_refused_as_compose_refuses_it() {
     }
     agree(&cases);
 }
+
+/// Compose interpolates `retries` and `deploy.replicas` and then casts them to numbers; muster
+/// judges the value at its defaults as Compose casts it. A variable without a default is left
+/// out here: the loader, with no environment, casts "" and refuses, while muster cannot know.
+#[test]
+fn counts_are_interpolated_and_cast_as_compose_does() {
+    let values = [
+        ("3", true),
+        ("+3", true),
+        ("007", true),
+        ("${R:-3}", true),
+        ("${R-5}", true),
+        ("${R:-${S:-2}}", true),
+        ("${R:-three}", false),
+        ("${R:-1.5}", false),
+        (" 3", false),
+        ("-1", false),
+        ("${R:-3", false),
+    ];
+    let mut cases = Vec::new();
+    for (v, ok) in values {
+        let q = quoted(v);
+        cases.push((
+            Case {
+                toml: format!("healthcheck = {{ retries = {q} }}"),
+                yaml: format!("    healthcheck: {{ test: [CMD, 'true'], retries: {q} }}"),
+            },
+            ok,
+        ));
+        cases.push((
+            Case {
+                toml: format!("replicas = {q}"),
+                yaml: format!("    deploy: {{ replicas: {q} }}"),
+            },
+            ok,
+        ));
+        cases.push((
+            Case {
+                toml: format!("compose = {{ healthcheck = {{ retries = {q} }} }}"),
+                yaml: format!("    healthcheck: {{ test: [CMD, 'true'], retries: {q} }}"),
+            },
+            ok,
+        ));
+    }
+    agree(&cases);
+}

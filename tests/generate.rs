@@ -716,15 +716,18 @@ fn a_user_template_overrides_a_built_in_kind() {
         .catalogue("[services.c]\nkind = \"cache\"\nimage = \"redis:7.4\"\n")
         .file(
             "templates/kinds/cache.yml.j2",
-            "healthcheck:\n  test: [\"CMD\", \"true\"]\n",
+            "healthcheck:\n  test: [\"CMD\", \"curl\", \"-f\", \"http://127.0.0.1:6379\"]\n",
         )
         .args(&["gen"])
         .run()
         .success();
-    assert_eq!(run.test("c"), strings(&["CMD", "true"]));
-    // `true` is not among the tools muster knows redis:7.4 to have; the user's template may know
-    // better, so it is a warning, not an error.
-    run.says("warning[probe-program-missing]: the healthcheck of `c` runs `true`");
+    assert_eq!(
+        run.test("c"),
+        strings(&["CMD", "curl", "-f", "http://127.0.0.1:6379"])
+    );
+    // redis:7.4 has no curl; the user's template may know better, so it is a warning, not an
+    // error. (It does have `/bin/true`: coreutils is in every Debian image.)
+    run.says("warning[probe-program-missing]: the healthcheck of `c` runs `curl`");
 }
 
 #[test]

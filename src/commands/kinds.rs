@@ -149,10 +149,10 @@ fn row(kind: &Kind, profile: &str, service: &Service) -> [String; 12] {
         text(service.image.as_deref()),
         service.probe.to_string(),
         profile.to_owned(),
-        text(service.restart.map(|r| r.to_string()).as_deref()),
+        text(service.restart.as_deref()),
         timing(hc.interval.as_ref().map(Duration::text)),
         timing(hc.timeout.as_ref().map(Duration::text)),
-        timing(hc.retries.map(|r| r.to_string()).as_deref()),
+        timing(hc.retries.as_ref().map(|r| r.to_string()).as_deref()),
         timing(hc.start_period.as_ref().map(Duration::text)),
         timing(hc.start_interval.as_ref().map(Duration::text)),
     ]

@@ -23,7 +23,7 @@ pub(super) fn overlay(kind_layer: Mapping, s: &Service) -> Mapping {
         body.set("entrypoint", command_value(entrypoint));
     }
     if let Some(restart) = &s.restart {
-        body.set("restart", Yaml::from(restart.to_string()));
+        body.set("restart", Yaml::from(restart.as_str()));
     }
     if !s.ports.is_empty() {
         body.set("ports", strings(&s.ports));
@@ -37,9 +37,9 @@ pub(super) fn overlay(kind_layer: Mapping, s: &Service) -> Mapping {
     if !s.networks.is_empty() {
         body.set("networks", strings(&s.networks));
     }
-    if let Some(replicas) = s.replicas {
+    if let Some(replicas) = &s.replicas {
         let mut deploy = Mapping::new();
-        deploy.insert("replicas".into(), Yaml::from(u64::from(replicas)));
+        deploy.insert("replicas".into(), replicas.to_yaml());
         body.set("deploy", Yaml::Mapping(deploy));
     }
     merge_string_map(&mut body, "environment", &s.env);
@@ -77,7 +77,10 @@ fn healthcheck(body: &mut Draft, s: &Service) {
     let timing = [
         ("interval", hc.interval.as_ref().map(text)),
         ("timeout", hc.timeout.as_ref().map(text)),
-        ("retries", hc.retries.map(|r| Yaml::from(u64::from(r)))),
+        (
+            "retries",
+            hc.retries.as_ref().map(crate::model::Count::to_yaml),
+        ),
         ("start_period", hc.start_period.as_ref().map(text)),
         ("start_interval", hc.start_interval.as_ref().map(text)),
     ];

@@ -29,6 +29,9 @@ pub struct ComposeBody {
     /// `healthcheck.disable` is set in the body (by the catalogue or the passthrough).
     pub healthcheck_disabled: bool,
     pub restart: Option<Restart>,
+    /// `restart` comes from the environment, without a default: `restart` is then `None`
+    /// although the key is set.
+    pub restart_unknown: bool,
     stop_grace_period: Option<Span>,
     /// What the body says that Compose would refuse, for validation to report.
     problems: Vec<String>,
@@ -36,13 +39,13 @@ pub struct ComposeBody {
 
 /// The values of a healthcheck's durations; their text stays in the body. `Some(None)` is a
 /// duration Compose takes from the environment, with no default to know it by.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 struct Timing {
     interval: Option<Option<Span>>,
     timeout: Option<Option<Span>>,
     start_period: Option<Option<Span>>,
     start_interval: Option<Option<Span>>,
-    retries: Option<u32>,
+    retries: Option<crate::model::Count>,
 }
 
 /// The healthcheck Compose will run, as every target reads it.
@@ -53,7 +56,9 @@ pub struct Healthcheck<'a> {
     pub origin: TestOrigin,
     pub interval: Option<Duration<'a>>,
     pub timeout: Option<Duration<'a>>,
-    pub retries: Option<u32>,
+    /// A count Compose may read from the environment: [`crate::model::Count::value`] is `None`
+    /// when it has no default.
+    pub retries: Option<crate::model::Count>,
     pub start_period: Option<Duration<'a>>,
     pub start_interval: Option<Duration<'a>>,
 }
@@ -133,6 +138,7 @@ impl ComposeBody {
         let mut problem = |p: String| problems.push(p);
         let (mut healthcheck, mut healthcheck_disabled) = (None, false);
         let (mut restart, mut stop_grace_period) = (None, None);
+        let mut restart_unknown = false;
         // One pass over the entries: looking each key up hashed it, a cost per service that
         // the benchmark could see.
         for (key, value) in &keys {
@@ -156,13 +162,19 @@ impl ComposeBody {
                     }
                 }
                 "restart" => {
-                    restart = value.as_str().and_then(Restart::parse);
-                    if restart.is_none() {
-                        problem(format!(
+                    // Compose interpolates it; the engine judges the policy it gets, so one
+                    // from the environment without a default stays unknown.
+                    let parsed = value.as_str().map(Restart::parse_interpolated);
+                    match parsed {
+                        Some(Ok(policy)) => {
+                            restart = policy;
+                            restart_unknown = policy.is_none();
+                        }
+                        _ => problem(format!(
                             "restart {} is not a Compose restart policy (use \"no\", \"always\", \
                              \"on-failure\", \"on-failure:N\" or \"unless-stopped\")",
                             shown(value)
-                        ));
+                        )),
                     }
                 }
                 key @ ("command" | "entrypoint") if command_of(value).is_none() => {
@@ -184,6 +196,7 @@ impl ComposeBody {
             origin,
             healthcheck_disabled,
             restart,
+            restart_unknown,
             stop_grace_period,
             problems,
         }
@@ -220,7 +233,7 @@ impl ComposeBody {
 
     /// The healthcheck Compose will run; `None` when there is none or it is disabled.
     pub fn healthcheck(&self) -> Option<Healthcheck<'_>> {
-        let timing = self.healthcheck?;
+        let timing = self.healthcheck.clone()?;
         let Some(Yaml::Mapping(hc)) = self.keys.get("healthcheck") else {
             return None;
         };
@@ -327,12 +340,22 @@ fn read_healthcheck(hc: &Mapping, problem: &mut impl FnMut(String)) -> Option<Ti
                 continue;
             }
             "retries" => {
-                timing.retries = value.as_u64().and_then(|r| u32::try_from(r).ok());
-                if timing.retries.is_none() {
-                    problem(format!(
-                        "healthcheck retries {} is not a number of attempts",
-                        shown(value)
-                    ));
+                // Compose casts an interpolated string (`"${RETRIES:-3}"`) to the number.
+                let count = match value {
+                    Yaml::String(text) => crate::model::Count::parse(text).map_err(Some),
+                    _ => value
+                        .as_u64()
+                        .and_then(|r| u32::try_from(r).ok())
+                        .map(crate::model::Count::number)
+                        .ok_or(None),
+                };
+                match count {
+                    Ok(count) => timing.retries = Some(count),
+                    Err(reason) => problem(format!(
+                        "healthcheck retries {} is not a number of attempts{}",
+                        shown(value),
+                        reason.map(|r| format!(": {r}")).unwrap_or_default()
+                    )),
                 }
                 continue;
             }
@@ -422,7 +445,7 @@ mod tests {
             hc.interval.map(|d| (d.text, d.value)),
             Some(("7s", Some(Span::from_secs(7))))
         );
-        assert_eq!(hc.retries, Some(2));
+        assert_eq!(hc.retries.and_then(|r| r.value()), Some(2));
         assert_eq!(body.restart, Some(Restart::OnFailure(Some(2))));
         assert_eq!(body.command(), Some(CommandRef::Argv(vec!["serve"])));
         assert_eq!(body.volumes().collect::<Vec<_>>(), ["data:/data"]);

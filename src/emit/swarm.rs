@@ -152,6 +152,17 @@ fn service(s: &StackService, stack: &Stack, diagnostics: &mut Diagnostics) -> Ma
                 .or_insert_with(|| Yaml::from("replicated-job"));
         }
     }
+    if s.rendered.body.restart_unknown {
+        diagnostics.push(at_service(
+            Diagnostic::warning(format!(
+                "service `{}`: its restart policy comes from the environment without a default, \
+                 and Swarm needs it as `deploy.restart_policy`; Swarm's own (`any`) applies",
+                s.rendered.service.name
+            )),
+            project,
+            &s.rendered.service,
+        ));
+    }
     if let Some(restart) = s.rendered.body.restart {
         let deploy = body
             .entry("deploy".into())

@@ -143,7 +143,12 @@ fn planned(s: &StackService) -> Planned {
     let healthcheck = body.healthcheck().map(|hc| Timing {
         interval: value(hc.interval, DOCKER_DEFAULT_INTERVAL),
         timeout: value(hc.timeout, DOCKER_DEFAULT_TIMEOUT),
-        retries: hc.retries.unwrap_or(3),
+        // The engine holds the number Compose read; its default stands in for one unknown here.
+        retries: hc
+            .retries
+            .as_ref()
+            .and_then(crate::model::Count::value)
+            .unwrap_or(3),
         start_period: value(hc.start_period, Duration::ZERO),
         start_interval: value(hc.start_interval, Duration::from_secs(5)),
     });

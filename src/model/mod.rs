@@ -3,12 +3,14 @@
 //! a restart policy is a [`Restart`], parsed once.
 
 mod condition;
+pub mod count;
 pub mod duration;
 pub mod interpolation;
 mod kind_traits;
 mod restart;
 
 pub use condition::Condition;
+pub use count::Count;
 pub use duration::Duration;
 pub use kind_traits::KindTraits;
 pub use restart::Restart;

@@ -13,6 +13,14 @@ impl Restart {
     /// The words Compose accepts, for messages and suggestions (`on-failure:N` aside).
     pub const WORDS: &'static [&'static str] = &["no", "always", "on-failure", "unless-stopped"];
 
+    /// A policy Compose may interpolate (`${RESTART:-unless-stopped}`): its value with every
+    /// variable at its default, `None` when one has none, an error when it is not a policy.
+    pub fn parse_interpolated(text: &str) -> Result<Option<Restart>, String> {
+        super::interpolation::parse_at_defaults(text, |t| {
+            Restart::parse(t).ok_or_else(|| format!("`{t}` is not a restart policy"))
+        })
+    }
+
     pub fn parse(text: &str) -> Option<Restart> {
         match text {
             "no" => Some(Restart::No),

@@ -11,7 +11,7 @@ use crate::catalogue::{Catalogue, Entry};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceId};
 use crate::images::{self, ImageFacts, ImageRef};
 use crate::kinds::Kinds;
-use crate::model::{Condition, Duration, KindTraits, Restart};
+use crate::model::{Condition, Duration, KindTraits};
 use crate::probe::{self, Probe};
 use crate::profile::Profile;
 use crate::spec::{Build, Command, DependencyOptions, DependsOn};
@@ -89,8 +89,9 @@ pub struct Service {
     pub volumes: Vec<String>,
     pub networks: Vec<String>,
     pub labels: IndexMap<String, String>,
-    pub restart: Option<Restart>,
-    pub replicas: Option<u32>,
+    /// As written (`"always"`, `"${RESTART:-unless-stopped}"`); the body reads its value.
+    pub restart: Option<String>,
+    pub replicas: Option<crate::model::Count>,
     pub healthcheck: Healthcheck,
     pub depends_on: Vec<Dependency>,
     /// The options of a dependency whose entry sets none (a template's, too).
@@ -113,7 +114,7 @@ pub struct Healthcheck {
     pub test: Option<Command>,
     pub interval: Option<Duration>,
     pub timeout: Option<Duration>,
-    pub retries: Option<u32>,
+    pub retries: Option<crate::model::Count>,
     pub start_period: Option<Duration>,
     pub start_interval: Option<Duration>,
     pub disable: bool,
@@ -464,10 +465,12 @@ fn resolve_service<'a>(
         labels: layers.merge_map("labels", |s| s.labels.as_ref()),
         restart: layers
             .pick("restart", |s| s.restart.as_ref())
-            .and_then(|(r, _)| Restart::parse(r.get_ref())),
+            .map(|(r, _)| r.get_ref().clone())
+            // Load reported a policy the engine refuses; the body would only report it again.
+            .filter(|r| crate::model::Restart::parse_interpolated(r).is_ok()),
         replicas: layers
             .pick("replicas", |s| s.replicas.as_ref())
-            .map(|(r, _)| *r),
+            .map(|(r, _)| r.get_ref().clone()),
         healthcheck,
         depends_on,
         depends_on_options: option_defaults,
@@ -599,7 +602,7 @@ fn healthcheck(layers: &mut Layers) -> Healthcheck {
         timeout: duration(timeout),
         retries: layers
             .healthcheck_field("retries", |h| h.retries.as_ref())
-            .map(|(r, _)| *r),
+            .map(|(r, _)| r.get_ref().clone()),
         start_period: duration(
             layers.healthcheck_field("start_period", |h| h.start_period.as_ref()),
         ),

@@ -52,7 +52,13 @@ pub fn check(services: &[Rendered], diagnostics: &mut Diagnostics) {
 /// as the replicas is Compose's way to give each its own.
 fn check_replicas(services: &[Rendered], diagnostics: &mut Diagnostics) {
     for r in services {
-        let replicas = r.service.replicas.unwrap_or(1);
+        // A count from the environment without a default cannot be judged here.
+        let replicas = r
+            .service
+            .replicas
+            .as_ref()
+            .and_then(crate::model::Count::value)
+            .unwrap_or(1);
         if replicas < 2 {
             continue;
         }

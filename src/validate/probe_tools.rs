@@ -22,7 +22,7 @@ pub fn problem(
     let missing: Vec<String> = shell
         .into_iter()
         .chain(probe::programs(&healthcheck.test))
-        .filter(|p| !tools.contains(&p.as_str()))
+        .filter(|p| !has(tools, p))
         .filter(|p| !(users_probe && ships_with_the_app(p)))
         .collect();
     if missing.is_empty() {
@@ -57,16 +57,35 @@ pub fn problem(
     )
 }
 
+const SYSTEM_DIRS: &[&str] = &[
+    "/bin/",
+    "/sbin/",
+    "/usr/bin/",
+    "/usr/sbin/",
+    "/usr/local/bin/",
+];
+
 /// A program named by a path outside the system's bin folders (`/app/healthcheck`, `/mailpit`):
 /// the app's own binary, which no image's tool list can know of. The way to probe a shell-less
 /// image, so a test of the user's that calls one is not warned about.
 fn ships_with_the_app(program: &str) -> bool {
-    const SYSTEM: &[&str] = &[
-        "/bin/",
-        "/sbin/",
-        "/usr/bin/",
-        "/usr/sbin/",
-        "/usr/local/bin/",
-    ];
-    program.starts_with('/') && !SYSTEM.iter().any(|dir| program.starts_with(dir))
+    program.starts_with('/') && !SYSTEM_DIRS.iter().any(|dir| program.starts_with(dir))
+}
+
+/// Utilities every image with a shell has, as programs in /bin or /usr/bin: coreutils, an
+/// essential package of every Debian and UBI image (python:*-slim is `FROM debian:*-slim`, and
+/// its Dockerfile's own `RUN` lines call `echo`, `tr` and `[`), and busybox's applets in Alpine.
+/// The exec form `["CMD", "true"]` needs `/bin/true`, not the shell's builtin.
+const WITH_A_SHELL: &[&str] = &[
+    "true", "false", "test", "[", "echo", "printf", "cat", "sleep", "env", "ls", "timeout", "kill",
+    "head", "tail", "tr", "cut", "wc", "id",
+];
+
+/// Whether an image with `tools` has `program`, named bare or by its path in a system folder.
+fn has(tools: &[&str], program: &str) -> bool {
+    let bare = SYSTEM_DIRS
+        .iter()
+        .find_map(|dir| program.strip_prefix(dir))
+        .unwrap_or(program);
+    tools.contains(&bare) || (tools.contains(&"sh") && WITH_A_SHELL.contains(&bare))
 }

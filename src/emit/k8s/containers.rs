@@ -117,6 +117,20 @@ pub(super) fn container(
     if !env.is_empty() {
         c.insert("env".into(), Yaml::Sequence(env));
     }
+    if service.traits.runs_to_completion && body.restart_unknown {
+        error(
+            "its restart policy comes from the environment without a default, and a Job needs \
+             its restartPolicy and backoffLimit: give the variable a default \
+             (`${RESTART:-on-failure:3}`)"
+                .to_owned(),
+        );
+    }
+    if let Some(replicas) = service.replicas.as_ref().filter(|r| r.value().is_none()) {
+        error(format!(
+            "replicas `{replicas}` is read from the environment, and a Kubernetes workload needs \
+             a number: give the variable a default (`${{VAR:-2}}`)"
+        ));
+    }
     match probes::probes(s) {
         Ok(probes) => {
             for (key, probe) in probes {

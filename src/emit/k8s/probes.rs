@@ -37,7 +37,16 @@ pub fn probes(s: &StackService) -> Result<Vec<(&'static str, Mapping)>, String> 
     };
     let period = seconds(timing("interval", hc.interval)?.unwrap_or(DOCKER_DEFAULT_INTERVAL));
     let timeout = seconds(timing("timeout", hc.timeout)?.unwrap_or(DOCKER_DEFAULT_TIMEOUT));
-    let retries = hc.retries.map_or(DEFAULT_RETRIES, u64::from).max(1);
+    let retries = match &hc.retries {
+        None => DEFAULT_RETRIES,
+        Some(count) => u64::from(count.value().ok_or_else(|| {
+            format!(
+                "healthcheck retries `{count}` is read from the environment, and a Kubernetes \
+                 probe needs a number: give the variable a default (`${{VAR:-3}}`)"
+            )
+        })?),
+    }
+    .max(1);
     let (live, ready) = handlers(s, &hc)?;
 
     let probe = |handler: &Mapping, period: u64, failures: u64| {

@@ -249,7 +249,11 @@ fn warn_about_sharing(
             "reach the data through the stateful service's API, or give the two volumes their own names",
         );
     }
-    let replicas = service.replicas.unwrap_or(1);
+    let replicas = service
+        .replicas
+        .as_ref()
+        .and_then(crate::model::Count::value)
+        .unwrap_or(1);
     if !claim.read_only && replicas > 1 {
         say(
             format!(

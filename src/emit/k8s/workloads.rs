@@ -213,7 +213,15 @@ pub(super) fn deployment_or_stateful_set(
     }
     spec.insert(
         "replicas".into(),
-        u64::from(service.replicas.unwrap_or(1)).into(),
+        // One without a default is reported with the container's problems.
+        u64::from(
+            service
+                .replicas
+                .as_ref()
+                .and_then(crate::model::Count::value)
+                .unwrap_or(1),
+        )
+        .into(),
     );
     let mut selector = Mapping::new();
     selector.insert("matchLabels".into(), Yaml::Mapping(ctx.selector(service)));
