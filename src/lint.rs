@@ -4,11 +4,11 @@
 //! team that made a deliberate choice can allow it (`[project] allow`, `--allow`) and still deny
 //! every other warning in CI.
 
-use crate::compose_body::Healthcheck;
+use crate::compose_body::{CommandRef, Healthcheck};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::model::Condition;
 use crate::model::Restart;
-use crate::resolve::Service;
+use crate::resolve::{Service, Written};
 use crate::validate::{Stack, StackService};
 use std::time::Duration;
 
@@ -37,6 +37,8 @@ pub const UNKNOWN_IMAGE: &str = "unknown-image";
 pub const HEALTH_ENDPOINT_OFF: &str = "health-endpoint-off";
 pub const OLDER_TARGET: &str = "older-target";
 pub const OPTIONAL_NEVER_READY: &str = "optional-never-ready";
+pub const URL_CREDENTIALS: &str = "url-credentials";
+pub const TRUST_AUTH: &str = "trust-auth";
 
 /// Every lint, in the order `--list-lints` shows them.
 pub const LINTS: &[Lint] = &[
@@ -57,23 +59,33 @@ pub const LINTS: &[Lint] = &[
     },
     Lint {
         name: SINGLE_DOLLAR,
-        checks: "a single `$` in a healthcheck you wrote",
-        why: "Compose fills it from the host's environment, not the container's",
+        checks: "a single `$` in a healthcheck you wrote, or a shell-style `$NAME` in a `command` or `entrypoint`",
+        why: "Compose fills it from the host's environment, not the container's (`${NAME}` there reads as meant for Compose)",
     },
     Lint {
         name: RESTART_NOT_ALWAYS,
-        checks: "a restart policy other than `always` in prod (jobs excepted)",
+        checks: "a restart policy other than `always` in a production profile (jobs excepted)",
         why: "`always` brings a service back after a crash and after a reboot",
     },
     Lint {
         name: UNPINNED_IMAGE,
-        checks: "a `latest` or untagged image in prod",
+        checks: "a `latest` or untagged image in a production profile",
         why: "`latest` changes under you: two hosts, or two days, run different code",
     },
     Lint {
         name: PLAIN_SECRET,
-        checks: "a PASSWORD, SECRET, TOKEN or API_KEY written as a plain value in prod",
+        checks: "a PASSWORD, SECRET, TOKEN or API_KEY written as a plain value in a production profile (not a `_FILE` path, a number or a flag)",
         why: "the secret ends up in the repository and in the generated file",
+    },
+    Lint {
+        name: URL_CREDENTIALS,
+        checks: "a password inside a URL in `env` (`postgres://app:hunter2@db/app`) in a production profile, unless it is interpolated",
+        why: "the password ends up in the repository and in the generated file, where no secret scanner looks for it",
+    },
+    Lint {
+        name: TRUST_AUTH,
+        checks: "POSTGRES_HOST_AUTH_METHOD=trust in a production profile",
+        why: "Postgres then lets anyone who reaches its port in as any user, without a password",
     },
     Lint {
         name: UNPROBED_DEPENDENCY,
@@ -82,7 +94,7 @@ pub const LINTS: &[Lint] = &[
     },
     Lint {
         name: NO_AUTOHEAL,
-        checks: "prod without `autoheal = true` in the profile",
+        checks: "a production profile without `autoheal = true`",
         why: "outside Swarm, Docker restarts containers that exit, never ones that turn unhealthy",
     },
     Lint {
@@ -150,8 +162,11 @@ const SECRET_NAMES: &[&str] = &[
 ];
 
 pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
-    let prod = stack.project.profiles.iter().any(|p| p == "prod");
-    let catalogue = stack.project.catalogue_source;
+    let project = &stack.project;
+    let prod = project.production;
+    let catalogue = project.catalogue_source;
+    // Restart policies one profile section set for many services, said once at that section.
+    let mut by_profile: Vec<(Written, Restart, Vec<&str>)> = Vec::new();
     for s in &stack.services {
         let service = &s.rendered.service;
         let warn = |(code, message): (&'static str, String)| {
@@ -165,10 +180,46 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
         if let Some(hc) = s.rendered.body.healthcheck() {
             healthcheck_lints(service, &hc, &mut |m| found.push(warn(m)));
         }
+        if let Some(message) = command_dollar(s) {
+            found.push(warn((SINGLE_DOLLAR, message)));
+        }
         if prod {
-            prod_lints(service, s.rendered.body.restart, &mut |m| {
-                found.push(warn(m))
-            });
+            if let Some(restart) = restart_not_always(s) {
+                match service.restart_at.clone() {
+                    // The `compose` table's `restart` is the one that runs; it has no span.
+                    Some(at) if !service.compose.contains_key("restart") => {
+                        if at.profile.is_some() {
+                            match by_profile.iter_mut().find(|(w, ..)| same_place(w, &at)) {
+                                Some((.., names)) => names.push(&service.name),
+                                None => by_profile.push((at, restart, vec![&service.name])),
+                            }
+                        } else {
+                            found.push(
+                                Diagnostic::warning(format!(
+                                    "service `{}`: restart is `{restart}` in production profile \
+                                     `{}`; `always` brings it back after a crash and a reboot",
+                                    service.name, project.profile
+                                ))
+                                .with_code(RESTART_NOT_ALWAYS)
+                                .at(
+                                    at.source,
+                                    Some(at.span),
+                                    "set here",
+                                ),
+                            );
+                        }
+                    }
+                    _ => found.push(warn((
+                        RESTART_NOT_ALWAYS,
+                        format!(
+                            "restart is `{restart}` in production profile `{}`; `always` brings \
+                             it back after a crash and a reboot",
+                            project.profile
+                        ),
+                    ))),
+                }
+            }
+            prod_lints(service, &mut |m| found.push(warn(m)));
         }
         if let Some(message) = unhealthy_dependency_target(stack, s) {
             found.push(warn((UNPROBED_DEPENDENCY, message)));
@@ -177,14 +228,42 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
             diagnostics.push(d);
         }
     }
-    if prod
-        && !stack.project.autoheal
-        && stack.services.iter().any(|s| s.rendered.has_healthcheck())
-    {
-        diagnostics.push(
-            Diagnostic::warning(
-                "outside Swarm, Docker restarts containers that exit, never ones that turn unhealthy",
+    for (at, restart, names) in by_profile {
+        let profile = at.profile.as_deref().unwrap_or_default();
+        // Said of the profile that set it; of the one selected too, when that one extends it.
+        let selected = if profile == project.profile {
+            format!("production profile `{profile}`")
+        } else {
+            format!(
+                "profile `{profile}`, which production profile `{}` extends,",
+                project.profile
             )
+        };
+        diagnostics.push(
+            Diagnostic::warning(format!(
+                "{selected} sets restart `{restart}` for {}; `always` brings a service back \
+                 after a crash and a reboot",
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ))
+            .with_code(RESTART_NOT_ALWAYS)
+            .at(
+                at.source,
+                Some(at.span),
+                "set here for every service it covers",
+            ),
+        );
+    }
+    if prod && !project.autoheal && stack.services.iter().any(|s| s.rendered.has_healthcheck()) {
+        diagnostics.push(
+            Diagnostic::warning(format!(
+                "outside Swarm, Docker restarts containers that exit, never ones that turn \
+                 unhealthy (production profile `{}`)",
+                project.profile
+            ))
             .with_code(NO_AUTOHEAL)
             .with_note(
                 "a hung service stays unhealthy until someone restarts it: set `autoheal = true` \
@@ -192,6 +271,63 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
             ),
         );
     }
+}
+
+fn same_place(a: &Written, b: &Written) -> bool {
+    a.source == b.source && a.span == b.span
+}
+
+/// A long-running service whose restart policy is not `always`.
+fn restart_not_always(s: &StackService) -> Option<Restart> {
+    if s.rendered.service.traits.runs_to_completion {
+        return None;
+    }
+    s.rendered.body.restart.filter(|r| *r != Restart::Always)
+}
+
+/// A shell-style `$NAME` in the command or entrypoint: Compose replaces it with the host's
+/// value (or nothing) when it reads the file, so `sh -c "echo $HOME"` never sees the
+/// container's. A braced `${NAME}` reads as meant for Compose (`--port ${PORT:-8000}`).
+fn command_dollar(s: &StackService) -> Option<String> {
+    let body = &s.rendered.body;
+    for (key, command) in [
+        ("command", body.command()),
+        ("entrypoint", body.entrypoint()),
+    ] {
+        let Some(command) = command else { continue };
+        let words = match command {
+            CommandRef::Line(line) => vec![line],
+            CommandRef::Argv(argv) => argv,
+        };
+        if let Some(name) = words.iter().find_map(|w| bare_variable(w)) {
+            return Some(format!(
+                "its {key} has `${name}`, which Compose fills from the host's environment when \
+                 it reads the file; write `$${name}` for the container's variable, or \
+                 `${{{name}}}` if the host's value is meant"
+            ));
+        }
+    }
+    None
+}
+
+/// The first `$NAME` in `text` that Compose interpolates (not `$$NAME`, not `${NAME}`).
+fn bare_variable(text: &str) -> Option<&str> {
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        let after = &rest[at + 1..];
+        if let Some(escaped) = after.strip_prefix('$') {
+            rest = escaped;
+            continue;
+        }
+        let end = after
+            .find(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
+            .unwrap_or(after.len());
+        if end > 0 && after.starts_with(|c: char| c == '_' || c.is_ascii_alphabetic()) {
+            return Some(&after[..end]);
+        }
+        rest = after;
+    }
+    None
 }
 
 /// What a lint found: its name and the message.
@@ -251,17 +387,7 @@ fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(F
     }
 }
 
-fn prod_lints(service: &Service, restart: Option<Restart>, warn: &mut dyn FnMut(Finding)) {
-    if !service.traits.runs_to_completion
-        && let Some(restart) = restart.filter(|r| *r != Restart::Always)
-    {
-        warn((
-            RESTART_NOT_ALWAYS,
-            format!(
-                "restart is `{restart}` in prod; `always` brings it back after a crash and a reboot"
-            ),
-        ));
-    }
+fn prod_lints(service: &Service, warn: &mut dyn FnMut(Finding)) {
     if let Some(image) = &service.image {
         let reference = crate::images::ImageRef::parse(image);
         if reference.tag.is_none_or(|t| t == "latest") && !image.contains('@') {
@@ -274,10 +400,7 @@ fn prod_lints(service: &Service, restart: Option<Restart>, warn: &mut dyn FnMut(
         }
     }
     for (key, value) in &service.env {
-        let secret = SECRET_NAMES
-            .iter()
-            .any(|s| key.to_ascii_uppercase().contains(s));
-        if secret && !value.is_empty() && !value.contains("${") {
+        if plain_secret(key, value) {
             warn((
                 PLAIN_SECRET,
                 format!(
@@ -286,7 +409,59 @@ fn prod_lints(service: &Service, restart: Option<Restart>, warn: &mut dyn FnMut(
                 ),
             ));
         }
+        if let Some(password) = url_password(value) {
+            let variable = format!("{}_PASSWORD", key.strip_suffix("_URL").unwrap_or(key));
+            let suggested = value.replacen(
+                &format!(":{password}@"),
+                &format!(":${{{variable}:?set it in .env}}@"),
+                1,
+            );
+            warn((
+                URL_CREDENTIALS,
+                format!(
+                    "`{key}` has its password written inside the URL; write `{key} = \"{suggested}\"` \
+                     so it stays out of the file"
+                ),
+            ));
+        }
+        if key == "POSTGRES_HOST_AUTH_METHOD" && value.eq_ignore_ascii_case("trust") {
+            warn((
+                TRUST_AUTH,
+                "POSTGRES_HOST_AUTH_METHOD is `trust`: Postgres lets anyone who reaches its port \
+                 in as any user without a password; remove it and set POSTGRES_PASSWORD"
+                    .to_owned(),
+            ));
+        }
     }
+}
+
+/// A variable named like a secret whose value is the secret itself. Not one: a value Compose
+/// interpolates, a `_FILE` variable naming the file that holds it (`POSTGRES_PASSWORD_FILE =
+/// "/run/secrets/pg"`, the official images' pattern), a number or a flag
+/// (`PASSWORD_MIN_LENGTH = 12`, `SECRET_ROTATION = true`): settings about secrets.
+fn plain_secret(key: &str, value: &str) -> bool {
+    let upper = key.to_ascii_uppercase();
+    if !SECRET_NAMES.iter().any(|s| upper.contains(s)) || value.is_empty() {
+        return false;
+    }
+    let names_a_file = (upper.ends_with("_FILE") || upper.ends_with("_PATH"))
+        && (value.starts_with('/') || value.starts_with("./"));
+    let setting = value.parse::<f64>().is_ok()
+        || ["true", "false", "yes", "no", "on", "off"]
+            .iter()
+            .any(|w| value.eq_ignore_ascii_case(w));
+    !(crate::model::interpolation::interpolates(value) || names_a_file || setting)
+}
+
+/// The password of a `scheme://user:password@host` URL in `value`, when it is written out
+/// rather than interpolated.
+fn url_password(value: &str) -> Option<&str> {
+    let (_, rest) = value.split_once("://")?;
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    let (_, password) = userinfo.split_once(':')?;
+    let interpolated = crate::model::interpolation::interpolates(password);
+    (!password.is_empty() && !interpolated).then_some(password)
 }
 
 /// A service others wait for that has no healthcheck: they wait only until it has started.

@@ -22,6 +22,10 @@ pub struct ProfileFile {
     /// Restart containers that turn unhealthy, which Docker does only under Swarm: labels every
     /// service that has a healthcheck and adds a `willfarrell/autoheal` service (compose target).
     pub autoheal: Option<bool>,
+    /// The profile runs the stack in production: `check`'s production lints (restart, pinned
+    /// images, plain secrets, autoheal, ...) apply. The built-in `prod` sets it, so every
+    /// profile that extends it does too, unless it says `production = false`.
+    pub production: Option<bool>,
     /// Keys applied to every service.
     #[serde(default)]
     pub defaults: ServiceSpec,

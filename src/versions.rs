@@ -465,8 +465,8 @@ pub fn fit(stack: &mut Stack, target: Target, diagnostics: &mut Diagnostics) {
 
 /// The key is the user's own: the `compose` table's, or set by the catalogue entry (its
 /// `profiles.NAME` included) rather than a profile or template.
-fn written_by_user<'s>(s: &'s StackService, key: &str) -> Option<&'s crate::resolve::Written> {
-    s.rendered.service.written.iter().find(|w| w.key == key)
+fn written_by_user<'s>(s: &'s StackService, key: &str) -> Option<&'s crate::resolve::GatedKey> {
+    s.rendered.service.gated.iter().find(|w| w.key == key)
 }
 
 /// The version-gated service keys a `compose` table of the catalogue sets.

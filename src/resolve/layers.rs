@@ -42,9 +42,17 @@ pub(super) enum Origin<'a> {
     Override(&'a str),
 }
 
-impl Origin<'_> {
+impl<'a> Origin<'a> {
     pub(super) fn is_profile(self) -> bool {
-        matches!(self, Origin::Profile(_) | Origin::ProfileKind(_))
+        self.profile().is_some()
+    }
+
+    /// The profile whose `[defaults]` or `[kinds.KIND]` this is.
+    pub(super) fn profile(self) -> Option<&'a str> {
+        match self {
+            Origin::Profile(p) | Origin::ProfileKind(p) => Some(p),
+            Origin::Catalogue | Origin::Override(_) => None,
+        }
     }
 
     pub(super) fn to_layer(self) -> Layer {

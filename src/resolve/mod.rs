@@ -58,6 +58,8 @@ pub struct Project {
     pub requires: crate::versions::Requires,
     /// Where the catalogue declares it.
     pub requires_span: Option<Range<usize>>,
+    /// The profile's `production`, decided as `autoheal` is.
+    pub production: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -91,6 +93,8 @@ pub struct Service {
     pub labels: IndexMap<String, String>,
     /// As written (`"always"`, `"${RESTART:-unless-stopped}"`); the body reads its value.
     pub restart: Option<String>,
+    /// Where `restart` was written, for messages about it.
+    pub restart_at: Option<Written>,
     pub replicas: Option<crate::model::Count>,
     pub healthcheck: Healthcheck,
     pub depends_on: Vec<Dependency>,
@@ -105,7 +109,7 @@ pub struct Service {
     pub provenance: IndexMap<String, Layer>,
     /// The version-gated keys (`versions::FEATURES`) the catalogue entry itself sets, its
     /// `profiles.NAME` included: a target that cannot do them is an error, not a warning.
-    pub written: Vec<Written>,
+    pub gated: Vec<GatedKey>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -134,12 +138,21 @@ impl Healthcheck {
     }
 }
 
-/// A version-gated key the entry sets, and where, when its value has a span of its own (a key
-/// of a `compose` table has none: the service is pointed at).
+/// A version-gated key the entry sets, and where: its value, or the `compose` table that holds
+/// it (toml keeps no spans inside a table read as one value).
 #[derive(Debug, Clone)]
-pub struct Written {
+pub struct GatedKey {
     pub key: &'static str,
     pub at: Option<(SourceId, Range<usize>)>,
+}
+
+/// Where a value was written: its file and span, and the profile when one of its sections set
+/// it, the same value for every service the section covers.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub source: SourceId,
+    pub span: Range<usize>,
+    pub profile: Option<String>,
 }
 
 /// A port mapping a service publishes, where it was written.
@@ -228,6 +241,12 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Context, diagnostics: &mut Diagno
                 .map(|r| r.get_ref().requires())
                 .unwrap_or_default(),
             requires_span: catalogue.project.requires.as_ref().map(|r| r.span()),
+            production: inputs
+                .profiles
+                .iter()
+                .rev()
+                .find_map(|p| p.file.production)
+                .unwrap_or(false),
         },
         services,
     }
@@ -373,6 +392,13 @@ fn resolve_service<'a>(
         None => Vec::new(),
     };
 
+    let restart_at = layers
+        .highest(|s| s.restart.as_ref())
+        .map(|(r, origin, source)| Written {
+            source,
+            span: r.span(),
+            profile: origin.profile().map(str::to_owned),
+        });
     let ports = layers.pick("ports", |s| s.ports.as_ref());
     let published = published(ports);
     let strings = |list: Option<(&Vec<Spanned<String>>, SourceId)>| -> Vec<String> {
@@ -380,14 +406,14 @@ fn resolve_service<'a>(
             .unwrap_or_default()
     };
     let by_entry = |origin: Origin| matches!(origin, Origin::Catalogue | Origin::Override(_));
-    let mut written = Vec::new();
+    let mut gated = Vec::new();
     if let Some((value, origin, source)) = layers.highest(|s| {
         s.healthcheck
             .as_ref()
             .and_then(|h| h.start_interval.as_ref())
     }) && by_entry(origin)
     {
-        written.push(Written {
+        gated.push(GatedKey {
             key: "healthcheck.start_interval",
             at: Some((source, value.span())),
         });
@@ -408,20 +434,23 @@ fn resolve_service<'a>(
         let in_options = layers
             .highest(|s| s.depends_on_options.as_ref().and_then(get))
             .is_some_and(|(_, origin, _)| by_entry(origin));
-        (on_a_dependency.is_some() || in_options).then_some(Written {
+        (on_a_dependency.is_some() || in_options).then_some(GatedKey {
             key,
             at: on_a_dependency,
         })
     };
-    written.extend(entry_option("depends_on.*.restart", |o| o.restart.as_ref()));
-    written.extend(entry_option("depends_on.*.required", |o| {
+    gated.extend(entry_option("depends_on.*.restart", |o| o.restart.as_ref()));
+    gated.extend(entry_option("depends_on.*.required", |o| {
         o.required.as_ref()
     }));
     // The entry's own `compose` tables; a profile's are defaults like its other keys.
     for l in layers.layers.iter().filter(|l| by_entry(l.origin)) {
         if let Some(table) = &l.spec.compose {
-            written
-                .extend(crate::versions::keys_in_toml(table).map(|key| Written { key, at: None }));
+            let at = Some((l.source, table.span()));
+            gated.extend(
+                crate::versions::keys_in_toml(table.get_ref())
+                    .map(|key| GatedKey { key, at: at.clone() }),
+            );
         }
     }
     let service = Service {
@@ -468,6 +497,7 @@ fn resolve_service<'a>(
             .map(|(r, _)| r.get_ref().clone())
             // Load reported a policy the engine refuses; the body would only report it again.
             .filter(|r| crate::model::Restart::parse_interpolated(r).is_ok()),
+        restart_at,
         replicas: layers
             .pick("replicas", |s| s.replicas.as_ref())
             .map(|(r, _)| r.get_ref().clone()),
@@ -476,7 +506,7 @@ fn resolve_service<'a>(
         depends_on_options: option_defaults,
         compose: layers.compose(shared_compose, &kind.name),
         provenance: layers.provenance.unwrap_or_default(),
-        written,
+        gated,
     };
     let probes_over_http = matches!(service.probe, Probe::Http(_))
         && service.healthcheck.test.is_none()
