@@ -627,5 +627,28 @@ fn check_interpolation(spec: &ServiceSpec, source: SourceId, diagnostics: &mut D
                 check(text, compose.span(), &format!("`{path}`"));
             }
         }
+        // TOML has no merge keys: `"<<"` is a key of that name, which Compose's schema refuses
+        // ("additional properties '<<' not allowed").
+        if let Some(path) = merge_key(compose.get_ref(), "compose") {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "`{path}` is a key named `<<`, which Compose refuses"
+                ))
+                .at(source, Some(compose.span()), "here")
+                .with_note("a YAML merge key means nothing in TOML: write the keys it would merge"),
+            );
+        }
     }
+}
+
+/// The path of the first key named `<<` in `table`, at any depth.
+fn merge_key(table: &toml::Table, path: &str) -> Option<String> {
+    table.iter().find_map(|(key, value)| {
+        let here = format!("{path}.{key}");
+        match value {
+            _ if key == "<<" => Some(here),
+            toml::Value::Table(t) => merge_key(t, &here),
+            _ => None,
+        }
+    })
 }

@@ -505,9 +505,16 @@ fn resolve_service<'a>(
         depends_on,
         depends_on_options: option_defaults,
         compose: layers.compose(shared_compose, &kind.name),
-        provenance: layers.provenance.unwrap_or_default(),
+        provenance: IndexMap::new(),
         gated,
     };
+    // A `compose.depends_on` names services too, which Compose requires to exist; the graph
+    // judges them with the rest.
+    let mut service = service;
+    let passthrough =
+        layers.passthrough_dependencies(&service.compose, &service.depends_on, diagnostics);
+    service.depends_on.extend(passthrough);
+    service.provenance = layers.provenance.unwrap_or_default();
     let probes_over_http = matches!(service.probe, Probe::Http(_))
         && service.healthcheck.test.is_none()
         && !service.healthcheck.disable;

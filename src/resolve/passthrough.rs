@@ -49,6 +49,87 @@ impl<'a> Layers<'a> {
     }
 }
 
+impl Layers<'_> {
+    /// The dependencies a merged `compose.depends_on` adds to the `written` ones: each at the
+    /// `compose` table that names it. Compose's short form waits for the start, as its long form
+    /// says (`condition` is required there); a condition Compose does not know is an error, as
+    /// Compose refuses it.
+    pub(super) fn passthrough_dependencies(
+        &self,
+        merged: &crate::yaml::Mapping,
+        written: &[super::Dependency],
+        diagnostics: &mut crate::diagnostic::Diagnostics,
+    ) -> Vec<super::Dependency> {
+        use crate::model::Condition;
+        use crate::yaml::Value as Yaml;
+        let Some(value) = merged.get("depends_on") else {
+            return Vec::new();
+        };
+        let Some((source, span)) = self.layers.iter().rev().find_map(|l| {
+            let table = l.spec.compose.as_ref()?;
+            table
+                .get_ref()
+                .contains_key("depends_on")
+                .then(|| (l.source, table.span()))
+        }) else {
+            return Vec::new();
+        };
+        let at = |d: crate::diagnostic::Diagnostic| d.at(source, Some(span.clone()), "here");
+        let entries: Vec<(&str, Option<&Yaml>)> = match value {
+            Yaml::Sequence(names) => names
+                .iter()
+                .filter_map(Yaml::as_str)
+                .map(|n| (n, None))
+                .collect(),
+            Yaml::Mapping(map) => map
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str()?, Some(v))))
+                .collect(),
+            _ => {
+                diagnostics.push(at(crate::diagnostic::Diagnostic::error(
+                    "`compose.depends_on` is neither a list of services nor a table of them",
+                )));
+                return Vec::new();
+            }
+        };
+        let mut found = Vec::new();
+        for (target, long) in entries {
+            // The catalogue's own entry decides the condition; the table only refines it
+            // (`restart: true`).
+            if written.iter().any(|d| d.target == target) {
+                continue;
+            }
+            let condition = match long {
+                None => Some(Condition::Started),
+                Some(long) => {
+                    let word = long.get("condition").and_then(Yaml::as_str);
+                    match word
+                        .and_then(Condition::parse)
+                        .filter(|_| word.is_some_and(|w| w.starts_with("service_")))
+                    {
+                        Some(c) => Some(c),
+                        None => {
+                            diagnostics.push(at(crate::diagnostic::Diagnostic::error(format!(
+                                "`compose.depends_on.{target}` needs a `condition` Compose knows: \
+                                 \"service_started\", \"service_healthy\" or \
+                                 \"service_completed_successfully\""
+                            ))));
+                            continue;
+                        }
+                    }
+                }
+            };
+            found.push(super::Dependency {
+                target: target.to_owned(),
+                condition,
+                source,
+                span: span.clone(),
+            });
+        }
+        found
+    }
+}
+
 /// The profiles' `compose` tables merged, by kind. They are the same for every service of a
 /// kind, so they are converted to YAML once rather than for each service.
 #[derive(Default)]
