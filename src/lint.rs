@@ -178,7 +178,14 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
         // The body's healthcheck and restart, not the catalogue's: what the `compose` table
         // set is what will run.
         if let Some(hc) = s.rendered.body.healthcheck() {
-            healthcheck_lints(service, &hc, &mut |m| found.push(warn(m)));
+            healthcheck_lints(service, &hc, &mut |(m, key)| {
+                found.push(match key.and_then(|k| healthcheck_written(service, k)) {
+                    Some(at) => Diagnostic::warning(format!("service `{}`: {}", service.name, m.1))
+                        .with_code(m.0)
+                        .at(at.source, Some(at.span.clone()), "set here"),
+                    None => warn(m),
+                })
+            });
         }
         if let Some(message) = command_dollar(s) {
             found.push(warn((SINGLE_DOLLAR, message)));
@@ -273,6 +280,23 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
     }
 }
 
+/// Where the catalogue's layers wrote the healthcheck's `key`, unless the `compose` table sets
+/// it over them (that table has no span of its own per key).
+fn healthcheck_written<'s>(service: &'s Service, key: &str) -> Option<&'s Written> {
+    let passthrough = service
+        .compose
+        .get("healthcheck")
+        .is_some_and(|hc| hc.get(key).is_some());
+    if passthrough {
+        return None;
+    }
+    service
+        .healthcheck_at
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, at)| at)
+}
+
 fn same_place(a: &Written, b: &Written) -> bool {
     a.source == b.source && a.span == b.span
 }
@@ -333,17 +357,23 @@ fn bare_variable(text: &str) -> Option<&str> {
 /// What a lint found: its name and the message.
 type Finding = (&'static str, String);
 
-fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(Finding)) {
+/// A finding about one healthcheck key, which the caller places where the key was written.
+type KeyFinding = (Finding, Option<&'static str>);
+
+fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(KeyFinding)) {
     // A duration Compose reads from the environment counts at its default; without one there
     // is nothing to judge.
     let seconds = |d: Option<crate::compose_body::Duration>| d.and_then(|d| d.value);
     if let Some(timeout) = seconds(hc.timeout).filter(|t| *t > Duration::from_secs(10)) {
         warn((
-            SLOW_PROBE_TIMEOUT,
-            format!(
-                "healthcheck timeout {}s is over 10s: a hung probe holds dependents back that long each time",
-                timeout.as_secs()
+            (
+                SLOW_PROBE_TIMEOUT,
+                format!(
+                    "healthcheck timeout {}s is over 10s: a hung probe holds dependents back that long each time",
+                    timeout.as_secs()
+                ),
             ),
+            Some("timeout"),
         ));
     }
     if let Some(retries) = hc
@@ -353,10 +383,13 @@ fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(F
         .filter(|r| *r < 3)
     {
         warn((
-            FEW_RETRIES,
-            format!(
-                "healthcheck retries {retries} is under 3: one slow answer marks the service unhealthy"
+            (
+                FEW_RETRIES,
+                format!(
+                    "healthcheck retries {retries} is under 3: one slow answer marks the service unhealthy"
+                ),
             ),
+            Some("retries"),
         ));
     }
     let start_period_unknown = hc.start_period.is_some_and(|d| d.value.is_none());
@@ -364,12 +397,15 @@ fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(F
         let start = seconds(hc.start_period).unwrap_or_default();
         if start < Duration::from_secs(30) {
             warn((
-                SHORT_START_PERIOD,
-                format!(
-                    "start_period {}s is under 30s, and kind `{}` takes time to load",
-                    start.as_secs(),
-                    service.kind
+                (
+                    SHORT_START_PERIOD,
+                    format!(
+                        "start_period {}s is under 30s, and kind `{}` takes time to load",
+                        start.as_secs(),
+                        service.kind
+                    ),
                 ),
+                Some("start_period"),
             ));
         }
     }
@@ -378,10 +414,13 @@ fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(F
         let text = hc.test.join(" ");
         if text.replace("$$", "").contains('$') {
             warn((
-                SINGLE_DOLLAR,
-                "its healthcheck has a single `$`: Compose substitutes it from the host's \
-                 environment when it reads the file; write `$$` for the container's variable"
-                    .to_owned(),
+                (
+                    SINGLE_DOLLAR,
+                    "its healthcheck has a single `$`: Compose substitutes it from the host's \
+                     environment when it reads the file; write `$$` for the container's variable"
+                        .to_owned(),
+                ),
+                None,
             ));
         }
     }

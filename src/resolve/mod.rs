@@ -14,7 +14,7 @@ use crate::kinds::Kinds;
 use crate::model::{Condition, Duration, KindTraits};
 use crate::probe::{self, Probe};
 use crate::profile::Profile;
-use crate::spec::{Build, Command, DependencyOptions, DependsOn};
+use crate::spec::{Build, Command, DependencyOptions, DependsOn, HealthcheckSpec, ServiceSpec};
 use indexmap::IndexMap;
 use std::ops::Range;
 use std::sync::Arc;
@@ -95,6 +95,9 @@ pub struct Service {
     pub restart: Option<String>,
     /// Where `restart` was written, for messages about it.
     pub restart_at: Option<Written>,
+    /// Where each healthcheck timing the catalogue's layers set was written, by key
+    /// (`timeout`, `retries`, ...), for messages about it.
+    pub healthcheck_at: Vec<(&'static str, Written)>,
     pub replicas: Option<crate::model::Count>,
     pub healthcheck: Healthcheck,
     pub depends_on: Vec<Dependency>,
@@ -399,6 +402,7 @@ fn resolve_service<'a>(
             span: r.span(),
             profile: origin.profile().map(str::to_owned),
         });
+    let healthcheck_at = healthcheck_at(&layers);
     let ports = layers.pick("ports", |s| s.ports.as_ref());
     let published = published(ports);
     let strings = |list: Option<(&Vec<Spanned<String>>, SourceId)>| -> Vec<String> {
@@ -498,6 +502,7 @@ fn resolve_service<'a>(
             // Load reported a policy the engine refuses; the body would only report it again.
             .filter(|r| crate::model::Restart::parse_interpolated(r).is_ok()),
         restart_at,
+        healthcheck_at,
         replicas: layers
             .pick("replicas", |s| s.replicas.as_ref())
             .map(|(r, _)| r.get_ref().clone()),
@@ -650,6 +655,36 @@ fn healthcheck(layers: &mut Layers) -> Healthcheck {
             .healthcheck_field("disable", |h| h.disable.as_ref())
             .is_some_and(|(d, _)| *d),
     }
+}
+
+/// Where the layers wrote each healthcheck timing that wins.
+fn healthcheck_at(layers: &Layers) -> Vec<(&'static str, Written)> {
+    let at = |span: Range<usize>, origin: layers::Origin, source: SourceId| Written {
+        source,
+        span,
+        profile: origin.profile().map(str::to_owned),
+    };
+    fn hc(s: &ServiceSpec) -> Option<&HealthcheckSpec> {
+        s.healthcheck.as_ref()
+    }
+    let mut found = Vec::new();
+    for (key, get) in [
+        (
+            "interval",
+            (|h| h.interval.as_ref()) as fn(&HealthcheckSpec) -> Option<&Spanned<String>>,
+        ),
+        ("timeout", |h| h.timeout.as_ref()),
+        ("start_period", |h| h.start_period.as_ref()),
+        ("start_interval", |h| h.start_interval.as_ref()),
+    ] {
+        if let Some((d, origin, source)) = layers.highest(|s| hc(s).and_then(get)) {
+            found.push((key, at(d.span(), origin, source)));
+        }
+    }
+    if let Some((r, origin, source)) = layers.highest(|s| hc(s).and_then(|h| h.retries.as_ref())) {
+        found.push(("retries", at(r.span(), origin, source)));
+    }
+    found
 }
 
 /// The `ports` that publish a host port, parsed; a mapping that does not parse was reported

@@ -119,9 +119,18 @@ impl Layers<'_> {
                     }
                 }
             };
+            // Its `restart` and `required` are the table's own, so the graph reads an optional
+            // dependency written here as optional.
+            let flag = |key: &str| long.and_then(|l| l.get(key)).and_then(Yaml::as_bool);
+            let options = crate::spec::DependencyOptions {
+                restart: flag("restart"),
+                required: flag("required"),
+            };
             found.push(super::Dependency {
                 target: target.to_owned(),
                 condition,
+                options: options.clone(),
+                own_options: options,
                 source,
                 span: span.clone(),
             });
