@@ -179,7 +179,7 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
         // set is what will run.
         if let Some(hc) = s.rendered.body.healthcheck() {
             healthcheck_lints(service, &hc, &mut |(m, key)| {
-                found.push(match key.and_then(|k| healthcheck_written(service, k)) {
+                found.push(match key.and_then(|k| service.healthcheck_written(k)) {
                     Some(at) => Diagnostic::warning(format!("service `{}`: {}", service.name, m.1))
                         .with_code(m.0)
                         .at(at.source, Some(at.span.clone()), "set here"),
@@ -278,23 +278,6 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
             ),
         );
     }
-}
-
-/// Where the catalogue's layers wrote the healthcheck's `key`, unless the `compose` table sets
-/// it over them (that table has no span of its own per key).
-fn healthcheck_written<'s>(service: &'s Service, key: &str) -> Option<&'s Written> {
-    let passthrough = service
-        .compose
-        .get("healthcheck")
-        .is_some_and(|hc| hc.get(key).is_some());
-    if passthrough {
-        return None;
-    }
-    service
-        .healthcheck_at
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, at)| at)
 }
 
 fn same_place(a: &Written, b: &Written) -> bool {

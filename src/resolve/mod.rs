@@ -115,6 +115,24 @@ pub struct Service {
     pub gated: Vec<GatedKey>,
 }
 
+impl Service {
+    /// Where the catalogue's layers wrote the healthcheck's `key`, unless the `compose` table
+    /// sets it over them (that table has no span of its own per key).
+    pub fn healthcheck_written(&self, key: &str) -> Option<&Written> {
+        let passthrough = self
+            .compose
+            .get("healthcheck")
+            .is_some_and(|hc| hc.get(key).is_some());
+        if passthrough {
+            return None;
+        }
+        self.healthcheck_at
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, at)| at)
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Healthcheck {
     /// A test the user wrote, replacing the kind template's probe.

@@ -137,7 +137,16 @@ pub(super) fn container(
                 c.insert(key.into(), Yaml::Mapping(probe));
             }
         }
-        Err(e) => error(e),
+        Err(e) => match e.key.and_then(|k| service.healthcheck_written(k)) {
+            Some(at) => diagnostics.push(
+                Diagnostic::error(format!("service `{}`: {}", service.name, e.message)).at(
+                    at.source,
+                    Some(at.span.clone()),
+                    "set here",
+                ),
+            ),
+            None => error(e.message),
+        },
     }
     if !alternatives.is_empty() {
         error(format!(

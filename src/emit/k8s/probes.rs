@@ -18,32 +18,46 @@ use crate::model::duration::{DOCKER_DEFAULT_INTERVAL, DOCKER_DEFAULT_TIMEOUT};
 /// Docker's default, for a healthcheck that leaves it out.
 const DEFAULT_RETRIES: u64 = 3;
 
+/// Why the probes cannot be written, and the healthcheck key it is about, if one.
+pub struct ProbeError {
+    pub message: String,
+    pub key: Option<&'static str>,
+}
+
+impl From<String> for ProbeError {
+    fn from(message: String) -> Self {
+        ProbeError { message, key: None }
+    }
+}
+
 /// `(key, probe)` pairs for the container, in the order they are written.
-pub fn probes(s: &StackService) -> Result<Vec<(&'static str, Mapping)>, String> {
+pub fn probes(s: &StackService) -> Result<Vec<(&'static str, Mapping)>, ProbeError> {
     let Some(hc) = s.rendered.body.healthcheck() else {
         return Ok(Vec::new());
     };
     // A probe's periods are numbers in the manifest: a duration Compose would have read from the
     // environment counts at its default, and without one it cannot be written.
-    let timing = |key: &str, d: Option<crate::compose_body::Duration>| match d {
+    let timing = |key: &'static str, d: Option<crate::compose_body::Duration>| match d {
         None => Ok(None),
-        Some(d) => d.value.map(Some).ok_or_else(|| {
-            format!(
+        Some(d) => d.value.map(Some).ok_or_else(|| ProbeError {
+            message: format!(
                 "healthcheck {key} `{}` is read from the environment, and a Kubernetes probe \
                  needs a number: give the variable a default (`${{VAR:-30s}}`)",
                 d.text
-            )
+            ),
+            key: Some(key),
         }),
     };
     let period = seconds(timing("interval", hc.interval)?.unwrap_or(DOCKER_DEFAULT_INTERVAL));
     let timeout = seconds(timing("timeout", hc.timeout)?.unwrap_or(DOCKER_DEFAULT_TIMEOUT));
     let retries = match &hc.retries {
         None => DEFAULT_RETRIES,
-        Some(count) => u64::from(count.value().ok_or_else(|| {
-            format!(
+        Some(count) => u64::from(count.value().ok_or_else(|| ProbeError {
+            message: format!(
                 "healthcheck retries `{count}` is read from the environment, and a Kubernetes \
                  probe needs a number: give the variable a default (`${{VAR:-3}}`)"
-            )
+            ),
+            key: Some("retries"),
         })?),
     }
     .max(1);
