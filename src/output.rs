@@ -58,6 +58,16 @@ pub fn write_atomic_with(
         }
         _ => path,
     };
+    // A device or a pipe (`-o /dev/null`, `-o /dev/stdout`, a FIFO) is written into: renaming a
+    // temporary over it would replace the device with a regular file, for every program on
+    // the machine.
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+        && !meta.is_dir()
+    {
+        let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
+        return write(&mut file).and_then(|()| file.flush());
+    }
     write_through_temporary(path, write).map_err(|e| without_path(&e))
 }
 

@@ -92,3 +92,28 @@ fn add_keeps_a_linked_catalogue_a_link() {
     let shared = std::fs::read_to_string(m.path("shared/services.toml")).unwrap();
     assert!(shared.contains("[services.web]"), "{shared}");
 }
+
+/// `-o` naming a pipe or a device writes into it: renaming a temporary file over it would
+/// replace it with a regular file (over `/dev/null`, for every program on the machine). A FIFO
+/// in the test's own folder stands in for the device.
+#[test]
+fn gen_writes_into_a_pipe_and_leaves_it_a_pipe() {
+    use std::os::unix::fs::FileTypeExt;
+    let m = Muster::new().catalogue(CATALOGUE);
+    let fifo = m.path("compose.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let m = m.args(&["gen", "-o", "compose.fifo"]);
+    m.run().success();
+    let read = reader.join().unwrap();
+    assert!(read.contains("image: redis:7.4"), "{read}");
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(kind.is_fifo(), "the pipe was replaced: {kind:?}");
+}
