@@ -256,7 +256,24 @@ impl Renderer {
             Ok(Yaml::Mapping(mut m)) => {
                 let problems = output::check(&mut m);
                 if problems.is_empty() {
-                    return Some(m);
+                    let bad = output::interpolation(&m);
+                    if bad.is_empty() {
+                        return Some(m);
+                    }
+                    // A value the template copied from the catalogue was reported there; one
+                    // the template wrote, or built, is the template's.
+                    let template = sources.text(self.sources[&service.kind]);
+                    let reported = diagnostics.has_errors();
+                    for problem in bad {
+                        let written = problem
+                            .needle
+                            .as_deref()
+                            .is_some_and(|n| template.contains(n));
+                        if written || !reported {
+                            diagnostics.push(self.problem(problem, service, sources));
+                        }
+                    }
+                    return None;
                 }
                 for problem in problems {
                     diagnostics.push(

@@ -13,6 +13,8 @@
 //!   one service, not a whole file.
 //! - `depends_on` is read into the service's dependencies ([`dependencies`]), which go through
 //!   the same graph checks as the catalogue's.
+//! - Strings Compose cannot interpolate are refused ([`interpolation`]), as Compose refuses the
+//!   file over one.
 
 use crate::model::Condition;
 use crate::yaml::{Mapping, Value};
@@ -77,6 +79,48 @@ fn check_mapping(map: &mut Mapping, path: &str, problems: &mut Vec<Problem>) {
         check_value(value, &path, problems);
     }
     problems.extend(bad_keys);
+}
+
+/// Strings Compose cannot interpolate (`${`, `${A`, `${1X}`), each with the string to look for
+/// in the template: Compose refuses the whole file over one.
+pub(super) fn interpolation(layer: &Mapping) -> Vec<Problem> {
+    fn walk(value: &Value, path: &str, problems: &mut Vec<Problem>) {
+        match value {
+            Value::String(text) => {
+                if let Err(reason) = crate::model::interpolation::with_defaults(text) {
+                    problems.push(Problem {
+                        message: format!("`{path}: {text}`, which Compose cannot interpolate"),
+                        needle: Some(text.clone()),
+                        note: format!(
+                            "{reason}; Compose refuses the file (\"invalid interpolation format\")"
+                        ),
+                    });
+                }
+            }
+            Value::Sequence(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item, &format!("{path}[{i}]"), problems);
+                }
+            }
+            Value::Mapping(m) => {
+                for (k, v) in m {
+                    let key = k.as_str().unwrap_or_default();
+                    let path = if path.is_empty() {
+                        key.to_owned()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    walk(v, &path, problems);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut problems = Vec::new();
+    for (k, v) in layer {
+        walk(v, k.as_str().unwrap_or_default(), &mut problems);
+    }
+    problems
 }
 
 /// Resolves `<<` keys: a mapping, or a list of mappings, whose keys are added where the mapping
