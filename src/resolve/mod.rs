@@ -470,8 +470,10 @@ fn resolve_service<'a>(
         if let Some(table) = &l.spec.compose {
             let at = Some((l.source, table.span()));
             gated.extend(
-                crate::versions::keys_in_toml(table.get_ref())
-                    .map(|key| GatedKey { key, at: at.clone() }),
+                crate::versions::keys_in_toml(table.get_ref()).map(|key| GatedKey {
+                    key,
+                    at: at.clone(),
+                }),
             );
         }
     }
