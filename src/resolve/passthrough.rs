@@ -129,7 +129,7 @@ impl Layers<'_> {
             found.push(super::Dependency {
                 target: target.to_owned(),
                 condition,
-                options: options.clone(),
+                options,
                 own_options: options,
                 source,
                 span: span.clone(),
