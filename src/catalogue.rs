@@ -147,6 +147,9 @@ pub struct Catalogue {
     pub source: SourceId,
     pub project: ProjectSpec,
     pub services: Vec<Entry>,
+    /// False when a key was dropped because it was wrong (reported): the entries lack what the
+    /// user wrote, so stages that judge them as a whole must not run.
+    pub complete: bool,
 }
 
 /// One `[services.NAME]` table.
@@ -178,13 +181,15 @@ impl Catalogue {
     ) -> Option<Catalogue> {
         let source = sources.add(path.display().to_string(), text);
         // `sources` keeps the text for diagnostics; a second copy would cost more than the checks.
-        let file: CatalogueFile = match toml::from_str(sources.text(source)) {
-            Ok(file) => file,
-            Err(e) => {
-                diagnostics.push(toml_error(&e, source, "catalogue"));
-                return None;
-            }
-        };
+        let crate::collect::Collected {
+            value: file,
+            dropped,
+        } = crate::collect::parse::<CatalogueFile>(
+            sources.text(source),
+            source,
+            "catalogue",
+            diagnostics,
+        )?;
         if let Some(name) = &file.project.name {
             check_project_name(name, source, diagnostics);
         }
@@ -207,6 +212,10 @@ impl Catalogue {
                 }
             }
             let Some(kind) = spec.kind.clone() else {
+                // A `kind` of the wrong type was reported as such; "no kind" would repeat it.
+                if dropped.contains(&["services", name.get_ref(), "kind"]) {
+                    continue;
+                }
                 diagnostics.push(
                     Diagnostic::error(format!("service `{}` has no `kind`", name.get_ref()))
                         .at(source, Some(span), "add `kind = \"...\"` to this table")
@@ -226,6 +235,7 @@ impl Catalogue {
             source,
             project: file.project,
             services,
+            complete: dropped.is_empty(),
         })
     }
 }

@@ -10,6 +10,7 @@
 //! reader and writer.
 
 pub mod catalogue;
+mod collect;
 pub mod commands;
 pub mod compose_body;
 pub mod config;

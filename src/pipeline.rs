@@ -111,6 +111,12 @@ pub fn build(
         }
     };
     resolve::check_references(&catalogue, profiles, kinds, diagnostics);
+    // A key dropped as wrong (reported by load) would come back from the later stages as
+    // follow-on errors: a service without its `image`, a dependency on a service without its
+    // `kind`. Those names above need no dropped key to be judged.
+    if !catalogue.complete || !profiles.complete() {
+        return Err(Error::Invalid);
+    }
     let renderer = Renderer::new(kinds, sources, diagnostics);
     let model = resolve::resolve(
         &catalogue,

@@ -45,6 +45,9 @@ pub struct Profile {
 #[derive(Debug, Default)]
 pub struct Profiles {
     profiles: IndexMap<String, Profile>,
+    /// A profile lost a key that was wrong (reported): stages that apply the profiles must not
+    /// run, or they would judge services without what the user wrote.
+    incomplete: bool,
 }
 
 impl Profiles {
@@ -69,15 +72,35 @@ impl Profiles {
         for (name, path) in files {
             let text =
                 std::fs::read_to_string(&path).map_err(Error::io("read the profile", &path))?;
-            let source = sources.add(path.display().to_string(), text.clone());
-            profiles.insert(&name, source, &text, diagnostics);
+            profiles.add_text(&name, &path, text, sources, diagnostics);
         }
         Ok(profiles)
     }
 
+    /// Adds the profile `name` read from `path` (its text already read: the fuzzer has no
+    /// files), over a built-in of the same name.
+    pub fn add_text(
+        &mut self,
+        name: &str,
+        path: &Path,
+        text: String,
+        sources: &mut Sources,
+        diagnostics: &mut Diagnostics,
+    ) {
+        let source = sources.add(path.display().to_string(), text);
+        self.insert(name, source, sources.text(source), diagnostics);
+    }
+
+    /// Whether every profile was read with all its keys.
+    pub fn complete(&self) -> bool {
+        !self.incomplete
+    }
+
     fn insert(&mut self, name: &str, source: SourceId, text: &str, diagnostics: &mut Diagnostics) {
-        match toml::from_str::<ProfileFile>(text) {
-            Ok(file) => {
+        match crate::collect::parse::<ProfileFile>(text, source, "profile", diagnostics) {
+            Some(collected) => {
+                self.incomplete |= !collected.dropped.is_empty();
+                let file = collected.value;
                 for spec in std::iter::once(&file.defaults).chain(file.kinds.values()) {
                     crate::catalogue::check_layer_keys(spec, "a profile", source, diagnostics);
                 }
@@ -94,8 +117,8 @@ impl Profiles {
                     },
                 );
             }
-            Err(e) => {
-                diagnostics.push(crate::catalogue::toml_error(&e, source, "profile"));
+            None => {
+                self.incomplete = true;
                 // Keep the name known, so that a catalogue naming it gets no second,
                 // misleading "unknown profile" error.
                 self.profiles.insert(

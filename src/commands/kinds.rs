@@ -46,6 +46,7 @@ pub fn run(inputs: &Inputs, json: bool, session: &mut Session) -> Result<Option<
         source: sources.add("<kinds>", ""),
         project: ProjectSpec::default(),
         services: kinds.iter().flat_map(samples).collect(),
+        complete: true,
     };
     let mut rows = Vec::new();
     for profile in profiles.names() {
