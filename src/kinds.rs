@@ -247,27 +247,34 @@ impl Kinds {
         let files = crate::user_files::named_files(&folder, TEMPLATE_SUFFIX)
             .map_err(Error::io("read the templates folder", &folder))?;
         for (name, path) in files {
-            let template = Template {
-                source: std::fs::read_to_string(&path)
-                    .map_err(Error::io("read the template", &path))?,
-                origin: TemplateOrigin::User(path),
-            };
-            match self.kinds.iter_mut().find(|k| k.name == name) {
-                Some(kind) => kind.template = template,
-                None => self.kinds.push(Kind {
-                    name,
-                    summary: "a kind defined by your templates folder",
-                    engines: &[],
-                    probe: ProbeStyle::Http,
-                    // A template alone cannot say more; a user's template for a built-in
-                    // kind keeps that kind's traits above.
-                    traits: PLAIN,
-                    default_port: None,
-                    template,
-                }),
-            }
+            let source =
+                std::fs::read_to_string(&path).map_err(Error::io("read the template", &path))?;
+            self.add_user_template(&name, &path, source);
         }
         Ok(self)
+    }
+
+    /// Adds the kind `name`, or replaces a built-in kind's template, with the template `source`
+    /// read from `path` (already read: the fuzzer has no files).
+    pub fn add_user_template(&mut self, name: &str, path: &Path, source: String) {
+        let template = Template {
+            source,
+            origin: TemplateOrigin::User(path.to_owned()),
+        };
+        match self.kinds.iter_mut().find(|k| k.name == name) {
+            Some(kind) => kind.template = template,
+            None => self.kinds.push(Kind {
+                name: name.to_owned(),
+                summary: "a kind defined by your templates folder",
+                engines: &[],
+                probe: ProbeStyle::Http,
+                // A template alone cannot say more; a user's template for a built-in
+                // kind keeps that kind's traits above.
+                traits: PLAIN,
+                default_port: None,
+                template,
+            }),
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&Kind> {

@@ -1,29 +1,61 @@
-//! Any text as a catalogue, through load, resolve, render, validate and emit under both built-in
-//! profiles: muster must answer with output or diagnostics, never a panic, and its output must
-//! always parse as YAML.
+//! Any text as a catalogue, a user's profile and a user's kind templates, through load, resolve,
+//! render, validate and every target's emitter: muster must answer with output or diagnostics,
+//! never a panic, and all it emits must parse as YAML.
+//!
+//! An input is up to four parts, each after a line `%%`: the catalogue, `profiles/staging.toml`,
+//! `templates/kinds/custom.yml.j2` (a kind of the user's own) and `templates/kinds/http.yml.j2`
+//! (a user's template replacing a built-in one). A catalogue alone is an input too, so the
+//! examples seed the corpus as they are.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use muster::catalogue::Catalogue;
+use muster::emit::Target;
 use muster::kinds::Kinds;
 use muster::pipeline::{self, Session};
 use muster::profile::Profiles;
 use muster::resolve::Provenance;
 use std::path::Path;
 
+const SEPARATOR: &str = "\n%%\n";
+
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let kinds = Kinds::built_in();
-    for profile in ["dev", "prod"] {
+    let mut parts = text.splitn(4, SEPARATOR);
+    let catalogue = parts.next().unwrap_or_default();
+    let profile = parts.next();
+    let templates: Vec<(&str, &str)> = ["custom", "http"].into_iter().zip(parts).collect();
+    let mut kinds = Kinds::built_in();
+    for (kind, template) in &templates {
+        kinds.add_user_template(
+            kind,
+            Path::new(&format!("templates/kinds/{kind}.yml.j2")),
+            template.to_string(),
+        );
+    }
+    let names: &[&str] = match profile {
+        Some(_) => &["dev", "prod", "staging"],
+        None => &["dev", "prod"],
+    };
+    for name in names {
         let mut session = Session::default();
-        let profiles = Profiles::load(None, &mut session.sources, &mut session.diagnostics)
+        let mut profiles = Profiles::load(None, &mut session.sources, &mut session.diagnostics)
             .expect("built-in profiles need no I/O");
+        if let Some(profile) = profile {
+            profiles.add_text(
+                "staging",
+                Path::new("profiles/staging.toml"),
+                profile.to_owned(),
+                &mut session.sources,
+                &mut session.diagnostics,
+            );
+        }
         let catalogue = Catalogue::parse(
             Path::new("services.toml"),
-            text.to_owned(),
+            catalogue.to_owned(),
             &mut session.sources,
             &mut session.diagnostics,
         );
@@ -31,12 +63,18 @@ fuzz_target!(|data: &[u8]| {
             catalogue,
             &profiles,
             &kinds,
-            Some(profile),
+            Some(name),
             Provenance::Record,
             &mut session,
         ) {
-            let output = muster::emit::compose::emit(&stack);
-            serde_yaml::from_str::<serde_yaml::Value>(&output).expect("generated output is YAML");
+            for target in [Target::Compose, Target::Swarm, Target::Kubernetes] {
+                let output = muster::emit::emit(target, &stack, &mut session.diagnostics);
+                // Kubernetes manifests are one document per object.
+                for document in serde_yaml::Deserializer::from_str(&output) {
+                    <serde_yaml::Value as serde::Deserialize>::deserialize(document)
+                        .unwrap_or_else(|e| panic!("{target:?} output is not YAML: {e}\n{output}"));
+                }
+            }
         }
         // Drawing the diagnostics must not panic on any span either.
         let _ = session.render_diagnostics();
