@@ -1,11 +1,14 @@
-//! Property: any catalogue muster accepts yields a Compose file that parses as YAML, keeps every
-//! service and value it was given, and validates against the Compose Specification; anything it
-//! refuses, it refuses with exit code 1 and diagnostics, never a crash.
+//! Property: any catalogue muster accepts yields, for each target, a file that parses as YAML,
+//! keeps every service and value it was given, and that the target's own loader accepts;
+//! anything it refuses, it refuses with exit code 1 and diagnostics, never a crash.
 //!
-//! Catalogues are random but shaped like real ones (every kind, dependencies on earlier services,
-//! published ports, healthcheck overrides) with arbitrary strings wherever a user may write one.
-//! The accepted outputs are validated together in one `check-jsonschema` run at the end, and
-//! each by the Compose loader (`docker-compose config`).
+//! Catalogues are random but shaped like real ones (every kind, a kind and an override of a
+//! built-in kind from the user's templates folder, dependencies on earlier services, published
+//! ports, healthcheck overrides, values Compose interpolates) with arbitrary strings wherever a
+//! user may write one. Each case is generated for one target. The Compose and Swarm files are
+//! read by the Compose loader (`docker-compose config`, with interpolation, each file alone) and
+//! validated together in one `check-jsonschema` run; the Kubernetes manifests together in one
+//! `kubernetes-validate --strict` run.
 
 mod common;
 
@@ -22,9 +25,103 @@ struct Entry {
     env: Vec<(String, String)>,
     command: Option<Vec<String>>,
     depends_on: Vec<(usize, Option<&'static str>)>,
-    host_port: Option<u16>,
-    timing: Option<(u64, u64)>,
+    host_port: Option<Value>,
+    timing: Option<(Value, Value)>,
 }
+
+/// A value as the catalogue writes it: a literal, or a Compose variable with the literal as its
+/// default, which Compose resolves when the variable is unset (as it is when the outputs are
+/// checked) and muster must accept and check at the default.
+#[derive(Debug, Clone)]
+struct Value {
+    literal: String,
+    variable: Option<String>,
+}
+
+impl Value {
+    fn text(&self) -> String {
+        match &self.variable {
+            Some(v) => format!("${{{v}:-{}}}", self.literal),
+            None => self.literal.clone(),
+        }
+    }
+}
+
+/// `literal`, written as itself or as `${VAR:-literal}`: each field that Compose interpolates
+/// is one `interpolated(...)` in [`entry`].
+fn interpolated(literal: impl Strategy<Value = String>) -> impl Strategy<Value = Value> {
+    (literal, prop::option::of("[A-Z][A-Z0-9_]{0,8}"))
+        .prop_map(|(literal, variable)| Value { literal, variable })
+}
+
+/// The user's own kind: built from parts a team writes (labels from its variables, a YAML anchor
+/// merged into another key, its own command and healthcheck), with arbitrary values where the
+/// template language and YAML allow them.
+#[derive(Debug, Clone)]
+struct UserKind {
+    labels: Vec<(String, String)>,
+    merge: bool,
+    command: Option<Vec<String>>,
+    interval: Option<Value>,
+}
+
+/// What a template may write as a literal YAML value: no template delimiters.
+const TEMPLATE_TEXT: &str = "[a-zA-Z0-9 _.:/=@-]{0,16}";
+
+fn user_kind() -> impl Strategy<Value = UserKind> {
+    (
+        prop::collection::vec(("[a-z][a-z0-9.]{0,8}", TEMPLATE_TEXT), 0..3),
+        any::<bool>(),
+        prop::option::of(prop::collection::vec(TEMPLATE_TEXT, 1..3)),
+        prop::option::of(interpolated((1u64..90).prop_map(|s| format!("{s}s")))),
+    )
+        .prop_map(|(labels, merge, command, interval)| UserKind {
+            labels,
+            merge,
+            command,
+            interval,
+        })
+}
+
+impl UserKind {
+    fn template(&self) -> String {
+        let mut t = String::from("{# The team's mail catcher. -#}\n");
+        if self.merge {
+            t.push_str("environment: &common\n  MP_MAX_MESSAGES: \"500\"\n");
+        }
+        t.push_str("labels:\n");
+        if self.merge {
+            t.push_str("  <<: *common\n");
+        }
+        t.push_str("  com.example.service: {{ service.name }}\n");
+        for (k, v) in &self.labels {
+            t.push_str(&format!(
+                "  com.example.{k}: {}\n",
+                serde_json::to_string(v).unwrap()
+            ));
+        }
+        if let Some(argv) = &self.command {
+            t.push_str(&format!(
+                "command: {}\n",
+                serde_json::to_string(argv).unwrap()
+            ));
+        }
+        t.push_str("healthcheck:\n  test: [\"CMD\", \"/mailpit\", \"readyz\"]\n");
+        if let Some(interval) = &self.interval {
+            t.push_str(&format!("  interval: {:?}\n", interval.text()));
+        }
+        t
+    }
+}
+
+/// A user's template replacing the built-in `http` one, as a team adds keys to every service.
+const HTTP_TEMPLATE: &str = "{# Ours: the built-in probe, and a grace period for requests in flight. -#}
+healthcheck:
+  test: {{ http_probe(service.probe, service.health_port, service.health_path, service.probe_timeout) }}
+stop_grace_period: 20s
+labels:
+  com.example.kind: http
+";
 
 /// Kinds with the image or build line that makes each resolvable.
 const KINDS: &[(&str, &str)] = &[
@@ -43,6 +140,7 @@ const KINDS: &[(&str, &str)] = &[
     ("beat", "build = \".\""),
     ("monitoring", "image = \"prom/prometheus:v2.55.1\""),
     ("job", "build = \".\""),
+    ("mail", "image = \"axllent/mailpit:v1.21\""),
 ];
 
 fn entry() -> impl Strategy<Value = Entry> {
@@ -62,8 +160,11 @@ fn entry() -> impl Strategy<Value = Entry> {
             ),
             0..3,
         ),
-        prop::option::of(1024u16..=65535),
-        prop::option::of((2u64..120, 1u64..60)),
+        prop::option::of(interpolated((1024u16..=65535).prop_map(|p| p.to_string()))),
+        prop::option::of((
+            interpolated((2u64..120).prop_map(|s| format!("{s}s"))),
+            interpolated((1u64..60).prop_map(|s| format!("{s}s"))),
+        )),
     )
         .prop_map(
             |(name, kind, env, command, depends_on, host_port, timing)| Entry {
@@ -86,13 +187,18 @@ fn toml_string(s: &str) -> String {
         .replace('\u{7f}', "\\u007f")
 }
 
-fn catalogue(entries: &[Entry]) -> String {
+/// The catalogue of `entries`. Swarm and Kubernetes run images only, so for them (`pushed`) a
+/// service that is built also names the image it is pushed as.
+fn catalogue(entries: &[Entry], pushed: bool) -> String {
     let mut text = String::new();
     for (i, e) in entries.iter().enumerate() {
         text.push_str(&format!(
             "[services.{}]\nkind = \"{}\"\n{}\n",
             e.name, e.kind, e.source
         ));
+        if pushed && e.source.starts_with("build") {
+            text.push_str(&format!("image = \"registry.example.com/app{i}:1.0\"\n"));
+        }
         if !e.env.is_empty() {
             let pairs: Vec<String> = e
                 .env
@@ -118,22 +224,28 @@ fn catalogue(entries: &[Entry]) -> String {
         if !deps.is_empty() {
             text.push_str(&format!("depends_on = {{ {} }}\n", deps.join(", ")));
         }
-        if let Some(port) = e.host_port {
-            text.push_str(&format!("ports = [\"{port}:80\"]\n"));
+        if let Some(port) = &e.host_port {
+            text.push_str(&format!("ports = [\"{}:80\"]\n", port.text()));
         }
-        if let Some((interval, timeout)) = e.timing {
+        if let Some((interval, timeout)) = &e.timing {
             text.push_str(&format!(
-                "healthcheck = {{ interval = \"{interval}s\", timeout = \"{timeout}s\" }}\n"
+                "healthcheck = {{ interval = \"{}\", timeout = \"{}\" }}\n",
+                interval.text(),
+                timeout.text()
             ));
         }
     }
     text
 }
 
+/// The target names of `muster gen --target`, and the file each case's output goes to.
+const TARGETS: &[&str] = &["compose", "swarm", "k8s"];
+
 #[test]
-fn accepted_catalogues_give_valid_compose_files() {
+fn accepted_catalogues_give_files_each_target_accepts() {
     let outputs = tempfile::tempdir().unwrap();
-    let accepted = RefCell::new(Vec::new());
+    // The paths written for each target, in `TARGETS` order.
+    let accepted = RefCell::new(vec![Vec::new(); TARGETS.len()]);
     let refused = RefCell::new(0usize);
     let mut runner = TestRunner::new(Config {
         cases: 96,
@@ -143,13 +255,21 @@ fn accepted_catalogues_give_valid_compose_files() {
     let strategy = (
         prop::collection::vec(entry(), 1..8),
         prop::sample::select(vec!["dev", "prod"]),
+        user_kind(),
+        any::<bool>(),
+        0..TARGETS.len(),
     );
     runner
-        .run(&strategy, |(entries, profile)| {
-            let text = catalogue(&entries);
-            let run = Muster::new()
+        .run(&strategy, |(entries, profile, mail, own_http, target)| {
+            let text = catalogue(&entries, TARGETS[target] != "compose");
+            let mut muster = Muster::new()
                 .catalogue(&text)
-                .args(&["gen", "--profile", profile])
+                .file("templates/kinds/mail.yml.j2", &mail.template());
+            if own_http {
+                muster = muster.file("templates/kinds/http.yml.j2", HTTP_TEMPLATE);
+            }
+            let run = muster
+                .args(&["gen", "--profile", profile, "--target", TARGETS[target]])
                 .run();
             prop_assert!(
                 run.code == 0 || run.code == 1,
@@ -167,46 +287,75 @@ fn accepted_catalogues_give_valid_compose_files() {
                 *refused.borrow_mut() += 1;
                 return Ok(());
             }
-            let doc: serde_yaml::Value = serde_yaml::from_str(&run.stdout)
+            // Kubernetes manifests are one YAML document per object; each must parse.
+            let documents = serde_yaml::Deserializer::from_str(&run.stdout)
+                .map(|d| <serde_yaml::Value as serde::Deserialize>::deserialize(d))
+                .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| TestCaseError::fail(format!("{e}\n{}", run.stdout)))?;
-            let services = doc["services"].as_mapping().expect("services");
-            prop_assert_eq!(services.len(), entries.len());
-            for e in &entries {
-                let service = &doc["services"][e.name.as_str()];
-                for (k, v) in &e.env {
-                    prop_assert_eq!(
-                        &service["environment"][k.as_str()],
-                        &serde_yaml::Value::from(v.as_str())
-                    );
-                }
-                if let Some(argv) = &e.command {
-                    let emitted: Vec<String> =
-                        serde_yaml::from_value(service["command"].clone()).unwrap();
-                    prop_assert_eq!(&emitted, argv);
+            if TARGETS[target] != "k8s" {
+                let doc = &documents[0];
+                let services = doc["services"].as_mapping().expect("services");
+                prop_assert_eq!(services.len(), entries.len());
+                for e in &entries {
+                    let service = &doc["services"][e.name.as_str()];
+                    for (k, v) in &e.env {
+                        // Swarm reads environment values as Go templates, where a literal `{{`
+                        // is written `{{"{{"}}`.
+                        let v = match TARGETS[target] {
+                            "swarm" => v.replace("{{", r#"{{"{{"}}"#),
+                            _ => v.clone(),
+                        };
+                        prop_assert_eq!(
+                            &service["environment"][k.as_str()],
+                            &serde_yaml::Value::from(v)
+                        );
+                    }
+                    if let Some(argv) = &e.command {
+                        let emitted: Vec<String> =
+                            serde_yaml::from_value(service["command"].clone()).unwrap();
+                        prop_assert_eq!(&emitted, argv);
+                    }
                 }
             }
             let mut accepted = accepted.borrow_mut();
-            let path = outputs.path().join(format!("{}.yml", accepted.len()));
+            let count: usize = accepted.iter().map(Vec::len).sum();
+            let path = outputs
+                .path()
+                .join(format!("{count}.{}.yml", TARGETS[target]));
             std::fs::write(&path, &run.stdout).unwrap();
-            accepted.push(path);
+            accepted[target].push(path);
             Ok(())
         })
         .unwrap();
-    let accepted = accepted.into_inner();
+    let [compose, swarm, k8s]: [Vec<_>; 3] = accepted.into_inner().try_into().unwrap();
+    let accepted = compose.len() + swarm.len() + k8s.len();
     // Duplicate names, host ports or dependency conditions make some random catalogues invalid;
     // most must still get through, or the property says little.
     assert!(
-        accepted.len() * 2 > refused.into_inner(),
-        "too few catalogues accepted: {}",
-        accepted.len()
+        accepted * 2 > refused.into_inner(),
+        "too few catalogues accepted: {accepted}"
     );
-    // The Compose loader itself, file by file (given several, it would merge them). Values
-    // are arbitrary text, so `$` in them is data here: read without interpolation.
-    for path in &accepted {
+    assert!(
+        [&compose, &swarm, &k8s]
+            .iter()
+            .all(|files| !files.is_empty()),
+        "every target must have accepted outputs: {} compose, {} swarm, {} k8s",
+        compose.len(),
+        swarm.len(),
+        k8s.len()
+    );
+    // The Compose loader itself, file by file (given several, it would merge them), with the
+    // variables unset so that each `${VAR:-default}` takes its default, as on a fresh checkout.
+    // A stack file for `docker stack deploy` is a Compose file too.
+    let home = tempfile::tempdir().unwrap();
+    for path in compose.iter().chain(&swarm) {
         let output = tool("docker-compose")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap())
+            .env("HOME", home.path())
             .arg("-f")
             .arg(path)
-            .args(["config", "-q", "--no-interpolate"])
+            .args(["config", "-q"])
             .output()
             .unwrap();
         assert!(
@@ -219,7 +368,7 @@ fn accepted_catalogues_give_valid_compose_files() {
     }
     let output = tool("check-jsonschema")
         .args(["--builtin-schema", "vendor.compose-spec"])
-        .args(&accepted)
+        .args(compose.iter().chain(&swarm))
         .output()
         .unwrap();
     assert!(
@@ -227,5 +376,21 @@ fn accepted_catalogues_give_valid_compose_files() {
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
+    );
+    let output = tool("kubernetes-validate")
+        .args(["--strict", "--kubernetes-version", "1.33.0"])
+        .args(&k8s)
+        .output()
+        .unwrap();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "kubernetes-validate:\n{report}");
+    // It passes a file it could not check with a warning, which proves nothing.
+    assert!(
+        !report.to_lowercase().contains("warn") && !report.contains("skipping"),
+        "{report}"
     );
 }
