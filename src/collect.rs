@@ -88,10 +88,8 @@ pub fn parse<T: DeserializeOwned>(
             diagnostics.push(crate::catalogue::toml_error(&error, source, what));
             reported += 1;
         }
-        let Some(path) = removed else {
-            return None;
-        };
-        dropped.push(path);
+        // No key holds the error: it is about the file as a whole, and nothing is left to read.
+        dropped.push(removed?);
         if reported == MAX_ERRORS {
             diagnostics.push(Diagnostic::error(format!(
                 "stopped after {MAX_ERRORS} errors in this {what}; fix these and run again"

@@ -289,7 +289,7 @@ fn accepted_catalogues_give_files_each_target_accepts() {
             }
             // Kubernetes manifests are one YAML document per object; each must parse.
             let documents = serde_yaml::Deserializer::from_str(&run.stdout)
-                .map(|d| <serde_yaml::Value as serde::Deserialize>::deserialize(d))
+                .map(<serde_yaml::Value as serde::Deserialize>::deserialize)
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| TestCaseError::fail(format!("{e}\n{}", run.stdout)))?;
             if TARGETS[target] != "k8s" {
