@@ -85,17 +85,17 @@ pub fn parse<T: DeserializeOwned>(
                     .any(|d| d.len() == path.len() + 1 && d.starts_with(path))
             });
         if !follow_on {
+            if reported == MAX_ERRORS {
+                diagnostics.push(Diagnostic::error(format!(
+                    "stopped after {MAX_ERRORS} errors in this {what}; fix these and run again"
+                )));
+                return None;
+            }
             diagnostics.push(crate::catalogue::toml_error(&error, source, what));
             reported += 1;
         }
         // No key holds the error: it is about the file as a whole, and nothing is left to read.
         dropped.push(removed?);
-        if reported == MAX_ERRORS {
-            diagnostics.push(Diagnostic::error(format!(
-                "stopped after {MAX_ERRORS} errors in this {what}; fix these and run again"
-            )));
-            return None;
-        }
         let attempt = tree.clone();
         let span = attempt.span();
         let DeValue::Table(table) = attempt.into_inner() else {

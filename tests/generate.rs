@@ -1063,3 +1063,69 @@ fn permission_errors_name_the_file_not_its_folder_or_a_temporary() {
     run.says("error: cannot write compose.yml: Permission denied");
     assert!(!run.stderr.contains(".tmp"), "{}", run.stderr);
 }
+
+// ---------------------------------------------------------------- every error in one run
+
+/// `n` services, each with the unknown key `replica`, written as `[services.NAME]` sections.
+fn misspelt_services(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("[services.s{i}]\nkind = \"cache\"\nimage = \"redis:7.4\"\nreplica = 1\n"))
+        .collect()
+}
+
+#[test]
+fn every_shape_error_of_a_file_is_reported_up_to_fifty() {
+    let run = Muster::new()
+        .catalogue(&misspelt_services(50))
+        .args(&["check"])
+        .run()
+        .failure(1);
+    assert_eq!(run.stderr.matches("unknown field `replica`").count(), 50);
+    assert_eq!(run.stderr.matches("did you mean `replicas`?").count(), 50);
+    assert!(!run.stderr.contains("stopped after"), "{}", run.stderr);
+    // Each at its own service's line: `replica` is line 4 of each four-line section.
+    for i in [0, 25, 49] {
+        run.says(&format!("services.toml:{}:1", 4 * i + 4));
+    }
+
+    let run = Muster::new()
+        .catalogue(&misspelt_services(51))
+        .args(&["check"])
+        .run()
+        .failure(1);
+    assert_eq!(run.stderr.matches("unknown field `replica`").count(), 50);
+    run.says("error: stopped after 50 errors in this catalogue; fix these and run again");
+}
+
+/// A mistake in a table's header, in a section under it and in a table a header makes
+/// implicitly: each is found where it is written, and none drops more than its own key.
+#[test]
+fn shape_errors_in_section_headers_are_reported_each_once() {
+    let run = Muster::new()
+        .catalogue(
+            "[services.web]\nkind = \"http\"\nimage = \"nginx:1.27\"\n\
+             [services.web.healthchek]\ninterval = \"5s\"\n\
+             [servics.db]\nkind = \"db\"\n\
+             [services.cache]\nkind = \"cache\"\nimage = \"redis:7.4\"\n\
+             [services.cache.healthcheck]\nretries = \"x\"\n\
+             [services.api]\nkind = \"http\"\n\
+             [services.api.build]\ndockerfile = \"Dockerfile\"\n",
+        )
+        .args(&["check"])
+        .run()
+        .failure(1);
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error"))
+        .collect();
+    assert_eq!(errors.len(), 4, "{}", run.stderr);
+    run.says("unknown field `healthchek`")
+        .says("services.toml:4:15")
+        .says("unknown field `servics`")
+        .says("services.toml:6:2")
+        .says("invalid type: string \"x\", expected a whole number")
+        .says("services.toml:12:11")
+        .says("missing field `context`")
+        .says("services.toml:15:1");
+}
