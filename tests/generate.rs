@@ -1107,7 +1107,7 @@ fn shape_errors_in_section_headers_are_reported_each_once() {
              [services.web.healthchek]\ninterval = \"5s\"\n\
              [servics.db]\nkind = \"db\"\n\
              [services.cache]\nkind = \"cache\"\nimage = \"redis:7.4\"\n\
-             [services.cache.healthcheck]\nretries = \"x\"\n\
+             [services.cache.healthcheck]\ndisable = \"x\"\n\
              [services.api]\nkind = \"http\"\n\
              [services.api.build]\ndockerfile = \"Dockerfile\"\n",
         )
@@ -1124,7 +1124,7 @@ fn shape_errors_in_section_headers_are_reported_each_once() {
         .says("services.toml:4:15")
         .says("unknown field `servics`")
         .says("services.toml:6:2")
-        .says("invalid type: string \"x\", expected a whole number")
+        .says("invalid type: string \"x\", expected a boolean")
         .says("services.toml:12:11")
         .says("missing field `context`")
         .says("services.toml:15:1");
