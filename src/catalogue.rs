@@ -32,6 +32,23 @@ pub(crate) struct CatalogueFile {
         )
     )]
     services: Services,
+    /// Top-level named volumes, as Compose's `volumes:` (a volume a service mounts is declared
+    /// even without a table here).
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, crate::resources::VolumeSpec>")]
+    volumes: IndexMap<String, Spanned<crate::resources::VolumeSpec>>,
+    /// Top-level networks, as Compose's `networks:`.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, crate::resources::NetworkSpec>")]
+    networks: IndexMap<String, Spanned<crate::resources::NetworkSpec>>,
+    /// Secrets services name in `compose.secrets`, as Compose's top-level `secrets:`.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, crate::resources::SecretSpec>")]
+    secrets: IndexMap<String, Spanned<crate::resources::SecretSpec>>,
+    /// Configs services name in `compose.configs`, as Compose's top-level `configs:`.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, crate::resources::ConfigSpec>")]
+    configs: IndexMap<String, Spanned<crate::resources::ConfigSpec>>,
 }
 
 /// The `[services]` table, in the order written.
@@ -150,6 +167,7 @@ pub struct Catalogue {
     /// False when a key was dropped because it was wrong (reported): the entries lack what the
     /// user wrote, so stages that judge them as a whole must not run.
     pub complete: bool,
+    pub resources: crate::resources::Resources,
 }
 
 /// One `[services.NAME]` table.
@@ -199,6 +217,13 @@ impl Catalogue {
         if let Some(requires) = &file.project.requires {
             check_requires(requires.get_ref(), source, diagnostics);
         }
+        let resources = crate::resources::Resources {
+            volumes: file.volumes,
+            networks: file.networks,
+            secrets: file.secrets,
+            configs: file.configs,
+        };
+        resources.check(source, diagnostics);
         let mut services = Vec::with_capacity(file.services.0.len());
         for (name, spec) in file.services.0 {
             let span = spec.span();
@@ -236,6 +261,7 @@ impl Catalogue {
             project: file.project,
             services,
             complete: dropped.is_empty(),
+            resources,
         })
     }
 }

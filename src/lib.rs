@@ -32,6 +32,7 @@ pub mod probe;
 pub mod profile;
 pub mod render;
 pub mod resolve;
+pub mod resources;
 pub mod run;
 pub mod schema;
 pub mod spec;

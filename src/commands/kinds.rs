@@ -47,6 +47,7 @@ pub fn run(inputs: &Inputs, json: bool, session: &mut Session) -> Result<Option<
         project: ProjectSpec::default(),
         services: kinds.iter().flat_map(samples).collect(),
         complete: true,
+        resources: Default::default(),
     };
     let mut rows = Vec::new();
     for profile in profiles.names() {

@@ -84,22 +84,51 @@ pub(super) fn document(stack: &Stack, services: Mapping) -> Mapping {
 
 /// The top-level declarations, each left out when the declared Compose cannot read it
 /// (`versions::FEATURES`): `fit` has then left out the service keys that name it, and said so.
-fn declarations(stack: &Stack) -> impl Iterator<Item = (&'static str, Mapping)> {
+pub(super) fn declarations(stack: &Stack) -> impl Iterator<Item = (&'static str, Mapping)> {
     let requires = stack.project.requires;
     named_declarations(stack)
         .into_iter()
         .filter(move |(key, _)| crate::versions::lacking_top_level(key, &requires).is_none())
 }
 
-/// The top-level `volumes` and `networks`: every named volume and network the services use.
-fn named_declarations(stack: &Stack) -> [(&'static str, Mapping); 2] {
+/// The top-level sections: every resource the catalogue declares, with its settings, in the
+/// catalogue's order, then every other named volume and network the services use, with
+/// Compose's defaults, in first-use order.
+fn named_declarations(stack: &Stack) -> [(&'static str, Mapping); 4] {
+    let resources = &stack.project.resources;
     // From the body, not the catalogue's keys: a volume the `compose` table mounts must be
     // declared too.
-    let volumes = declared(stack, |s| {
-        s.rendered.body.volumes().filter_map(named_volume)
+    let mut volumes = resources.section("volumes");
+    used(&mut volumes, stack, |s| {
+        mounted_volumes(s.rendered.body.get("volumes")).into_iter()
     });
-    let networks = declared(stack, |s| s.rendered.body.networks().into_iter());
-    [("volumes", volumes), ("networks", networks)]
+    let mut networks = resources.section("networks");
+    used(&mut networks, stack, |s| {
+        s.rendered.body.networks().into_iter()
+    });
+    [
+        ("volumes", volumes),
+        ("networks", networks),
+        ("secrets", resources.section("secrets")),
+        ("configs", resources.section("configs")),
+    ]
+}
+
+/// The named volumes a service mounts, in the short syntax or the long one
+/// (`{ type: volume, source: data, ... }`): Compose refuses to run either undeclared.
+fn mounted_volumes(volumes: Option<&Yaml>) -> Vec<&str> {
+    volumes
+        .and_then(Yaml::as_sequence)
+        .into_iter()
+        .flatten()
+        .filter_map(|mount| match mount {
+            Yaml::String(short) => named_volume(short),
+            Yaml::Mapping(m) if m.get("type").and_then(Yaml::as_str) == Some("volume") => {
+                m.get("source").and_then(Yaml::as_str)
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 fn label(body: &mut Mapping, key: &str, value: &str) {
@@ -127,19 +156,18 @@ volumes:
     crate::yaml::from_str(&text).expect("the autoheal service is valid YAML")
 }
 
-/// Top-level declarations of names the services use, in first-use order.
-fn declared<'a, I: Iterator<Item = &'a str>>(
+/// Adds each name the services use that `out` does not declare yet, in first-use order.
+fn used<'a, I: Iterator<Item = &'a str>>(
+    out: &mut Mapping,
     stack: &'a Stack,
     names: impl Fn(&'a StackService) -> I,
-) -> Mapping {
-    let mut out = Mapping::new();
+) {
     for s in &stack.services {
         for name in names(s) {
             out.entry(Yaml::from(name))
                 .or_insert_with(|| Yaml::Mapping(Mapping::new()));
         }
     }
-    out
 }
 
 /// The volume name of a short-syntax mount, when its source is a named volume rather than a

@@ -95,6 +95,7 @@ pub fn emit(stack: &Stack, diagnostics: &mut Diagnostics) -> String {
         );
     }
     warn_dropped_dependencies(stack, diagnostics);
+    refuse_unreadable_sources(stack, diagnostics);
     let mut doc = compose::document(stack, services);
     // The stack is named on the command line (`docker stack deploy -c FILE NAME`); the stack file
     // schema has no top-level `name` and rejects it.
@@ -270,4 +271,44 @@ fn warn_dropped_dependencies(stack: &Stack, diagnostics: &mut Diagnostics) {
         "a service must retry until what it needs answers; Swarm restarts it while it fails, \
          and its healthcheck keeps it out of rotation until then",
     ));
+}
+
+/// `docker stack deploy` reads a secret's or config's value from its `file` alone (docker/cli's
+/// compose converter; docker/docs#23678): one from `environment` or inline `content` fails the
+/// deploy, so it is an error here rather than at deploy time.
+fn refuse_unreadable_sources(stack: &Stack, diagnostics: &mut Diagnostics) {
+    let resources = &stack.project.resources;
+    let secrets = resources.secrets.iter().map(|(name, s)| {
+        let from = if s.get_ref().environment.is_some() {
+            Some("environment")
+        } else {
+            None
+        };
+        ("secret", name, s.span(), from)
+    });
+    let configs = resources.configs.iter().map(|(name, c)| {
+        let spec = c.get_ref();
+        let from = if spec.environment.is_some() {
+            Some("environment")
+        } else if spec.content.is_some() {
+            Some("content")
+        } else {
+            None
+        };
+        ("config", name, c.span(), from)
+    });
+    for (what, name, span, from) in secrets.chain(configs) {
+        let Some(from) = from else { continue };
+        diagnostics.push(
+            Diagnostic::error(format!(
+                "{what} `{name}` takes its value from `{from}`, which `docker stack deploy` \
+                 cannot read: it reads a {what}'s `file` only"
+            ))
+            .at(stack.project.catalogue_source, Some(span), "this table")
+            .with_note(format!(
+                "write the value to a file and set `file`, or create it on the swarm \
+                 (`docker {what} create {name} -`) and set `external = true`"
+            )),
+        );
+    }
 }

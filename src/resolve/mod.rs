@@ -60,6 +60,8 @@ pub struct Project {
     pub requires_span: Option<Range<usize>>,
     /// The profile's `production`, decided as `autoheal` is.
     pub production: bool,
+    /// The catalogue's top-level volumes, networks, secrets and configs.
+    pub resources: crate::resources::Resources,
 }
 
 #[derive(Debug, Clone)]
@@ -268,6 +270,7 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Context, diagnostics: &mut Diagno
                 .rev()
                 .find_map(|p| p.file.production)
                 .unwrap_or(false),
+            resources: catalogue.resources.clone(),
         },
         services,
     }

@@ -46,6 +46,7 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
             }
             continue;
         }
+        undeclared_resources(&rendered, &model.project, diagnostics);
         let mut runs = true;
         if let Some(hc) = rendered.body.healthcheck()
             && let Some(d) = probe_tools::problem(&rendered, &hc, catalogue)
@@ -67,4 +68,41 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
         },
         diagnostics,
     )
+}
+
+/// A secret or config a service names must be declared at the top level: Compose refuses the
+/// file otherwise ("refers to undefined secret"). Volumes and networks a service uses are
+/// declared by the emitter, with Compose's defaults where the catalogue has no table.
+fn undeclared_resources(
+    rendered: &crate::render::Rendered,
+    project: &crate::resolve::Project,
+    diagnostics: &mut Diagnostics,
+) {
+    for section in ["secrets", "configs"] {
+        let Some(value) = rendered.body.get(section) else {
+            continue;
+        };
+        for name in crate::resources::references(value) {
+            if project.resources.declares(section, name) {
+                continue;
+            }
+            let service = &rendered.service;
+            let what = &section[..section.len() - 1];
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "service `{}` refers to undefined {what} `{name}`, which Compose refuses",
+                    service.name
+                ))
+                .at(
+                    project.catalogue_source,
+                    Some(service.name_span.clone()),
+                    "this service",
+                )
+                .with_note(format!(
+                    "declare it: [{section}.{name}] with `file = \"...\"`, `environment = \"VAR\"` \
+                     or `external = true`"
+                )),
+            );
+        }
+    }
 }

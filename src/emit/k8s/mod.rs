@@ -13,6 +13,7 @@ mod containers;
 mod interpolation;
 mod names;
 mod probes;
+mod resources;
 mod storage;
 mod workloads;
 
@@ -71,6 +72,7 @@ pub fn emit(stack: &Stack, diagnostics: &mut Diagnostics) -> String {
         }
     }
     waits.report(diagnostics);
+    docs.extend(resources::documents(&ctx, diagnostics));
     let mut out = super::header(&stack.project, Some("k8s"));
     if uses_secret {
         out.push_str(&format!(
