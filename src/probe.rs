@@ -50,7 +50,9 @@ impl HttpClient {
 
 /// What the `probe` key may say: `auto`, each HTTP client by name, and `native`. The catalogue
 /// checks, the schema and `choose` all read this list.
-pub const REQUESTS: &[&str] = &["auto", "curl", "wget", "python", "bash-tcp", "native"];
+pub const REQUESTS: &[&str] = &[
+    "auto", "curl", "wget", "python", "bash-tcp", "native", "image",
+];
 
 /// How a service is probed, once the `probe` key, the kind and the image are taken together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +61,8 @@ pub enum Probe {
     Native,
     Http(HttpClient),
     None,
+    /// No healthcheck from muster: the image's own `HEALTHCHECK`, if it declares one, runs.
+    Image,
 }
 
 impl fmt::Display for Probe {
@@ -67,6 +71,7 @@ impl fmt::Display for Probe {
             Probe::Native => f.write_str("native"),
             Probe::Http(c) => f.write_str(c.name()),
             Probe::None => f.write_str("none"),
+            Probe::Image => f.write_str("image"),
         }
     }
 }
@@ -81,6 +86,7 @@ pub fn choose(
 ) -> Result<Probe, String> {
     let requested = requested.unwrap_or("auto");
     match (style, requested) {
+        (_, "image") => Ok(Probe::Image),
         (ProbeStyle::None, "auto" | "native") => Ok(Probe::None),
         (ProbeStyle::None, other) => Err(format!(
             "probe = \"{other}\" has nothing to check: this kind runs to completion"

@@ -90,7 +90,8 @@ pub struct ServiceSpec {
     #[schemars(with = "Option<crate::schema::Count>", extend("examples" = [2]))]
     pub replicas: Option<Spanned<crate::model::Count>>,
     /// How the healthcheck reaches the service. `auto` picks the first client the image has:
-    /// curl, wget, python, then bash `/dev/tcp`; `native` uses the engine's own client.
+    /// curl, wget, python, then bash `/dev/tcp`; `native` uses the engine's own client; `image`
+    /// writes no healthcheck, leaving the image's own `HEALTHCHECK` (if any) to run.
     #[schemars(with = "Option<crate::schema::ProbeName>", extend("examples" = ["auto"]))]
     pub probe: Option<Spanned<String>>,
     /// Healthcheck settings; each key overrides the profile's.

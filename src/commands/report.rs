@@ -201,6 +201,8 @@ fn without_healthcheck(out: &mut String, unprobed: &[&StackService]) {
             format!("disabled by the user (`healthcheck.disable` in {layer})")
         } else if s.rendered.body.healthcheck_disabled {
             "disabled in the `compose` passthrough".to_owned()
+        } else if service.probe == Probe::Image {
+            "left to the image's own HEALTHCHECK (`probe = \"image\"`), if it has one".to_owned()
         } else if service.probe == Probe::None {
             "runs to completion: dependents wait for it to exit 0".to_owned()
         } else {

@@ -62,6 +62,12 @@ fn healthcheck(body: &mut Draft, s: &Service) {
         body.set("healthcheck", Yaml::Mapping(disabled));
         return;
     }
+    // The image's own HEALTHCHECK, unchanged: the profile's timings would retune it, so only
+    // a `compose.healthcheck` (merged later) says anything about it.
+    if s.probe == crate::probe::Probe::Image && hc.test.is_none() {
+        body.remove("healthcheck");
+        return;
+    }
     let mut merged = match body.remove("healthcheck") {
         Some(Yaml::Mapping(m)) => Draft::new(m),
         _ => Draft::new(Mapping::new()),

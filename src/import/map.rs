@@ -41,7 +41,7 @@ impl DraftEntry {
                              `env` cannot say: it is kept whole under `compose`"
                                 .into(),
                         );
-                        self.passthrough(key, value);
+                        self.passthrough(key, &environment_list(value));
                     }
                 },
                 "labels" => match pairs(value) {
@@ -264,7 +264,9 @@ fn short_volume(item: &Yaml) -> Option<Yaml> {
     let kind = m.get("type").and_then(Yaml::as_str)?;
     let target = m.get("target").and_then(Yaml::as_str)?;
     let source = m.get("source").and_then(Yaml::as_str);
-    if !matches!(kind, "volume" | "bind") {
+    // A long-syntax bind does not create a missing host folder, where the short one does
+    // (`create_host_path`): it stays long.
+    if kind != "volume" {
         return None;
     }
     let mut short = match source {
@@ -275,4 +277,25 @@ fn short_volume(item: &Yaml) -> Option<Yaml> {
         short.push_str(":ro");
     }
     Some(Yaml::from(short))
+}
+
+/// `environment` in the list form, where a variable without a value (`API_KEY:` in the map
+/// form) is the bare name, which Compose reads the same way: the host's value passed through.
+/// TOML has no null, so the map form would lose the name.
+fn environment_list(value: &Yaml) -> Yaml {
+    let Yaml::Mapping(m) = value else {
+        return value.clone();
+    };
+    Yaml::Sequence(
+        m.iter()
+            .filter_map(|(k, v)| {
+                let k = super::read::scalar_string(k)?;
+                let k = k.as_str()?;
+                Some(Yaml::from(match super::read::scalar_string(v) {
+                    Some(v) => format!("{k}={}", v.as_str().unwrap_or_default()),
+                    None => k.to_owned(),
+                }))
+            })
+            .collect(),
+    )
 }

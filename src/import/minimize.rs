@@ -165,8 +165,10 @@ impl DraftEntry {
                 ));
             }
         }
-        self.settle_healthcheck(body.get("healthcheck"));
+        // Before the healthcheck is settled: one kept for the image's own HEALTHCHECK goes
+        // under `compose`, and must not be subtracted from the template's probe.
         subtract(&mut self.compose, body);
+        self.settle_healthcheck(body.get("healthcheck"));
         for key in body.keys().filter_map(Yaml::as_str) {
             let modelled = matches!(key, "depends_on" | "healthcheck" | "restart" | "command");
             if !modelled && !self.source.contains_key(key) && !self.keys.contains_key(key) {
@@ -202,16 +204,27 @@ impl DraftEntry {
     /// disables the kind's.
     fn settle_healthcheck(&mut self, generated: Option<&Yaml>) {
         let generated_test = generated.and_then(|g| g.get("test"));
+        // A source healthcheck without a test (`disable: false`, or timings alone) tunes the
+        // image's own HEALTHCHECK: it is kept as written, over no probe of muster's.
+        let tunes_image = match self.keys.get("healthcheck") {
+            Some(Yaml::Mapping(hc)) => {
+                !hc.contains_key("test") && hc.get("disable") != Some(&Yaml::Bool(true))
+            }
+            _ => false,
+        };
+        if tunes_image && let Some(hc) = self.keys.remove("healthcheck") {
+            self.compose.insert("healthcheck".into(), hc);
+        }
         let Some(Yaml::Mapping(hc)) = self.keys.get_mut("healthcheck") else {
             if generated_test.is_some() {
+                // Disabling would also turn off a HEALTHCHECK the image declares; the kind's
+                // probe might not pass in this image. Neither was in the source.
                 self.notes.push(format!(
-                    "the source has no healthcheck: the `{}` kind's probe is disabled; enable it \
-                     by removing `healthcheck`",
+                    "the source has no healthcheck of its own: `probe = \"image\"` keeps the \
+                     image's HEALTHCHECK, if it has one; remove it for the `{}` kind's probe",
                     self.kind
                 ));
-                let mut off = Mapping::new();
-                off.insert("disable".into(), Yaml::Bool(true));
-                self.set("healthcheck", Yaml::Mapping(off));
+                self.set("probe", Yaml::from("image"));
             }
             return;
         };

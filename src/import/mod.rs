@@ -69,6 +69,9 @@ struct DraftEntry {
 struct CatalogueDraft {
     project_name: Option<String>,
     entries: Vec<DraftEntry>,
+    /// The top-level `volumes`, `networks`, `secrets` and `configs`, by section, each
+    /// resource's settings as its catalogue table.
+    resources: Mapping,
     notes: Vec<String>,
 }
 

@@ -64,6 +64,7 @@ impl CatalogueDraft {
         session: &mut Session,
     ) -> Result<Self, Error> {
         let mut notes = Vec::new();
+        let mut resources = Mapping::new();
         let services = match file.remove("services") {
             Some(Yaml::Mapping(m)) => m,
             _ => Mapping::new(),
@@ -89,16 +90,19 @@ impl CatalogueDraft {
             match key {
                 "name" | "services" => {}
                 "version" => notes.push("`version` is obsolete in Compose and was dropped".into()),
-                "volumes" | "networks" => {
+                "volumes" | "networks" | "secrets" | "configs" => {
+                    let mut section = Mapping::new();
                     for (item, settings) in value.as_mapping().into_iter().flatten() {
-                        if !is_empty(settings) {
-                            notes.push(format!(
-                                "top-level {key} `{}` has settings muster does not write \
-                                 (it declares every named one empty): add them to the \
-                                 generated file by hand",
-                                item.as_str().unwrap_or_default()
-                            ));
+                        let Some(name) = item.as_str() else { continue };
+                        // One the services use is declared anyway, with Compose's defaults.
+                        if is_empty(settings) && used(&entries, key, name) {
+                            continue;
                         }
+                        let table = resource(key, name, settings, &mut notes);
+                        section.insert(item.clone(), Yaml::Mapping(table));
+                    }
+                    if !section.is_empty() {
+                        resources.insert(Yaml::from(key), Yaml::Mapping(section));
                     }
                 }
                 k if k.starts_with("x-") => notes.push(format!(
@@ -113,6 +117,7 @@ impl CatalogueDraft {
         Ok(CatalogueDraft {
             project_name,
             entries,
+            resources,
             notes,
         })
     }
@@ -242,4 +247,53 @@ pub(super) fn scalar_string(value: &Yaml) -> Option<Yaml> {
         Yaml::Bool(b) => Some(Yaml::from(b.to_string())),
         _ => None,
     }
+}
+
+/// Whether a service mounts the volume or joins the network `name` (`section`).
+fn used(entries: &[DraftEntry], section: &str, name: &str) -> bool {
+    entries.iter().any(|e| {
+        let Some(value) = e.source.get(section) else {
+            return false;
+        };
+        match (section, value) {
+            ("volumes", Yaml::Sequence(mounts)) => mounts.iter().any(|m| match m {
+                Yaml::String(short) => crate::emit::compose::named_volume(short) == Some(name),
+                Yaml::Mapping(long) => long.get("source").and_then(Yaml::as_str) == Some(name),
+                _ => false,
+            }),
+            ("networks", Yaml::Sequence(names)) => names.iter().any(|n| n.as_str() == Some(name)),
+            ("networks", Yaml::Mapping(names)) => names.contains_key(name),
+            _ => false,
+        }
+    })
+}
+
+/// A top-level resource's settings as the catalogue's table takes them: the deprecated
+/// `external: { name }` as `external` and `name`, labels in the list form as a table, and the
+/// keys the catalogue has no place for (`x-` fields) left out and said so.
+fn resource(section: &str, name: &str, settings: &Yaml, notes: &mut Vec<String>) -> Mapping {
+    let mut out = Mapping::new();
+    for (key, value) in settings.as_mapping().into_iter().flatten() {
+        let Some(k) = key.as_str() else { continue };
+        match (k, value) {
+            ("external", Yaml::Mapping(ext)) => {
+                out.insert("external".into(), Yaml::Bool(true));
+                if let Some(n) = ext.get("name") {
+                    out.insert("name".into(), n.clone());
+                }
+            }
+            ("labels", labels) => {
+                if let Some(labels) = pairs(labels) {
+                    out.insert(key.clone(), Yaml::Mapping(labels));
+                }
+            }
+            (k, _) if k.starts_with("x-") => notes.push(format!(
+                "top-level {section} `{name}`: the extension field `{k}` is not kept"
+            )),
+            _ => {
+                out.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    out
 }

@@ -72,6 +72,22 @@ impl CatalogueDraft {
             services.insert(&entry.name, Item::Table(entry.table(pass)));
         }
         doc.insert("services", Item::Table(services));
+        for (section, resources) in &self.resources {
+            let (Some(section), Yaml::Mapping(resources)) = (section.as_str(), resources) else {
+                continue;
+            };
+            let mut tables = Table::new();
+            tables.set_implicit(true);
+            for (name, settings) in resources {
+                let (Some(name), Some(toml_edit::Value::InlineTable(inline))) =
+                    (name.as_str(), toml_value(settings))
+                else {
+                    continue;
+                };
+                tables.insert(name, Item::Table(inline.into_table()));
+            }
+            doc.insert(section, Item::Table(tables));
+        }
         doc
     }
 }

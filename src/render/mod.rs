@@ -404,7 +404,11 @@ impl<'a> ServiceView<'a> {
             health_path: s.health_path.as_deref(),
             ready_path: s.ready_path.as_deref(),
             app: &s.app,
-            probe: s.probe.to_string(),
+            // The template still renders a probe, which the body then leaves out.
+            probe: match s.probe {
+                probe::Probe::Image => HttpClient::Curl.name().to_owned(),
+                p => p.to_string(),
+            },
             probe_timeout: s.healthcheck.probe_timeout_secs(),
             env: &s.env,
         }

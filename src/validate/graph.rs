@@ -45,6 +45,9 @@ pub struct Edge {
 /// What a dependent needs to know of the service it waits for.
 struct Target {
     has_healthcheck: bool,
+    /// Left to the image's own HEALTHCHECK (`probe = "image"`), which muster cannot see:
+    /// `healthy` may be asked of it, and is never inferred.
+    image_healthcheck: bool,
     is_job: bool,
 }
 
@@ -58,6 +61,7 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
         .map(|r| {
             let target = Target {
                 has_healthcheck: r.has_healthcheck(),
+                image_healthcheck: r.service.probe == crate::probe::Probe::Image,
                 is_job: r.service.traits.runs_to_completion,
             };
             (r.service.name.as_str(), target)
@@ -244,7 +248,7 @@ fn report_cycles(services: &[Rendered], edges: &[Vec<Edge>], diagnostics: &mut D
 /// `docker compose up` fails or waits for ever.
 fn unmeetable(condition: Condition, target: &Target, name: &str) -> Option<(String, String)> {
     match condition {
-        Condition::Healthy if !target.has_healthcheck => Some((
+        Condition::Healthy if !target.has_healthcheck && !target.image_healthcheck => Some((
             format!("to be healthy, but `{name}` has no healthcheck"),
             format!(
                 "`docker compose up` would fail with \"container {name} has no healthcheck \
