@@ -35,8 +35,19 @@ impl CatalogueDraft {
         };
         // Pass 1: without the values a profile or template may give, to see which they give.
         let bare = scratch.run(self, Pass::Bare);
+        // One service muster refuses must not take every other's inference with it: each is
+        // then run alone, without its dependencies (their conditions are kept as written).
+        let alone: Vec<Option<Stack>> = match bare {
+            Some(_) => Vec::new(),
+            None => (0..self.entries.len())
+                .map(|i| scratch.run(&self.alone(i), Pass::Bare))
+                .collect(),
+        };
         for (i, entry) in self.entries.iter_mut().enumerate() {
-            let generated = bare.as_ref().and_then(|s| s.services.get(i));
+            let generated = match &bare {
+                Some(stack) => stack.services.get(i),
+                None => alone[i].as_ref().and_then(|s| s.services.first()),
+            };
             entry.settle(generated);
         }
         // Pass 2: everything settled but the probe, which depends on the timeout settled above.
@@ -52,6 +63,21 @@ impl CatalogueDraft {
             ));
         }
         Ok(())
+    }
+}
+
+impl CatalogueDraft {
+    /// The draft of entry `i` alone, without its dependencies.
+    fn alone(&self, i: usize) -> CatalogueDraft {
+        let mut entry = self.entries[i].clone();
+        entry.depends_on.clear();
+        entry.keys.remove("depends_on");
+        CatalogueDraft {
+            project_name: self.project_name.clone(),
+            entries: vec![entry],
+            resources: self.resources.clone(),
+            notes: Vec::new(),
+        }
     }
 }
 
@@ -111,6 +137,11 @@ impl DraftEntry {
     fn settle(&mut self, generated: Option<&StackService>) {
         let Some(generated) = generated else {
             self.keep_depends_on_explicit();
+            // Whatever muster made of the kind, a source without a healthcheck runs the
+            // image's own, if any; the kind's probe may be what muster refused here.
+            if !self.source.contains_key("healthcheck") && self.kind != "job" {
+                self.set("probe", Yaml::from("image"));
+            }
             return;
         };
         let body = generated.rendered.body.mapping();

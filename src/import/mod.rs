@@ -49,6 +49,7 @@ pub(crate) fn draft(
 }
 
 /// One service of the draft.
+#[derive(Clone)]
 struct DraftEntry {
     name: String,
     kind: String,

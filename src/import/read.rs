@@ -84,6 +84,22 @@ impl CatalogueDraft {
             })?;
             entries.push(DraftEntry::new(name, service, kinds));
         }
+        // A service others wait to complete successfully runs to completion, whatever its
+        // image suggests; a kind that runs until stopped could never be waited for so.
+        let completed: Vec<String> = entries
+            .iter()
+            .flat_map(|e| &e.depends_on)
+            .filter(|(_, c)| c == "service_completed_successfully")
+            .map(|(t, _)| t.clone())
+            .collect();
+        for entry in entries.iter_mut().filter(|e| completed.contains(&e.name) && e.kind != "job") {
+            entry.kind = "job".to_owned();
+            entry.reason = "others wait for it to complete successfully".to_owned();
+            entry.guessed = false;
+            for key in ["probe", "health_path", "app"] {
+                entry.keys.remove(key);
+            }
+        }
         let project_name = file.get("name").and_then(Yaml::as_str).map(str::to_owned);
         for (key, value) in &file {
             let key = key.as_str().unwrap_or_default();
