@@ -327,8 +327,9 @@ fn first_lines(bytes: &[u8], n: usize) -> String {
 
 /// Drops what carries no meaning for the containers: `x-` extension fields (their anchored values
 /// are already in the entries that use them), an empty `healthcheck: {}` (what `disable: false`
-/// becomes: the image's own probe, as if the key were absent) and the empty `volume: {}` the
-/// loader gives a short-syntax named-volume mount but not the same mount in long syntax.
+/// becomes: the image's own probe, as if the key were absent), the empty `volume: {}` the
+/// loader gives a short-syntax named-volume mount but not the same mount in long syntax, and an
+/// empty network attachment (`{}`, the same as `null`).
 fn normalize(mut value: Value) -> Value {
     if let Some(top) = value.as_object_mut() {
         top.retain(|k, _| !k.starts_with("x-"));
@@ -342,6 +343,17 @@ fn normalize(mut value: Value) -> Value {
                         .is_some_and(|h| h.is_empty())
                     {
                         service.remove("healthcheck");
+                    }
+                    // The loader gives `null` for a network joined by name and `{}` for one
+                    // written as an empty table: both join it with no alias or address.
+                    if let Some(networks) =
+                        service.get_mut("networks").and_then(Value::as_object_mut)
+                    {
+                        for attachment in networks.values_mut() {
+                            if attachment.as_object().is_some_and(|a| a.is_empty()) {
+                                *attachment = Value::Null;
+                            }
+                        }
                     }
                     if let Some(mounts) = service.get_mut("volumes").and_then(Value::as_array_mut) {
                         for mount in mounts.iter_mut().filter_map(Value::as_object_mut) {

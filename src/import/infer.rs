@@ -29,7 +29,11 @@ impl DraftEntry {
         {
             let reason = format!("image `{}` runs {engine}", image.unwrap_or_default());
             (kind.name.clone(), reason, false)
-        } else if let Some(kind) = celery_kind(&command, &test) {
+        } else if let Some(kind) = celery_kind(&command, &test)
+            // The Celery kinds write a command: without one in the source, the image's own
+            // would be replaced.
+            && self.source.contains_key("command")
+        {
             (kind.to_owned(), "its command runs Celery".to_owned(), false)
         } else if is_one_shot(&command) {
             (

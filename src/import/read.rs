@@ -92,7 +92,10 @@ impl CatalogueDraft {
             .filter(|(_, c)| c == "service_completed_successfully")
             .map(|(t, _)| t.clone())
             .collect();
-        for entry in entries.iter_mut().filter(|e| completed.contains(&e.name) && e.kind != "job") {
+        for entry in entries
+            .iter_mut()
+            .filter(|e| completed.contains(&e.name) && e.kind != "job")
+        {
             entry.kind = "job".to_owned();
             entry.reason = "others wait for it to complete successfully".to_owned();
             entry.guessed = false;
