@@ -909,3 +909,87 @@ fn every_target_says_what_the_compose_overrides_say() {
     assert_eq!(web["volumeMounts"][0]["mountPath"], "/srv/media");
     assert_eq!(web["volumeMounts"][0]["name"], "media");
 }
+
+// ---------------------------------------------------------------- top-level resources
+
+const RESOURCES: &str = r#"
+[services.db]
+kind = "db"
+image = "postgres:17"
+env = { POSTGRES_PASSWORD_FILE = "/run/secrets/db_password" }
+volumes = ["pgdata:/var/lib/postgresql/data"]
+networks = ["backend"]
+compose = { secrets = ["db_password"], configs = [{ source = "initdb", target = "/docker-entrypoint-initdb.d/init.sql" }] }
+
+[volumes.pgdata]
+driver = "local"
+labels = { "com.example.backup" = "nightly" }
+
+[networks.backend]
+driver = "overlay"
+attachable = true
+
+[secrets.db_password]
+file = "./db_password.txt"
+
+[configs.initdb]
+file = "./init.sql"
+"#;
+
+#[test]
+fn swarm_carries_every_top_level_resource_and_refuses_a_value_stack_deploy_cannot_read() {
+    let stack = gen_target(RESOURCES, "prod", "swarm").success().yaml();
+    assert_stack_deployable(&stack);
+    assert_eq!(
+        stack["volumes"]["pgdata"]["labels"]["com.example.backup"],
+        "nightly"
+    );
+    assert_eq!(stack["networks"]["backend"]["attachable"], true);
+    assert_eq!(stack["secrets"]["db_password"]["file"], "./db_password.txt");
+    assert_eq!(stack["configs"]["initdb"]["file"], "./init.sql");
+    assert_eq!(stack["services"]["db"]["secrets"][0], "db_password");
+    let dir = tempfile::tempdir().unwrap();
+    let text = gen_target(RESOURCES, "prod", "swarm").stdout;
+    assert_valid_compose(&write_temp(&dir, "stack.yml", &text));
+
+    // `docker stack deploy` reads a secret's value from `file` only (docker/docs#23678).
+    let from_env = RESOURCES.replace(
+        r#"file = "./db_password.txt""#,
+        r#"environment = "DB_PASSWORD""#,
+    );
+    gen_target(&from_env, "prod", "swarm")
+        .failure(1)
+        .says("secret `db_password` takes its value from `environment`")
+        .says("services.toml:18:1");
+    // Compose itself takes it.
+    gen_target(&from_env, "prod", "compose").success();
+}
+
+#[test]
+fn k8s_writes_a_configmap_for_inline_content_and_points_at_what_it_cannot_write() {
+    let inline = RESOURCES.replace(
+        r#"file = "./init.sql""#,
+        r#"content = "CREATE DATABASE shop;""#,
+    );
+    let run = gen_target(&inline, "prod", "k8s").success();
+    let docs = documents(&run.stdout);
+    let map = document(&docs, "ConfigMap", "initdb");
+    assert_eq!(map["data"]["initdb"], "CREATE DATABASE shop;");
+    run.says("secret `db_password` is not written for Kubernetes")
+        .says("kubectl create secret generic db-password --from-file=db_password=./db_password.txt")
+        .says("network `backend` has no counterpart on Kubernetes")
+        .says("volume `pgdata`'s driver");
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_temp(&dir, "k8s.yml", &run.stdout);
+    let output = tool("kubernetes-validate")
+        .args(["--strict", "--kubernetes-version", KUBERNETES_VERSION])
+        .arg(&path)
+        .output()
+        .expect("kubernetes-validate runs");
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
