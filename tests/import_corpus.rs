@@ -30,37 +30,45 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Additions muster makes on purpose, by path (`*` is any one segment), each with why it is safe.
-/// An addition is a key the generated file has and the source lacks; a changed value is never one.
-const ADDITIONS: &[(&str, &str)] = &[
+/// Additions muster makes on purpose, by path (`*` is any one segment) and the value it may
+/// take (`*`: any), each with why it is safe. An addition is a key the generated file has and
+/// the source lacks; a changed value is never one, and an addition with another value is a
+/// loss.
+const ADDITIONS: &[(&str, &str, &str)] = &[
     (
         "services.*.restart",
-        "the profile's restart policy where the source left Docker's default `no`: it changes \
-         what happens after a crash or a reboot, never what the container runs",
+        "\"no\"",
+        "Docker's default, written out because the profile would set another: the same policy",
     ),
     (
         "services.*.healthcheck.interval",
-        "the profile's probe interval where the source left Docker's default (30s): same probe, \
-         only its cadence is written down",
+        "\"30s\"",
+        "Docker's default interval, written out where the source's own test relied on it \
+         because the profile's is another: the same cadence",
     ),
     (
         "services.*.healthcheck.timeout",
-        "the profile's probe timeout where the source left Docker's default (30s); muster's \
-         checks keep it shorter than the interval, the probe command is unchanged",
+        "\"30s\"",
+        "Docker's default timeout, written out likewise: the probe has as long to answer",
     ),
     (
         "services.*.healthcheck.retries",
-        "the profile's retry count where the source left Docker's default (3)",
+        "3",
+        "Docker's default retry count, written out likewise",
     ),
     (
         "services.*.healthcheck.start_period",
-        "a grace period where the source had none: failures during it do not count, so a \
-         service can only become healthy sooner, never later",
+        "*",
+        "a grace period where the source had none: a probe that passes marks the service \
+         healthy at once, as before, and only failures during it do not count, so a \
+         `service_healthy` dependent never starts later; a container that never turns healthy \
+         is reported unhealthy that much later",
     ),
     (
         "services.*.healthcheck.start_interval",
-        "probes run faster only during start_period (Docker 25+), so a service is seen healthy \
-         sooner; outside it nothing changes",
+        "*",
+        "probes run this often only during start_period (Docker 25 and later), so a service \
+         is seen healthy sooner; outside it nothing changes",
     ),
 ];
 
@@ -596,8 +604,10 @@ fn classify(raw: Raw) -> Finding {
         Raw::Extra(path, v) => {
             let allowed = ADDITIONS
                 .iter()
-                .find(|(pattern, _)| matches(pattern, &path))
-                .map(|(pattern, _)| *pattern);
+                .find(|(pattern, value, _)| {
+                    matches(pattern, &path) && (*value == "*" || *value == show(&v))
+                })
+                .map(|(pattern, _, _)| *pattern);
             Finding {
                 kind: if allowed.is_some() {
                     Kind::Addition
@@ -809,7 +819,7 @@ fn render(outcomes: &[Outcome]) -> String {
         }
     }
     let _ = writeln!(r, "\nADDITIONS on the reviewed list (count, files):");
-    for (pattern, why) in ADDITIONS {
+    for (pattern, _, why) in ADDITIONS {
         let (count, files) = by_rule.get(pattern).cloned().unwrap_or_default();
         let _ = writeln!(r, "  {pattern}: {count} in {} files -- {why}", files.len());
     }

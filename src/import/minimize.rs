@@ -231,8 +231,9 @@ impl DraftEntry {
         self.set("depends_on", Yaml::Mapping(table));
     }
 
-    /// Healthcheck timings equal to the profile's are left out; a source without a healthcheck
-    /// disables the kind's.
+    /// Healthcheck timings equal to the profile's are left out, and Docker's defaults written
+    /// where the source's own test relied on them; a source without a healthcheck keeps the
+    /// image's.
     fn settle_healthcheck(&mut self, generated: Option<&Yaml>) {
         let generated_test = generated.and_then(|g| g.get("test"));
         // A source healthcheck without a test (`disable: false`, or timings alone) tunes the
@@ -277,6 +278,33 @@ impl DraftEntry {
                 };
                 if same {
                     hc.remove(key);
+                }
+            }
+            // A test of the source's own ran with Docker's timing where it set none; the
+            // profile's would probe it on another cadence and give it less time to answer
+            // (5s where a slow probe had 30s). The start keys stay the profile's: they only
+            // let a service be seen healthy sooner.
+            let source = self.source.get("healthcheck").and_then(Yaml::as_mapping);
+            let disabled = hc.contains_key("disable");
+            if let Some(source) = source.filter(|s| s.contains_key("test") && !disabled) {
+                let defaults = [
+                    ("interval", Yaml::from("30s")),
+                    ("timeout", Yaml::from("30s")),
+                    ("retries", Yaml::from(3u64)),
+                ];
+                for (key, default) in defaults {
+                    let generated = generated.and_then(|g| g.get(key));
+                    let differs = match (generated, &default) {
+                        (Some(Yaml::String(g)), Yaml::String(d)) => {
+                            crate::model::duration::parse(g).ok()
+                                != crate::model::duration::parse(d).ok()
+                        }
+                        (Some(g), d) => g != d,
+                        (None, _) => false,
+                    };
+                    if !source.contains_key(key) && differs {
+                        hc.insert(key.into(), default);
+                    }
                 }
             }
         }
