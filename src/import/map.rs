@@ -127,8 +127,9 @@ impl DraftEntry {
             Some(list) => self.set("volumes", Yaml::Sequence(list)),
             None => {
                 self.notes.push(
-                    "`volumes` uses long-form options the short form cannot say: kept under \
-                     `compose`; declare its named volumes at the top of the generated file"
+                    "`volumes` uses long-form options the short form cannot say (or a bind \
+                     mount, which the short form would create when its folder is missing): kept \
+                     under `compose`"
                         .into(),
                 );
                 self.passthrough("volumes", value);
