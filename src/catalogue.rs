@@ -35,19 +35,31 @@ pub(crate) struct CatalogueFile {
     /// Top-level named volumes, as Compose's `volumes:` (a volume a service mounts is declared
     /// even without a table here).
     #[serde(default)]
-    #[schemars(with = "IndexMap<String, crate::resources::VolumeSpec>")]
+    #[schemars(
+        with = "IndexMap<String, crate::resources::VolumeSpec>",
+        extend("examples" = [{ "pgdata": { "external": true, "name": "shop_pgdata" } }])
+    )]
     volumes: IndexMap<String, Spanned<crate::resources::VolumeSpec>>,
     /// Top-level networks, as Compose's `networks:`.
     #[serde(default)]
-    #[schemars(with = "IndexMap<String, crate::resources::NetworkSpec>")]
+    #[schemars(
+        with = "IndexMap<String, crate::resources::NetworkSpec>",
+        extend("examples" = [{ "backend": { "internal": true } }])
+    )]
     networks: IndexMap<String, Spanned<crate::resources::NetworkSpec>>,
     /// Secrets services name in `compose.secrets`, as Compose's top-level `secrets:`.
     #[serde(default)]
-    #[schemars(with = "IndexMap<String, crate::resources::SecretSpec>")]
+    #[schemars(
+        with = "IndexMap<String, crate::resources::SecretSpec>",
+        extend("examples" = [{ "db_password": { "file": "./db_password.txt" } }])
+    )]
     secrets: IndexMap<String, Spanned<crate::resources::SecretSpec>>,
     /// Configs services name in `compose.configs`, as Compose's top-level `configs:`.
     #[serde(default)]
-    #[schemars(with = "IndexMap<String, crate::resources::ConfigSpec>")]
+    #[schemars(
+        with = "IndexMap<String, crate::resources::ConfigSpec>",
+        extend("examples" = [{ "nginx_conf": { "file": "./nginx.conf" } }])
+    )]
     configs: IndexMap<String, Spanned<crate::resources::ConfigSpec>>,
 }
 

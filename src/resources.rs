@@ -43,15 +43,20 @@ impl Flag {
 #[serde(deny_unknown_fields)]
 pub struct VolumeSpec {
     /// The volume's name on the engine, instead of `PROJECT_NAME`.
+    #[schemars(extend("examples" = ["shop_pgdata"]))]
     pub name: Option<String>,
     /// The volume driver (`local` by default).
+    #[schemars(extend("examples" = ["local"]))]
     pub driver: Option<String>,
     /// Options for the driver, such as `{ type = "nfs", o = "addr=10.0.0.1,rw", device = ":/export" }`.
+    #[schemars(extend("examples" = [{ "type": "nfs", "o": "addr=10.0.0.1,rw", "device": ":/export" }]))]
     pub driver_opts: Option<IndexMap<String, Scalar>>,
     /// The volume exists already (created outside this project): Compose uses it, never
     /// creates it, and fails when it is missing.
+    #[schemars(extend("examples" = [true]))]
     pub external: Option<Flag>,
     /// Labels on the volume.
+    #[schemars(extend("examples" = [{ "com.example.backup": "nightly" }]))]
     pub labels: Option<IndexMap<String, Scalar>>,
 }
 
@@ -60,22 +65,34 @@ pub struct VolumeSpec {
 #[serde(deny_unknown_fields)]
 pub struct NetworkSpec {
     /// The network's name on the engine, instead of `PROJECT_NAME`.
+    #[schemars(extend("examples" = ["shop_backend"]))]
     pub name: Option<String>,
     /// `bridge` (Compose's default), `overlay` (Swarm's), `host`, `none` or a plugin.
+    #[schemars(extend("examples" = ["bridge"]))]
     pub driver: Option<String>,
     /// Options for the driver.
+    #[schemars(extend("examples" = [{ "com.docker.network.bridge.name": "br-shop" }]))]
     pub driver_opts: Option<IndexMap<String, Scalar>>,
     /// The network exists already: Compose joins it, never creates it.
+    #[schemars(extend("examples" = [true]))]
     pub external: Option<Flag>,
     /// No route out of the network: its containers reach each other only.
+    #[schemars(extend("examples" = [true]))]
     pub internal: Option<Flag>,
     /// Standalone containers may join it (overlay networks).
+    #[schemars(extend("examples" = [true]))]
     pub attachable: Option<Flag>,
+    /// Whether the network gives containers IPv4 addresses (default true).
+    #[schemars(extend("examples" = [true]))]
     pub enable_ipv4: Option<Flag>,
+    /// Whether the network gives containers IPv6 addresses.
+    #[schemars(extend("examples" = [true]))]
     pub enable_ipv6: Option<Flag>,
     /// Address management: the subnets a service's `ipv4_address` is taken from.
+    #[schemars(extend("examples" = [{ "config": [{ "subnet": "172.28.0.0/16" }] }]))]
     pub ipam: Option<Ipam>,
     /// Labels on the network.
+    #[schemars(extend("examples" = [{ "com.example.team": "platform" }]))]
     pub labels: Option<IndexMap<String, Scalar>>,
 }
 
@@ -83,10 +100,13 @@ pub struct NetworkSpec {
 #[serde(deny_unknown_fields)]
 pub struct Ipam {
     /// The IPAM driver, instead of the default.
+    #[schemars(extend("examples" = ["default"]))]
     pub driver: Option<String>,
     /// One table per subnet.
+    #[schemars(extend("examples" = [[{ "subnet": "172.28.0.0/16", "gateway": "172.28.0.1" }]]))]
     pub config: Option<Vec<IpamConfig>>,
     /// Options for the IPAM driver.
+    #[schemars(extend("examples" = [{ "foo": "bar" }]))]
     pub options: Option<IndexMap<String, String>>,
 }
 
@@ -94,9 +114,16 @@ pub struct Ipam {
 #[serde(deny_unknown_fields)]
 pub struct IpamConfig {
     /// A subnet in CIDR form, `172.28.0.0/16`.
+    #[schemars(extend("examples" = ["172.28.0.0/16"]))]
     pub subnet: Option<String>,
+    /// The range containers get addresses from, within `subnet`.
+    #[schemars(extend("examples" = ["172.28.5.0/24"]))]
     pub ip_range: Option<String>,
+    /// The gateway address of the subnet.
+    #[schemars(extend("examples" = ["172.28.0.1"]))]
     pub gateway: Option<String>,
+    /// Addresses the driver must not hand out, by host name.
+    #[schemars(extend("examples" = [{ "router": "172.28.1.5" }]))]
     pub aux_addresses: Option<IndexMap<String, String>>,
 }
 
@@ -105,16 +132,29 @@ pub struct IpamConfig {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecretSpec {
+    /// The secret's name on the engine, instead of `PROJECT_NAME`.
+    #[schemars(extend("examples" = ["shop_db_password"]))]
     pub name: Option<String>,
     /// A file holding the value, relative to the generated file.
+    #[schemars(extend("examples" = ["./db_password.txt"]))]
     pub file: Option<String>,
     /// An environment variable of the shell that runs Compose, holding the value.
+    #[schemars(extend("examples" = ["DB_PASSWORD"]))]
     pub environment: Option<String>,
     /// The secret exists already (Swarm: `docker secret create`).
+    #[schemars(extend("examples" = [true]))]
     pub external: Option<Flag>,
+    /// Labels on the secret.
+    #[schemars(extend("examples" = [{ "com.example.team": "payments" }]))]
     pub labels: Option<IndexMap<String, Scalar>>,
+    /// The secrets driver (Swarm).
+    #[schemars(extend("examples" = ["vault"]))]
     pub driver: Option<String>,
+    /// Options for the secrets driver.
+    #[schemars(extend("examples" = [{ "path": "secret/shop" }]))]
     pub driver_opts: Option<IndexMap<String, Scalar>>,
+    /// The driver that expands templates in the value (Swarm: `golang`).
+    #[schemars(extend("examples" = ["golang"]))]
     pub template_driver: Option<String>,
 }
 
@@ -123,16 +163,26 @@ pub struct SecretSpec {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigSpec {
+    /// The config's name on the engine, instead of `PROJECT_NAME`.
+    #[schemars(extend("examples" = ["shop_nginx_conf"]))]
     pub name: Option<String>,
     /// A file holding the content, relative to the generated file.
+    #[schemars(extend("examples" = ["./nginx.conf"]))]
     pub file: Option<String>,
     /// An environment variable of the shell that runs Compose, holding the content.
+    #[schemars(extend("examples" = ["NGINX_CONF"]))]
     pub environment: Option<String>,
     /// The content itself.
+    #[schemars(extend("examples" = ["server { listen 80; }"]))]
     pub content: Option<String>,
     /// The config exists already (Swarm: `docker config create`).
+    #[schemars(extend("examples" = [true]))]
     pub external: Option<Flag>,
+    /// Labels on the config.
+    #[schemars(extend("examples" = [{ "com.example.team": "platform" }]))]
     pub labels: Option<IndexMap<String, Scalar>>,
+    /// The driver that expands templates in the content (Swarm: `golang`).
+    #[schemars(extend("examples" = ["golang"]))]
     pub template_driver: Option<String>,
 }
 

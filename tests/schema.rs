@@ -87,6 +87,26 @@ healthcheck = { test = "wget -q -O- http://127.0.0.1:8000/", interval = "1m30s",
 depends_on = { x = "service_completed_successfully" }
 profiles.prod = { replicas = 2, restart = "always" }
 compose = { stop_grace_period = "60s", deploy = { resources = { limits = { memory = "1g" } } } }
+
+[volumes.pgdata]
+external = true
+name = "shop_pgdata"
+
+[volumes.nfs]
+driver = "local"
+driver_opts = { type = "nfs", o = "addr=10.0.0.1,rw", device = ":/export", size = 10 }
+labels = { "com.example.backup" = "nightly" }
+
+[networks.backend]
+internal = "${INTERNAL:-true}"
+enable_ipv6 = true
+ipam = { driver = "default", config = [{ subnet = "172.28.0.0/16", gateway = "172.28.0.1", aux_addresses = { router = "172.28.1.5" } }] }
+
+[secrets.db_password]
+file = "./db_password.txt"
+
+[configs.initdb]
+content = "CREATE DATABASE shop;"
 "#;
 
 fn broken_catalogue(body: &str) -> String {
