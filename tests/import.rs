@@ -78,6 +78,38 @@ fn gen_of_an_import_of_a_generated_file_gives_the_same_file() {
 }
 
 #[test]
+fn top_level_resources_survive_the_round_trip() {
+    let catalogue = std::fs::read_to_string(
+        repo_root().join("tests/cases/resources-declared.in/services.toml"),
+    )
+    .unwrap();
+    let generated = common::Muster::new()
+        .catalogue(&catalogue)
+        .args(&["gen"])
+        .run()
+        .success()
+        .stdout;
+    let draft = import(&generated, "dev");
+    let table: toml::Table = draft.parse().unwrap();
+    assert_eq!(table["volumes"]["pgdata"]["external"].as_bool(), Some(true));
+    assert_eq!(
+        table["networks"]["backend"]["internal"].as_bool(),
+        Some(true)
+    );
+    let again = common::Muster::new()
+        .catalogue(&draft)
+        .args(&["gen"])
+        .run()
+        .success()
+        .stdout;
+    assert!(
+        again == generated,
+        "{}\ndraft:\n{draft}",
+        similar::TextDiff::from_lines(&generated, &again).unified_diff()
+    );
+}
+
+#[test]
 fn the_round_trip_leaves_out_what_muster_generates() {
     let golden =
         std::fs::read_to_string(repo_root().join("tests/golden/ecommerce.prod.yml")).unwrap();
