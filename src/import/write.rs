@@ -72,8 +72,8 @@ impl CatalogueDraft {
             services.insert(&entry.name, Item::Table(entry.table(pass)));
         }
         doc.insert("services", Item::Table(services));
-        for (section, resources) in &self.resources {
-            let (Some(section), Yaml::Mapping(resources)) = (section.as_str(), resources) else {
+        for section in crate::resources::SECTIONS {
+            let Some(Yaml::Mapping(resources)) = self.resources.get(section) else {
                 continue;
             };
             let mut tables = Table::new();
