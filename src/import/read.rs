@@ -34,7 +34,7 @@ pub(super) fn read(path: &Path, session: &mut Session) -> Result<Mapping, Error>
             ));
         }
     };
-    if let Err(e) = value.apply_merge() {
+    if let Err(e) = apply_merges(&mut value) {
         return Err(invalid(
             session,
             Diagnostic::error(format!(
@@ -54,6 +54,22 @@ pub(super) fn read(path: &Path, session: &mut Session) -> Result<Mapping, Error>
             ),
         )),
     }
+}
+
+/// Applies every merge key. A mapping merged in may hold a `<<` of its own (sentry's
+/// `x-sentry-defaults: &d { <<: *restart_policy }`, merged into each service), which one pass of
+/// serde_yaml's `apply_merge` leaves in place: apply again until none is left. Compose's
+/// loader resolves them all. Bounded, since each pass removes one level of nesting.
+fn apply_merges(value: &mut Yaml) -> Result<(), crate::yaml::Error> {
+    const DEPTH: usize = 64;
+    for _ in 0..DEPTH {
+        let before = value.clone();
+        value.apply_merge()?;
+        if *value == before {
+            break;
+        }
+    }
+    Ok(())
 }
 
 impl CatalogueDraft {
@@ -182,7 +198,7 @@ fn flatten(name: &str, services: &Mapping, dir: &Path, depth: usize) -> Result<M
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             let mut other: Yaml = crate::yaml::from_str(&text)
                 .map_err(|e| format!("invalid Compose file {}: {e}", path.display()))?;
-            other.apply_merge().map_err(|e| e.to_string())?;
+            apply_merges(&mut other).map_err(|e| e.to_string())?;
             let other_services = other
                 .get("services")
                 .and_then(Yaml::as_mapping)
