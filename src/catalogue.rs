@@ -61,6 +61,12 @@ pub(crate) struct CatalogueFile {
         extend("examples" = [{ "nginx_conf": { "file": "./nginx.conf" } }])
     )]
     configs: IndexMap<String, Spanned<crate::resources::ConfigSpec>>,
+    /// AI models the services use (Compose's top-level `models`, Docker Model Runner), by name;
+    /// a service binds one with `models = ["NAME"]`.
+    #[serde(default)]
+    #[schemars(extend("examples" = [{ "llm": { "model": "ai/smollm2", "context_size": 4096 } }]))]
+    #[schemars(with = "IndexMap<String, crate::ai_models::ModelSpec>")]
+    models: crate::ai_models::Models,
 }
 
 /// The `[services]` table, in the order written.
@@ -180,6 +186,7 @@ pub struct Catalogue {
     /// user wrote, so stages that judge them as a whole must not run.
     pub complete: bool,
     pub resources: crate::resources::Resources,
+    pub models: crate::ai_models::Models,
 }
 
 /// One `[services.NAME]` table.
@@ -274,6 +281,7 @@ impl Catalogue {
             services,
             complete: dropped.is_empty(),
             resources,
+            models: file.models,
         })
     }
 }
@@ -380,6 +388,15 @@ pub fn check_layer_keys(
             Some(kind.span()),
             "set `kind` on the service itself",
         ));
+    }
+    if let Some(only_in) = &spec.only_in {
+        diagnostics.push(
+            Diagnostic::error(format!("{what} cannot set `only_in`")).at(
+                source,
+                Some(only_in.span()),
+                "set `only_in` on the service itself",
+            ),
+        );
     }
     if let Some(nested) = spec.profiles.as_ref().and_then(|p| p.values().next()) {
         diagnostics.push(
@@ -576,6 +593,29 @@ pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagn
                 .with_note("or write a string, which Compose runs as CMD-SHELL"),
             );
         }
+    }
+    if let Some(gpus) = &spec.gpus
+        && let crate::spec::Gpus::Request(request) = gpus.get_ref()
+        && request.count.is_some()
+        && request.device_ids.is_some()
+    {
+        diagnostics.push(
+            Diagnostic::error("`gpus` sets both `count` and `device_ids`")
+                .at(source, Some(gpus.span()), "one or the other")
+                .with_note(
+                    "Compose refuses it: \"count\" and \"device_ids\" attributes are exclusive",
+                ),
+        );
+    }
+    if let Some(cache) = &spec.model_cache
+        && let crate::spec::ModelCache::Path(path) = cache.get_ref()
+        && !path.starts_with('/')
+    {
+        diagnostics.push(
+            Diagnostic::error(format!("invalid model cache path {path:?}"))
+                .at(source, Some(cache.span()), "not an absolute container path")
+                .with_note("write where the model server keeps its downloads, e.g. \"/root/.cache/huggingface\""),
+        );
     }
     if let Some(env) = &spec.env {
         for key in env.keys() {

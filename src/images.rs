@@ -153,6 +153,8 @@ pub struct ImageFacts {
     /// Programs on the default tag's PATH that probes may use. Empty for an image without a shell
     /// (distroless): only an exec-form test of a binary the app ships can run there.
     pub tools: &'static [&'static str],
+    /// Where a model server keeps the weights it downloads, for the `model_cache` volume.
+    pub model_cache: Option<&'static str>,
     /// Tags whose tools differ, most specific first (`alpine-slim` before `alpine`): busybox
     /// replaces bash and coreutils, a slim tag drops curl.
     pub variants: &'static [Variant],
@@ -178,6 +180,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health: None,
         health_switch: None,
         tools: &["sh", "bash", "grep", "pg_isready", "psql"],
+        model_cache: None,
         variants: &[Variant {
             tag: "alpine",
             tools: &["sh", "grep", "wget", "pg_isready", "psql"],
@@ -191,6 +194,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health: None,
         health_switch: None,
         tools: &["sh", "bash", "grep", "pg_isready", "psql"],
+        model_cache: None,
         variants: &[],
     },
     ImageFacts {
@@ -201,6 +205,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health: None,
         health_switch: None,
         tools: &["sh", "bash", "grep", "mysqladmin", "mysql"],
+        model_cache: None,
         variants: &[],
     },
     ImageFacts {
@@ -211,6 +216,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health: None,
         health_switch: None,
         tools: &["sh", "bash", "grep", "healthcheck.sh", "mariadb-admin"],
+        model_cache: None,
         variants: &[],
     },
     ImageFacts {
@@ -221,6 +227,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health: None,
         health_switch: None,
         tools: &["sh", "bash", "grep", "mongosh"],
+        model_cache: None,
         variants: &[],
     },
     ImageFacts {
@@ -231,6 +238,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health: None,
         health_switch: None,
         tools: &["sh", "bash", "grep", "redis-cli"],
+        model_cache: None,
         variants: &[Variant {
             tag: "alpine",
             tools: &["sh", "grep", "wget", "redis-cli"],
@@ -244,6 +252,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health: None,
         health_switch: None,
         tools: &["sh", "bash", "grep", "valkey-cli", "redis-cli"],
+        model_cache: None,
         variants: &[Variant {
             tag: "alpine",
             tools: &["sh", "grep", "wget", "valkey-cli", "redis-cli"],
@@ -257,6 +266,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health: None,
         health_switch: None,
         tools: &["sh", "bash"],
+        model_cache: None,
         variants: &[Variant {
             tag: "alpine",
             tools: &["sh", "grep", "wget"],
@@ -271,6 +281,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         // Alpine-based on every tag (busybox: sh, grep, sed, wget), with postgresql-client.
         tools: &["sh", "grep", "sed", "wget", "pg_isready", "psql"],
+        model_cache: None,
         variants: &[],
     },
     ImageFacts {
@@ -281,6 +292,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health: None,
         health_switch: None,
         tools: &["sh", "bash", "grep", "curl"],
+        model_cache: None,
         variants: &[],
     },
     ImageFacts {
@@ -291,6 +303,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health: None,
         health_switch: None,
         tools: &["sh", "bash", "grep", "curl"],
+        model_cache: None,
         variants: &[],
     },
     ImageFacts {
@@ -305,6 +318,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         // The maintainers refused to add curl or wget (qdrant#3491, #4250): bash is the client.
         tools: &["sh", "bash", "grep"],
+        model_cache: None,
         variants: &[],
     },
     ImageFacts {
@@ -315,6 +329,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health: None,
         health_switch: None,
         tools: &["sh", "bash", "grep", "rabbitmq-diagnostics", "rabbitmqctl"],
+        model_cache: None,
         variants: &[Variant {
             tag: "alpine",
             tools: &["sh", "grep", "wget", "rabbitmq-diagnostics", "rabbitmqctl"],
@@ -331,6 +346,7 @@ pub static IMAGES: &[ImageFacts] = &[
         }),
         health_switch: None,
         tools: &["sh", "grep", "wget", "promtool"],
+        model_cache: None,
         variants: &[],
     },
     ImageFacts {
@@ -348,6 +364,7 @@ pub static IMAGES: &[ImageFacts] = &[
         }),
         health_switch: None,
         tools: &["sh", "grep", "curl", "wget"],
+        model_cache: None,
         variants: &[],
     },
     ImageFacts {
@@ -362,6 +379,7 @@ pub static IMAGES: &[ImageFacts] = &[
         }),
         health_switch: None,
         tools: &["sh", "grep", "wget"],
+        model_cache: None,
         variants: &[],
     },
     ImageFacts {
@@ -376,6 +394,7 @@ pub static IMAGES: &[ImageFacts] = &[
         }),
         health_switch: None,
         tools: &["sh", "grep", "wget"],
+        model_cache: None,
         variants: &[],
     },
     ImageFacts {
@@ -387,6 +406,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health: None,
         health_switch: None,
         tools: &["sh", "bash", "grep", "python"],
+        model_cache: None,
         variants: &[Variant {
             tag: "alpine",
             tools: &["sh", "grep", "wget", "python"],
@@ -407,6 +427,7 @@ pub static IMAGES: &[ImageFacts] = &[
         }),
         health_switch: None,
         tools: &["sh", "bash", "grep", "curl"],
+        model_cache: None,
         variants: &[
             Variant {
                 tag: "alpine-slim",
@@ -432,6 +453,7 @@ pub static IMAGES: &[ImageFacts] = &[
         }),
         health_switch: None,
         tools: &["sh", "bash", "grep"],
+        model_cache: None,
         variants: &[Variant {
             tag: "alpine",
             tools: &["sh", "grep", "wget"],
@@ -454,6 +476,7 @@ pub static IMAGES: &[ImageFacts] = &[
         }),
         health_switch: None,
         tools: &["sh", "grep", "wget", "caddy"],
+        model_cache: None,
         variants: &[],
     },
     // Traefik: alpine (busybox wget). `/ping` answers on the `traefik` entry point (8080) only
@@ -474,6 +497,7 @@ pub static IMAGES: &[ImageFacts] = &[
             flag: "--ping",
         }),
         tools: &["sh", "grep", "wget", "traefik"],
+        model_cache: None,
         variants: &[],
     },
     // MinIO: ubi9-micro with a static curl copied in (not on s390x), minio and mc; the
@@ -491,6 +515,7 @@ pub static IMAGES: &[ImageFacts] = &[
         }),
         health_switch: None,
         tools: &["sh", "curl", "minio", "mc"],
+        model_cache: None,
         variants: &[],
     },
     // Ollama: ubuntu:24.04 with ca-certificates and GPU libraries only: no curl or wget, bash
@@ -507,6 +532,9 @@ pub static IMAGES: &[ImageFacts] = &[
         }),
         health_switch: None,
         tools: &["sh", "bash", "grep", "ollama"],
+        // `docker run -v ollama:/root/.ollama` in Ollama's Docker instructions; its default
+        // OLLAMA_MODELS is `$HOME/.ollama/models`, and the image runs as root.
+        model_cache: Some("/root/.ollama"),
         variants: &[],
     },
     // vLLM's OpenAI server: nvidia/cuda ubuntu22.04 with curl, wget and python3 (no `python`),
@@ -524,6 +552,9 @@ pub static IMAGES: &[ImageFacts] = &[
         }),
         health_switch: None,
         tools: &["sh", "bash", "grep", "curl", "wget", "python3"],
+        // vLLM downloads from the Hugging Face hub into HF_HOME, `/root/.cache/huggingface` as
+        // root: its Docker deployment page mounts `~/.cache/huggingface` there.
+        model_cache: Some("/root/.cache/huggingface"),
         variants: &[],
     },
     // MailHog: alpine:3 (busybox wget) running as user mailhog; the UI on 8025 serves `/`.
@@ -539,6 +570,7 @@ pub static IMAGES: &[ImageFacts] = &[
         }),
         health_switch: None,
         tools: &["sh", "grep", "wget", "MailHog"],
+        model_cache: None,
         variants: &[],
     },
     // Mailpit: alpine (busybox wget), the binary at `/mailpit`, off PATH. `/readyz` on 8025 is
@@ -555,6 +587,7 @@ pub static IMAGES: &[ImageFacts] = &[
         }),
         health_switch: None,
         tools: &["sh", "grep", "wget"],
+        model_cache: None,
         variants: &[],
     },
     // Keycloak: ubi9-micro with Java and bash, no curl (keycloak#17438, #39373: not to be
@@ -575,6 +608,7 @@ pub static IMAGES: &[ImageFacts] = &[
             flag: "--health-enabled",
         }),
         tools: &["sh", "bash", "grep"],
+        model_cache: None,
         variants: &[],
     },
     // Node: the default tag is buildpack-deps (curl, wget); `slim` installs curl and wget to
@@ -590,6 +624,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health: None,
         health_switch: None,
         tools: &["sh", "bash", "grep", "curl", "wget", "node"],
+        model_cache: None,
         variants: &[
             Variant {
                 tag: "alpine",
@@ -612,6 +647,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health: None,
         health_switch: None,
         tools: &["sh", "bash", "grep", "curl", "wget", "go"],
+        model_cache: None,
         variants: &[Variant {
             tag: "alpine",
             tools: &["sh", "grep", "wget", "go"],
@@ -628,6 +664,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health: None,
         health_switch: None,
         tools: &["python"],
+        model_cache: None,
         variants: &[Variant {
             tag: "debug",
             tools: &["sh", "grep", "wget", "python"],
@@ -644,6 +681,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health: None,
         health_switch: None,
         tools: &[],
+        model_cache: None,
         variants: &[Variant {
             tag: "debug",
             tools: &["sh", "grep", "wget"],

@@ -7,6 +7,7 @@ use crate::yaml::{Mapping, Value};
 const SERVICE_HEAD: &[&str] = &[
     "image",
     "build",
+    "profiles",
     "container_name",
     "hostname",
     "command",
@@ -20,9 +21,11 @@ const SERVICE_HEAD: &[&str] = &[
     "environment",
     "volumes",
     "networks",
+    "models",
     "labels",
     "depends_on",
     "healthcheck",
+    "gpus",
 ];
 
 /// Keys that read best last: deployment and logging settings.
@@ -37,6 +40,15 @@ const HEALTHCHECK: &[&str] = &[
     "start_interval",
     "disable",
 ];
+
+/// A device request's keys, in the order Compose's documentation writes them.
+pub fn gpu_request(request: Mapping) -> Mapping {
+    ordered(
+        request,
+        &["driver", "count", "device_ids", "capabilities", "options"],
+        &[],
+    )
+}
 
 /// A service's keys, and its healthcheck's, in conventional order. Values are moved, not copied.
 pub fn service(mut body: Mapping) -> Mapping {

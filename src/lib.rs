@@ -9,6 +9,7 @@
 //! request to an exit code. [`model`] holds the typed facts they share, [`yaml`] the YAML types,
 //! reader and writer.
 
+pub mod ai_models;
 pub mod catalogue;
 mod collect;
 pub mod commands;
@@ -18,6 +19,7 @@ pub mod diagnostic;
 pub mod emit;
 pub mod error;
 pub mod findings;
+pub mod gpus;
 pub mod images;
 mod import;
 pub mod key_order;

@@ -9,7 +9,10 @@
 use crate::catalogue::CatalogueFile;
 use crate::kinds::{Kinds, TemplateOrigin};
 
-use crate::spec::{Build, Command, DependsOn, Scalar, ServiceSpec};
+use crate::spec::{
+    Build, Command, DependsOn, GpuRequest, Gpus, ModelBinding, ModelBindings, ModelCache, Scalar,
+    ServiceSpec,
+};
 use schemars::generate::SchemaSettings;
 use schemars::transform::RecursiveTransform;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -193,6 +196,7 @@ schema!(ServiceOverride, inline = false, |generator| {
     if let Some(Value::Object(properties)) = schema.get_mut("properties") {
         properties.remove("kind");
         properties.remove("profiles");
+        properties.remove("only_in");
     }
     schema.insert(
         "description".into(),
@@ -379,6 +383,42 @@ schema!(DependsOn, inline = true, |_g| {
                     ],
                 },
                 "examples": [{ "postgres": { "condition": "healthy", "restart": true }, "migrate": "completed" }],
+            },
+        ],
+    })
+});
+
+schema!(Gpus, inline = true, |generator| {
+    json_schema!({
+        "anyOf": [
+            { "const": "all", "description": "Every GPU of the host." },
+            { "type": "integer", "minimum": 0, "description": "How many GPUs." },
+            generator.subschema_for::<GpuRequest>(),
+        ],
+    })
+});
+
+schema!(ModelCache, inline = true, |_g| {
+    json_schema!({
+        "anyOf": [
+            { "type": "boolean", "description": "At the image's cache path, or none." },
+            { "type": "string", "pattern": "^/", "description": "The container path of the cache." },
+        ],
+    })
+});
+
+schema!(ModelBindings, inline = true, |generator| {
+    json_schema!({
+        "anyOf": [
+            {
+                "type": "array",
+                "items": { "type": "string" },
+                "description": "Models of the `[models]` table; Compose sets NAME_URL and NAME_MODEL.",
+            },
+            {
+                "type": "object",
+                "description": "Models of the `[models]` table, each with the variables Compose sets.",
+                "additionalProperties": generator.subschema_for::<ModelBinding>(),
             },
         ],
     })

@@ -107,6 +107,32 @@ pub struct ServiceSpec {
     /// default, e.g. `depends_on_options = { restart = true }`.
     #[schemars(extend("examples" = [{ "restart": true }]))]
     pub depends_on_options: Option<DependencyOptions>,
+    /// GPUs the container gets (Compose's `gpus`): `"all"`, a number of GPUs, or a table
+    /// `{ count | device_ids, driver, capabilities, options }`. The engine needs a GPU driver
+    /// (the NVIDIA Container Toolkit); Kubernetes asks the device plugin for `nvidia.com/gpu`.
+    #[schemars(with = "Option<Gpus>", extend("examples" = ["all", 1]))]
+    pub gpus: Option<Spanned<Gpus>>,
+    /// A named volume `NAME-models` for downloaded model weights, so that a recreated
+    /// container does not download them again: `true` mounts it at the image's cache path
+    /// (`ollama/ollama`: `/root/.ollama`, `vllm/vllm-openai`: `/root/.cache/huggingface`), a
+    /// path mounts it there, `false` turns it off. The profiles turn it on for `ai-model`.
+    #[schemars(with = "Option<ModelCache>", extend("examples" = [true, "/root/.cache/huggingface"]))]
+    pub model_cache: Option<Spanned<ModelCache>>,
+    /// Models of the catalogue's `[models]` table the service uses (Compose's `models`, run by
+    /// Docker Model Runner): a list, or a table naming the variables Compose sets,
+    /// `{ llm = { endpoint_var = "LLM_URL", model_var = "LLM_MODEL" } }`.
+    #[schemars(with = "Option<ModelBindings>", extend("examples" = [["llm"]]))]
+    pub models: Option<Spanned<ModelBindings>>,
+    /// Compose's own `profiles`: the service starts only when one of them is enabled
+    /// (`docker compose --profile debug up`). For opt-in tools; a service that always runs
+    /// cannot depend on one.
+    #[schemars(with = "Option<Vec<String>>", extend("examples" = [["debug"]]))]
+    pub compose_profiles: Option<Vec<Spanned<String>>>,
+    // Only meaningful on a catalogue entry; `load` rejects it anywhere else.
+    /// The muster profiles under which the service exists at all (`only_in = ["dev"]` for a
+    /// mail catcher); under any other profile it is left out of the output.
+    #[schemars(with = "Option<Vec<String>>", extend("examples" = [["dev"]]))]
+    pub only_in: Option<Spanned<Vec<Spanned<String>>>>,
     // Only meaningful on a catalogue entry; `load` rejects it anywhere else.
     /// Service keys applied only under one profile, e.g. `profiles.prod = { replicas = 2 }`.
     #[schemars(
@@ -155,6 +181,72 @@ pub struct HealthcheckSpec {
     /// Turns the healthcheck off, the kind's included.
     #[schemars(extend("examples" = [true]))]
     pub disable: Option<bool>,
+}
+
+/// `gpus = "all"`, `gpus = 2`, or a device request as a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gpus {
+    All,
+    Count(u32),
+    Request(GpuRequest),
+}
+
+/// One device request, as Compose's `gpus` list and `deploy.resources.reservations.devices`
+/// hold it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GpuRequest {
+    /// How many GPUs; without it (and without `device_ids`) every GPU of the host.
+    #[schemars(extend("examples" = [1]))]
+    pub count: Option<u32>,
+    /// The host's GPUs by id or UUID (`nvidia-smi -L`); not with `count`.
+    #[schemars(extend("examples" = [["0"]]))]
+    pub device_ids: Option<Vec<String>>,
+    /// The device driver, `nvidia` by the engine's default.
+    #[schemars(extend("examples" = ["nvidia"]))]
+    pub driver: Option<String>,
+    /// The capabilities asked of the driver; default `["gpu"]`.
+    #[schemars(extend("examples" = [["gpu", "utility"]]))]
+    pub capabilities: Option<Vec<String>>,
+    /// Options passed to the driver.
+    pub options: Option<IndexMap<String, Scalar>>,
+}
+
+/// `model_cache = true | false | "/container/path"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelCache {
+    On(bool),
+    Path(String),
+}
+
+/// `models = ["llm"]` or `models = { llm = { endpoint_var = "LLM_URL" } }`.
+#[derive(Debug, Clone)]
+pub enum ModelBindings {
+    Short(Vec<Spanned<String>>),
+    Long(IndexMap<Spanned<String>, ModelBinding>),
+}
+
+/// The variables through which Compose tells a service where its model is served.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModelBinding {
+    /// The variable that gets the model runner's URL; Compose's default is the model's name
+    /// in capitals with `_URL` (`LLM_URL`).
+    #[schemars(extend("examples" = ["LLM_URL"]))]
+    pub endpoint_var: Option<String>,
+    /// The variable that gets the model's name; Compose's default adds `_MODEL`.
+    #[schemars(extend("examples" = ["LLM_MODEL"]))]
+    pub model_var: Option<String>,
+}
+
+impl ModelBindings {
+    /// Each model named, with its variables where the long form gives them.
+    pub fn entries(&self) -> Vec<(&Spanned<String>, Option<&ModelBinding>)> {
+        match self {
+            ModelBindings::Short(names) => names.iter().map(|n| (n, None)).collect(),
+            ModelBindings::Long(map) => map.iter().map(|(n, b)| (n, Some(b))).collect(),
+        }
+    }
 }
 
 /// A Compose build: `build = "../backend"` or `build = { context = "..", dockerfile = ".." }`.
@@ -420,5 +512,86 @@ impl<'de> Deserialize<'de> for DependsOn {
             }
         }
         deserializer.deserialize_any(DependsOnVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Gpus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct GpusVisitor;
+        impl<'de> Visitor<'de> for GpusVisitor {
+            type Value = Gpus;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "\"all\", a number of GPUs, or a table { count, device_ids, driver, capabilities, options }",
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Gpus, E> {
+                // Compose's string form has one value; any other is refused there too.
+                if v == "all" {
+                    Ok(Gpus::All)
+                } else {
+                    Err(E::invalid_value(de::Unexpected::Str(v), &self))
+                }
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Gpus, E> {
+                u32::try_from(v)
+                    .map(Gpus::Count)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Gpus, A::Error> {
+                GpuRequest::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(Gpus::Request)
+            }
+        }
+        deserializer.deserialize_any(GpusVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for ModelCache {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ModelCacheVisitor;
+        impl<'de> Visitor<'de> for ModelCacheVisitor {
+            type Value = ModelCache;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("true, false, or the container path of the model cache")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ModelCache, E> {
+                Ok(ModelCache::On(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ModelCache, E> {
+                Ok(ModelCache::Path(v.to_owned()))
+            }
+        }
+        deserializer.deserialize_any(ModelCacheVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for ModelBindings {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct BindingsVisitor;
+        impl<'de> Visitor<'de> for BindingsVisitor {
+            type Value = ModelBindings;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a list of model names, or a table of name = { endpoint_var, model_var }",
+                )
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ModelBindings, A::Error> {
+                let mut names = Vec::with_capacity(capacity::<Spanned<String>>(seq.size_hint()));
+                while let Some(n) = seq.next_element::<Spanned<String>>()? {
+                    names.push(n);
+                }
+                Ok(ModelBindings::Short(names))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ModelBindings, A::Error> {
+                let room = capacity::<(Spanned<String>, ModelBinding)>(map.size_hint());
+                let mut entries = IndexMap::with_capacity(room);
+                while let Some((k, v)) = map.next_entry::<Spanned<String>, ModelBinding>()? {
+                    entries.insert(k, v);
+                }
+                Ok(ModelBindings::Long(entries))
+            }
+        }
+        deserializer.deserialize_any(BindingsVisitor)
     }
 }

@@ -48,6 +48,7 @@ pub fn run(inputs: &Inputs, json: bool, session: &mut Session) -> Result<Option<
         services: kinds.iter().flat_map(samples).collect(),
         complete: true,
         resources: Default::default(),
+        models: Default::default(),
     };
     let mut rows = Vec::new();
     for profile in profiles.names() {

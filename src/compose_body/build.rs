@@ -31,8 +31,18 @@ pub(super) fn overlay(kind_layer: Mapping, s: &Service) -> Mapping {
     if !s.env_file.is_empty() {
         body.set("env_file", strings(&s.env_file));
     }
-    if !s.volumes.is_empty() {
-        body.set("volumes", strings(&s.volumes));
+    if let Some(profiles) = (!s.compose_profiles.is_empty()).then_some(&s.compose_profiles) {
+        body.set("profiles", strings(profiles));
+    }
+    let volumes = with_model_cache(s);
+    if !volumes.is_empty() {
+        body.set("volumes", strings(&volumes));
+    }
+    if !s.models.is_empty() {
+        body.set("models", models(&s.models));
+    }
+    if let Some(gpus) = &s.gpus {
+        body.set("gpus", crate::gpus::compose(gpus));
     }
     if !s.networks.is_empty() {
         body.set("networks", strings(&s.networks));
@@ -52,6 +62,50 @@ pub(super) fn overlay(kind_layer: Mapping, s: &Service) -> Mapping {
         body.set("depends_on", Yaml::Mapping(Mapping::new()));
     }
     body.finish()
+}
+
+/// The service's mounts and its model cache, unless a mount of its own is on the cache's path:
+/// the engine refuses two mounts on one path, and the user's choice wins.
+fn with_model_cache(s: &Service) -> std::borrow::Cow<'_, [String]> {
+    let Some(cache) = &s.model_cache else {
+        return std::borrow::Cow::Borrowed(&s.volumes);
+    };
+    let target = crate::volumes::target(cache).ok();
+    let taken = s
+        .volumes
+        .iter()
+        .any(|v| crate::volumes::target(v).ok() == target);
+    if taken {
+        return std::borrow::Cow::Borrowed(&s.volumes);
+    }
+    let mut volumes = s.volumes.clone();
+    volumes.push(cache.clone());
+    std::borrow::Cow::Owned(volumes)
+}
+
+/// The short list when no binding names its variables, the long form otherwise (a binding
+/// without them is an empty map there, which Compose reads as the short form's).
+fn models(uses: &[crate::resolve::ModelUse]) -> Yaml {
+    if uses
+        .iter()
+        .all(|m| m.endpoint_var.is_none() && m.model_var.is_none())
+    {
+        return Yaml::Sequence(uses.iter().map(|m| Yaml::from(m.name.as_str())).collect());
+    }
+    let long = uses
+        .iter()
+        .map(|m| {
+            let mut vars = Mapping::new();
+            if let Some(v) = &m.endpoint_var {
+                vars.insert("endpoint_var".into(), Yaml::from(v.as_str()));
+            }
+            if let Some(v) = &m.model_var {
+                vars.insert("model_var".into(), Yaml::from(v.as_str()));
+            }
+            (Yaml::from(m.name.as_str()), Yaml::Mapping(vars))
+        })
+        .collect();
+    Yaml::Mapping(long)
 }
 
 fn healthcheck(body: &mut Draft, s: &Service) {

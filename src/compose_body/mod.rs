@@ -296,6 +296,23 @@ impl ComposeBody {
             .unwrap_or_default()
     }
 
+    /// The models the service is bound to: the short list's names or the long form's keys.
+    pub fn models(&self) -> Vec<&str> {
+        match self.keys.get("models") {
+            Some(Yaml::Sequence(items)) => items.iter().filter_map(Yaml::as_str).collect(),
+            Some(Yaml::Mapping(m)) => m.keys().filter_map(Yaml::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Compose's `profiles`: the service starts only when one of them is enabled.
+    pub fn compose_profiles(&self) -> Vec<&str> {
+        match self.keys.get("profiles") {
+            Some(Yaml::Sequence(items)) => items.iter().filter_map(Yaml::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     pub fn stop_grace_period(&self) -> Option<Span> {
         self.stop_grace_period
     }

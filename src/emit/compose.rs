@@ -63,6 +63,10 @@ pub fn write(stack: &Stack, sink: &mut dyn std::io::Write) -> std::io::Result<()
             yaml::write_mapping_entry(&mut out, key, &declared, 0);
         }
     }
+    let models = models(stack);
+    if !models.is_empty() {
+        yaml::write_mapping_entry(&mut out, "models", &models, 0);
+    }
     sink.write_all(out.as_bytes())?;
     sink.flush()
 }
@@ -127,6 +131,35 @@ fn mounted_volumes(volumes: Option<&Yaml>) -> Vec<&str> {
                 m.get("source").and_then(Yaml::as_str)
             }
             _ => None,
+        })
+        .collect()
+}
+
+/// The top-level `models`: each model of the catalogue's `[models]` a service of the stack is
+/// bound to, in the catalogue's order. One used only by a service `only_in` left out is not
+/// pulled for nothing.
+fn models(stack: &Stack) -> Mapping {
+    let used: std::collections::HashSet<&str> = stack
+        .services
+        .iter()
+        .flat_map(|s| s.rendered.body.models())
+        .collect();
+    stack
+        .project
+        .models
+        .iter()
+        .filter(|(name, _)| used.contains(name.as_str()))
+        .map(|(name, spec)| {
+            let mut m = Mapping::new();
+            m.insert("model".into(), Yaml::from(spec.model.get_ref().as_str()));
+            if let Some(size) = spec.context_size {
+                m.insert("context_size".into(), Yaml::from(u64::from(size)));
+            }
+            if let Some(flags) = &spec.runtime_flags {
+                let flags = flags.iter().map(|f| Yaml::from(f.as_str())).collect();
+                m.insert("runtime_flags".into(), Yaml::Sequence(flags));
+            }
+            (Yaml::from(name.as_str()), Yaml::Mapping(m))
         })
         .collect()
 }

@@ -62,6 +62,21 @@ pub struct Project {
     pub production: bool,
     /// The catalogue's top-level volumes, networks, secrets and configs.
     pub resources: crate::resources::Resources,
+    /// The catalogue's `[models]`, by name, for the top-level `models` and the services'
+    /// bindings.
+    pub models: IndexMap<String, crate::ai_models::ModelSpec>,
+    /// The services whose `only_in` names none of the profiles in force: not in the model.
+    pub left_out: Vec<LeftOut>,
+}
+
+/// A service that exists only under other profiles.
+#[derive(Debug, Clone)]
+pub struct LeftOut {
+    pub name: String,
+    /// The profiles it exists under, as `only_in` lists them.
+    pub only_in: Vec<String>,
+    /// Where `only_in` is written.
+    pub span: Range<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -105,6 +120,13 @@ pub struct Service {
     pub depends_on: Vec<Dependency>,
     /// The options of a dependency whose entry sets none (a template's, too).
     pub depends_on_options: DependencyOptions,
+    pub gpus: Option<crate::spec::Gpus>,
+    /// The model cache mount, `NAME-models:PATH`, when the service has one.
+    pub model_cache: Option<String>,
+    /// The models of `[models]` the service is bound to.
+    pub models: Vec<ModelUse>,
+    /// Compose's `profiles`: the service starts only when one is enabled.
+    pub compose_profiles: Vec<String>,
     /// Compose keys passed through verbatim, merged over everything muster generates. Shared
     /// between services whose own tables add nothing to the profiles'.
     pub compose: Arc<crate::yaml::Mapping>,
@@ -187,6 +209,16 @@ pub struct PublishedPort {
     pub span: Range<usize>,
 }
 
+/// A service's binding to a model of the catalogue's `[models]`.
+#[derive(Debug, Clone)]
+pub struct ModelUse {
+    pub name: String,
+    pub endpoint_var: Option<String>,
+    pub model_var: Option<String>,
+    pub source: SourceId,
+    pub span: Range<usize>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Dependency {
     pub target: String,
@@ -226,7 +258,25 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Context, diagnostics: &mut Diagno
     // Sized up front: collecting from `filter_map` grows the list by doubling, and a service
     // is about a kilobyte.
     let mut services = Vec::with_capacity(catalogue.services.len());
+    let mut left_out = Vec::new();
+    let in_force = |p: &Spanned<String>| inputs.profiles.iter().any(|q| &q.name == p.get_ref());
     services.extend(catalogue.services.iter().filter_map(|entry| {
+        // A profile that extends another is that profile and more, so `only_in = ["prod"]`
+        // keeps the service under a profile that extends prod, as `profiles.prod` applies there.
+        if let Some(only_in) = &entry.spec.only_in
+            && !only_in.get_ref().iter().any(in_force)
+        {
+            left_out.push(LeftOut {
+                name: entry.name.get_ref().clone(),
+                only_in: only_in
+                    .get_ref()
+                    .iter()
+                    .map(|p| p.get_ref().clone())
+                    .collect(),
+                span: only_in.span(),
+            });
+            return None;
+        }
         resolve_service(
             entry,
             catalogue.source,
@@ -271,6 +321,12 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Context, diagnostics: &mut Diagno
                 .find_map(|p| p.file.production)
                 .unwrap_or(false),
             resources: catalogue.resources.clone(),
+            models: catalogue
+                .models
+                .iter()
+                .map(|(name, spec)| (name.get_ref().clone(), spec.clone()))
+                .collect(),
+            left_out,
         },
         services,
     }
@@ -411,6 +467,7 @@ fn resolve_service<'a>(
         required: option("required", |o| o.required.as_ref()),
     };
     let depends_on_layer = layers.highest(|s| s.depends_on.as_ref()).map(|(_, o, _)| o);
+    let model_cache = model_cache(&mut layers, facts, name, &mut error);
     let depends_on = match layers.pick("depends_on", |s| s.depends_on.as_ref()) {
         Some((deps, source)) => dependencies(deps, source, option_defaults, diagnostics),
         None => Vec::new(),
@@ -424,6 +481,22 @@ fn resolve_service<'a>(
             profile: origin.profile().map(str::to_owned),
         });
     let healthcheck_at = healthcheck_at(&layers);
+    let models = match layers.pick("models", |s| s.models.as_ref()) {
+        Some((bindings, source)) => bindings
+            .get_ref()
+            .entries()
+            .into_iter()
+            .map(|(model, binding)| ModelUse {
+                name: model.get_ref().clone(),
+                endpoint_var: binding.and_then(|b| b.endpoint_var.clone()),
+                model_var: binding.and_then(|b| b.model_var.clone()),
+                source,
+                span: model.span(),
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+
     let ports = layers.pick("ports", |s| s.ports.as_ref());
     let published = published(ports);
     let strings = |list: Option<(&Vec<Spanned<String>>, SourceId)>| -> Vec<String> {
@@ -532,6 +605,12 @@ fn resolve_service<'a>(
         healthcheck,
         depends_on,
         depends_on_options: option_defaults,
+        gpus: layers
+            .pick("gpus", |s| s.gpus.as_ref())
+            .map(|(g, _)| g.get_ref().clone()),
+        model_cache,
+        models,
+        compose_profiles: strings(layers.pick("compose_profiles", |s| s.compose_profiles.as_ref())),
         compose: layers.compose(shared_compose, &kind.name),
         provenance: IndexMap::new(),
         gated,
@@ -649,6 +728,42 @@ fn unknown_kind(entry: &Entry, catalogue: SourceId, kinds: &Kinds) -> Diagnostic
         d = d.with_note(hint);
     }
     d
+}
+
+/// The model cache mount. `true` means the image's cache path (`images.rs`), which a build or
+/// an image muster does not know lacks: from a profile's default that is no cache, from the
+/// catalogue an error, since the user asked for a volume that would not be made.
+fn model_cache(
+    layers: &mut Layers,
+    facts: Option<&ImageFacts>,
+    name: &str,
+    error: &mut impl FnMut(Diagnostic),
+) -> Option<String> {
+    let (cache, origin, source) = layers.highest(|s| s.model_cache.as_ref())?;
+    layers.record(|| "model_cache".to_owned(), || origin.to_layer());
+    let path = match cache.get_ref() {
+        crate::spec::ModelCache::On(false) => return None,
+        crate::spec::ModelCache::Path(path) => path.clone(),
+        crate::spec::ModelCache::On(true) => match facts.and_then(|f| f.model_cache) {
+            Some(path) => path.to_owned(),
+            None if origin.is_profile() => return None,
+            None => {
+                error(
+                    Diagnostic::error(format!(
+                        "service `{name}`: muster does not know where its image keeps models"
+                    ))
+                    .at(source, Some(cache.span()), "a cache at no known path")
+                    .with_note(
+                        "write the container path instead of `true`, e.g. \
+                         `model_cache = \"/root/.cache/huggingface\"` for a server that \
+                         downloads from the Hugging Face hub",
+                    ),
+                );
+                return None;
+            }
+        },
+    };
+    Some(format!("{name}-models:{path}"))
 }
 
 /// The healthcheck the layers set, key by key.

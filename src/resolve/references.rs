@@ -1,5 +1,5 @@
 //! Names one input gives that another must define: a catalogue entry's `profiles.NAME` names a
-//! profile, a profile's `[kinds.KIND]` a kind. A misspelt one would apply to nothing and say
+//! profile, and so does its `only_in`; a profile's `[kinds.KIND]` a kind. A misspelt one would apply to nothing and say
 //! nothing, although every unknown key is an error, so each is refused where it is written.
 
 use crate::catalogue::Catalogue;
@@ -30,6 +30,26 @@ pub fn check(
             )
             .with_note(format!("profiles: {}", profile_names.join(", ")));
             if let Some(hint) = crate::suggest::did_you_mean(name, profile_names.iter().copied()) {
+                d = d.with_note(hint);
+            }
+            diagnostics.push(d);
+        }
+    }
+    for entry in &catalogue.services {
+        for name in entry.spec.only_in.iter().flat_map(|o| o.get_ref()) {
+            if profile_names.contains(&name.get_ref().as_str()) {
+                continue;
+            }
+            let mut d = Diagnostic::error(format!(
+                "service `{}` exists only under profile `{}`, which does not exist",
+                entry.name.get_ref(),
+                name.get_ref()
+            ))
+            .at(catalogue.source, Some(name.span()), "no such profile")
+            .with_note(format!("profiles: {}", profile_names.join(", ")));
+            if let Some(hint) =
+                crate::suggest::did_you_mean(name.get_ref(), profile_names.iter().copied())
+            {
                 d = d.with_note(hint);
             }
             diagnostics.push(d);

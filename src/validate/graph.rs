@@ -43,12 +43,14 @@ pub struct Edge {
 }
 
 /// What a dependent needs to know of the service it waits for.
-struct Target {
+struct Target<'a> {
     has_healthcheck: bool,
     /// Left to the image's own HEALTHCHECK (`probe = "image"`), which muster cannot see:
     /// `healthy` may be asked of it, and is never inferred.
     image_healthcheck: bool,
     is_job: bool,
+    /// Compose's `profiles`, under which alone it runs.
+    compose_profiles: Vec<&'a str>,
 }
 
 pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
@@ -63,6 +65,7 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
                 has_healthcheck: r.has_healthcheck(),
                 image_healthcheck: r.service.probe == crate::probe::Probe::Image,
                 is_job: r.service.traits.runs_to_completion,
+                compose_profiles: r.body.compose_profiles(),
             };
             (r.service.name.as_str(), target)
         })
@@ -100,14 +103,62 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
                 diagnostics.push(d);
                 continue;
             }
+            // Left out by `only_in`: Compose refuses a dependency on a service the file does not
+            // define even when it is `required: false` (measured, 2.40.3).
+            if let Some(gone) = model.project.left_out.iter().find(|l| l.name == dep.target) {
+                diagnostics.push(left_out_dependency(
+                    &service.name,
+                    gone,
+                    &model.project,
+                    here,
+                ));
+                continue;
+            }
             // A target that failed an earlier stage was reported there.
             let Some(target) = by_name.get(dep.target.as_str()) else {
                 continue;
             };
+            let optional = dep.options.required == Some(false);
+            // Compose accepts a dependency on a service behind profiles that are off when it is
+            // `required = false` (measured, 2.40.3), and refuses it otherwise.
+            if !optional
+                && let Some(refused_under) = inactive_dependency(
+                    &rendered.body.compose_profiles(),
+                    &target.compose_profiles,
+                )
+            {
+                diagnostics.push(
+                    here(
+                        Diagnostic::error(format!(
+                            "service `{}` depends on `{}`, which Compose runs only under its \
+                             profiles {}",
+                            service.name,
+                            dep.target,
+                            target
+                                .compose_profiles
+                                .iter()
+                                .map(|p| format!("`{p}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                        "a dependency Compose may not run",
+                    )
+                    .with_note(format!(
+                        "Compose refuses the file {refused_under}: service \"{}\" depends on \
+                         undefined service \"{}\"",
+                        service.name, dep.target
+                    ))
+                    .with_note(format!(
+                        "give `{}` the same `compose_profiles`, take them off `{}`, or make the \
+                         dependency `required = false`",
+                        service.name, dep.target
+                    )),
+                );
+                continue;
+            }
             // An optional dependency that can never turn healthy is Compose's to warn about,
             // not to refuse: it starts the dependent at once ("optional dependency ... has no
             // healthcheck configured"; measured with Compose 2.26.1 and 2.40.3).
-            let optional = dep.options.required == Some(false);
             if let Some(Condition::Healthy) = dep.condition
                 && optional
                 && let Some((why, _)) = unmeetable(Condition::Healthy, target, &dep.target)
@@ -181,6 +232,54 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
         project: model.project,
         services,
     }
+}
+
+/// A service that stays depends on one that `only_in` leaves out under this profile.
+fn left_out_dependency(
+    dependent: &str,
+    gone: &crate::resolve::LeftOut,
+    project: &Project,
+    here: impl Fn(Diagnostic, &str) -> Diagnostic,
+) -> Diagnostic {
+    let only = gone
+        .only_in
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    here(
+        Diagnostic::error(format!(
+            "service `{dependent}` depends on `{}`, which exists only under {only}, not under \
+             profile `{}`",
+            gone.name, project.profile
+        )),
+        "depends on it here",
+    )
+    .with_label(crate::diagnostic::Label::new(
+        project.catalogue_source,
+        gone.span.clone(),
+        "left out by this",
+    ))
+    .with_note(format!(
+        "add `{}` to `{}`'s `only_in`, give `{dependent}` the same `only_in`, or name the \
+         dependency in `profiles.NAME.depends_on` of the profiles that have it",
+        project.profile, gone.name
+    ))
+}
+
+/// When Compose refuses a dependent for a dependency its `profiles` leave out: a dependency
+/// with profiles is inactive unless one of them is enabled, and Compose refuses an active
+/// service that depends on an inactive one. That happens without `--profile` when the
+/// dependent has no profiles, and under each profile of the dependent's the dependency lacks.
+fn inactive_dependency(dependent: &[&str], target: &[&str]) -> Option<String> {
+    if target.is_empty() {
+        return None;
+    }
+    if dependent.is_empty() {
+        return Some("without `--profile` (plain `docker compose up`)".to_owned());
+    }
+    let outside = dependent.iter().find(|p| !target.contains(p))?;
+    Some(format!("under `--profile {outside}`"))
 }
 
 /// Reports each dependency cycle once, as the chain of names that closes it.

@@ -7,7 +7,9 @@
 //!   Compose accepts (`ComposeBody::read` finds it, this stage reports it);
 //! - `probe_tools.rs`: a healthcheck calls only programs its image has;
 //! - `ports.rs`: no host port published twice, nor a fixed one under several replicas;
-//! - `graph.rs`: dependencies name services, close no cycle, ask for conditions that can be met.
+//! - `graph.rs`: dependencies name services, close no cycle, ask for conditions that can be met,
+//!   and are not left out by `only_in` or Compose's `profiles`;
+//! - [`models`]: every model a service is bound to is declared in `[models]`.
 //!
 //! The profile and kind names one input gives another are resolve's to check
 //! (`resolve/references.rs`): they are about which layers apply, and resolve applies only those
@@ -61,6 +63,7 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
         }
     }
     ports::check(&services, diagnostics);
+    models(&services, &model.project, diagnostics);
     graph::validate(
         RenderedModel {
             project: model.project,
@@ -103,6 +106,46 @@ fn undeclared_resources(
                      or `external = true`"
                 )),
             );
+        }
+    }
+}
+
+/// Every model a service is bound to is one the catalogue's `[models]` declares: Compose
+/// refuses the file otherwise ("refers to undefined model"). A binding the `compose` table
+/// wrote is pointed at through the service.
+fn models(
+    services: &[crate::render::Rendered],
+    project: &crate::resolve::Project,
+    diagnostics: &mut Diagnostics,
+) {
+    let declared = || project.models.keys().map(String::as_str);
+    for rendered in services {
+        let service = &rendered.service;
+        for name in rendered.body.models() {
+            if project.models.contains_key(name) {
+                continue;
+            }
+            let written = service.models.iter().find(|m| m.name == name);
+            let mut d = Diagnostic::error(format!(
+                "service `{}` uses model `{name}`, which the catalogue's `[models]` does not declare",
+                service.name
+            ));
+            d = match written {
+                Some(m) => d.at(m.source, Some(m.span.clone()), "no such model"),
+                None => d.at(
+                    project.catalogue_source,
+                    Some(service.name_span.clone()),
+                    "bound in this service's `compose` table",
+                ),
+            };
+            d = d.with_note(format!(
+                "declare it: `[models.{name}]` with `model = \"ai/...\"`; Compose refuses the \
+                 file (\"refers to undefined model {name}\")"
+            ));
+            if let Some(hint) = crate::suggest::did_you_mean(name, declared()) {
+                d = d.with_note(hint);
+            }
+            diagnostics.push(d);
         }
     }
 }

@@ -1,0 +1,209 @@
+//! A service's GPUs (`gpus` in the catalogue) in each target's terms.
+//!
+//! Compose reads the service's `gpus`: `all`, or a list of device requests (2.26.1 and 2.40.3
+//! both take it, measured with their `config -q`). The Deploy specification's form of the same
+//! request, `deploy.resources.reservations.devices`, which needs `capabilities`, is the older
+//! one: docker-compose 1.28 read it first. Swarm has no device
+//! requests: a node advertises GPUs as generic resources in its `daemon.json`, and a service
+//! reserves a number of them. Kubernetes asks the device plugin for a whole number of
+//! `nvidia.com/gpu` (or `amd.com/gpu`) in the container's resource limits.
+
+use crate::spec::{GpuRequest, Gpus};
+use crate::yaml::{Mapping, Value as Yaml};
+
+/// The service's `gpus`, as Compose reads it.
+pub fn compose(gpus: &Gpus) -> Yaml {
+    match gpus {
+        Gpus::All => Yaml::from("all"),
+        Gpus::Count(n) => Yaml::Sequence(vec![Yaml::Mapping(request(
+            &GpuRequest {
+                count: Some(*n),
+                ..GpuRequest::default()
+            },
+            false,
+        ))]),
+        Gpus::Request(r) => Yaml::Sequence(vec![Yaml::Mapping(request(r, false))]),
+    }
+}
+
+/// The same request in the Deploy specification's form, for a service's
+/// `deploy.resources.reservations.devices`: what Compose read before the `gpus` key (and every later one
+/// too). Not emitted by default: a declared target older than the `gpus` key would have it
+/// written instead.
+pub fn reservation_devices(gpus: &Gpus) -> Yaml {
+    let r = match gpus {
+        Gpus::All => GpuRequest::default(),
+        Gpus::Count(n) => GpuRequest {
+            count: Some(*n),
+            ..GpuRequest::default()
+        },
+        Gpus::Request(r) => r.clone(),
+    };
+    let mut device = request(&r, true);
+    if r.count.is_none() && r.device_ids.is_none() {
+        // The Deploy form's way to say every GPU.
+        device.insert("count".into(), Yaml::from("all"));
+    }
+    Yaml::Sequence(vec![Yaml::Mapping(crate::key_order::gpu_request(device))])
+}
+
+/// One device request. `capabilities` is required in the Deploy form ("You must set this
+/// field", Compose's GPU guide), where Docker's `--gpus` means `[gpu]`; the `gpus` key defaults
+/// to it, so it is written there only when asked for.
+fn request(r: &GpuRequest, deploy_form: bool) -> Mapping {
+    let mut m = Mapping::new();
+    if let Some(driver) = &r.driver {
+        m.insert("driver".into(), Yaml::from(driver.as_str()));
+    } else if deploy_form {
+        m.insert("driver".into(), Yaml::from("nvidia"));
+    }
+    if let Some(count) = r.count {
+        m.insert("count".into(), Yaml::from(u64::from(count)));
+    }
+    if let Some(ids) = &r.device_ids {
+        m.insert("device_ids".into(), strings(ids));
+    }
+    match &r.capabilities {
+        Some(caps) => {
+            m.insert("capabilities".into(), strings(caps));
+        }
+        None if deploy_form => {
+            m.insert("capabilities".into(), strings(&["gpu".to_owned()]));
+        }
+        None => {}
+    }
+    if let Some(options) = &r.options {
+        let options = options
+            .iter()
+            .map(|(k, v)| (Yaml::from(k.as_str()), Yaml::from(v.0.as_str())))
+            .collect();
+        m.insert("options".into(), Yaml::Mapping(options));
+    }
+    m
+}
+
+fn strings(items: &[String]) -> Yaml {
+    Yaml::Sequence(items.iter().map(|s| Yaml::from(s.as_str())).collect())
+}
+
+/// The Kubernetes extended resource and how many of it, with what could not be said exactly.
+pub struct KubernetesGpus {
+    pub resource: &'static str,
+    pub count: u64,
+    /// Why the count or the resource is not exactly what the catalogue asks for.
+    pub approximation: Option<String>,
+}
+
+/// The resource limit a pod needs for `gpus`. `None` for a driver no device plugin muster
+/// knows serves.
+pub fn kubernetes(gpus: &Gpus) -> Result<KubernetesGpus, String> {
+    let (driver, count, approximation) = match gpus {
+        Gpus::All => (
+            None,
+            1,
+            Some(
+                "Kubernetes has no \"all GPUs of the node\": 1 GPU requested; set `gpus` to a \
+                 number"
+                    .to_owned(),
+            ),
+        ),
+        Gpus::Count(n) => (None, u64::from(*n), None),
+        Gpus::Request(r) => match (&r.device_ids, r.count) {
+            (Some(ids), _) => (
+                r.driver.as_deref(),
+                ids.len() as u64,
+                Some(format!(
+                    "the device plugin picks the GPUs, not `device_ids`: {} requested",
+                    ids.len()
+                )),
+            ),
+            (None, Some(n)) => (r.driver.as_deref(), u64::from(n), None),
+            (None, None) => (
+                r.driver.as_deref(),
+                1,
+                Some(
+                    "Kubernetes has no \"all GPUs of the node\": 1 GPU requested; set `count`"
+                        .to_owned(),
+                ),
+            ),
+        },
+    };
+    // The resource names the vendors' device plugins register.
+    let resource = match driver {
+        None | Some("nvidia") => "nvidia.com/gpu",
+        Some("amd") => "amd.com/gpu",
+        Some(other) => {
+            return Err(format!(
+                "no Kubernetes device plugin muster knows serves GPU driver `{other}` (nvidia: \
+                 `nvidia.com/gpu`, amd: `amd.com/gpu`); set the limit in a patch of the manifest"
+            ));
+        }
+    };
+    Ok(KubernetesGpus {
+        resource,
+        count,
+        approximation,
+    })
+}
+
+/// The Swarm reservation for `gpus`: a number of the generic resource `gpu`, which each GPU
+/// node must advertise (`"node-generic-resources": ["gpu=GPU-..."]` in its `daemon.json`).
+/// `None` where Swarm cannot reserve what is asked: every GPU, or GPUs by id.
+pub fn swarm_generic_resources(gpus: &Gpus) -> Option<Yaml> {
+    let count = match gpus {
+        Gpus::Count(n) => *n,
+        Gpus::Request(GpuRequest {
+            count: Some(n),
+            device_ids: None,
+            ..
+        }) => *n,
+        _ => return None,
+    };
+    let spec: Mapping = [
+        ("kind".into(), Yaml::from("gpu")),
+        ("value".into(), Yaml::from(u64::from(count))),
+    ]
+    .into_iter()
+    .collect();
+    let entry: Mapping = [("discrete_resource_spec".into(), Yaml::Mapping(spec))]
+        .into_iter()
+        .collect();
+    Some(Yaml::Sequence(vec![Yaml::Mapping(entry)]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn yaml(v: &Yaml) -> String {
+        crate::yaml::to_string(v)
+    }
+
+    #[test]
+    fn every_gpu_in_the_deploy_form_says_count_all_and_its_capability() {
+        // The Deploy form refuses a device without `capabilities`; `count: all` is its "every".
+        assert_eq!(
+            yaml(&reservation_devices(&Gpus::All)),
+            "- driver: nvidia\n  count: all\n  capabilities:\n    - gpu\n"
+        );
+        assert_eq!(
+            yaml(&reservation_devices(&Gpus::Count(2))),
+            "- driver: nvidia\n  count: 2\n  capabilities:\n    - gpu\n"
+        );
+    }
+
+    #[test]
+    fn kubernetes_has_no_all() {
+        let k = kubernetes(&Gpus::All).unwrap();
+        assert_eq!((k.resource, k.count), ("nvidia.com/gpu", 1));
+        assert!(k.approximation.is_some());
+        let amd = kubernetes(&Gpus::Request(GpuRequest {
+            driver: Some("amd".into()),
+            count: Some(2),
+            ..GpuRequest::default()
+        }))
+        .unwrap();
+        assert_eq!((amd.resource, amd.count), ("amd.com/gpu", 2));
+        assert!(amd.approximation.is_none());
+    }
+}
