@@ -176,7 +176,9 @@ mod tests {
     use super::*;
 
     fn yaml(v: &Yaml) -> String {
-        crate::yaml::to_string(v)
+        let mut out = String::new();
+        crate::yaml::write_entry(&mut out, "devices", v, 0);
+        out
     }
 
     #[test]
@@ -184,11 +186,11 @@ mod tests {
         // The Deploy form refuses a device without `capabilities`; `count: all` is its "every".
         assert_eq!(
             yaml(&reservation_devices(&Gpus::All)),
-            "- driver: nvidia\n  count: all\n  capabilities:\n    - gpu\n"
+            "devices:\n  - driver: nvidia\n    count: all\n    capabilities:\n      - gpu\n"
         );
         assert_eq!(
             yaml(&reservation_devices(&Gpus::Count(2))),
-            "- driver: nvidia\n  count: 2\n  capabilities:\n    - gpu\n"
+            "devices:\n  - driver: nvidia\n    count: 2\n    capabilities:\n      - gpu\n"
         );
     }
 

@@ -116,6 +116,7 @@ fn service(s: &StackService, stack: &Stack, diagnostics: &mut Diagnostics) -> Ma
     body.shift_remove("build");
     body.shift_remove("depends_on");
     body.shift_remove("restart");
+    gpus_and_models(s, &mut body, project, diagnostics);
     let left_out: Vec<String> = body
         .keys()
         .filter_map(Yaml::as_str)
@@ -176,6 +177,106 @@ fn service(s: &StackService, stack: &Stack, diagnostics: &mut Diagnostics) -> Ma
         }
     }
     key_order::service(body)
+}
+
+/// Swarm has no device requests and no model runner. A number of GPUs becomes a reservation of
+/// the generic resource `gpu`, which each GPU node advertises in its `daemon.json`; every GPU,
+/// or GPUs by id, cannot be reserved, and models cannot be served: each is left out, and said.
+fn gpus_and_models(
+    s: &StackService,
+    body: &mut Mapping,
+    project: &crate::resolve::Project,
+    diagnostics: &mut Diagnostics,
+) {
+    let service = &s.rendered.service;
+    if body.shift_remove("gpus").is_some()
+        && let Some(gpus) = &service.gpus
+    {
+        match crate::gpus::swarm_generic_resources(gpus) {
+            Some(resources) => {
+                let deploy = body
+                    .entry("deploy".into())
+                    .or_insert_with(|| Yaml::Mapping(Mapping::new()));
+                if let Yaml::Mapping(deploy) = deploy {
+                    let res = deploy
+                        .entry("resources".into())
+                        .or_insert_with(|| Yaml::Mapping(Mapping::new()));
+                    if let Yaml::Mapping(res) = res {
+                        let reservations = res
+                            .entry("reservations".into())
+                            .or_insert_with(|| Yaml::Mapping(Mapping::new()));
+                        if let Yaml::Mapping(reservations) = reservations {
+                            reservations.insert("generic_resources".into(), resources);
+                        }
+                    }
+                }
+                diagnostics.push(at_service(
+                    Diagnostic::warning(format!(
+                        "service `{}`: Swarm reserves GPUs as the generic resource `gpu`, which \
+                         only nodes that advertise it can run",
+                        service.name
+                    ))
+                    .with_note(
+                        "on each GPU node: `\"node-generic-resources\": [\"gpu=GPU-...\"]` and \
+                         `\"default-runtime\": \"nvidia\"` in /etc/docker/daemon.json, and \
+                         `swarm-resource = \"DOCKER_RESOURCE_GPU\"` in the NVIDIA runtime's \
+                         config.toml",
+                    ),
+                    project,
+                    service,
+                ));
+            }
+            None => diagnostics.push(at_service(
+                Diagnostic::warning(format!(
+                    "service `{}`: Swarm cannot reserve every GPU or GPUs by id; `gpus` left out \
+                     of the stack file",
+                    service.name
+                ))
+                .with_note(
+                    "set `gpus` to a number for a reservation of the generic resource `gpu`, or \
+                     run the node's default runtime as nvidia",
+                ),
+                project,
+                service,
+            )),
+        }
+    }
+    if body.shift_remove("models").is_some() {
+        diagnostics.push(at_service(
+            models_warning(service, "`docker stack deploy`"),
+            project,
+            service,
+        ));
+    }
+}
+
+/// A service bound to models, on a target without Docker Model Runner. A warning, not an error:
+/// a service may fall back, or be given the variables another way.
+pub(super) fn models_warning(service: &crate::resolve::Service, target: &str) -> Diagnostic {
+    let vars: Vec<String> = service
+        .models
+        .iter()
+        .flat_map(|m| {
+            let upper = m.name.to_uppercase().replace('-', "_");
+            [
+                m.endpoint_var.clone().unwrap_or(format!("{upper}_URL")),
+                m.model_var.clone().unwrap_or(format!("{upper}_MODEL")),
+            ]
+        })
+        .map(|v| format!("`{v}`"))
+        .collect();
+    let mut d = Diagnostic::warning(format!(
+        "service `{}`: {target} has no model runner; `models` left out",
+        service.name
+    ));
+    if !vars.is_empty() {
+        d = d.with_note(format!(
+            "nothing sets {}: serve the model yourself (an `ai-model` service, e.g. ollama or \
+             vllm) and set them in `env`",
+            vars.join(", ")
+        ));
+    }
+    d
 }
 
 /// Compose's `restart` as Swarm's `deploy.restart_policy`. Swarm has no manual stop to survive,

@@ -28,6 +28,8 @@ pub(super) const UNDERSTOOD: &[&str] = &[
     "stop_grace_period",
     "deploy",
     "logging",
+    "gpus",
+    "models",
 ];
 
 pub(super) fn service_document(ctx: &Context, s: &StackService, port: u16) -> Mapping {
@@ -120,6 +122,7 @@ pub(super) fn workload(
         pod.insert("initContainers".into(), Yaml::Sequence(init));
     }
     let (mut container, uses_secret) = container(ctx, s, diagnostics);
+    gpus_and_models(s, &mut container, project, diagnostics);
     let storage = storage(ctx, s, stateful, diagnostics);
     if !storage.mounts.is_empty() {
         container.insert("volumeMounts".into(), Yaml::Sequence(storage.mounts));
@@ -253,6 +256,51 @@ pub(super) fn pod_template(metadata: Mapping, pod: Mapping) -> Yaml {
     template.insert("metadata".into(), Yaml::Mapping(metadata));
     template.insert("spec".into(), Yaml::Mapping(pod));
     Yaml::Mapping(template)
+}
+
+/// GPUs as the device plugin's extended resource, which Kubernetes takes only as a limit (the
+/// request defaults to it); models, which have no runner on a cluster, left out and said.
+fn gpus_and_models(
+    s: &StackService,
+    container: &mut Mapping,
+    project: &Project,
+    diagnostics: &mut Diagnostics,
+) {
+    let service = &s.rendered.service;
+    if s.rendered.body.contains_key("gpus")
+        && let Some(gpus) = &service.gpus
+    {
+        match crate::gpus::kubernetes(gpus) {
+            Ok(k) => {
+                let limits: Mapping = [(Yaml::from(k.resource), Yaml::from(k.count))]
+                    .into_iter()
+                    .collect();
+                let resources: Mapping = [("limits".into(), Yaml::Mapping(limits))]
+                    .into_iter()
+                    .collect();
+                container.insert("resources".into(), Yaml::Mapping(resources));
+                if let Some(why) = k.approximation {
+                    diagnostics.push(at_service(
+                        Diagnostic::warning(format!("service `{}`: {why}", service.name)),
+                        project,
+                        service,
+                    ));
+                }
+            }
+            Err(why) => diagnostics.push(at_service(
+                Diagnostic::warning(format!("service `{}`: {why}", service.name)),
+                project,
+                service,
+            )),
+        }
+    }
+    if s.rendered.body.contains_key("models") {
+        diagnostics.push(at_service(
+            crate::emit::swarm::models_warning(service, "Kubernetes"),
+            project,
+            service,
+        ));
+    }
 }
 
 /// Compose keys that reached the service (through `compose`, mostly) and have no counterpart
