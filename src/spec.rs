@@ -209,6 +209,7 @@ pub struct GpuRequest {
     #[schemars(extend("examples" = [["gpu", "utility"]]))]
     pub capabilities: Option<Vec<String>>,
     /// Options passed to the driver.
+    #[schemars(extend("examples" = [{ "virtualization": "false" }]))]
     pub options: Option<IndexMap<String, Scalar>>,
 }
 
