@@ -47,6 +47,10 @@ const SCENARIOS: &[(&str, Scenario)] = &[
         "swarm_tasks_turn_healthy_and_a_failing_task_is_replaced",
         swarm,
     ),
+    (
+        "gpu_and_model_requests_are_refused_by_an_engine_without_them",
+        gpu_without_driver,
+    ),
     ("live_ecommerce_comes_up_all_healthy", live::ecommerce_up),
     ("live_probe_tool_missing", live::probe_tool_missing),
     ("live_wrong_port", live::wrong_port),
@@ -286,6 +290,83 @@ fn ecommerce_prod(engine: &Engine) {
         || stack.describe(),
     );
     eprintln!("  elasticsearch: recreated on its volume, healthy again");
+}
+
+// ---------------------------------------------------------------- GPUs
+
+/// This engine has no GPU and no NVIDIA Container Toolkit: a service asking for a GPU is
+/// created by Compose and refused by the engine when it starts, with the engine's own words,
+/// while a service beside it that asks for none comes up. Nor has it Docker Model Runner, and
+/// Compose refuses to start a stack with `models`. The limits the README documents.
+fn gpu_without_driver(engine: &Engine) {
+    let catalogue = r#"
+name = "gpu"
+
+[services.web]
+kind = "http"
+image = "nginx:1.27"
+
+[services.model]
+kind = "ai-model"
+image = "nginx:1.27"
+port = 80
+health_path = "/"
+gpus = 1
+"#;
+    let catalogue = catalogue.replacen("name = \"gpu\"", "[project]\nname = \"gpu\"", 1);
+    let mut stack = Stack::new(engine, &[("services.toml", &catalogue)]);
+    stack.generate(&["gen", "--profile", "dev"], "docker-compose.yml");
+    let up = stack.up();
+    let said = String::from_utf8_lossy(&up.stderr).into_owned();
+    assert!(!up.status.success(), "a GPU request started: {said}");
+    if let Some(line) = said.lines().find(|l| l.contains("device driver")) {
+        eprintln!("  the engine: {}", line.trim());
+    }
+    assert!(
+        said.contains("could not select device driver \"\" with capabilities: [[gpu]]"),
+        "{said}"
+    );
+    assert_eq!(
+        stack.container("model")["State"]["Status"],
+        "created",
+        "{}",
+        stack.describe()
+    );
+    // `up --wait` gave up at once; the other service goes on to turn healthy.
+    wait_for(
+        "web turns healthy beside the refused GPU service",
+        Duration::from_secs(60),
+        || Some(()).filter(|_| health(&stack.container("web")) == "healthy"),
+        || stack.describe(),
+    );
+    drop(stack);
+
+    // Nor has it Docker Model Runner: Compose cannot serve a model, whatever binds it.
+    let catalogue = r#"
+[project]
+name = "llm"
+
+[models.llm]
+model = "ai/smollm2"
+
+[services.chat]
+kind = "http"
+image = "nginx:1.27"
+models = ["llm"]
+"#;
+    let mut stack = Stack::new(engine, &[("services.toml", catalogue)]);
+    stack.generate(&["gen", "--profile", "dev"], "docker-compose.yml");
+    let up = stack.up();
+    let said = String::from_utf8_lossy(&up.stderr).into_owned();
+    eprintln!(
+        "  compose: {}",
+        said.trim().lines().last().unwrap_or_default()
+    );
+    assert!(!up.status.success(), "a model was served: {said}");
+    assert!(
+        said.contains("'models' support requires Docker Model plugin"),
+        "{said}"
+    );
 }
 
 // ---------------------------------------------------------------- jobs, pools, autoheal
