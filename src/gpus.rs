@@ -26,6 +26,25 @@ pub fn compose(gpus: &Gpus) -> Yaml {
     }
 }
 
+/// The request in a few words, for the report.
+pub fn describe(gpus: &Gpus) -> String {
+    match gpus {
+        Gpus::All => "all".to_owned(),
+        Gpus::Count(n) => n.to_string(),
+        Gpus::Request(r) => {
+            let mut words = match (&r.device_ids, r.count) {
+                (Some(ids), _) => vec![format!("ids {}", ids.join(", "))],
+                (None, Some(n)) => vec![n.to_string()],
+                (None, None) => vec!["all".to_owned()],
+            };
+            if let Some(driver) = &r.driver {
+                words.push(format!("driver {driver}"));
+            }
+            words.join(", ")
+        }
+    }
+}
+
 /// The same request in the Deploy specification's form, for a service's
 /// `deploy.resources.reservations.devices`: what Compose read before the `gpus` key (and every later one
 /// too). Not emitted by default: a declared target older than the `gpus` key would have it

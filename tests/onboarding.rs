@@ -314,6 +314,21 @@ fn kinds_lists_every_kind_with_its_defaults_per_profile() {
         ]
     );
     assert_eq!(kinds_row(table, "ai-model", "-", "dev")[4], "python");
+    // The profiles turn the model cache on for model servers, at each image's own path.
+    let rows: Vec<serde_json::Value> = serde_json::from_str(table).unwrap();
+    let cache = |kind: &str| {
+        rows.iter()
+            .find(|r| r["kind"] == kind && r["profile"] == "prod")
+            .map(|r| r["model_cache"].clone())
+            .unwrap()
+    };
+    let ai = cache("ai-model");
+    assert!(
+        ai.as_str()
+            .is_some_and(|c| c.contains("ollama/ollama /root/.ollama")),
+        "{ai}"
+    );
+    assert_eq!(cache("http"), serde_json::Value::Null);
 }
 
 #[test]

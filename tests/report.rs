@@ -201,3 +201,56 @@ fn allowed_lints_are_left_out_of_the_report() {
         "{allowed}"
     );
 }
+
+#[test]
+fn report_lists_gpus_models_and_the_services_some_profiles_leave_out() {
+    let catalogue = r#"
+[models.llm]
+model = "ai/smollm2"
+
+[services.ollama]
+kind = "ai-model"
+image = "ollama/ollama:0.6.8"
+gpus = "all"
+
+[services.chat]
+kind = "ai-model"
+build = "./chat"
+gpus = { count = 2, driver = "nvidia" }
+models = ["llm"]
+
+[services.mailhog]
+kind = "http"
+image = "mailhog/mailhog:v1.0.1"
+only_in = ["dev"]
+
+[services.debugger]
+kind = "http"
+image = "nginx:1.27"
+compose_profiles = ["debug"]
+"#;
+    let out = report(catalogue, &["--profile", "prod"]);
+    assert!(
+        out.contains("| ollama | `all` | - | `ollama-models:/root/.ollama` |"),
+        "{out}"
+    );
+    assert!(
+        out.contains("| chat | `2, driver nvidia` | llm (`ai/smollm2`) | - |"),
+        "{out}"
+    );
+    assert!(
+        out.contains("- mailhog: only under dev (`only_in`), not in this file"),
+        "{out}"
+    );
+    assert!(out.contains("`docker compose --profile debug`"), "{out}");
+    // Under dev, mailhog is there, and its prod column says why it is not.
+    let dev = report(catalogue, &["--profile", "dev"]);
+    assert!(
+        dev.contains("| mailhog | `unless-stopped` | not in this profile (`only_in`) |"),
+        "{dev}"
+    );
+    assert!(
+        dev.contains("| debugger | `unless-stopped` | `always` |"),
+        "{dev}"
+    );
+}

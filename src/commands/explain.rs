@@ -100,6 +100,26 @@ fn rows(stack: &Stack, s: &StackService, body: &Mapping) -> Vec<(Vec<String>, St
 }
 
 fn unknown_service(stack: &Stack, name: &str) -> Diagnostic {
+    if let Some(gone) = stack.project.left_out.iter().find(|l| l.name == name) {
+        return Diagnostic::error(format!(
+            "service `{name}` exists only under {}, not under profile `{}`",
+            gone.only_in
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            stack.project.profile
+        ))
+        .at(
+            stack.project.catalogue_source,
+            Some(gone.span.clone()),
+            "its `only_in`",
+        )
+        .with_note(format!(
+            "`muster explain {name} --profile {}` shows it",
+            gone.only_in[0]
+        ));
+    }
     let names = || stack.project.service_names.iter().map(String::as_str);
     let mut d = Diagnostic::error(format!("the catalogue has no service `{name}`")).with_note(
         format!("services: {}", names().collect::<Vec<_>>().join(", ")),
@@ -236,6 +256,19 @@ fn origin(stack: &Stack, s: &StackService, path: &[String]) -> String {
         }),
         "healthcheck" => layer(&format!("healthcheck.{sub}")),
         "deploy" if sub == "replicas" => layer("replicas"),
+        // The model cache is one more mount in the list a layer set, or the whole list.
+        "volumes" => match (
+            layer("volumes"),
+            service
+                .model_cache
+                .as_ref()
+                .and_then(|_| layer("model_cache")),
+        ) {
+            (Some(v), Some(c)) => Some(format!("{v}, model_cache in {c}")),
+            (None, Some(c)) => Some(format!("model_cache in {c}")),
+            (v, None) => v,
+        },
+        "profiles" => layer("compose_profiles"),
         "depends_on" => match path.get(2).map(String::as_str) {
             // An option the dependency's entry did not write came from `depends_on_options`.
             Some(option @ ("restart" | "required")) => {

@@ -18,7 +18,7 @@ use crate::spec::{Build, ServiceSpec};
 use std::path::PathBuf;
 use toml::Spanned;
 
-const HEADER: [&str; 12] = [
+const HEADER: [&str; 13] = [
     "KIND",
     "ORIGIN",
     "ENGINE",
@@ -31,6 +31,7 @@ const HEADER: [&str; 12] = [
     "RETRIES",
     "START_PERIOD",
     "START_INTERVAL",
+    "MODEL CACHE",
 ];
 
 pub fn run(inputs: &Inputs, json: bool, session: &mut Session) -> Result<Option<String>, Error> {
@@ -71,7 +72,8 @@ pub fn run(inputs: &Inputs, json: bool, session: &mut Session) -> Result<Option<
                 .services
                 .iter()
                 .position(|e| e.name.get_ref() == &service.name);
-            rows.push((sample, row(kind, profile, service)));
+            let cache = model_cache_setting(&chain, &kind.name);
+            rows.push((sample, row(kind, profile, service, cache)));
         }
     }
     if diagnostics.has_errors() {
@@ -79,13 +81,13 @@ pub fn run(inputs: &Inputs, json: bool, session: &mut Session) -> Result<Option<
     }
     // Kinds and engines in their listed order, each one's profiles together; the sort is stable.
     rows.sort_by_key(|(sample, _)| *sample);
-    let rows: Vec<[String; 12]> = rows.into_iter().map(|(_, row)| row).collect();
+    let rows: Vec<[String; 13]> = rows.into_iter().map(|(_, row)| row).collect();
     Ok(Some(if json { to_json(&rows) } else { table(&rows) }))
 }
 
 /// One object per kind, engine and profile, keyed by the table's headers in lowercase; a value
 /// the table shows as `-` is null.
-fn to_json(rows: &[[String; 12]]) -> String {
+fn to_json(rows: &[[String; 13]]) -> String {
     let objects: Vec<serde_json::Value> = rows
         .iter()
         .map(|row| {
@@ -135,7 +137,32 @@ fn samples(kind: &Kind) -> Vec<Entry> {
     }
 }
 
-fn row(kind: &Kind, profile: &str, service: &Service) -> [String; 12] {
+/// What the profile (along `extends`) says of a kind's model cache: its `[kinds.KIND]`
+/// over its `[defaults]`, the nearest profile first. A sample runs the user's build, whose cache
+/// path muster cannot know, so this is read from the profile rather than from the sample.
+fn model_cache_setting(chain: &[&crate::profile::Profile], kind: &str) -> String {
+    let setting = chain.iter().rev().find_map(|p| {
+        p.file
+            .kinds
+            .iter()
+            .find(|(k, _)| k.get_ref() == kind)
+            .and_then(|(_, spec)| spec.model_cache.as_ref())
+            .or(p.file.defaults.model_cache.as_ref())
+    });
+    match setting.map(Spanned::get_ref) {
+        Some(crate::spec::ModelCache::On(true)) => {
+            let known: Vec<String> = crate::images::IMAGES
+                .iter()
+                .filter_map(|f| Some(format!("{} {}", f.repositories[0], f.model_cache?)))
+                .collect();
+            format!("the image's path ({})", known.join(", "))
+        }
+        Some(crate::spec::ModelCache::Path(path)) => path.clone(),
+        Some(crate::spec::ModelCache::On(false)) | None => "-".to_owned(),
+    }
+}
+
+fn row(kind: &Kind, profile: &str, service: &Service, model_cache: String) -> [String; 13] {
     let text = |value: Option<&str>| value.unwrap_or("-").to_owned();
     let origin = match kind.template.origin {
         TemplateOrigin::BuiltIn => "built-in",
@@ -158,12 +185,13 @@ fn row(kind: &Kind, profile: &str, service: &Service) -> [String; 12] {
         timing(hc.retries.as_ref().map(|r| r.to_string()).as_deref()),
         timing(hc.start_period.as_ref().map(Duration::text)),
         timing(hc.start_interval.as_ref().map(Duration::text)),
+        model_cache,
     ]
 }
 
 /// One block per kind and engine: what it runs, then its defaults under each profile. A row per
 /// profile of all twelve columns took 185 characters; this fits an 80-column terminal.
-fn table(rows: &[[String; 12]]) -> String {
+fn table(rows: &[[String; 13]]) -> String {
     const TIMINGS: [&str; 6] = [
         "restart",
         "interval",
@@ -176,7 +204,7 @@ fn table(rows: &[[String; 12]]) -> String {
     let mut start = 0;
     while start < rows.len() {
         let first = &rows[start];
-        let same = |r: &[String; 12]| r[0] == first[0] && r[2] == first[2];
+        let same = |r: &[String; 13]| r[0] == first[0] && r[2] == first[2];
         let end = start + rows[start..].iter().take_while(|r| same(r)).count();
         let block = &rows[start..end];
         let engine = match first[2].as_str() {
@@ -189,12 +217,26 @@ fn table(rows: &[[String; 12]]) -> String {
         };
         out.push_str(&format!("{}{engine} ({})\n", first[0], first[1]));
         out.push_str(&format!("  {image}, probe {}\n", first[4]));
+        if let Some(cache) = block.iter().map(|r| &r[12]).find(|c| *c != "-") {
+            // One image a line, to fit 80 columns: "the image's path (a /x, b /y)".
+            match cache.split_once(" (") {
+                Some((at, known)) => {
+                    out.push_str(&format!(
+                        "  model cache: NAME-models at {at}, where known:\n"
+                    ));
+                    for image in known.trim_end_matches(')').split(", ") {
+                        out.push_str(&format!("    {image}\n"));
+                    }
+                }
+                None => out.push_str(&format!("  model cache: NAME-models at {cache}\n")),
+            }
+        }
         // The profile column has no header: its values say what they are.
         let header: Vec<String> = std::iter::once(String::new())
             .chain(TIMINGS.iter().map(|t| (*t).to_owned()))
             .collect();
         let lines: Vec<Vec<String>> = std::iter::once(header)
-            .chain(block.iter().map(|r| r[5..].to_vec()))
+            .chain(block.iter().map(|r| r[5..12].to_vec()))
             .collect();
         let widths: Vec<usize> = (0..lines[0].len())
             .map(|i| {

@@ -71,12 +71,15 @@ pub fn run(inputs: &Inputs, session: &mut Session) -> Result<Option<String>, Err
     without_healthcheck(&mut out, &unprobed);
     dependencies(&mut out, &stack);
     restart_table(&mut out, &stack, &restarts);
+    accelerators(&mut out, &stack);
+    optional_services(&mut out, &stack);
     warnings_section(&mut out, &warnings, &session.sources);
     Ok(Some(out))
 }
 
-/// The emitted `restart` of every service, one column per profile.
-type RestartColumn = (String, Vec<Option<String>>);
+/// A profile, and each of its services' restart policy by name: a service `only_in` leaves out
+/// of one profile is not in its column.
+type RestartColumn = (String, Vec<(String, Option<String>)>);
 
 fn restart_columns(
     inputs: &Inputs,
@@ -112,11 +115,14 @@ fn restart_columns(
     Ok(columns)
 }
 
-fn restarts(stack: &Stack) -> Vec<Option<String>> {
+fn restarts(stack: &Stack) -> Vec<(String, Option<String>)> {
     stack
         .services
         .iter()
-        .map(|s| s.rendered.body.restart.map(|r| r.to_string()))
+        .map(|s| {
+            let restart = s.rendered.body.restart.map(|r| r.to_string());
+            (s.rendered.service.name.clone(), restart)
+        })
         .collect()
 }
 
@@ -291,17 +297,108 @@ fn restart_table(out: &mut String, stack: &Stack, columns: &[RestartColumn]) {
     out.push_str("\n| --- |");
     out.push_str(&" --- |".repeat(columns.len()));
     out.push('\n');
-    for (i, s) in stack.services.iter().enumerate() {
-        let _ = write!(out, "| {} |", s.rendered.service.name);
+    for s in &stack.services {
+        let name = &s.rendered.service.name;
+        let _ = write!(out, "| {name} |");
         for (_, values) in columns {
-            // Another profile's run may lack a service only if it failed, which stops the report.
-            let cell = match values.get(i).cloned().flatten() {
-                Some(policy) => code(&policy),
-                None => "none (Docker: `no`)".to_owned(),
+            // A run that failed stops the report; a service missing from one that did not is
+            // one its `only_in` leaves out there.
+            let cell = match values.iter().find(|(n, _)| n == name) {
+                Some((_, Some(policy))) => code(policy),
+                Some((_, None)) => "none (Docker: `no`)".to_owned(),
+                None => "not in this profile (`only_in`)".to_owned(),
             };
             let _ = write!(out, " {cell} |");
         }
         out.push('\n');
+    }
+    out.push('\n');
+}
+
+/// GPUs, models and model caches, as the body has them; no section for a stack without any.
+fn accelerators(out: &mut String, stack: &Stack) {
+    let rows: Vec<[String; 4]> = stack
+        .services
+        .iter()
+        .filter_map(|s| {
+            let body = &s.rendered.body;
+            // The catalogue's request in words; one the `compose` table wrote, as written.
+            let gpus = body.get("gpus").map(|g| match &s.rendered.service.gpus {
+                Some(asked) => crate::gpus::describe(asked),
+                None => serde_json::to_string(g).unwrap_or_default(),
+            });
+            let models = body.models();
+            let cache = s.rendered.service.model_cache.as_deref();
+            if gpus.is_none() && models.is_empty() && cache.is_none() {
+                return None;
+            }
+            let models = models
+                .iter()
+                .map(|m| match stack.project.models.get(*m) {
+                    Some(spec) => format!("{m} (`{}`)", spec.model.get_ref()),
+                    None => (*m).to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            Some([
+                s.rendered.service.name.clone(),
+                gpus.map_or_else(|| "-".to_owned(), |g| code(&g)),
+                if models.is_empty() {
+                    "-".to_owned()
+                } else {
+                    models
+                },
+                cache.map_or_else(|| "-".to_owned(), code),
+            ])
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str(
+        "## GPUs and models
+
+Models are served by Docker Model Runner (Compose 2.38 or later); \
+         GPUs need the NVIDIA Container Toolkit on the host.\n\n\
+         | service | gpus | models | model cache |\n| --- | --- | --- | --- |\n",
+    );
+    for [name, gpus, models, cache] in rows {
+        let _ = writeln!(out, "| {name} | {gpus} | {models} | {cache} |");
+    }
+    out.push('\n');
+}
+
+/// Services that run only under some profiles: muster's (`only_in`), or Compose's own.
+fn optional_services(out: &mut String, stack: &Stack) {
+    let gated: Vec<(&str, Vec<&str>)> = stack
+        .services
+        .iter()
+        .map(|s| {
+            (
+                s.rendered.service.name.as_str(),
+                s.rendered.body.compose_profiles(),
+            )
+        })
+        .filter(|(_, p)| !p.is_empty())
+        .collect();
+    if gated.is_empty() && stack.project.left_out.is_empty() {
+        return;
+    }
+    out.push_str("## Optional services\n\n");
+    for gone in &stack.project.left_out {
+        let _ = writeln!(
+            out,
+            "- {}: only under {} (`only_in`), not in this file",
+            gone.name,
+            gone.only_in.join(", ")
+        );
+    }
+    for (name, profiles) in gated {
+        let _ = writeln!(
+            out,
+            "- {name}: starts only with `docker compose --profile {}` (Compose `profiles`)",
+            profiles.join("` or `--profile ")
+        );
     }
     out.push('\n');
 }
