@@ -8,6 +8,7 @@
 
 mod common;
 
+use serde::Deserialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -162,4 +163,74 @@ fn the_deploy_form_asks_the_engine_for_what_gpus_asks() {
     let (new, old, _) = both_forms(&by_id);
     assert_eq!(new["device_ids"], old["device_ids"]);
     assert_eq!(new["capabilities"], old["capabilities"]);
+}
+
+const ON_A_CLUSTER: &str = r#"
+[models.llm]
+model = "ai/smollm2"
+
+[services.assistant]
+kind = "ai-model"
+image = "registry.example.com/assistant:1.0"
+probe = "curl"
+gpus = 2
+models = ["llm"]
+"#;
+
+fn gen_target(target: &str) -> common::Run {
+    common::Muster::new()
+        .catalogue(ON_A_CLUSTER)
+        .args(&["gen", "--profile", "prod", "--target", target])
+        .run()
+        .success()
+}
+
+#[test]
+fn kubernetes_asks_the_device_plugin_for_the_gpus_in_manifests_kubernetes_accepts() {
+    let run = gen_target("k8s");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k8s.yml");
+    std::fs::write(&path, &run.stdout).unwrap();
+    let output = common::tool("kubernetes-validate")
+        .args(["--strict", "--kubernetes-version", "1.33"])
+        .arg(&path)
+        .output()
+        .expect("kubernetes-validate runs");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "kubernetes-validate:\n{report}");
+    let deployment = serde_yaml::Deserializer::from_str(&run.stdout)
+        .map(|d| serde_yaml::Value::deserialize(d).unwrap())
+        .find(|d| d["kind"] == "Deployment")
+        .expect("a Deployment");
+    let limits = &deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"];
+    assert_eq!(limits["nvidia.com/gpu"], 2, "{limits:?}");
+    assert!(
+        run.stderr.contains("Kubernetes has no model runner"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn swarm_reserves_a_number_of_gpus_as_a_generic_resource() {
+    let run = gen_target("swarm");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stack.yml");
+    std::fs::write(&path, &run.stdout).unwrap();
+    common::assert_valid_compose(&path);
+    let stack: serde_yaml::Value = serde_yaml::from_str(&run.stdout).unwrap();
+    let service = &stack["services"]["assistant"];
+    assert!(service.get("gpus").is_none() && service.get("models").is_none());
+    let spec = &service["deploy"]["resources"]["reservations"]["generic_resources"][0]["discrete_resource_spec"];
+    assert_eq!((&spec["kind"], &spec["value"]), (&"gpu".into(), &2.into()));
+    assert!(stack.get("models").is_none());
+    assert!(
+        run.stderr.contains("node-generic-resources"),
+        "{}",
+        run.stderr
+    );
 }

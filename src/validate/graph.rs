@@ -118,7 +118,10 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
             let Some(target) = by_name.get(dep.target.as_str()) else {
                 continue;
             };
-            let optional = dep.options.required == Some(false);
+            // The entry's `required = false`, or the `compose` table's `required: false` refining a
+            // dependency the entry names.
+            let optional = dep.options.required == Some(false)
+                || passthrough_optional(&service.compose, &dep.target);
             // Compose accepts a dependency on a service behind profiles that are off when it is
             // `required = false` (measured, 2.40.3), and refuses it otherwise.
             if !optional
@@ -265,6 +268,17 @@ fn left_out_dependency(
          dependency in `profiles.NAME.depends_on` of the profiles that have it",
         project.profile, gone.name
     ))
+}
+
+/// Whether the `compose` table makes the dependency on `target` `required: false`
+/// (`compose = { depends_on = { X = { required = false } } }`) for a dependency the entry's own
+/// `depends_on` names, which the table then only refines.
+fn passthrough_optional(passthrough: &crate::yaml::Mapping, target: &str) -> bool {
+    passthrough
+        .get("depends_on")
+        .and_then(|d| d.get(target))
+        .and_then(|d| d.get("required"))
+        == Some(&crate::yaml::Value::Bool(false))
 }
 
 /// When Compose refuses a dependent for a dependency its `profiles` leave out: a dependency
