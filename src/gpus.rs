@@ -15,14 +15,11 @@ use crate::yaml::{Mapping, Value as Yaml};
 pub fn compose(gpus: &Gpus) -> Yaml {
     match gpus {
         Gpus::All => Yaml::from("all"),
-        Gpus::Count(n) => Yaml::Sequence(vec![Yaml::Mapping(request(
-            &GpuRequest {
-                count: Some(*n),
-                ..GpuRequest::default()
-            },
-            false,
-        ))]),
-        Gpus::Request(r) => Yaml::Sequence(vec![Yaml::Mapping(request(r, false))]),
+        Gpus::Count(n) => Yaml::Sequence(vec![Yaml::Mapping(request(&GpuRequest {
+            count: Some(*n),
+            ..GpuRequest::default()
+        }))]),
+        Gpus::Request(r) => Yaml::Sequence(vec![Yaml::Mapping(request(r))]),
     }
 }
 
@@ -46,35 +43,45 @@ pub fn describe(gpus: &Gpus) -> String {
 }
 
 /// The same request in the Deploy specification's form, for a service's
-/// `deploy.resources.reservations.devices`: what Compose read before the `gpus` key (and every later one
-/// too). Not emitted by default: a declared target older than the `gpus` key would have it
-/// written instead.
-pub fn reservation_devices(gpus: &Gpus) -> Yaml {
-    let r = match gpus {
-        Gpus::All => GpuRequest::default(),
-        Gpus::Count(n) => GpuRequest {
-            count: Some(*n),
-            ..GpuRequest::default()
-        },
-        Gpus::Request(r) => r.clone(),
-    };
-    let mut device = request(&r, true);
-    if r.count.is_none() && r.device_ids.is_none() {
-        // The Deploy form's way to say every GPU.
-        device.insert("count".into(), Yaml::from("all"));
+/// `deploy.resources.reservations.devices`: what Compose read before the `gpus` key (1.28 on).
+/// It takes the emitted `gpus` value, whoever wrote it (this catalogue key or a `compose`
+/// table), so a target older than the key (`versions::FEATURES`) gets the same request. The
+/// Deploy form requires `capabilities` ("You must set this field", Compose's GPU guide), which
+/// `gpus` leaves at `[gpu]`; the driver stays unsaid in both, so the engine picks it by that
+/// capability either way.
+pub fn reservation_devices(gpus: Yaml) -> Vec<Yaml> {
+    let gpu_capability = || Yaml::Sequence(vec![Yaml::from("gpu")]);
+    match gpus {
+        Yaml::Sequence(items) => items
+            .into_iter()
+            .map(|item| {
+                let mut request = match item {
+                    Yaml::Mapping(m) => m,
+                    _ => Mapping::new(),
+                };
+                request
+                    .entry("capabilities".into())
+                    .or_insert_with(gpu_capability);
+                Yaml::Mapping(crate::key_order::gpu_request(request))
+            })
+            .collect(),
+        // `all` (the Deploy form's every GPU is `count: all`), or a value Compose will judge.
+        other => {
+            let mut request = Mapping::new();
+            request.insert("count".into(), other);
+            request.insert("capabilities".into(), gpu_capability());
+            vec![Yaml::Mapping(request)]
+        }
     }
-    Yaml::Sequence(vec![Yaml::Mapping(crate::key_order::gpu_request(device))])
 }
 
 /// One device request. `capabilities` is required in the Deploy form ("You must set this
 /// field", Compose's GPU guide), where Docker's `--gpus` means `[gpu]`; the `gpus` key defaults
 /// to it, so it is written there only when asked for.
-fn request(r: &GpuRequest, deploy_form: bool) -> Mapping {
+fn request(r: &GpuRequest) -> Mapping {
     let mut m = Mapping::new();
     if let Some(driver) = &r.driver {
         m.insert("driver".into(), Yaml::from(driver.as_str()));
-    } else if deploy_form {
-        m.insert("driver".into(), Yaml::from("nvidia"));
     }
     if let Some(count) = r.count {
         m.insert("count".into(), Yaml::from(u64::from(count)));
@@ -82,14 +89,8 @@ fn request(r: &GpuRequest, deploy_form: bool) -> Mapping {
     if let Some(ids) = &r.device_ids {
         m.insert("device_ids".into(), strings(ids));
     }
-    match &r.capabilities {
-        Some(caps) => {
-            m.insert("capabilities".into(), strings(caps));
-        }
-        None if deploy_form => {
-            m.insert("capabilities".into(), strings(&["gpu".to_owned()]));
-        }
-        None => {}
+    if let Some(caps) = &r.capabilities {
+        m.insert("capabilities".into(), strings(caps));
     }
     if let Some(options) = &r.options {
         let options = options
@@ -194,9 +195,10 @@ pub fn swarm_generic_resources(gpus: &Gpus) -> Option<Yaml> {
 mod tests {
     use super::*;
 
-    fn yaml(v: &Yaml) -> String {
+    fn yaml(gpus: &Gpus) -> String {
         let mut out = String::new();
-        crate::yaml::write_entry(&mut out, "devices", v, 0);
+        let devices = Yaml::Sequence(reservation_devices(compose(gpus)));
+        crate::yaml::write_entry(&mut out, "devices", &devices, 0);
         out
     }
 
@@ -204,12 +206,12 @@ mod tests {
     fn every_gpu_in_the_deploy_form_says_count_all_and_its_capability() {
         // The Deploy form refuses a device without `capabilities`; `count: all` is its "every".
         assert_eq!(
-            yaml(&reservation_devices(&Gpus::All)),
-            "devices:\n  - driver: nvidia\n    count: all\n    capabilities:\n      - gpu\n"
+            yaml(&Gpus::All),
+            "devices:\n  - count: all\n    capabilities:\n      - gpu\n"
         );
         assert_eq!(
-            yaml(&reservation_devices(&Gpus::Count(2))),
-            "devices:\n  - driver: nvidia\n    count: 2\n    capabilities:\n      - gpu\n"
+            yaml(&Gpus::Count(2)),
+            "devices:\n  - count: 2\n    capabilities:\n      - gpu\n"
         );
     }
 

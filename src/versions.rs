@@ -546,41 +546,18 @@ fn child<'a>(map: &'a mut Mapping, key: &str) -> &'a mut Mapping {
     }
 }
 
-/// `gpus: all` or `gpus: [{ driver, count, device_ids, options }]` as the device requests
-/// Compose has read since 1.28, in `deploy.resources.reservations.devices`.
+/// `gpus` as the device requests Compose has read since 1.28, in
+/// `deploy.resources.reservations.devices` (`gpus::reservation_devices`).
 fn gpus_to_devices(keys: &mut Mapping) {
     let Some(gpus) = keys.shift_remove("gpus") else {
         return;
-    };
-    let gpu_capability = || Yaml::Sequence(vec![Yaml::from("gpu")]);
-    let requests: Vec<Yaml> = match gpus {
-        Yaml::Sequence(items) => items
-            .into_iter()
-            .map(|item| {
-                let mut request = match item {
-                    Yaml::Mapping(m) => m,
-                    _ => Mapping::new(),
-                };
-                request
-                    .entry("capabilities".into())
-                    .or_insert_with(gpu_capability);
-                Yaml::Mapping(request)
-            })
-            .collect(),
-        // `all`, or a value Compose will judge itself.
-        other => {
-            let mut request = Mapping::new();
-            request.insert("count".into(), other);
-            request.insert("capabilities".into(), gpu_capability());
-            vec![Yaml::Mapping(request)]
-        }
     };
     let reservations = child(child(child(keys, "deploy"), "resources"), "reservations");
     let devices = reservations
         .entry("devices".into())
         .or_insert_with(|| Yaml::Sequence(Vec::new()));
     if let Yaml::Sequence(list) = devices {
-        list.extend(requests);
+        list.extend(crate::gpus::reservation_devices(gpus));
     }
 }
 

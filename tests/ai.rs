@@ -125,7 +125,9 @@ fn both_forms(gpus: &muster::spec::Gpus) -> (Value, Value, Value) {
     muster::yaml::write_entry(
         &mut second,
         "devices",
-        &muster::gpus::reservation_devices(gpus),
+        &muster::yaml::Value::Sequence(muster::gpus::reservation_devices(muster::gpus::compose(
+            gpus,
+        ))),
         10,
     );
     text.push_str(&format!("  new:\n    image: app\n{first}"));
@@ -151,8 +153,9 @@ fn the_deploy_form_asks_the_engine_for_what_gpus_asks() {
         let (new, old, _) = both_forms(&gpus);
         assert_eq!(new["count"], count, "{new}");
         assert_eq!(old["count"], count, "{old}");
-        // The engine's defaults for what `gpus` leaves unsaid: the nvidia driver, `gpu`.
-        assert_eq!(old["driver"], "nvidia");
+        // The same request: no driver in either (the engine picks it by capability), and the
+        // `gpu` capability the Deploy form must say.
+        assert_eq!(old.get("driver"), new.get("driver"));
         assert_eq!(old["capabilities"], serde_json::json!(["gpu"]));
     }
     let by_id = Gpus::Request(GpuRequest {

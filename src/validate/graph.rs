@@ -125,10 +125,8 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
             // Compose accepts a dependency on a service behind profiles that are off when it is
             // `required = false` (measured, 2.40.3), and refuses it otherwise.
             if !optional
-                && let Some(refused_under) = inactive_dependency(
-                    &rendered.body.compose_profiles(),
-                    &target.compose_profiles,
-                )
+                && let Some(refused_under) =
+                    inactive_dependency(&rendered.body.compose_profiles(), &target.compose_profiles)
             {
                 diagnostics.push(
                     here(
