@@ -63,8 +63,12 @@ pub fn write(stack: &Stack, sink: &mut dyn std::io::Write) -> std::io::Result<()
             yaml::write_mapping_entry(&mut out, key, &declared, 0);
         }
     }
+    // After the other declarations, and gated like them: a target before `models` has had
+    // every binding refused or left out by `fit`.
     let models = models(stack);
-    if !models.is_empty() {
+    if !models.is_empty()
+        && crate::versions::lacking_top_level("models", &stack.project.requires).is_none()
+    {
         yaml::write_mapping_entry(&mut out, "models", &models, 0);
     }
     sink.write_all(out.as_bytes())?;

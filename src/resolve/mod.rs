@@ -516,6 +516,16 @@ fn resolve_service<'a>(
             at: Some((source, value.span())),
         });
     }
+    // A model binding is the service's own request: without the runner it cannot work, so a
+    // target before `models` refuses it rather than leaving it out.
+    if let Some((value, origin, source)) = layers.highest(|s| s.models.as_ref())
+        && by_entry(origin)
+    {
+        gated.push(GatedKey {
+            key: "models",
+            at: Some((source, value.span())),
+        });
+    }
     // An option the entry wrote: at the first dependency that sets it, or in the entry's own
     // `depends_on_options`.
     let entry_option = |key: &'static str, get: fn(&DependencyOptions) -> Option<&bool>| {
