@@ -10,7 +10,7 @@ mod common;
 
 use serde::Deserialize;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// `docker-compose config` of `file`: Compose's normalized model of it. In YAML, which has
 /// all of it: 2.40.3's `--format json` leaves the top-level `models` out.
@@ -28,20 +28,6 @@ fn normalized(compose: &mut std::process::Command, file: &Path) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_yaml::from_slice(&out.stdout).expect("Compose prints YAML")
-}
-
-/// Debian 13's Compose 2.26.1, as `.ci/install-engine` extracts it; missing is a failure.
-fn compose_2_26() -> std::process::Command {
-    let engine = std::env::var_os("MUSTER_ENGINE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| common::repo_root().join(".engine"));
-    let binary = engine.join("usr/libexec/docker/cli-plugins/docker-compose");
-    assert!(
-        binary.is_file(),
-        "{} is missing: run `bash .ci/install` (Debian 13's docker-compose 2.26.1)",
-        binary.display()
-    );
-    std::process::Command::new(binary)
 }
 
 const ONE_ENTRY: &str = r#"
@@ -101,7 +87,7 @@ fn compose_2_26_refuses_the_file_with_models_that_2_40_accepts() {
         .file("assistant/Dockerfile", "FROM python:3.12-slim\n")
         .args(&["gen", "-o", "compose.yml"]);
     assert_eq!(m.run().code, 0);
-    let out = compose_2_26()
+    let out = common::compose_2_26()
         .arg("-f")
         .arg(m.path("compose.yml"))
         .args(["config", "-q"])
@@ -137,7 +123,7 @@ fn both_forms(gpus: &muster::spec::Gpus) -> (Value, Value, Value) {
     let file = dir.path().join("compose.yml");
     std::fs::write(&file, &text).unwrap();
     let newest = normalized(&mut common::tool("docker-compose"), &file);
-    let older = normalized(&mut compose_2_26(), &file);
+    let older = normalized(&mut common::compose_2_26(), &file);
     let request = |m: &Value, service: &str| match service {
         "new" => m["services"]["new"]["gpus"][0].clone(),
         _ => m["services"]["old"]["deploy"]["resources"]["reservations"]["devices"][0].clone(),

@@ -6,25 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Compose 2.26.1; the test fails, and says how to install it, when it is missing.
-fn compose_2_26() -> PathBuf {
-    let engine = std::env::var("MUSTER_ENGINE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| repo().join(".engine"));
-    let binary = engine.join("usr/libexec/docker/cli-plugins/docker-compose");
-    assert!(
-        binary.is_file(),
-        "no Compose 2.26.1 at {}: run `bash .ci/install` (or set MUSTER_ENGINE_DIR)",
-        binary.display()
-    );
-    let version = Command::new(&binary).arg("version").output().unwrap();
-    let said = String::from_utf8_lossy(&version.stdout);
-    assert!(said.contains("2.26.1"), "{} is {said}", binary.display());
-    binary
 }
 
 fn generate(args: &[&str], out: &Path) -> String {
@@ -39,11 +24,10 @@ fn generate(args: &[&str], out: &Path) -> String {
     stderr
 }
 
-/// `config -q` of `file` by `compose`, with a value for every `${VAR:?...}` the file requires,
+/// `config -q` of `file` by `command` (a Compose), with a value for every `${VAR:?...}` the file requires,
 /// so that interpolation runs as it would at `up`.
-fn config(compose: &Path, file: &Path) -> std::process::Output {
+fn config(mut command: Command, file: &Path) -> std::process::Output {
     let text = std::fs::read_to_string(file).unwrap();
-    let mut command = Command::new(compose);
     command.arg("-f").arg(file).args(["config", "-q"]);
     for (i, _) in text.match_indices("${") {
         let name: String = text[i + 2..]
@@ -59,7 +43,7 @@ fn config(compose: &Path, file: &Path) -> std::process::Output {
 
 #[test]
 fn compose_2_26_accepts_every_file_generated_for_it() {
-    let compose = compose_2_26();
+    let compose = common::compose_2_26;
     let dir = tempfile::tempdir().unwrap();
     // The example's `env_file`, which Compose reads relative to the file.
     std::fs::write(dir.path().join(".env"), "").unwrap();
@@ -86,7 +70,7 @@ fn compose_2_26_accepts_every_file_generated_for_it() {
                 said.contains("warning[older-target]: `healthcheck.start_interval` left out"),
                 "{example} {profile}: {said}"
             );
-            let loaded = config(&compose, &out);
+            let loaded = config(compose(), &out);
             assert!(
                 loaded.status.success(),
                 "Compose 2.26.1 refused {example} under {profile}:\n{}",
@@ -102,7 +86,7 @@ fn compose_2_26_accepts_every_file_generated_for_it() {
 /// options it has are kept, `gpus` becomes the device request it acts on, and it loads the file.
 #[test]
 fn compose_2_26_loads_dependency_options_and_gpus_as_devices() {
-    let compose = compose_2_26();
+    let compose = common::compose_2_26;
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("profiles")).unwrap();
     std::fs::write(
@@ -139,7 +123,7 @@ depends_on = { redis = { restart = true, required = false } }
         &out,
     );
     assert!(said.contains("`gpus` rewritten for Compose 2.26"), "{said}");
-    let loaded = Command::new(&compose)
+    let loaded = compose()
         .arg("-f")
         .arg(&out)
         .args(["config", "--format", "json"])
@@ -168,9 +152,15 @@ depends_on = { redis = { restart = true, required = false } }
 #[test]
 fn the_readme_table_lists_every_gated_key_with_its_release() {
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    // The table under its own heading: the catalogue's key table names some of the same keys.
+    let section = readme
+        .split("\n## The Compose and Engine you run\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("README has a section `## The Compose and Engine you run`");
     for feature in muster::versions::FEATURES {
         let key = feature.key.trim_start_matches('/');
-        let row = readme
+        let row = section
             .lines()
             .filter(|l| l.starts_with("| `"))
             .find(|l| {

@@ -152,6 +152,25 @@ pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Compose 2.26.1, Debian 13's `docker-compose` package, which `.ci/install` extracts into
+/// `.engine` (`MUSTER_ENGINE_DIR` elsewhere): the loader of the older declared target. Fails,
+/// saying how to install it, when it is missing or another version.
+pub fn compose_2_26() -> Command {
+    let engine = std::env::var_os("MUSTER_ENGINE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".engine"));
+    let binary = engine.join("usr/libexec/docker/cli-plugins/docker-compose");
+    assert!(
+        binary.is_file(),
+        "no Compose 2.26.1 at {}: run `bash .ci/install` (or set MUSTER_ENGINE_DIR)",
+        binary.display()
+    );
+    let version = Command::new(&binary).arg("version").output().unwrap();
+    let said = String::from_utf8_lossy(&version.stdout);
+    assert!(said.contains("2.26.1"), "{} is {said}", binary.display());
+    Command::new(binary)
+}
+
 /// Compares `generated` with the reviewed file at `path` (relative to the repository) and returns
 /// the unified diff when they differ; under `MUSTER_BLESS=1` rewrites the file instead. A test
 /// that checks several files collects the diffs and reports them all at once.
