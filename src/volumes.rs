@@ -20,6 +20,15 @@ const MODES: &[&str] = &[
     "rslave",
 ];
 
+/// The volume name of a short-syntax mount, when its source is a named volume rather than a
+/// host path (`pgdata:/var/lib/postgresql/data`, not `./data:/data` or `/srv:/srv`).
+pub fn named_volume(mount: &str) -> Option<&str> {
+    let (source, _) = mount.split_once(':')?;
+    let is_path =
+        source.is_empty() || source.starts_with(['/', '.', '~', '$']) || source.contains('/');
+    (!is_path).then_some(source)
+}
+
 /// A mount's container path, or why the engine or Compose would refuse it.
 pub fn target(text: &str) -> Result<&str, String> {
     let parts: Vec<&str> = text.split(':').collect();
@@ -37,6 +46,21 @@ pub fn target(text: &str) -> Result<&str, String> {
             ));
         }
     };
+    // Compose declares a named volume under its name, which its schema allows only of these
+    // characters (`volumes additional properties 'os~data' not allowed`). A name with a `$` is
+    // interpolated first, into what the environment says.
+    if let Some(name) = named_volume(text)
+        && !name.contains('$')
+        && !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    {
+        return Err(format!(
+            "`{name}` is a named volume (its source is not a path), and Compose allows only \
+             letters, digits, `.`, `_` and `-` in a volume's name; a host path starts with \
+             `/`, `./` or `~`"
+        ));
+    }
     if !target.starts_with('/') {
         return Err(format!(
             "the container path `{target}` is not absolute, which the engine refuses"
@@ -57,6 +81,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn named_volumes_are_told_from_paths() {
+        assert_eq!(
+            named_volume("pgdata:/var/lib/postgresql/data"),
+            Some("pgdata")
+        );
+        assert_eq!(named_volume("models:/models:ro"), Some("models"));
+        assert_eq!(named_volume("./data:/data"), None);
+        assert_eq!(named_volume("/srv:/srv"), None);
+        assert_eq!(named_volume("${DATA_DIR}:/data"), None);
+        assert_eq!(named_volume("/anonymous"), None);
+    }
+
+    #[test]
     fn reads_the_forms_compose_takes() {
         assert_eq!(target("/data"), Ok("/data"));
         assert_eq!(
@@ -65,6 +102,14 @@ mod tests {
         );
         assert_eq!(target("./conf:/etc/x:ro"), Ok("/etc/x"));
         assert_eq!(target("./conf:/etc/x:ro,z"), Ok("/etc/x"));
+    }
+
+    #[test]
+    fn refuses_a_named_volume_compose_cannot_declare() {
+        assert!(target("os~data:/data").is_err());
+        assert!(target("data@1:/data:ro").is_err());
+        assert_eq!(target("pg.data_1-x:/data"), Ok("/data"));
+        assert_eq!(target("~/data:/data"), Ok("/data"));
     }
 
     #[test]

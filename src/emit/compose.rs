@@ -130,7 +130,7 @@ fn mounted_volumes(volumes: Option<&Yaml>) -> Vec<&str> {
         .into_iter()
         .flatten()
         .filter_map(|mount| match mount {
-            Yaml::String(short) => named_volume(short),
+            Yaml::String(short) => crate::volumes::named_volume(short),
             Yaml::Mapping(m) if m.get("type").and_then(Yaml::as_str) == Some("volume") => {
                 m.get("source").and_then(Yaml::as_str)
             }
@@ -207,29 +207,7 @@ fn used<'a, I: Iterator<Item = &'a str>>(
     }
 }
 
-/// The volume name of a short-syntax mount, when its source is a named volume rather than a
-/// host path (`pgdata:/var/lib/postgresql/data`, not `./data:/data` or `/srv:/srv`).
-pub fn named_volume(mount: &str) -> Option<&str> {
-    let (source, _) = mount.split_once(':')?;
-    let is_path =
-        source.is_empty() || source.starts_with(['/', '.', '~', '$']) || source.contains('/');
-    (!is_path).then_some(source)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn named_volumes_are_told_from_paths() {
-        assert_eq!(
-            named_volume("pgdata:/var/lib/postgresql/data"),
-            Some("pgdata")
-        );
-        assert_eq!(named_volume("models:/models:ro"), Some("models"));
-        assert_eq!(named_volume("./data:/data"), None);
-        assert_eq!(named_volume("/srv:/srv"), None);
-        assert_eq!(named_volume("${DATA_DIR}:/data"), None);
-        assert_eq!(named_volume("/anonymous"), None);
-    }
 }

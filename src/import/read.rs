@@ -292,7 +292,7 @@ fn used(entries: &[DraftEntry], section: &str, name: &str) -> bool {
         };
         match (section, value) {
             ("volumes", Yaml::Sequence(mounts)) => mounts.iter().any(|m| match m {
-                Yaml::String(short) => crate::emit::compose::named_volume(short) == Some(name),
+                Yaml::String(short) => crate::volumes::named_volume(short) == Some(name),
                 Yaml::Mapping(long) => long.get("source").and_then(Yaml::as_str) == Some(name),
                 _ => false,
             }),

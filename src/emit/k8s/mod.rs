@@ -22,7 +22,7 @@ use names::{Names, dns_label};
 use storage::{Claim, claim_document, mounts, shared_claims, storage};
 use workloads::{Waits, service_document, workload};
 
-use super::{at_service, compose};
+use super::at_service;
 use crate::compose_body::CommandRef;
 use crate::diagnostic::{Diagnostic, Diagnostics, Label};
 use crate::model::Restart;

@@ -29,7 +29,7 @@ impl<'a> Mount<'a> {
         let read_only = parts
             .next()
             .is_some_and(|mode| mode.split(',').any(|m| m == "ro"));
-        match compose::named_volume(mount) {
+        match crate::volumes::named_volume(mount) {
             Some(volume) => Mount::Named {
                 volume,
                 target,
