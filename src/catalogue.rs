@@ -489,17 +489,25 @@ pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagn
             );
         }
     }
-    if let Some(command) = &spec.command
-        && let Command::Line(line) = command.get_ref()
-        && shlex::split(line).is_none()
-    {
-        diagnostics.push(
-            Diagnostic::error(format!("the command {line:?} has an unclosed quote"))
-                .at(source, Some(command.span()), "Compose cannot split this into words")
-                .with_note(
-                    "Compose splits a command string into words as a shell does, and refuses this one",
-                ),
-        );
+    for (key, command) in [("command", &spec.command), ("entrypoint", &spec.entrypoint)] {
+        if let Some(command) = command
+            && let Command::Line(line) = command.get_ref()
+            && let Err(reason) = crate::model::command_line::split(line)
+        {
+            diagnostics.push(
+                Diagnostic::error(format!("the {key} {line:?} has {reason}"))
+                    .at(
+                        source,
+                        Some(command.span()),
+                        "Compose cannot split this into words",
+                    )
+                    .with_note(
+                        "Compose splits a command string into words (go-shellwords, not a shell) \
+                         and refuses this one: \"invalid command line string\"; write a list, \
+                         or `[\"sh\", \"-c\", \"...\"]` for a shell",
+                    ),
+            );
+        }
     }
     check_interpolation(spec, source, diagnostics);
     let mut targets: Vec<(String, std::ops::Range<usize>)> = Vec::new();

@@ -26,6 +26,7 @@ pub const SLOW_PROBE_TIMEOUT: &str = "slow-probe-timeout";
 pub const FEW_RETRIES: &str = "few-retries";
 pub const SHORT_START_PERIOD: &str = "short-start-period";
 pub const SINGLE_DOLLAR: &str = "single-dollar";
+pub const COMMAND_CUT: &str = "command-cut";
 pub const RESTART_NOT_ALWAYS: &str = "restart-not-always";
 pub const UNPINNED_IMAGE: &str = "unpinned-image";
 pub const PLAIN_SECRET: &str = "plain-secret";
@@ -61,6 +62,11 @@ pub const LINTS: &[Lint] = &[
         name: SINGLE_DOLLAR,
         checks: "a single `$` in a healthcheck you wrote, or a shell-style `$NAME` in a `command` or `entrypoint`",
         why: "Compose fills it from the host's environment, not the container's (`${NAME}` there reads as meant for Compose)",
+    },
+    Lint {
+        name: COMMAND_CUT,
+        checks: "a `command` or `entrypoint` string with an unquoted `;`, `&`, `|`, `<` or `>`",
+        why: "Compose splits the string into words, not as a shell, and drops everything from that character on without a word",
     },
     Lint {
         name: RESTART_NOT_ALWAYS,
@@ -190,6 +196,9 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
         if let Some(message) = command_dollar(s) {
             found.push(warn((SINGLE_DOLLAR, message)));
         }
+        if let Some(message) = command_cut(s) {
+            found.push(warn((COMMAND_CUT, message)));
+        }
         if prod {
             if let Some(restart) = restart_not_always(s) {
                 match service.restart_at.clone() {
@@ -315,6 +324,28 @@ fn command_dollar(s: &StackService) -> Option<String> {
         }
     }
     None
+}
+
+/// A command string Compose stops reading at a shell operator, and what it drops.
+fn command_cut(s: &StackService) -> Option<String> {
+    let body = &s.rendered.body;
+    [
+        ("command", body.command()),
+        ("entrypoint", body.entrypoint()),
+    ]
+    .into_iter()
+    .find_map(|(key, command)| match command? {
+        CommandRef::Line(line) => match crate::model::command_line::split(line) {
+            Ok(crate::model::command_line::Split::CutAt(at)) => Some(format!(
+                "its {key} `{line}` is cut at `{}`: Compose splits the string into words, not \
+                 as a shell, and drops `{}`; write `[\"sh\", \"-c\", \"...\"]` for a shell",
+                &line[at..at + 1],
+                line[at..].trim()
+            )),
+            _ => None,
+        },
+        CommandRef::Argv(_) => None,
+    })
 }
 
 /// The first `$NAME` in `text` that Compose interpolates (not `$$NAME`, not `${NAME}`).

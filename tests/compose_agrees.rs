@@ -183,3 +183,44 @@ fn counts_are_interpolated_and_cast_as_compose_does() {
     }
     agree(&cases);
 }
+
+/// A `command` or `entrypoint` string is split by Compose into words (go-shellwords), which
+/// refuses some strings a shell would take; muster refuses exactly those.
+#[test]
+fn command_strings_are_refused_as_compose_splits_them() {
+    let refused = [
+        "python man`ge.py",
+        "echo (hi)",
+        "echo $$(date",
+        "echo \"a",
+        "echo a\\",
+        "x)",
+        "echo $$((1+2))",
+        "$$(a)(b)",
+    ];
+    let accepted = [
+        "echo `date`",
+        "echo $$(date)",
+        "echo \"(x)\"",
+        "echo \\(",
+        "echo a; echo b",
+        "a > b",
+        "sh -c \"echo a; echo b\"",
+    ];
+    let mut cases = Vec::new();
+    for (values, ok) in [(&refused[..], false), (&accepted[..], true)] {
+        for v in values {
+            let q = quoted(v);
+            for key in ["command", "entrypoint"] {
+                cases.push((
+                    Case {
+                        toml: format!("{key} = {q}"),
+                        yaml: format!("    {key}: {q}"),
+                    },
+                    ok,
+                ));
+            }
+        }
+    }
+    agree(&cases);
+}

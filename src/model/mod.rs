@@ -2,6 +2,7 @@
 //! to know whether a service runs to completion asks its [`KindTraits`], not its kind's name, and
 //! a restart policy is a [`Restart`], parsed once.
 
+pub mod command_line;
 mod condition;
 pub mod count;
 pub mod duration;
