@@ -206,8 +206,3 @@ fn used<'a, I: Iterator<Item = &'a str>>(
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-}
