@@ -723,6 +723,25 @@ fn check_interpolation(spec: &ServiceSpec, source: SourceId, diagnostics: &mut D
                 check(text, compose.span(), &format!("`{path}`"));
             }
         }
+        for key in compose.get_ref().keys() {
+            if key == "<<" {
+                continue; // Said below, with what to write instead.
+            }
+            if let Some(suggestion) = crate::compose_body::unknown_service_key(key) {
+                let mut d = Diagnostic::error(format!(
+                    "`compose.{key}` is not a key Compose knows in a service"
+                ))
+                .at(source, Some(compose.span()), "in this table")
+                .with_note(format!(
+                    "Compose refuses the file (\"additional properties '{key}' not allowed\"); \
+                     an extension key of your own starts with `x-`"
+                ));
+                if let Some(hint) = suggestion {
+                    d = d.with_note(hint);
+                }
+                diagnostics.push(d);
+            }
+        }
         // TOML has no merge keys: `"<<"` is a key of that name, which Compose's schema refuses
         // ("additional properties '<<' not allowed").
         if let Some(path) = merge_key(compose.get_ref(), "compose") {

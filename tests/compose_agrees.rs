@@ -224,3 +224,35 @@ fn command_strings_are_refused_as_compose_splits_them() {
     }
     agree(&cases);
 }
+
+/// A service key muster passes through (`compose` table) is refused exactly when Compose does
+/// not know it; `x-` keys are Compose's extensions and pass.
+#[test]
+fn service_keys_are_the_ones_compose_knows() {
+    let cases: Vec<(Case, bool)> = [
+        ("envioonment", false),
+        ("mem_limt", false),
+        ("x-team", true),
+        ("mem_limit", true),
+        ("use_api_socket", true),
+        ("stop_signal", true),
+    ]
+    .into_iter()
+    .map(|(key, ok)| {
+        let value = match key {
+            "use_api_socket" => "true",
+            "mem_limit" | "mem_limt" => "'256m'",
+            "stop_signal" => "'SIGTERM'",
+            _ => "'x'",
+        };
+        (
+            Case {
+                toml: format!("compose = {{ {key} = {value} }}"),
+                yaml: format!("    {key}: {value}"),
+            },
+            ok,
+        )
+    })
+    .collect();
+    agree(&cases);
+}

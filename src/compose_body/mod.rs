@@ -17,6 +17,116 @@ use crate::yaml::{Mapping, Value as Yaml};
 use std::fmt;
 use std::time::Duration as Span;
 
+/// Every key of a service in the Compose Specification, as Compose 2.40.3's own schema lists
+/// them (`definitions.service.properties`, read out of the binary `.ci/install` installs).
+/// Compose refuses a file with any other key ("additional properties ... not allowed"), except
+/// the extension keys that start with `x-`.
+pub const SERVICE_KEYS: &[&str] = &[
+    "annotations",
+    "attach",
+    "blkio_config",
+    "build",
+    "cap_add",
+    "cap_drop",
+    "cgroup",
+    "cgroup_parent",
+    "command",
+    "configs",
+    "container_name",
+    "cpu_count",
+    "cpu_percent",
+    "cpu_period",
+    "cpu_quota",
+    "cpu_rt_period",
+    "cpu_rt_runtime",
+    "cpu_shares",
+    "cpus",
+    "cpuset",
+    "credential_spec",
+    "depends_on",
+    "deploy",
+    "develop",
+    "device_cgroup_rules",
+    "devices",
+    "dns",
+    "dns_opt",
+    "dns_search",
+    "domainname",
+    "entrypoint",
+    "env_file",
+    "environment",
+    "expose",
+    "extends",
+    "external_links",
+    "extra_hosts",
+    "gpus",
+    "group_add",
+    "healthcheck",
+    "hostname",
+    "image",
+    "init",
+    "ipc",
+    "isolation",
+    "label_file",
+    "labels",
+    "links",
+    "logging",
+    "mac_address",
+    "mem_limit",
+    "mem_reservation",
+    "mem_swappiness",
+    "memswap_limit",
+    "models",
+    "network_mode",
+    "networks",
+    "oom_kill_disable",
+    "oom_score_adj",
+    "pid",
+    "pids_limit",
+    "platform",
+    "ports",
+    "post_start",
+    "pre_stop",
+    "privileged",
+    "profiles",
+    "provider",
+    "pull_policy",
+    "pull_refresh_after",
+    "read_only",
+    "restart",
+    "runtime",
+    "scale",
+    "secrets",
+    "security_opt",
+    "shm_size",
+    "stdin_open",
+    "stop_grace_period",
+    "stop_signal",
+    "storage_opt",
+    "sysctls",
+    "tmpfs",
+    "tty",
+    "ulimits",
+    "use_api_socket",
+    "user",
+    "userns_mode",
+    "uts",
+    "volumes",
+    "volumes_from",
+    "working_dir",
+];
+
+/// Whether Compose refuses `key` in a service, and the key it probably meant.
+pub fn unknown_service_key(key: &str) -> Option<Option<String>> {
+    if key.starts_with("x-") || SERVICE_KEYS.contains(&key) {
+        return None;
+    }
+    Some(crate::suggest::did_you_mean(
+        key,
+        SERVICE_KEYS.iter().copied(),
+    ))
+}
+
 /// The Compose keys of one service, in conventional order, and what they say. The facts are
 /// checked once, when the body is read, and kept as values where they are not text; text is
 /// served from the keys themselves, so that no body holds its strings twice.

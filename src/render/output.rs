@@ -46,6 +46,26 @@ pub(super) fn check(layer: &mut Mapping) -> Vec<Problem> {
             });
         }
     }
+    for key in layer.keys().filter_map(Value::as_str) {
+        if FILE_KEYS.contains(&key) {
+            continue;
+        }
+        if let Some(suggestion) = crate::compose_body::unknown_service_key(key) {
+            problems.push(Problem {
+                message: format!("a key `{key}` Compose does not know"),
+                needle: Some(format!("{key}:")),
+                note: match suggestion {
+                    Some(hint) => format!(
+                        "Compose refuses the file (\"additional properties '{key}' not allowed\"); {hint}"
+                    ),
+                    None => format!(
+                        "Compose refuses the file (\"additional properties '{key}' not allowed\"); \
+                         an extension key of your own starts with `x-`"
+                    ),
+                },
+            });
+        }
+    }
     check_mapping(layer, "", &mut problems);
     problems
 }
