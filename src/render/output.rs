@@ -46,7 +46,9 @@ pub(super) fn check(layer: &mut Mapping) -> Vec<Problem> {
             });
         }
     }
+    check_mapping(layer, "", &mut problems);
     for key in layer.keys().filter_map(Value::as_str) {
+        // After merging, so that the keys a `<<` brings are judged too.
         if FILE_KEYS.contains(&key) {
             continue;
         }
@@ -66,7 +68,6 @@ pub(super) fn check(layer: &mut Mapping) -> Vec<Problem> {
             });
         }
     }
-    check_mapping(layer, "", &mut problems);
     problems
 }
 
@@ -325,7 +326,7 @@ mod tests {
     #[test]
     fn merge_keys_are_resolved_as_yaml_merges_them() {
         let (layer, problems) = checked(
-            "x: &a {A: \"1\", B: \"1\"}\ny: &b {B: \"2\", C: \"2\", <<: {D: \"3\"}}\n\
+            "x-a: &a {A: \"1\", B: \"1\"}\nx-b: &b {B: \"2\", C: \"2\", <<: {D: \"3\"}}\n\
              environment:\n  <<: [*b, *a]\n  C: own\n",
         );
         assert!(problems.is_empty(), "{problems:?}");
