@@ -180,17 +180,7 @@ fn kubernetes_asks_the_device_plugin_for_the_gpus_in_manifests_kubernetes_accept
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("k8s.yml");
     std::fs::write(&path, &run.stdout).unwrap();
-    let output = common::tool("kubernetes-validate")
-        .args(["--strict", "--kubernetes-version", "1.33"])
-        .arg(&path)
-        .output()
-        .expect("kubernetes-validate runs");
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "kubernetes-validate:\n{report}");
+    common::assert_kubernetes_valid(&[&path]);
     let deployment = serde_yaml::Deserializer::from_str(&run.stdout)
         .map(|d| serde_yaml::Value::deserialize(d).unwrap())
         .find(|d| d["kind"] == "Deployment")

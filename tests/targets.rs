@@ -4,11 +4,8 @@
 
 mod common;
 
-use common::{Muster, Run, assert_valid_compose, golden_diff, repo_root, tool};
+use common::{Muster, Run, assert_valid_compose, golden_diff, repo_root};
 use serde_yaml::Value;
-
-/// The Kubernetes version the manifests are validated against.
-const KUBERNETES_VERSION: &str = "1.33.0";
 
 /// The ecommerce example with an image beside every `build`, as a deployment to a cluster needs:
 /// `registry.example.com/shop/NAME:1.0`, NAME being the build folder's. Derived rather than
@@ -94,22 +91,7 @@ fn ecommerce_matches_its_swarm_and_k8s_golden_files() {
 fn ecommerce_k8s_manifests_pass_kubernetes_validate_strict() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_temp(&dir, "k8s.yml", &ecommerce("k8s").stdout);
-    let output = tool("kubernetes-validate")
-        .args(["--strict", "--kubernetes-version", KUBERNETES_VERSION])
-        .arg(&path)
-        .output()
-        .expect("kubernetes-validate runs");
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "kubernetes-validate:\n{report}");
-    // It passes a file it could not check with a warning, which proves nothing.
-    assert!(
-        !report.to_lowercase().contains("warn") && !report.contains("skipping"),
-        "{report}"
-    );
+    common::assert_kubernetes_valid(&[&path]);
 }
 
 #[test]
@@ -981,15 +963,5 @@ fn k8s_writes_a_configmap_for_inline_content_and_points_at_what_it_cannot_write(
         .says("volume `pgdata`'s driver");
     let dir = tempfile::tempdir().unwrap();
     let path = write_temp(&dir, "k8s.yml", &run.stdout);
-    let output = tool("kubernetes-validate")
-        .args(["--strict", "--kubernetes-version", KUBERNETES_VERSION])
-        .arg(&path)
-        .output()
-        .expect("kubernetes-validate runs");
-    assert!(
-        output.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::assert_kubernetes_valid(&[&path]);
 }

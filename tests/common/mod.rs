@@ -132,6 +132,29 @@ pub fn tool(name: &str) -> Command {
     Command::new(name)
 }
 
+/// The Kubernetes release the manifests are validated against.
+pub const KUBERNETES_VERSION: &str = "1.33.0";
+
+/// Validates Kubernetes manifests with `kubernetes-validate --strict`. It passes a file it could
+/// not check with a warning, which proves nothing, so a warning or a skipped document fails too.
+pub fn assert_kubernetes_valid<P: AsRef<std::ffi::OsStr>>(paths: &[P]) {
+    let output = tool("kubernetes-validate")
+        .args(["--strict", "--kubernetes-version", KUBERNETES_VERSION])
+        .args(paths)
+        .output()
+        .expect("kubernetes-validate runs");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "kubernetes-validate:\n{report}");
+    assert!(
+        !report.to_lowercase().contains("warn") && !report.contains("skipping"),
+        "{report}"
+    );
+}
+
 /// Validates a Compose file against the Compose Specification's own JSON Schema.
 pub fn assert_valid_compose(path: &Path) {
     let output = tool("check-jsonschema")
