@@ -359,16 +359,16 @@ fn check_project_name(name: &Spanned<String>, source: SourceId, diagnostics: &mu
 
 fn check_lint_name(name: &Spanned<String>, source: SourceId, diagnostics: &mut Diagnostics) {
     let n = name.get_ref();
-    if crate::lint::names().any(|l| l == n) {
+    if crate::model::Lint::from_name(n).is_some() {
         return;
     }
     let mut d = Diagnostic::error(format!("`allow` names an unknown lint {n:?}"))
         .at(source, Some(name.span()), "no lint of this name")
         .with_note(format!(
             "lints: {} (`muster check --list-lints` says what each checks)",
-            crate::lint::names().collect::<Vec<_>>().join(", ")
+            crate::model::Lint::names().collect::<Vec<_>>().join(", ")
         ));
-    if let Some(hint) = crate::suggest::did_you_mean(n, crate::lint::names()) {
+    if let Some(hint) = crate::suggest::did_you_mean(n, crate::model::Lint::names()) {
         d = d.with_note(hint);
     }
     diagnostics.push(d);

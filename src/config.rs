@@ -3,8 +3,9 @@
 
 use crate::emit::Target;
 use crate::error::Error;
+use crate::model::Lint;
 use crate::resolve::Provenance;
-use clap::builder::PossibleValuesParser;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 
@@ -32,10 +33,11 @@ pub struct Cli {
     color: CliColor,
     /// Allow a lint for this run (`muster check --list-lints` names them); repeat or comma-separate.
     #[arg(long, global = true, value_name = "LINT", value_delimiter = ',',
-          value_parser = PossibleValuesParser::new(crate::lint::names()),
+          value_parser = PossibleValuesParser::new(Lint::names())
+              .map(|name: String| Lint::from_name(&name).expect("clap offers only lint names")),
           // Eleven names would fill the help screen; shells still complete them.
           hide_possible_values = true)]
-    allow: Vec<String>,
+    allow: Vec<Lint>,
     /// The Compose and Docker Engine to generate for, over `[project] requires`:
     /// `compose=2.26,engine=20.10` (either part alone too) [default: the newest].
     #[arg(long, global = true, value_name = "compose=V,engine=V",
@@ -231,7 +233,7 @@ pub struct Inputs {
     /// Whether the run keeps which layer set each value, for the commands that show it.
     pub provenance: Provenance,
     /// Lints allowed for this run.
-    pub allow: Vec<String>,
+    pub allow: Vec<Lint>,
     /// The Compose and Engine of the command line, over the catalogue's `[project] requires`.
     pub requires: crate::versions::Requires,
     /// What the stack is generated for: a Kubernetes manifest keeps keys that no Compose reads.

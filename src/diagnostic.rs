@@ -1,6 +1,8 @@
 //! Diagnostics that point at the place of a mistake, in any file muster read: the catalogue, a
 //! profile, or a template, built-in or the user's.
 
+use crate::model::Lint;
+pub use crate::model::Severity;
 use codespan_reporting::diagnostic::{Diagnostic as Report, Label as ReportLabel};
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term;
@@ -109,21 +111,6 @@ pub struct Location {
     pub end_column: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-impl Severity {
-    pub fn word(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Label {
     pub source: SourceId,
@@ -144,8 +131,8 @@ impl Label {
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
     pub severity: Severity,
-    /// The lint's name, for a warning a team can allow (`crate::lint::LINTS`).
-    pub code: Option<&'static str>,
+    /// The lint, for a warning a team can allow.
+    pub lint: Option<Lint>,
     pub message: String,
     pub labels: Vec<Label>,
     pub notes: Vec<String>,
@@ -155,7 +142,7 @@ impl Diagnostic {
     pub fn error(message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
-            code: None,
+            lint: None,
             message: message.into(),
             labels: Vec::new(),
             notes: Vec::new(),
@@ -182,8 +169,9 @@ impl Diagnostic {
         }
     }
 
-    pub fn with_code(mut self, code: &'static str) -> Self {
-        self.code = Some(code);
+    /// A warning of `lint`, which a team may allow.
+    pub fn with_lint(mut self, lint: Lint) -> Self {
+        self.lint = Some(lint);
         self
     }
 
@@ -210,8 +198,8 @@ impl Diagnostic {
                 label.with_message(l.message.clone())
             })
             .collect();
-        let report = match self.code {
-            Some(code) => report.with_code(code),
+        let report = match self.lint {
+            Some(lint) => report.with_code(lint.name()),
             None => report,
         };
         report

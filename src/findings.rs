@@ -5,7 +5,7 @@
 //! and the test suite checks the log with Microsoft's own validator (the SARIF Multitool).
 
 use crate::diagnostic::{Diagnostic, Location, Severity, Sources};
-use crate::lint::LINTS;
+use crate::model::Lint;
 use serde_json::{Value, json};
 
 /// What the built-in sources are called in diagnostics, and the SARIF base they are given:
@@ -45,7 +45,7 @@ impl Findings<'_> {
             .map(|d| {
                 let mut object = json!({
                     "severity": d.severity.word(),
-                    "lint": d.code,
+                    "lint": d.lint.map(Lint::name),
                     "message": d.message,
                     "notes": d.notes,
                 });
@@ -71,18 +71,18 @@ impl Findings<'_> {
     }
 
     pub fn to_sarif(&self) -> String {
-        let mut rules: Vec<Value> = LINTS
+        let mut rules: Vec<Value> = Lint::ALL
             .iter()
             .map(|l| {
                 json!({
-                    "id": l.name,
-                    "shortDescription": { "text": sentence(l.checks) },
-                    "fullDescription": { "text": sentence(l.why) },
+                    "id": l.name(),
+                    "shortDescription": { "text": sentence(l.checks()) },
+                    "fullDescription": { "text": sentence(l.why()) },
                     "help": { "text": format!(
                         "{} Allow it for the catalogue with `[project] allow = [\"{}\"]`.",
-                        sentence(l.why), l.name
+                        sentence(l.why()), l.name()
                     ) },
-                    "defaultConfiguration": { "level": "warning" },
+                    "defaultConfiguration": { "level": l.level().word() },
                 })
             })
             .collect();
@@ -102,8 +102,8 @@ impl Findings<'_> {
             .diagnostics
             .iter()
             .map(|d| {
-                let rule = match (d.severity, d.code) {
-                    (Severity::Warning, Some(code)) => code,
+                let rule = match (d.severity, d.lint) {
+                    (Severity::Warning, Some(lint)) => lint.name(),
                     _ => ERROR_RULE,
                 };
                 let mut text = d.message.clone();

@@ -7,155 +7,10 @@
 use crate::compose_body::{CommandRef, Healthcheck};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::model::Condition;
-use crate::model::Restart;
+use crate::model::{Lint, Restart};
 use crate::resolve::{Service, Written};
 use crate::validate::{Stack, StackService};
 use std::time::Duration;
-
-/// A named lint: what `muster check --list-lints` shows, and what `allow` may name.
-#[derive(Debug, Clone, Copy)]
-pub struct Lint {
-    pub name: &'static str,
-    /// What it checks.
-    pub checks: &'static str,
-    /// Why it matters.
-    pub why: &'static str,
-}
-
-pub const SLOW_PROBE_TIMEOUT: &str = "slow-probe-timeout";
-pub const FEW_RETRIES: &str = "few-retries";
-pub const SHORT_START_PERIOD: &str = "short-start-period";
-pub const SINGLE_DOLLAR: &str = "single-dollar";
-pub const COMMAND_CUT: &str = "command-cut";
-pub const RESTART_NOT_ALWAYS: &str = "restart-not-always";
-pub const UNPINNED_IMAGE: &str = "unpinned-image";
-pub const PLAIN_SECRET: &str = "plain-secret";
-pub const UNPROBED_DEPENDENCY: &str = "unprobed-dependency";
-pub const NO_AUTOHEAL: &str = "no-autoheal";
-pub const PROBE_PROGRAM_MISSING: &str = "probe-program-missing";
-pub const STALE_SCHEMA: &str = "stale-schema";
-pub const UNKNOWN_IMAGE: &str = "unknown-image";
-pub const HEALTH_ENDPOINT_OFF: &str = "health-endpoint-off";
-pub const OLDER_TARGET: &str = "older-target";
-pub const OPTIONAL_NEVER_READY: &str = "optional-never-ready";
-pub const URL_CREDENTIALS: &str = "url-credentials";
-pub const TRUST_AUTH: &str = "trust-auth";
-
-/// Every lint, in the order `--list-lints` shows them.
-pub const LINTS: &[Lint] = &[
-    Lint {
-        name: SLOW_PROBE_TIMEOUT,
-        checks: "a healthcheck timeout over 10s",
-        why: "a hung probe holds dependents back that long each time",
-    },
-    Lint {
-        name: FEW_RETRIES,
-        checks: "healthcheck retries under 3",
-        why: "one slow answer marks the service unhealthy",
-    },
-    Lint {
-        name: SHORT_START_PERIOD,
-        checks: "a start_period under 30s for a kind slow to start (model servers, search engines)",
-        why: "the service is marked unhealthy while it is still loading",
-    },
-    Lint {
-        name: SINGLE_DOLLAR,
-        checks: "a single `$` in a healthcheck you wrote, or a shell-style `$NAME` in a `command` or `entrypoint`",
-        why: "Compose fills it from the host's environment, not the container's (`${NAME}` there reads as meant for Compose)",
-    },
-    Lint {
-        name: COMMAND_CUT,
-        checks: "a `command` or `entrypoint` string with an unquoted `;`, `&`, `|`, `<` or `>`",
-        why: "Compose splits the string into words, not as a shell, and drops everything from that character on without a word",
-    },
-    Lint {
-        name: RESTART_NOT_ALWAYS,
-        checks: "a restart policy other than `always` in a production profile (jobs excepted)",
-        why: "`always` brings a service back after a crash and after a reboot",
-    },
-    Lint {
-        name: UNPINNED_IMAGE,
-        checks: "a `latest` or untagged image in a production profile",
-        why: "`latest` changes under you: two hosts, or two days, run different code",
-    },
-    Lint {
-        name: PLAIN_SECRET,
-        checks: "a PASSWORD, SECRET, TOKEN or API_KEY written as a plain value in a production profile (not a `_FILE` path, a number or a flag)",
-        why: "the secret ends up in the repository and in the generated file",
-    },
-    Lint {
-        name: URL_CREDENTIALS,
-        checks: "a password inside a URL in `env` (`postgres://app:hunter2@db/app`) in a production profile, unless it is interpolated",
-        why: "the password ends up in the repository and in the generated file, where no secret scanner looks for it",
-    },
-    Lint {
-        name: TRUST_AUTH,
-        checks: "POSTGRES_HOST_AUTH_METHOD=trust in a production profile",
-        why: "Postgres then lets anyone who reaches its port in as any user, without a password",
-    },
-    Lint {
-        name: UNPROBED_DEPENDENCY,
-        checks: "a service others depend on that has no healthcheck",
-        why: "its dependents wait only until it has started, not until it is ready",
-    },
-    Lint {
-        name: NO_AUTOHEAL,
-        checks: "a production profile without `autoheal = true`",
-        why: "outside Swarm, Docker restarts containers that exit, never ones that turn unhealthy",
-    },
-    Lint {
-        name: PROBE_PROGRAM_MISSING,
-        checks: "a healthcheck you wrote that calls a program the image does not have",
-        why: "a probe that cannot run never turns healthy (unless the image has more than muster knows)",
-    },
-    Lint {
-        name: UNKNOWN_IMAGE,
-        checks: "an image muster has no facts on, probed with python because `probe` is `auto`",
-        why: "a python probe in an image without python never turns healthy; `probe` says which client it has",
-    },
-    Lint {
-        name: HEALTH_ENDPOINT_OFF,
-        checks: "an image whose health endpoint is off by default (Traefik's ping, Keycloak's health) with nothing in `env` or `command` turning it on",
-        why: "the probe then fails for ever, unless a configuration file muster cannot read enables it",
-    },
-    Lint {
-        name: STALE_SCHEMA,
-        checks: "a muster.schema.json beside the catalogue that lists other kinds than it can use",
-        why: "editors then flag a kind of your templates folder as unknown, or offer a removed one",
-    },
-    Lint {
-        name: OPTIONAL_NEVER_READY,
-        checks: "an optional dependency (`required = false`) asked to be `healthy` without a healthcheck",
-        why: "Compose starts the dependent at once instead of waiting, whatever the condition says",
-    },
-    Lint {
-        name: OLDER_TARGET,
-        checks: "a key the declared Compose or Engine (`[project] requires`) cannot do, left out or rewritten",
-        why: "the service runs without it there: the warning says what that changes",
-    },
-];
-
-/// The names of every lint.
-pub fn names() -> impl Iterator<Item = &'static str> {
-    LINTS.iter().map(|l| l.name)
-}
-
-/// `muster check --list-lints`: one lint a paragraph, its name first.
-pub fn list() -> String {
-    let width = LINTS.iter().map(|l| l.name.len()).max().unwrap_or(0);
-    let mut out = String::new();
-    for l in LINTS {
-        out.push_str(&format!(
-            "{:width$}  {}\n{:width$}  why: {}\n",
-            l.name, l.checks, "", l.why
-        ));
-    }
-    out.push_str(
-        "\nallow one for the catalogue with `[project] allow = [\"NAME\"]`, or for one run with \
-         `--allow NAME`\n",
-    );
-    out
-}
 
 /// Substrings of environment variable names that hold secrets.
 const SECRET_NAMES: &[&str] = &[
@@ -175,9 +30,9 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
     let mut by_profile: Vec<(Written, Restart, Vec<&str>)> = Vec::new();
     for s in &stack.services {
         let service = &s.rendered.service;
-        let warn = |(code, message): (&'static str, String)| {
+        let warn = |(lint, message): Finding| {
             Diagnostic::warning(format!("service `{}`: {message}", service.name))
-                .with_code(code)
+                .with_lint(lint)
                 .at(catalogue, Some(service.name_span.clone()), "this service")
         };
         let mut found: Vec<Diagnostic> = Vec::new();
@@ -187,17 +42,17 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
             healthcheck_lints(service, &hc, &mut |(m, key)| {
                 found.push(match key.and_then(|k| service.healthcheck_written(k)) {
                     Some(at) => Diagnostic::warning(format!("service `{}`: {}", service.name, m.1))
-                        .with_code(m.0)
+                        .with_lint(m.0)
                         .at(at.source, Some(at.span.clone()), "set here"),
                     None => warn(m),
                 })
             });
         }
         if let Some(message) = command_dollar(s) {
-            found.push(warn((SINGLE_DOLLAR, message)));
+            found.push(warn((Lint::SingleDollar, message)));
         }
         if let Some(message) = command_cut(s) {
-            found.push(warn((COMMAND_CUT, message)));
+            found.push(warn((Lint::CommandCut, message)));
         }
         if prod {
             if let Some(restart) = restart_not_always(s) {
@@ -216,7 +71,7 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
                                      `{}`; `always` brings it back after a crash and a reboot",
                                     service.name, project.profile
                                 ))
-                                .with_code(RESTART_NOT_ALWAYS)
+                                .with_lint(Lint::RestartNotAlways)
                                 .at(
                                     at.source,
                                     Some(at.span),
@@ -226,7 +81,7 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
                         }
                     }
                     _ => found.push(warn((
-                        RESTART_NOT_ALWAYS,
+                        Lint::RestartNotAlways,
                         format!(
                             "restart is `{restart}` in production profile `{}`; `always` brings \
                              it back after a crash and a reboot",
@@ -238,7 +93,7 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
             prod_lints(service, &mut |m| found.push(warn(m)));
         }
         if let Some(message) = unhealthy_dependency_target(stack, s) {
-            found.push(warn((UNPROBED_DEPENDENCY, message)));
+            found.push(warn((Lint::UnprobedDependency, message)));
         }
         for d in found {
             diagnostics.push(d);
@@ -265,7 +120,7 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
                     .collect::<Vec<_>>()
                     .join(", "),
             ))
-            .with_code(RESTART_NOT_ALWAYS)
+            .with_lint(Lint::RestartNotAlways)
             .at(
                 at.source,
                 Some(at.span),
@@ -280,7 +135,7 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
                  unhealthy (production profile `{}`)",
                 project.profile
             ))
-            .with_code(NO_AUTOHEAL)
+            .with_lint(Lint::NoAutoheal)
             .with_note(
                 "a hung service stays unhealthy until someone restarts it: set `autoheal = true` \
                  in the profile, or deploy with `--target swarm`",
@@ -369,7 +224,7 @@ fn bare_variable(text: &str) -> Option<&str> {
 }
 
 /// What a lint found: its name and the message.
-type Finding = (&'static str, String);
+type Finding = (Lint, String);
 
 /// A finding about one healthcheck key, which the caller places where the key was written.
 type KeyFinding = (Finding, Option<&'static str>);
@@ -381,7 +236,7 @@ fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(K
     if let Some(timeout) = seconds(hc.timeout).filter(|t| *t > Duration::from_secs(10)) {
         warn((
             (
-                SLOW_PROBE_TIMEOUT,
+                Lint::SlowProbeTimeout,
                 format!(
                     "healthcheck timeout {}s is over 10s: a hung probe holds dependents back that long each time",
                     timeout.as_secs()
@@ -398,7 +253,7 @@ fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(K
     {
         warn((
             (
-                FEW_RETRIES,
+                Lint::FewRetries,
                 format!(
                     "healthcheck retries {retries} is under 3: one slow answer marks the service unhealthy"
                 ),
@@ -412,7 +267,7 @@ fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(K
         if start < Duration::from_secs(30) {
             warn((
                 (
-                    SHORT_START_PERIOD,
+                    Lint::ShortStartPeriod,
                     format!(
                         "start_period {}s is under 30s, and kind `{}` takes time to load",
                         start.as_secs(),
@@ -429,7 +284,7 @@ fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(K
         if text.replace("$$", "").contains('$') {
             warn((
                 (
-                    SINGLE_DOLLAR,
+                    Lint::SingleDollar,
                     "its healthcheck has a single `$`: Compose substitutes it from the host's \
                      environment when it reads the file; write `$$` for the container's variable"
                         .to_owned(),
@@ -445,7 +300,7 @@ fn prod_lints(service: &Service, warn: &mut dyn FnMut(Finding)) {
         let reference = crate::images::ImageRef::parse(image);
         if reference.tag.is_none_or(|t| t == "latest") && !image.contains('@') {
             warn((
-                UNPINNED_IMAGE,
+                Lint::UnpinnedImage,
                 format!(
                     "image `{image}` is not pinned: `latest` changes under you; name a version tag"
                 ),
@@ -455,7 +310,7 @@ fn prod_lints(service: &Service, warn: &mut dyn FnMut(Finding)) {
     for (key, value) in &service.env {
         if plain_secret(key, value) {
             warn((
-                PLAIN_SECRET,
+                Lint::PlainSecret,
                 format!(
                     "`{key}` is a plain value in the catalogue; write `{key} = \"${{{key}:?set {key} in .env}}\"` \
                  so the secret stays out of the file"
@@ -470,7 +325,7 @@ fn prod_lints(service: &Service, warn: &mut dyn FnMut(Finding)) {
                 1,
             );
             warn((
-                URL_CREDENTIALS,
+                Lint::UrlCredentials,
                 format!(
                     "`{key}` has its password written inside the URL; write `{key} = \"{suggested}\"` \
                      so it stays out of the file"
@@ -479,7 +334,7 @@ fn prod_lints(service: &Service, warn: &mut dyn FnMut(Finding)) {
         }
         if key == "POSTGRES_HOST_AUTH_METHOD" && value.eq_ignore_ascii_case("trust") {
             warn((
-                TRUST_AUTH,
+                Lint::TrustAuth,
                 "POSTGRES_HOST_AUTH_METHOD is `trust`: Postgres lets anyone who reaches its port \
                  in as any user without a password; remove it and set POSTGRES_PASSWORD"
                     .to_owned(),

@@ -4,9 +4,10 @@
 
 use crate::catalogue::Catalogue;
 use crate::config::Inputs;
-use crate::diagnostic::{Diagnostics, Sources};
+use crate::diagnostic::{Diagnostic, Diagnostics, Sources};
 use crate::error::Error;
 use crate::kinds::Kinds;
+use crate::model::Lint;
 use crate::profile::Profiles;
 use crate::render::Renderer;
 use crate::resolve;
@@ -20,7 +21,7 @@ pub struct Session {
     /// A closing line for stderr, after the diagnostics (`muster check`'s verdict).
     pub summary: Option<String>,
     /// The lints the catalogue and the command line allow.
-    pub allowed: Vec<String>,
+    pub allowed: Vec<Lint>,
     /// The diagnostics went to stdout in a machine format (`check --format json`), so they are
     /// not drawn on stderr too.
     pub machine_output: bool,
@@ -31,11 +32,16 @@ impl Session {
         self.sources.render(self.diagnostics.as_slice())
     }
 
+    /// Whether `d` is a warning of a lint the team allows.
+    pub fn allows(&self, d: &Diagnostic) -> bool {
+        d.lint.is_some_and(|lint| self.allowed.contains(&lint))
+    }
+
     /// Drops the warnings of allowed lints, before they are shown or counted.
     pub fn drop_allowed(&mut self) {
         let allowed = &self.allowed;
         self.diagnostics
-            .retain(|d| d.code.is_none_or(|code| !allowed.iter().any(|a| a == code)));
+            .retain(|d| d.lint.is_none_or(|lint| !allowed.contains(&lint)));
     }
 }
 
@@ -83,13 +89,14 @@ pub fn build(
     let Some(catalogue) = catalogue else {
         return Err(Error::Invalid);
     };
+    // An unknown name was refused where it is written.
     session.allowed.extend(
         catalogue
             .project
             .allow
             .iter()
             .flatten()
-            .map(|l| l.get_ref().clone()),
+            .filter_map(|l| Lint::from_name(l.get_ref())),
     );
     let Session {
         sources,

@@ -90,7 +90,7 @@ fn dispatch(request: &Request, session: &mut Session) -> Result<Option<String>, 
             deny_warnings,
             format,
         } => commands::check::run(inputs, *deny_warnings, *format, session),
-        Request::ListLints => Ok(Some(crate::lint::list())),
+        Request::ListLints => Ok(Some(crate::model::Lint::list())),
         Request::Schema { inputs, output } => {
             commands::schema::run(inputs, output.as_deref(), session)
         }

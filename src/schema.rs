@@ -114,7 +114,7 @@ pub fn stale_warning(
             "{shown} is out of date: it {}, so editors misjudge `kind`",
             what.join(" and ")
         ))
-        .with_code(crate::lint::STALE_SCHEMA)
+        .with_lint(crate::model::Lint::StaleSchema)
         .with_note(format!("run `muster schema -o {shown}`")),
     )
 }
@@ -219,13 +219,13 @@ schema!(
 pub enum LintName {}
 
 schema!(LintName, inline = true, |_g| {
-    let docs: Vec<String> = crate::lint::LINTS
+    let docs: Vec<String> = crate::model::Lint::ALL
         .iter()
-        .map(|l| format!("{}: {}", l.checks, l.why))
+        .map(|l| format!("{}: {}", l.checks(), l.why()))
         .collect();
     json_schema!({
         "type": "string",
-        "enum": crate::lint::names().collect::<Vec<_>>(),
+        "enum": crate::model::Lint::names().collect::<Vec<_>>(),
         "x-taplo": { "docs": { "enumValues": docs } },
     })
 });

@@ -448,7 +448,7 @@ pub fn fit(stack: &mut Stack, target: Target, diagnostics: &mut Diagnostics) {
             "`{}` {verb} for {requires}: it needs {lacking}",
             feature.key
         ))
-        .with_code(crate::lint::OLDER_TARGET)
+        .with_lint(crate::model::Lint::OlderTarget)
         .with_note(format!("without it, {}", feature.without))
         .with_note(format!("in {}", changed.join(", ")));
         d = match &stack.project.requires_span {

@@ -38,10 +38,7 @@ pub fn run(inputs: &Inputs, session: &mut Session) -> Result<Option<String>, Err
         .chain(lints.as_slice())
         .filter(|d| d.severity == Severity::Warning)
         // What the catalogue allows is not a finding, here as in `check`.
-        .filter(|d| {
-            d.code
-                .is_none_or(|c| !session.allowed.iter().any(|a| a == c))
-        })
+        .filter(|d| !session.allows(d))
         .collect();
 
     let project = &stack.project;

@@ -8,10 +8,14 @@ pub mod count;
 pub mod duration;
 pub mod interpolation;
 mod kind_traits;
+pub mod lint;
 mod restart;
+mod severity;
 
 pub use condition::Condition;
 pub use count::Count;
 pub use duration::Duration;
 pub use kind_traits::KindTraits;
+pub use lint::Lint;
 pub use restart::Restart;
+pub use severity::Severity;

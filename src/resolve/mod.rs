@@ -671,7 +671,7 @@ fn unknown_image_warning(
          (`python -c \"urllib.request...\"`)",
         image.get_ref()
     ))
-    .with_code(crate::lint::UNKNOWN_IMAGE)
+    .with_lint(crate::model::Lint::UnknownImage)
     .at(source, Some(image.span()), "an image muster does not know")
     .with_note(
         "set `probe` to a client the image has: \"curl\", \"wget\" (busybox, in alpine images), \
@@ -714,7 +714,7 @@ fn health_switch_warning(service: &Service, switch: images::HealthSwitch) -> Dia
          file does",
         service.name
     ))
-    .with_code(crate::lint::HEALTH_ENDPOINT_OFF)
+    .with_lint(crate::model::Lint::HealthEndpointOff)
     .with_note(format!(
         "set `env = {{ {} = \"true\" }}` or `{}` in `command`; if a configuration file enables \
          it, setting the variable too silences this warning",

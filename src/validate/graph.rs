@@ -172,7 +172,7 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
                         )),
                         condition_label(Condition::Healthy),
                     )
-                    .with_code(crate::lint::OPTIONAL_NEVER_READY)
+                    .with_lint(crate::model::Lint::OptionalNeverReady)
                     .with_note(
                         "Compose warns and starts the dependent at once, so it does not wait at \
                          all; ask for \"started\" to say so, or give the dependency a healthcheck",

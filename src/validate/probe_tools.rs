@@ -46,7 +46,7 @@ pub fn problem(
         format!("the image has: {}", tools.join(", "))
     };
     let d = if users_probe {
-        Diagnostic::warning(message).with_code(crate::lint::PROBE_PROGRAM_MISSING)
+        Diagnostic::warning(message).with_lint(crate::model::Lint::ProbeProgramMissing)
     } else {
         Diagnostic::error(message)
             .with_note("set `healthcheck.test` to a probe the image can run, or use another tag")

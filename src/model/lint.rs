@@ -1,0 +1,215 @@
+//! The lint registry: every lint muster has, declared once with its name, its default severity
+//! and the text that `muster check --list-lints`, the SARIF rules, the schema's `allow` docs and
+//! the README's table show (as ruff's rule registry does). A lint is a [`Lint`], never a string:
+//! a misspelt lint is a compile error, and `[project] allow` / `--allow` are read into `Lint`s
+//! where they are written.
+//!
+//! Adding a lint is one entry below; the stage that finds it pushes
+//! `Diagnostic::warning(..).with_lint(Lint::NewOne)`.
+
+use super::Severity;
+use std::fmt;
+use std::str::FromStr;
+
+macro_rules! lints {
+    ($(
+        $(#[$meta:meta])*
+        $variant:ident = $name:literal {
+            level: $level:expr,
+            checks: $checks:literal,
+            why: $why:literal $(,)?
+        }
+    ),* $(,)?) => {
+        /// A named lint: a catalogue that generates a valid file but runs badly.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Lint {
+            $($(#[$meta])* $variant,)*
+        }
+
+        impl Lint {
+            /// Every lint, in the order `--list-lints` and the README show them.
+            pub const ALL: &'static [Lint] = &[$(Lint::$variant,)*];
+
+            /// The name `allow` and `--allow` take, and the code diagnostics show.
+            pub const fn name(self) -> &'static str {
+                match self { $(Lint::$variant => $name,)* }
+            }
+
+            /// What it checks.
+            pub const fn checks(self) -> &'static str {
+                match self { $(Lint::$variant => $checks,)* }
+            }
+
+            /// Why it matters.
+            pub const fn why(self) -> &'static str {
+                match self { $(Lint::$variant => $why,)* }
+            }
+
+            /// How it is reported unless a team allows it.
+            pub const fn level(self) -> Severity {
+                match self { $(Lint::$variant => $level,)* }
+            }
+        }
+    };
+}
+
+use Severity::Warning;
+
+lints! {
+    SlowProbeTimeout = "slow-probe-timeout" {
+        level: Warning,
+        checks: "a healthcheck timeout over 10s",
+        why: "a hung probe holds dependents back that long each time",
+    },
+    FewRetries = "few-retries" {
+        level: Warning,
+        checks: "healthcheck retries under 3",
+        why: "one slow answer marks the service unhealthy",
+    },
+    ShortStartPeriod = "short-start-period" {
+        level: Warning,
+        checks: "a start_period under 30s for a kind slow to start (model servers, search engines)",
+        why: "the service is marked unhealthy while it is still loading",
+    },
+    SingleDollar = "single-dollar" {
+        level: Warning,
+        checks: "a single `$` in a healthcheck you wrote, or a shell-style `$NAME` in a `command` or `entrypoint`",
+        why: "Compose fills it from the host's environment, not the container's (`${NAME}` there reads as meant for Compose)",
+    },
+    CommandCut = "command-cut" {
+        level: Warning,
+        checks: "a `command` or `entrypoint` string with an unquoted `;`, `&`, `|`, `<` or `>`",
+        why: "Compose splits the string into words, not as a shell, and drops everything from that character on without a word",
+    },
+    RestartNotAlways = "restart-not-always" {
+        level: Warning,
+        checks: "a restart policy other than `always` in a production profile (jobs excepted)",
+        why: "`always` brings a service back after a crash and after a reboot",
+    },
+    UnpinnedImage = "unpinned-image" {
+        level: Warning,
+        checks: "a `latest` or untagged image in a production profile",
+        why: "`latest` changes under you: two hosts, or two days, run different code",
+    },
+    PlainSecret = "plain-secret" {
+        level: Warning,
+        checks: "a PASSWORD, SECRET, TOKEN or API_KEY written as a plain value in a production profile (not a `_FILE` path, a number or a flag)",
+        why: "the secret ends up in the repository and in the generated file",
+    },
+    UrlCredentials = "url-credentials" {
+        level: Warning,
+        checks: "a password inside a URL in `env` (`postgres://app:hunter2@db/app`) in a production profile, unless it is interpolated",
+        why: "the password ends up in the repository and in the generated file, where no secret scanner looks for it",
+    },
+    TrustAuth = "trust-auth" {
+        level: Warning,
+        checks: "POSTGRES_HOST_AUTH_METHOD=trust in a production profile",
+        why: "Postgres then lets anyone who reaches its port in as any user, without a password",
+    },
+    UnprobedDependency = "unprobed-dependency" {
+        level: Warning,
+        checks: "a service others depend on that has no healthcheck",
+        why: "its dependents wait only until it has started, not until it is ready",
+    },
+    NoAutoheal = "no-autoheal" {
+        level: Warning,
+        checks: "a production profile without `autoheal = true`",
+        why: "outside Swarm, Docker restarts containers that exit, never ones that turn unhealthy",
+    },
+    ProbeProgramMissing = "probe-program-missing" {
+        level: Warning,
+        checks: "a healthcheck you wrote that calls a program the image does not have",
+        why: "a probe that cannot run never turns healthy (unless the image has more than muster knows)",
+    },
+    UnknownImage = "unknown-image" {
+        level: Warning,
+        checks: "an image muster has no facts on, probed with python because `probe` is `auto`",
+        why: "a python probe in an image without python never turns healthy; `probe` says which client it has",
+    },
+    HealthEndpointOff = "health-endpoint-off" {
+        level: Warning,
+        checks: "an image whose health endpoint is off by default (Traefik's ping, Keycloak's health) with nothing in `env` or `command` turning it on",
+        why: "the probe then fails for ever, unless a configuration file muster cannot read enables it",
+    },
+    StaleSchema = "stale-schema" {
+        level: Warning,
+        checks: "a muster.schema.json beside the catalogue that lists other kinds than it can use",
+        why: "editors then flag a kind of your templates folder as unknown, or offer a removed one",
+    },
+    OptionalNeverReady = "optional-never-ready" {
+        level: Warning,
+        checks: "an optional dependency (`required = false`) asked to be `healthy` without a healthcheck",
+        why: "Compose starts the dependent at once instead of waiting, whatever the condition says",
+    },
+    OlderTarget = "older-target" {
+        level: Warning,
+        checks: "a key the declared Compose or Engine (`[project] requires`) cannot do, left out or rewritten",
+        why: "the service runs without it there: the warning says what that changes",
+    },
+}
+
+impl Lint {
+    /// The lint named `name`, as `allow` and `--allow` write it.
+    pub fn from_name(name: &str) -> Option<Lint> {
+        Lint::ALL.iter().copied().find(|l| l.name() == name)
+    }
+
+    /// The names of every lint, for completions, the schema and did-you-mean.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        Lint::ALL.iter().map(|l| l.name())
+    }
+
+    /// `muster check --list-lints`: one lint a paragraph, its name first.
+    pub fn list() -> String {
+        let width = Lint::names().map(str::len).max().unwrap_or(0);
+        let mut out = String::new();
+        for l in Lint::ALL {
+            out.push_str(&format!(
+                "{:width$}  {}\n{:width$}  why: {}\n",
+                l.name(),
+                l.checks(),
+                "",
+                l.why()
+            ));
+        }
+        out.push_str(
+            "\nallow one for the catalogue with `[project] allow = [\"NAME\"]`, or for one run \
+             with `--allow NAME`\n",
+        );
+        out
+    }
+}
+
+impl fmt::Display for Lint {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Lint {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Lint, String> {
+        Lint::from_name(name).ok_or_else(|| format!("unknown lint {name:?}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_kebab_case_and_read_back() {
+        let mut seen = std::collections::HashSet::new();
+        for l in Lint::ALL {
+            assert!(seen.insert(l.name()), "{} declared twice", l.name());
+            assert!(
+                l.name().chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{}",
+                l.name()
+            );
+            assert_eq!(Lint::from_name(l.name()), Some(*l));
+        }
+        assert_eq!(Lint::from_name("no-such-lint"), None);
+    }
+}
