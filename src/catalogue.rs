@@ -147,11 +147,11 @@ pub struct RequiresSpec {
 fn check_requires(spec: &RequiresSpec, source: SourceId, diagnostics: &mut Diagnostics) {
     for (part, value) in [("compose", &spec.compose), ("engine", &spec.engine)] {
         let Some(value) = value else { continue };
-        let problem = match value.get_ref().parse::<crate::versions::Version>() {
+        let problem = match value.get_ref().parse::<crate::model::version::Version>() {
             Err(e) => e,
-            Ok(v) if part == "compose" && v < crate::versions::OLDEST_COMPOSE => format!(
+            Ok(v) if part == "compose" && v < crate::model::version::OLDEST_COMPOSE => format!(
                 "muster writes for Compose {} or later",
-                crate::versions::OLDEST_COMPOSE
+                crate::model::version::OLDEST_COMPOSE
             ),
             Ok(_) => continue,
         };
@@ -167,9 +167,9 @@ fn check_requires(spec: &RequiresSpec, source: SourceId, diagnostics: &mut Diagn
 
 impl RequiresSpec {
     /// The versions that parse; load reported the others.
-    pub fn requires(&self) -> crate::versions::Requires {
+    pub fn requires(&self) -> crate::model::version::Requires {
         let parse = |v: &Option<Spanned<String>>| v.as_ref().and_then(|v| v.get_ref().parse().ok());
-        crate::versions::Requires {
+        crate::model::version::Requires {
             compose: parse(&self.compose),
             engine: parse(&self.engine),
         }

@@ -1,9 +1,9 @@
 //! The command line, parsed by clap and turned at once into muster's own types, so that no stage
 //! depends on how arguments are spelled.
 
-use crate::emit::Target;
 use crate::error::Error;
 use crate::model::Lint;
+use crate::model::Target;
 use crate::resolve::Provenance;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -41,8 +41,8 @@ pub struct Cli {
     /// The Compose and Docker Engine to generate for, over `[project] requires`:
     /// `compose=2.26,engine=20.10` (either part alone too) [default: the newest].
     #[arg(long, global = true, value_name = "compose=V,engine=V",
-          value_parser = crate::versions::Requires::parse_cli)]
-    requires: Option<crate::versions::Requires>,
+          value_parser = crate::model::version::Requires::parse_cli)]
+    requires: Option<crate::model::version::Requires>,
     #[command(subcommand)]
     command: CliCommand,
 }
@@ -235,7 +235,7 @@ pub struct Inputs {
     /// Lints allowed for this run.
     pub allow: Vec<Lint>,
     /// The Compose and Engine of the command line, over the catalogue's `[project] requires`.
-    pub requires: crate::versions::Requires,
+    pub requires: crate::model::version::Requires,
     /// What the stack is generated for: a Kubernetes manifest keeps keys that no Compose reads.
     pub target: Target,
 }

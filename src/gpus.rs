@@ -45,7 +45,7 @@ pub fn describe(gpus: &Gpus) -> String {
 /// The same request in the Deploy specification's form, for a service's
 /// `deploy.resources.reservations.devices`: what Compose read before the `gpus` key (1.28 on).
 /// It takes the emitted `gpus` value, whoever wrote it (this catalogue key or a `compose`
-/// table), so a target older than the key (`versions::FEATURES`) gets the same request. The
+/// table), so a target older than the key (`features::FEATURES`) gets the same request. The
 /// Deploy form requires `capabilities` ("You must set this field", Compose's GPU guide), which
 /// `gpus` leaves at `[gpu]`; the driver stays unsaid in both, so the engine picks it by that
 /// capability either way.

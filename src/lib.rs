@@ -18,7 +18,9 @@ pub mod config;
 pub mod diagnostic;
 pub mod emit;
 pub mod error;
+pub mod features;
 pub mod findings;
+pub mod fit;
 pub mod gpus;
 pub mod images;
 mod import;
@@ -41,7 +43,6 @@ pub mod spec;
 pub mod suggest;
 pub mod user_files;
 pub mod validate;
-pub mod versions;
 pub mod volumes;
 pub mod yaml;
 

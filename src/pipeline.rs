@@ -69,7 +69,7 @@ pub fn stack(inputs: &Inputs, session: &mut Session) -> Result<Stack, Error> {
         session,
     )?;
     stack.project.requires = stack.project.requires.or(inputs.requires);
-    crate::versions::fit(&mut stack, inputs.target, &mut session.diagnostics);
+    crate::fit::fit(&mut stack, inputs.target, &mut session.diagnostics);
     if session.diagnostics.has_errors() {
         return Err(Error::Invalid);
     }

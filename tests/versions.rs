@@ -148,7 +148,7 @@ depends_on = { redis = { restart = true, required = false } }
     assert_eq!(device["count"], -1, "Compose reads `all` as -1: {fraud}");
 }
 
-/// The README's table of keys and releases says what `versions::FEATURES` says, row by row.
+/// The README's table of keys and releases says what `features::FEATURES` says, row by row.
 #[test]
 fn the_readme_table_lists_every_gated_key_with_its_release() {
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
@@ -158,8 +158,8 @@ fn the_readme_table_lists_every_gated_key_with_its_release() {
         .nth(1)
         .and_then(|rest| rest.split("\n## ").next())
         .expect("README has a section `## The Compose and Engine you run`");
-    for feature in muster::versions::FEATURES {
-        let key = feature.key.trim_start_matches('/');
+    for feature in muster::features::FEATURES {
+        let key = feature.key.path().trim_start_matches('/');
         let row = section
             .lines()
             .filter(|l| l.starts_with("| `"))

@@ -259,13 +259,14 @@ fn table(rows: &[[String; 13]]) -> String {
         out.push('\n');
         start = end;
     }
-    // The one key of the table an older engine refuses, as `versions::FEATURES` has it.
-    if let Some(f) = crate::versions::FEATURES
+    // The one key of the table an older engine refuses, as `features::FEATURES` has it.
+    if let Some(f) = crate::features::FEATURES
         .iter()
-        .find(|f| f.key == "healthcheck.start_interval")
+        .find(|f| f.key == crate::features::Gated::StartInterval)
     {
-        let need =
-            |v: Option<crate::versions::Version>| v.map(|v| v.to_string()).unwrap_or_default();
+        let need = |v: Option<crate::model::version::Version>| {
+            v.map(|v| v.to_string()).unwrap_or_default()
+        };
         out.push_str(&format!(
             "start_interval needs Docker Engine {} and Compose {}; for older ones,\ndeclare \
              them in `[project] requires` and it is left out\n",

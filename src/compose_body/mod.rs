@@ -322,7 +322,7 @@ impl ComposeBody {
         &self.keys
     }
 
-    /// The keys, for `versions::fit`, which only leaves out or rewrites keys an older Compose
+    /// The keys, for `fit`, which only leaves out or rewrites keys an older Compose
     /// or Engine cannot do: none of them is one of the facts read above.
     pub fn keys_mut(&mut self) -> &mut Mapping {
         &mut self.keys

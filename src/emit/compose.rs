@@ -67,7 +67,7 @@ pub fn write(stack: &Stack, sink: &mut dyn std::io::Write) -> std::io::Result<()
     // every binding refused or left out by `fit`.
     let models = models(stack);
     if !models.is_empty()
-        && crate::versions::lacking_top_level("models", &stack.project.requires).is_none()
+        && crate::features::lacking_top_level("models", &stack.project.requires).is_none()
     {
         yaml::write_mapping_entry(&mut out, "models", &models, 0);
     }
@@ -91,12 +91,12 @@ pub(super) fn document(stack: &Stack, services: Mapping) -> Mapping {
 }
 
 /// The top-level declarations, each left out when the declared Compose cannot read it
-/// (`versions::FEATURES`): `fit` has then left out the service keys that name it, and said so.
+/// (`features::FEATURES`): `fit` has then left out the service keys that name it, and said so.
 pub(super) fn declarations(stack: &Stack) -> impl Iterator<Item = (&'static str, Mapping)> {
     let requires = stack.project.requires;
     named_declarations(stack)
         .into_iter()
-        .filter(move |(key, _)| crate::versions::lacking_top_level(key, &requires).is_none())
+        .filter(move |(key, _)| crate::features::lacking_top_level(key, &requires).is_none())
 }
 
 /// The top-level sections: every resource the catalogue declares, with its settings, in the

@@ -5,19 +5,9 @@ pub mod k8s;
 pub mod swarm;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
+pub use crate::model::Target;
 use crate::resolve::{Project, Service};
 use crate::validate::Stack;
-
-/// What `muster gen` writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
-    /// A Compose file for `docker compose up`.
-    Compose,
-    /// A stack file for `docker stack deploy`.
-    Swarm,
-    /// Kubernetes manifests for `kubectl apply -f`.
-    Kubernetes,
-}
 
 /// The stack in `target`'s format. What cannot be expressed there is reported to `diagnostics`:
 /// as an error when the output would not run, as a warning when something is left out.

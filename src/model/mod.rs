@@ -11,6 +11,8 @@ mod kind_traits;
 pub mod lint;
 mod restart;
 mod severity;
+mod target;
+pub mod version;
 
 pub use condition::Condition;
 pub use count::Count;
@@ -19,3 +21,4 @@ pub use kind_traits::KindTraits;
 pub use lint::Lint;
 pub use restart::Restart;
 pub use severity::Severity;
+pub use target::Target;

@@ -9,6 +9,7 @@
 
 use crate::catalogue::{Catalogue, Entry};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceId};
+use crate::features::Gated;
 use crate::images::{self, ImageFacts, ImageRef};
 use crate::kinds::Kinds;
 use crate::model::{Condition, Duration, KindTraits};
@@ -55,7 +56,7 @@ pub struct Project {
     pub autoheal: bool,
     /// The Compose and Engine the stack is generated for (`[project] requires`, or
     /// `--requires` over it).
-    pub requires: crate::versions::Requires,
+    pub requires: crate::model::version::Requires,
     /// Where the catalogue declares it.
     pub requires_span: Option<Range<usize>>,
     /// The profile's `production`, decided as `autoheal` is.
@@ -134,7 +135,7 @@ pub struct Service {
     /// `healthcheck.interval`, `compose.logging.driver`. Values the kind template renders have
     /// no entry. Empty unless [`Context::provenance`] asked for it.
     pub provenance: IndexMap<String, Layer>,
-    /// The version-gated keys (`versions::FEATURES`) the catalogue entry itself sets, its
+    /// The version-gated keys (`features::FEATURES`) the catalogue entry itself sets, its
     /// `profiles.NAME` included: a target that cannot do them is an error, not a warning.
     pub gated: Vec<GatedKey>,
 }
@@ -187,7 +188,7 @@ impl Healthcheck {
 /// it (toml keeps no spans inside a table read as one value).
 #[derive(Debug, Clone)]
 pub struct GatedKey {
-    pub key: &'static str,
+    pub key: Gated,
     pub at: Option<(SourceId, Range<usize>)>,
 }
 
@@ -512,7 +513,7 @@ fn resolve_service<'a>(
     }) && by_entry(origin)
     {
         gated.push(GatedKey {
-            key: "healthcheck.start_interval",
+            key: Gated::StartInterval,
             at: Some((source, value.span())),
         });
     }
@@ -522,13 +523,13 @@ fn resolve_service<'a>(
         && by_entry(origin)
     {
         gated.push(GatedKey {
-            key: "models",
+            key: Gated::Models,
             at: Some((source, value.span())),
         });
     }
     // An option the entry wrote: at the first dependency that sets it, or in the entry's own
     // `depends_on_options`.
-    let entry_option = |key: &'static str, get: fn(&DependencyOptions) -> Option<&bool>| {
+    let entry_option = |key: Gated, get: fn(&DependencyOptions) -> Option<&bool>| {
         let on_a_dependency = layers
             .highest(|s| s.depends_on.as_ref())
             .filter(|(_, origin, _)| depends_on_layer.is_some_and(by_entry) && by_entry(*origin))
@@ -547,8 +548,10 @@ fn resolve_service<'a>(
             at: on_a_dependency,
         })
     };
-    gated.extend(entry_option("depends_on.*.restart", |o| o.restart.as_ref()));
-    gated.extend(entry_option("depends_on.*.required", |o| {
+    gated.extend(entry_option(Gated::DependsOnRestart, |o| {
+        o.restart.as_ref()
+    }));
+    gated.extend(entry_option(Gated::DependsOnRequired, |o| {
         o.required.as_ref()
     }));
     // The entry's own `compose` tables; a profile's are defaults like its other keys.
@@ -556,7 +559,7 @@ fn resolve_service<'a>(
         if let Some(table) = &l.spec.compose {
             let at = Some((l.source, table.span()));
             gated.extend(
-                crate::versions::keys_in_toml(table.get_ref()).map(|key| GatedKey {
+                crate::features::keys_in_toml(table.get_ref()).map(|key| GatedKey {
                     key,
                     at: at.clone(),
                 }),
