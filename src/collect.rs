@@ -52,7 +52,7 @@ pub fn parse<T: DeserializeOwned>(
     let root = match DeTable::parse(text) {
         Ok(root) => root,
         Err(e) => {
-            diagnostics.push(crate::catalogue::toml_error(&e, source, what));
+            diagnostics.push(toml_error(&e, source, what));
             return None;
         }
     };
@@ -91,7 +91,7 @@ pub fn parse<T: DeserializeOwned>(
                 )));
                 return None;
             }
-            diagnostics.push(crate::catalogue::toml_error(&error, source, what));
+            diagnostics.push(toml_error(&error, source, what));
             reported += 1;
         }
         // No key holds the error: it is about the file as a whole, and nothing is left to read.
@@ -159,4 +159,30 @@ fn holds_anywhere(value: &Spanned<DeValue<'_>>, at: &Range<usize>) -> bool {
 
 fn holds(outer: &Range<usize>, inner: &Range<usize>) -> bool {
     outer.start <= inner.start && inner.end <= outer.end
+}
+
+/// A TOML or shape error, pointing at its span, with a "did you mean" for misspelled keys.
+fn toml_error(e: &toml::de::Error, source: SourceId, what: &str) -> Diagnostic {
+    // serde names Rust types; the user thinks in ports and counts.
+    let message = e
+        .message()
+        .trim_end()
+        .replace("expected u16", "expected a port number (1-65535)")
+        .replace("expected u32", "expected a whole number");
+    let message = message.as_str();
+    let mut d =
+        Diagnostic::error(format!("invalid {what}: {message}")).at(source, e.span(), "here");
+    if let Some(hint) = unknown_field_hint(message) {
+        d = d.with_note(hint);
+    }
+    d
+}
+
+/// serde words unknown keys as "unknown field `X`, expected one of `a`, `b`".
+fn unknown_field_hint(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (field, rest) = rest.split_once('`')?;
+    let expected = rest.split_once("expected")?.1;
+    let candidates = expected.split('`').skip(1).step_by(2);
+    crate::suggest::did_you_mean(field, candidates)
 }

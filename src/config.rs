@@ -9,8 +9,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 
-/// The catalogue's file name, looked for in the current folder and its parents.
-pub const CATALOGUE: &str = "services.toml";
+use crate::user_files::CATALOGUE;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -83,7 +83,7 @@ impl std::fmt::Display for Error {
                 f,
                 "no {} in {} or any folder above it\n  = run `muster init` to start one here, or \
                  pass `-c FILE`",
-                crate::config::CATALOGUE,
+                crate::user_files::CATALOGUE,
                 from.display()
             ),
             Error::Usage(message) => f.write_str(message),

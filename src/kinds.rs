@@ -2,19 +2,8 @@
 //! Compose keys. Built-in kinds are compiled in; a user's `templates/kinds/KIND.yml.j2` overrides
 //! a built-in template or adds a kind of its own.
 
-use crate::model::KindTraits;
+use crate::model::{KindTraits, ProbeStyle};
 use std::path::{Path, PathBuf};
-
-/// How a kind's template probes health, which decides what the `probe` key may say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProbeStyle {
-    /// The engine's own client (pg_isready, redis-cli, ...): only `auto` or `native` make sense.
-    Native,
-    /// An HTTP endpoint, fetched with whichever client the image has (curl, wget, python, bash).
-    Http,
-    /// Runs to completion; nothing to probe.
-    None,
-}
 
 #[derive(Debug, Clone)]
 pub struct Kind {

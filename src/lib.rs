@@ -14,6 +14,7 @@ pub mod catalogue;
 mod collect;
 pub mod commands;
 pub mod compose_body;
+pub mod compose_spec;
 pub mod config;
 pub mod diagnostic;
 pub mod emit;

@@ -57,7 +57,7 @@ pub fn stack(inputs: &Inputs, session: &mut Session) -> Result<Stack, Error> {
         .map_err(Error::io("read the catalogue", &inputs.catalogue))?;
     let profiles = Profiles::load(Some(&inputs.profiles_dir), sources, diagnostics)?;
     let kinds = Kinds::built_in().with_user_templates(&inputs.templates_dir)?;
-    if let Some(d) = crate::schema::stale_warning(inputs, &kinds) {
+    if let Some(d) = crate::schema::stale_warning(&inputs.catalogue, &kinds) {
         diagnostics.push(d);
     }
     let mut stack = build(

@@ -5,7 +5,7 @@
 //! a Compose `test` list whose `$` are already doubled, so that Compose's interpolation hands the
 //! container exactly the command written here.
 
-use crate::kinds::ProbeStyle;
+use crate::model::ProbeStyle;
 use std::fmt;
 
 /// The client an HTTP probe runs with.

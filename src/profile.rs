@@ -102,11 +102,11 @@ impl Profiles {
                 self.incomplete |= !collected.dropped.is_empty();
                 let file = collected.value;
                 for spec in std::iter::once(&file.defaults).chain(file.kinds.values()) {
-                    crate::catalogue::check_layer_keys(spec, "a profile", source, diagnostics);
+                    crate::spec::check::check_layer_keys(spec, "a profile", source, diagnostics);
                 }
-                crate::catalogue::check_layer(&file.defaults, source, diagnostics);
+                crate::spec::check::check_layer(&file.defaults, source, diagnostics);
                 for spec in file.kinds.values() {
-                    crate::catalogue::check_layer(spec, source, diagnostics);
+                    crate::spec::check::check_layer(spec, source, diagnostics);
                 }
                 self.profiles.insert(
                     name.to_owned(),

@@ -1,6 +1,10 @@
-//! The user's own profiles and templates, found by file name in a folder beside the catalogue.
+//! The user's files muster finds by name: the catalogue, and their own profiles and templates in
+//! folders beside it.
 
 use std::path::{Path, PathBuf};
+
+/// The catalogue's file name, looked for in the current folder and its parents.
+pub const CATALOGUE: &str = "services.toml";
 
 /// The files `dir/NAME{suffix}` as `(NAME, path)`, sorted by path: directory order differs
 /// between filesystems, and output must not. A missing folder holds none, since most catalogues

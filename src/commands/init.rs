@@ -68,7 +68,7 @@ pub fn run(inputs: &Inputs, session: &mut Session) -> Result<Option<String>, Err
     // muster looks by itself.
     let found_alone = catalogue
         .file_name()
-        .is_some_and(|n| n == crate::config::CATALOGUE)
+        .is_some_and(|n| n == crate::user_files::CATALOGUE)
         && catalogue.parent().is_none_or(|p| p.as_os_str().is_empty());
     let with = if found_alone {
         String::new()

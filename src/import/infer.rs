@@ -3,7 +3,8 @@
 
 use super::DraftEntry;
 use crate::images::{self, ImageRef};
-use crate::kinds::{Kinds, ProbeStyle};
+use crate::kinds::Kinds;
+use crate::model::ProbeStyle;
 use crate::probe;
 use crate::yaml::Value as Yaml;
 

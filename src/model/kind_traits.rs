@@ -15,3 +15,14 @@ pub struct KindTraits {
     /// replaces it rather than starting the new one beside the old.
     pub single_instance: bool,
 }
+
+/// How a kind's template probes health, which decides what the `probe` key may say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeStyle {
+    /// The engine's own client (pg_isready, redis-cli, ...): only `auto` or `native` make sense.
+    Native,
+    /// An HTTP endpoint, fetched with whichever client the image has (curl, wget, python, bash).
+    Http,
+    /// Runs to completion; nothing to probe.
+    None,
+}

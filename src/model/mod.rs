@@ -17,7 +17,7 @@ pub mod version;
 pub use condition::Condition;
 pub use count::Count;
 pub use duration::Duration;
-pub use kind_traits::KindTraits;
+pub use kind_traits::{KindTraits, ProbeStyle};
 pub use lint::Lint;
 pub use restart::Restart;
 pub use severity::Severity;

@@ -52,7 +52,7 @@ pub(super) fn check(layer: &mut Mapping) -> Vec<Problem> {
         if FILE_KEYS.contains(&key) {
             continue;
         }
-        if let Some(suggestion) = crate::compose_body::unknown_service_key(key) {
+        if let Some(suggestion) = crate::compose_spec::unknown_service_key(key) {
             problems.push(Problem {
                 message: format!("a key `{key}` Compose does not know"),
                 needle: Some(format!("{key}:")),

@@ -3,7 +3,8 @@
 
 use crate::diagnostic::{Diagnostic, SourceId};
 use crate::images::ImageFacts;
-use crate::kinds::{Kind, ProbeStyle};
+use crate::kinds::Kind;
+use crate::model::ProbeStyle;
 use toml::Spanned;
 
 /// The engine: named by `engine`, read off a known image, or the kind's only engine.

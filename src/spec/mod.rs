@@ -12,6 +12,9 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 use toml::Spanned;
 
+pub mod check;
+pub mod shapes;
+
 /// One layer of service keys. Its JSON Schema is not used as is: `crate::schema` derives the
 /// catalogue entry (which requires `kind`) and the per-profile override (which has neither `kind`
 /// nor `profiles`) from it, so the docs below are what an editor shows on hover.
@@ -21,7 +24,7 @@ pub struct ServiceSpec {
     // Only meaningful on a catalogue entry; `load` rejects it anywhere else.
     /// What the service is: picks its template, engines, probe and profile defaults. A built-in
     /// kind or one from your `templates/kinds/` folder.
-    #[schemars(with = "Option<crate::schema::KindName>", extend("examples" = ["db"]))]
+    #[schemars(with = "Option<crate::spec::shapes::KindName>", extend("examples" = ["db"]))]
     pub kind: Option<Spanned<String>>,
     /// The image to run. Optional where the kind's engine has a default image; otherwise set
     /// `image` or `build`.
@@ -49,7 +52,7 @@ pub struct ServiceSpec {
     pub app: Option<Spanned<String>>,
     /// The container port that probes target. Default: the image's port; 8000 for `http` and
     /// `ai-model`.
-    #[schemars(with = "Option<crate::schema::Port>", extend("examples" = [8000]))]
+    #[schemars(with = "Option<crate::spec::shapes::Port>", extend("examples" = [8000]))]
     pub port: Option<Spanned<u16>>,
     /// The HTTP health endpoint probed in `http` and `ai-model` services; default
     /// `/health/live`.
@@ -84,15 +87,15 @@ pub struct ServiceSpec {
     )]
     pub labels: Option<IndexMap<String, Spanned<Scalar>>>,
     /// The restart policy, over the profile's (dev: `unless-stopped`, prod: `always`).
-    #[schemars(with = "Option<crate::schema::Restart>", extend("examples" = ["on-failure:3"]))]
+    #[schemars(with = "Option<crate::spec::shapes::Restart>", extend("examples" = ["on-failure:3"]))]
     pub restart: Option<Spanned<String>>,
     /// How many containers to run (`deploy.replicas`).
-    #[schemars(with = "Option<crate::schema::Count>", extend("examples" = [2]))]
+    #[schemars(with = "Option<crate::spec::shapes::Count>", extend("examples" = [2]))]
     pub replicas: Option<Spanned<crate::model::Count>>,
     /// How the healthcheck reaches the service. `auto` picks the first client the image has:
     /// curl, wget, python, then bash `/dev/tcp`; `native` uses the engine's own client; `image`
     /// writes no healthcheck, leaving the image's own `HEALTHCHECK` (if any) to run.
-    #[schemars(with = "Option<crate::schema::ProbeName>", extend("examples" = ["auto"]))]
+    #[schemars(with = "Option<crate::spec::shapes::ProbeName>", extend("examples" = ["auto"]))]
     pub probe: Option<Spanned<String>>,
     /// Healthcheck settings; each key overrides the profile's.
     #[schemars(extend("examples" = [{ "start_period": "60s" }]))]
@@ -136,7 +139,7 @@ pub struct ServiceSpec {
     // Only meaningful on a catalogue entry; `load` rejects it anywhere else.
     /// Service keys applied only under one profile, e.g. `profiles.prod = { replicas = 2 }`.
     #[schemars(
-        with = "Option<IndexMap<String, crate::schema::ServiceOverride>>",
+        with = "Option<IndexMap<String, crate::spec::shapes::ServiceOverride>>",
         extend("examples" = [{ "dev": { "ports": ["5432:5432"] } }])
     )]
     pub profiles: Option<IndexMap<String, Spanned<ServiceSpec>>>,
@@ -162,21 +165,21 @@ pub struct HealthcheckSpec {
     )]
     pub test: Option<Spanned<Command>>,
     /// Time between two probes.
-    #[schemars(with = "Option<crate::schema::Duration>", extend("examples" = ["30s"]))]
+    #[schemars(with = "Option<crate::spec::shapes::Duration>", extend("examples" = ["30s"]))]
     pub interval: Option<Spanned<String>>,
     /// How long one probe may run before it counts as failed; keep it below `interval`.
-    #[schemars(with = "Option<crate::schema::Duration>", extend("examples" = ["5s"]))]
+    #[schemars(with = "Option<crate::spec::shapes::Duration>", extend("examples" = ["5s"]))]
     pub timeout: Option<Spanned<String>>,
     /// Consecutive failures that mark the container unhealthy.
-    #[schemars(with = "Option<crate::schema::Count>", extend("examples" = [3]))]
+    #[schemars(with = "Option<crate::spec::shapes::Count>", extend("examples" = [3]))]
     pub retries: Option<Spanned<crate::model::Count>>,
     /// Time the container gets to boot: failed probes during it do not count against
     /// `retries`. Be generous (30-60s) for services that load a model or form a cluster.
-    #[schemars(with = "Option<crate::schema::Duration>", extend("examples" = ["60s"]))]
+    #[schemars(with = "Option<crate::spec::shapes::Duration>", extend("examples" = ["60s"]))]
     pub start_period: Option<Spanned<String>>,
     /// Time between probes during `start_period`, so that a started service is seen healthy
     /// soon.
-    #[schemars(with = "Option<crate::schema::Duration>", extend("examples" = ["2s"]))]
+    #[schemars(with = "Option<crate::spec::shapes::Duration>", extend("examples" = ["2s"]))]
     pub start_interval: Option<Spanned<String>>,
     /// Turns the healthcheck off, the kind's included.
     #[schemars(extend("examples" = [true]))]
