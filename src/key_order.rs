@@ -1,6 +1,7 @@
 //! Compose keys in the order people write them, so that a generated file reads like a
 //! hand-written one and diffs stay small when the catalogue changes.
 
+use crate::model::HealthKey;
 use crate::yaml::{Mapping, Value};
 
 /// Service keys in conventional order; keys not listed follow in the order they were produced.
@@ -31,15 +32,15 @@ const SERVICE_HEAD: &[&str] = &[
 /// Keys that read best last: deployment and logging settings.
 const SERVICE_TAIL: &[&str] = &["deploy", "logging"];
 
-const HEALTHCHECK: &[&str] = &[
-    "test",
-    "interval",
-    "timeout",
-    "retries",
-    "start_period",
-    "start_interval",
-    "disable",
-];
+const HEALTHCHECK: [&str; HealthKey::ALL.len()] = {
+    let mut names = [""; HealthKey::ALL.len()];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = HealthKey::ALL[i].name();
+        i += 1;
+    }
+    names
+};
 
 /// A device request's keys, in the order Compose's documentation writes them.
 pub fn gpu_request(request: Mapping) -> Mapping {
@@ -53,7 +54,7 @@ pub fn gpu_request(request: Mapping) -> Mapping {
 /// A service's keys, and its healthcheck's, in conventional order. Values are moved, not copied.
 pub fn service(mut body: Mapping) -> Mapping {
     if let Some(Value::Mapping(hc)) = body.get_mut("healthcheck") {
-        *hc = ordered(std::mem::take(hc), HEALTHCHECK, &[]);
+        *hc = ordered(std::mem::take(hc), &HEALTHCHECK, &[]);
     }
     ordered(body, SERVICE_HEAD, SERVICE_TAIL)
 }
@@ -116,7 +117,7 @@ impl Draft {
     pub fn finish(mut self) -> Mapping {
         for (key, value) in &mut self.entries {
             if let (Some("healthcheck"), Value::Mapping(hc)) = (key.as_str(), value) {
-                *hc = ordered(std::mem::take(hc), HEALTHCHECK, &[]);
+                *hc = ordered(std::mem::take(hc), &HEALTHCHECK, &[]);
             }
         }
         sorted(self.entries, SERVICE_HEAD, SERVICE_TAIL)

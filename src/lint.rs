@@ -7,7 +7,7 @@
 use crate::compose_body::{CommandRef, Healthcheck};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::model::Condition;
-use crate::model::{Lint, Restart};
+use crate::model::{HealthKey, Lint, Restart};
 use crate::resolve::{Service, Written};
 use crate::validate::{Stack, StackService};
 use std::time::Duration;
@@ -227,7 +227,7 @@ fn bare_variable(text: &str) -> Option<&str> {
 type Finding = (Lint, String);
 
 /// A finding about one healthcheck key, which the caller places where the key was written.
-type KeyFinding = (Finding, Option<&'static str>);
+type KeyFinding = (Finding, Option<HealthKey>);
 
 fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(KeyFinding)) {
     // A duration Compose reads from the environment counts at its default; without one there
@@ -242,7 +242,7 @@ fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(K
                     timeout.as_secs()
                 ),
             ),
-            Some("timeout"),
+            Some(HealthKey::Timeout),
         ));
     }
     if let Some(retries) = hc
@@ -258,7 +258,7 @@ fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(K
                     "healthcheck retries {retries} is under 3: one slow answer marks the service unhealthy"
                 ),
             ),
-            Some("retries"),
+            Some(HealthKey::Retries),
         ));
     }
     let start_period_unknown = hc.start_period.is_some_and(|d| d.value.is_none());
@@ -274,7 +274,7 @@ fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(K
                         service.kind
                     ),
                 ),
-                Some("start_period"),
+                Some(HealthKey::StartPeriod),
             ));
         }
     }

@@ -9,7 +9,7 @@ use crate::catalogue::{Catalogue, Entry, ProjectSpec};
 use crate::config::Inputs;
 use crate::error::Error;
 use crate::kinds::{Kind, TemplateOrigin};
-use crate::model::Duration;
+use crate::model::HealthKey;
 use crate::pipeline::Session;
 use crate::probe::Probe;
 use crate::profile::Profiles;
@@ -171,7 +171,14 @@ fn row(kind: &Kind, profile: &str, service: &Service, model_cache: String) -> [S
     // A kind without a probe gets no healthcheck, whatever timing the profile sets.
     let probed = service.probe != Probe::None || service.healthcheck.test.is_some();
     let hc = &service.healthcheck;
-    let timing = |value: Option<&str>| text(value.filter(|_| probed));
+    let timings = HealthKey::TIMINGS.map(|key| {
+        let value = match key {
+            HealthKey::Retries => hc.retries.as_ref().map(|r| r.to_string()),
+            _ => hc.duration(key).map(|d| d.text().to_owned()),
+        };
+        text(value.as_deref().filter(|_| probed))
+    });
+    let [interval, timeout, retries, start_period, start_interval] = timings;
     [
         kind.name.clone(),
         origin.to_owned(),
@@ -180,11 +187,11 @@ fn row(kind: &Kind, profile: &str, service: &Service, model_cache: String) -> [S
         service.probe.to_string(),
         profile.to_owned(),
         text(service.restart.as_deref()),
-        timing(hc.interval.as_ref().map(Duration::text)),
-        timing(hc.timeout.as_ref().map(Duration::text)),
-        timing(hc.retries.as_ref().map(|r| r.to_string()).as_deref()),
-        timing(hc.start_period.as_ref().map(Duration::text)),
-        timing(hc.start_interval.as_ref().map(Duration::text)),
+        interval,
+        timeout,
+        retries,
+        start_period,
+        start_interval,
         model_cache,
     ]
 }
@@ -192,14 +199,6 @@ fn row(kind: &Kind, profile: &str, service: &Service, model_cache: String) -> [S
 /// One block per kind and engine: what it runs, then its defaults under each profile. A row per
 /// profile of all twelve columns took 185 characters; this fits an 80-column terminal.
 fn table(rows: &[[String; 13]]) -> String {
-    const TIMINGS: [&str; 6] = [
-        "restart",
-        "interval",
-        "timeout",
-        "retries",
-        "start_period",
-        "start_interval",
-    ];
     let mut out = String::new();
     let mut start = 0;
     while start < rows.len() {
@@ -233,7 +232,8 @@ fn table(rows: &[[String; 13]]) -> String {
         }
         // The profile column has no header: its values say what they are.
         let header: Vec<String> = std::iter::once(String::new())
-            .chain(TIMINGS.iter().map(|t| (*t).to_owned()))
+            .chain(std::iter::once("restart".to_owned()))
+            .chain(HealthKey::TIMINGS.iter().map(|k| k.name().to_owned()))
             .collect();
         let lines: Vec<Vec<String>> = std::iter::once(header)
             .chain(block.iter().map(|r| r[5..12].to_vec()))

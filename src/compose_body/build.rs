@@ -2,7 +2,7 @@
 //! in conventional order, and the `compose` passthrough merged last.
 
 use crate::key_order::{self, Draft};
-use crate::model::Condition;
+use crate::model::{Condition, HealthKey};
 use crate::resolve::Service;
 use crate::spec::{Build, Command};
 use crate::yaml::{Mapping, Value as Yaml};
@@ -134,19 +134,13 @@ fn healthcheck(body: &mut Draft, s: &Service) {
         return;
     }
     // In conventional order, so that ordering finds nothing to do.
-    let timing = [
-        ("interval", hc.interval.as_ref().map(text)),
-        ("timeout", hc.timeout.as_ref().map(text)),
-        (
-            "retries",
-            hc.retries.as_ref().map(crate::model::Count::to_yaml),
-        ),
-        ("start_period", hc.start_period.as_ref().map(text)),
-        ("start_interval", hc.start_interval.as_ref().map(text)),
-    ];
-    for (key, value) in timing {
+    for key in HealthKey::TIMINGS {
+        let value = match key {
+            HealthKey::Retries => hc.retries.as_ref().map(crate::model::Count::to_yaml),
+            _ => hc.duration(key).map(text),
+        };
         if let Some(v) = value {
-            merged.set(key, v);
+            merged.set(key.name(), v);
         }
     }
     // Built from the list at its final size: inserting key by key grew each map to room

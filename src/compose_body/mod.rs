@@ -10,7 +10,7 @@
 
 mod build;
 
-use crate::model::{Condition, Restart};
+use crate::model::{Condition, HealthKey, Restart};
 use crate::resolve::Service;
 use crate::spec::DependencyOptions;
 use crate::yaml::{Mapping, Value as Yaml};
@@ -48,6 +48,18 @@ struct Timing {
     retries: Option<crate::model::Count>,
 }
 
+impl Timing {
+    fn duration_mut(&mut self, key: HealthKey) -> Option<&mut Option<Option<Span>>> {
+        match key {
+            HealthKey::Interval => Some(&mut self.interval),
+            HealthKey::Timeout => Some(&mut self.timeout),
+            HealthKey::StartPeriod => Some(&mut self.start_period),
+            HealthKey::StartInterval => Some(&mut self.start_interval),
+            HealthKey::Test | HealthKey::Retries | HealthKey::Disable => None,
+        }
+    }
+}
+
 /// The healthcheck Compose will run, as every target reads it.
 #[derive(Debug, Clone)]
 pub struct Healthcheck<'a> {
@@ -61,6 +73,29 @@ pub struct Healthcheck<'a> {
     pub retries: Option<crate::model::Count>,
     pub start_period: Option<Duration<'a>>,
     pub start_interval: Option<Duration<'a>>,
+}
+
+impl<'a> Healthcheck<'a> {
+    /// The duration the body sets for `key`, if it is one of [`HealthKey::DURATIONS`].
+    pub fn duration(&self, key: HealthKey) -> Option<Duration<'a>> {
+        match key {
+            HealthKey::Interval => self.interval,
+            HealthKey::Timeout => self.timeout,
+            HealthKey::StartPeriod => self.start_period,
+            HealthKey::StartInterval => self.start_interval,
+            HealthKey::Test | HealthKey::Retries | HealthKey::Disable => None,
+        }
+    }
+
+    fn duration_mut(&mut self, key: HealthKey) -> Option<&mut Option<Duration<'a>>> {
+        match key {
+            HealthKey::Interval => Some(&mut self.interval),
+            HealthKey::Timeout => Some(&mut self.timeout),
+            HealthKey::StartPeriod => Some(&mut self.start_period),
+            HealthKey::StartInterval => Some(&mut self.start_interval),
+            HealthKey::Test | HealthKey::Retries | HealthKey::Disable => None,
+        }
+    }
 }
 
 /// A duration of the body: as written there, and its value (`None` for `${VAR}` without a
@@ -233,7 +268,7 @@ impl ComposeBody {
 
     /// The healthcheck Compose will run; `None` when there is none or it is disabled.
     pub fn healthcheck(&self) -> Option<Healthcheck<'_>> {
-        let timing = self.healthcheck.clone()?;
+        let mut timing = self.healthcheck.clone()?;
         let Some(Yaml::Mapping(hc)) = self.keys.get("healthcheck") else {
             return None;
         };
@@ -242,7 +277,7 @@ impl ComposeBody {
             origin: self.origin,
             interval: None,
             timeout: None,
-            retries: timing.retries,
+            retries: timing.retries.take(),
             start_period: None,
             start_interval: None,
         };
@@ -253,19 +288,19 @@ impl ComposeBody {
             })
         }
         for (key, value) in hc {
-            match key.as_str().unwrap_or_default() {
-                "test" => {
-                    found.test = match value {
-                        Yaml::String(line) => vec!["CMD-SHELL", line.as_str()],
-                        Yaml::Sequence(items) => items.iter().filter_map(Yaml::as_str).collect(),
-                        _ => Vec::new(),
-                    }
-                }
-                "interval" => found.interval = with_text(value, timing.interval),
-                "timeout" => found.timeout = with_text(value, timing.timeout),
-                "start_period" => found.start_period = with_text(value, timing.start_period),
-                "start_interval" => found.start_interval = with_text(value, timing.start_interval),
-                _ => {}
+            let Some(key) = key.as_str().and_then(HealthKey::from_name) else {
+                continue;
+            };
+            if key == HealthKey::Test {
+                found.test = match value {
+                    Yaml::String(line) => vec!["CMD-SHELL", line.as_str()],
+                    Yaml::Sequence(items) => items.iter().filter_map(Yaml::as_str).collect(),
+                    _ => Vec::new(),
+                };
+            } else if let (Some(slot), Some(known)) =
+                (found.duration_mut(key), timing.duration_mut(key))
+            {
+                *slot = with_text(value, known.take());
             }
         }
         Some(found)
@@ -376,11 +411,10 @@ fn read_healthcheck(hc: &Mapping, problem: &mut impl FnMut(String)) -> Option<Ti
                 }
                 continue;
             }
-            "interval" => &mut timing.interval,
-            "timeout" => &mut timing.timeout,
-            "start_period" => &mut timing.start_period,
-            "start_interval" => &mut timing.start_interval,
-            _ => continue,
+            other => match HealthKey::from_name(other).and_then(|k| timing.duration_mut(k)) {
+                Some(slot) => slot,
+                None => continue,
+            },
         };
         *slot = duration(value, &format!("healthcheck {key}"), problem);
     }

@@ -68,7 +68,7 @@ impl DraftEntry {
             let start = self
                 .source
                 .get("healthcheck")
-                .and_then(|h| h.get("start_period"))
+                .and_then(|h| h.get(crate::model::HealthKey::StartPeriod.name()))
                 .and_then(Yaml::as_str)
                 .and_then(|d| crate::model::duration::parse(d).ok());
             if start.is_some_and(|s| s.as_secs() >= 60) {

@@ -262,13 +262,7 @@ impl DraftEntry {
         };
         // The profile's timings apply only where a test is rendered.
         if generated_test.is_some() {
-            for key in [
-                "interval",
-                "timeout",
-                "retries",
-                "start_period",
-                "start_interval",
-            ] {
+            for key in crate::model::HealthKey::TIMINGS.map(crate::model::HealthKey::name) {
                 let same = match (hc.get(key), generated.and_then(|g| g.get(key))) {
                     (Some(Yaml::String(a)), Some(Yaml::String(b))) => {
                         crate::model::duration::parse(a).ok()

@@ -4,7 +4,7 @@
 
 use crate::diagnostic::{Label, SourceId, Sources};
 use crate::model::Condition;
-use crate::model::duration::{DOCKER_DEFAULT_INTERVAL, DOCKER_DEFAULT_TIMEOUT};
+use crate::model::{DOCKER_DEFAULT_RETRIES, HealthKey};
 use crate::probe::Probe;
 use crate::resolve::Layer;
 use crate::validate::{Stack, StackService};
@@ -137,20 +137,26 @@ fn planned(s: &StackService) -> Planned {
     let body = &s.rendered.body;
     // A timing Compose took from the environment without a default is judged by Docker's:
     // the file muster wrote cannot say which value the engine got.
-    let value = |d: Option<crate::compose_body::Duration>, default: Duration| {
-        d.and_then(|d| d.value).unwrap_or(default)
-    };
-    let healthcheck = body.healthcheck().map(|hc| Timing {
-        interval: value(hc.interval, DOCKER_DEFAULT_INTERVAL),
-        timeout: value(hc.timeout, DOCKER_DEFAULT_TIMEOUT),
-        // The engine holds the number Compose read; its default stands in for one unknown here.
-        retries: hc
-            .retries
-            .as_ref()
-            .and_then(crate::model::Count::value)
-            .unwrap_or(3),
-        start_period: value(hc.start_period, Duration::ZERO),
-        start_interval: value(hc.start_interval, Duration::from_secs(5)),
+    let healthcheck = body.healthcheck().map(|hc| {
+        let value = |key: HealthKey| {
+            hc.duration(key)
+                .and_then(|d| d.value)
+                .or(key.docker_default())
+                .unwrap_or_default()
+        };
+        Timing {
+            interval: value(HealthKey::Interval),
+            timeout: value(HealthKey::Timeout),
+            // The engine holds the number Compose read; its default stands in for one unknown
+            // here.
+            retries: hc
+                .retries
+                .as_ref()
+                .and_then(crate::model::Count::value)
+                .unwrap_or(DOCKER_DEFAULT_RETRIES),
+            start_period: value(HealthKey::StartPeriod),
+            start_interval: value(HealthKey::StartInterval),
+        }
     });
     let restart_limit = match body.restart {
         Some(crate::model::Restart::OnFailure(n)) => n,

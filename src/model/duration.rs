@@ -6,10 +6,6 @@ use super::interpolation;
 use std::fmt;
 use std::time::Duration as Span;
 
-/// Docker's interval and timeout when a healthcheck leaves them out.
-pub const DOCKER_DEFAULT_INTERVAL: Span = Span::from_secs(30);
-pub const DOCKER_DEFAULT_TIMEOUT: Span = Span::from_secs(30);
-
 /// A duration as written and as a value: the text is what muster writes back out, the value is
 /// what it compares and converts (Kubernetes counts in seconds). A duration Compose takes from
 /// the environment has the value of its default, or none until Compose reads it.

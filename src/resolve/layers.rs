@@ -3,6 +3,7 @@
 use crate::catalogue::Entry;
 use crate::diagnostic::SourceId;
 use crate::kinds::Kind;
+use crate::model::HealthKey;
 use crate::profile::Profile;
 use crate::spec::{HealthcheckSpec, Scalar, ServiceSpec};
 use indexmap::IndexMap;
@@ -128,11 +129,11 @@ impl<'a> Layers<'a> {
 
     pub(super) fn healthcheck_field<T: ?Sized>(
         &mut self,
-        key: &str,
+        key: HealthKey,
         get: impl Fn(&'a HealthcheckSpec) -> Option<&'a T>,
     ) -> Option<(&'a T, SourceId)> {
         let (value, origin, source) = self.highest(|s| s.healthcheck.as_ref().and_then(&get))?;
-        self.record(|| format!("healthcheck.{key}"), || origin.to_layer());
+        self.record(|| key.path().to_owned(), || origin.to_layer());
         Some((value, source))
     }
 }

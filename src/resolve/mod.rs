@@ -12,10 +12,10 @@ use crate::diagnostic::{Diagnostic, Diagnostics, SourceId};
 use crate::features::Gated;
 use crate::images::{self, ImageFacts, ImageRef};
 use crate::kinds::Kinds;
-use crate::model::{Condition, Duration, KindTraits};
+use crate::model::{Condition, Duration, HealthKey, KindTraits};
 use crate::probe::{self, Probe};
 use crate::profile::Profile;
-use crate::spec::{Build, Command, DependencyOptions, DependsOn, HealthcheckSpec, ServiceSpec};
+use crate::spec::{Build, Command, DependencyOptions, DependsOn, ServiceSpec};
 use indexmap::IndexMap;
 use std::ops::Range;
 use std::sync::Arc;
@@ -113,9 +113,9 @@ pub struct Service {
     pub restart: Option<String>,
     /// Where `restart` was written, for messages about it.
     pub restart_at: Option<Written>,
-    /// Where each healthcheck timing the catalogue's layers set was written, by key
-    /// (`timeout`, `retries`, ...), for messages about it.
-    pub healthcheck_at: Vec<(&'static str, Written)>,
+    /// Where each healthcheck timing the catalogue's layers set was written, for messages
+    /// about it.
+    pub healthcheck_at: Vec<(HealthKey, Written)>,
     pub replicas: Option<crate::model::Count>,
     pub healthcheck: Healthcheck,
     pub depends_on: Vec<Dependency>,
@@ -143,11 +143,11 @@ pub struct Service {
 impl Service {
     /// Where the catalogue's layers wrote the healthcheck's `key`, unless the `compose` table
     /// sets it over them (that table has no span of its own per key).
-    pub fn healthcheck_written(&self, key: &str) -> Option<&Written> {
+    pub fn healthcheck_written(&self, key: HealthKey) -> Option<&Written> {
         let passthrough = self
             .compose
             .get("healthcheck")
-            .is_some_and(|hc| hc.get(key).is_some());
+            .is_some_and(|hc| hc.get(key.name()).is_some());
         if passthrough {
             return None;
         }
@@ -171,6 +171,27 @@ pub struct Healthcheck {
 }
 
 impl Healthcheck {
+    /// The duration the layers set for `key`, if it is one of [`HealthKey::DURATIONS`].
+    pub fn duration(&self, key: HealthKey) -> Option<&Duration> {
+        match key {
+            HealthKey::Interval => self.interval.as_ref(),
+            HealthKey::Timeout => self.timeout.as_ref(),
+            HealthKey::StartPeriod => self.start_period.as_ref(),
+            HealthKey::StartInterval => self.start_interval.as_ref(),
+            HealthKey::Test | HealthKey::Retries | HealthKey::Disable => None,
+        }
+    }
+
+    fn duration_mut(&mut self, key: HealthKey) -> Option<&mut Option<Duration>> {
+        match key {
+            HealthKey::Interval => Some(&mut self.interval),
+            HealthKey::Timeout => Some(&mut self.timeout),
+            HealthKey::StartPeriod => Some(&mut self.start_period),
+            HealthKey::StartInterval => Some(&mut self.start_interval),
+            HealthKey::Test | HealthKey::Retries | HealthKey::Disable => None,
+        }
+    }
+
     /// The probe's own time limit: a second under the engine's, so that a slow answer is
     /// reported by the probe itself rather than by the engine killing it.
     pub fn probe_timeout_secs(&self) -> u64 {
@@ -179,7 +200,8 @@ impl Healthcheck {
             .timeout
             .as_ref()
             .and_then(Duration::value)
-            .unwrap_or(crate::model::duration::DOCKER_DEFAULT_TIMEOUT);
+            .or(HealthKey::Timeout.docker_default())
+            .unwrap_or_default();
         timeout.as_secs().saturating_sub(1).max(1)
     }
 }
@@ -781,59 +803,53 @@ fn model_cache(
 
 /// The healthcheck the layers set, key by key.
 fn healthcheck(layers: &mut Layers) -> Healthcheck {
-    let interval = layers.healthcheck_field("interval", |h| h.interval.as_ref());
-    let timeout = layers.healthcheck_field("timeout", |h| h.timeout.as_ref());
-    // A value load refused was reported there and is left out here, so that no later stage
-    // reads its text again; the run fails on load's error, and the service stays for the
-    // errors later stages find in the rest of it.
-    let duration = |d: Option<(&Spanned<String>, SourceId)>| Duration::parse(d?.0.get_ref()).ok();
-    Healthcheck {
+    let mut healthcheck = Healthcheck {
         test: layers
-            .healthcheck_field("test", |h| h.test.as_ref())
+            .healthcheck_field(HealthKey::Test, |h| h.test.as_ref())
             .map(|(t, _)| t.get_ref().clone()),
-        interval: duration(interval),
-        timeout: duration(timeout),
         retries: layers
-            .healthcheck_field("retries", |h| h.retries.as_ref())
+            .healthcheck_field(HealthKey::Retries, |h| h.retries.as_ref())
             .map(|(r, _)| r.get_ref().clone()),
-        start_period: duration(
-            layers.healthcheck_field("start_period", |h| h.start_period.as_ref()),
-        ),
-        start_interval: duration(
-            layers.healthcheck_field("start_interval", |h| h.start_interval.as_ref()),
-        ),
         disable: layers
-            .healthcheck_field("disable", |h| h.disable.as_ref())
+            .healthcheck_field(HealthKey::Disable, |h| h.disable.as_ref())
             .is_some_and(|(d, _)| *d),
+        ..Healthcheck::default()
+    };
+    for key in HealthKey::DURATIONS {
+        // A value load refused was reported there and is left out here, so that no later stage
+        // reads its text again; the run fails on load's error, and the service stays for the
+        // errors later stages find in the rest of it.
+        let written = layers.healthcheck_field(key, |h| h.duration(key));
+        if let Some(slot) = healthcheck.duration_mut(key) {
+            *slot = written.and_then(|(d, _)| Duration::parse(d.get_ref()).ok());
+        }
     }
+    healthcheck
 }
 
 /// Where the layers wrote each healthcheck timing that wins.
-fn healthcheck_at(layers: &Layers) -> Vec<(&'static str, Written)> {
+fn healthcheck_at(layers: &Layers) -> Vec<(HealthKey, Written)> {
     let at = |span: Range<usize>, origin: layers::Origin, source: SourceId| Written {
         source,
         span,
         profile: origin.profile().map(str::to_owned),
     };
-    fn hc(s: &ServiceSpec) -> Option<&HealthcheckSpec> {
+    fn hc(s: &ServiceSpec) -> Option<&crate::spec::HealthcheckSpec> {
         s.healthcheck.as_ref()
     }
     let mut found = Vec::new();
-    for (key, get) in [
-        (
-            "interval",
-            (|h| h.interval.as_ref()) as fn(&HealthcheckSpec) -> Option<&Spanned<String>>,
-        ),
-        ("timeout", |h| h.timeout.as_ref()),
-        ("start_period", |h| h.start_period.as_ref()),
-        ("start_interval", |h| h.start_interval.as_ref()),
-    ] {
-        if let Some((d, origin, source)) = layers.highest(|s| hc(s).and_then(get)) {
-            found.push((key, at(d.span(), origin, source)));
+    for key in HealthKey::TIMINGS {
+        let written = match key {
+            HealthKey::Retries => layers
+                .highest(|s| hc(s).and_then(|h| h.retries.as_ref()))
+                .map(|(r, origin, source)| (r.span(), origin, source)),
+            _ => layers
+                .highest(|s| hc(s).and_then(|h| h.duration(key)))
+                .map(|(d, origin, source)| (d.span(), origin, source)),
+        };
+        if let Some((span, origin, source)) = written {
+            found.push((key, at(span, origin, source)));
         }
-    }
-    if let Some((r, origin, source)) = layers.highest(|s| hc(s).and_then(|h| h.retries.as_ref())) {
-        found.push(("retries", at(r.span(), origin, source)));
     }
     found
 }

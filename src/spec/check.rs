@@ -5,6 +5,7 @@
 
 use super::{Command, ServiceSpec};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceId};
+use crate::model::HealthKey;
 use crate::probe::REQUESTS;
 
 /// `kind` and `profiles` belong to a catalogue entry alone: a layer applied over many services
@@ -340,19 +341,15 @@ fn check_interpolation(spec: &ServiceSpec, source: SourceId, diagnostics: &mut D
             }
         }
         // The durations are read, and their interpolation judged, with the rest of the body.
-        const DURATIONS: [&str; 5] = [
-            "stop_grace_period",
-            "healthcheck.interval",
-            "healthcheck.timeout",
-            "healthcheck.start_period",
-            "healthcheck.start_interval",
-        ];
         let mut found = Vec::new();
         for (key, value) in compose.get_ref() {
             strings(format!("compose.{key}"), value, &mut found);
         }
         for (path, text) in found {
-            if !DURATIONS.contains(&&path["compose.".len()..]) {
+            let key = &path["compose.".len()..];
+            let duration =
+                key == "stop_grace_period" || HealthKey::DURATIONS.iter().any(|k| k.path() == key);
+            if !duration {
                 check(text, compose.span(), &format!("`{path}`"));
             }
         }

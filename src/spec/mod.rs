@@ -5,6 +5,7 @@
 //! is optional: a layer sets only what it changes, and `resolve` walks the layers to find the value
 //! that wins. Values that later stages report errors about keep their source span.
 
+use crate::model::HealthKey;
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -184,6 +185,19 @@ pub struct HealthcheckSpec {
     /// Turns the healthcheck off, the kind's included.
     #[schemars(extend("examples" = [true]))]
     pub disable: Option<bool>,
+}
+
+impl HealthcheckSpec {
+    /// The duration this layer writes for `key`, if it is one of [`HealthKey::DURATIONS`].
+    pub fn duration(&self, key: HealthKey) -> Option<&Spanned<String>> {
+        match key {
+            HealthKey::Interval => self.interval.as_ref(),
+            HealthKey::Timeout => self.timeout.as_ref(),
+            HealthKey::StartPeriod => self.start_period.as_ref(),
+            HealthKey::StartInterval => self.start_interval.as_ref(),
+            HealthKey::Test | HealthKey::Retries | HealthKey::Disable => None,
+        }
+    }
 }
 
 /// `gpus = "all"`, `gpus = 2`, or a device request as a table.

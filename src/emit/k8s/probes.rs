@@ -13,15 +13,12 @@ use crate::validate::StackService;
 use crate::yaml::{Mapping, Value as Yaml};
 use std::time::Duration;
 
-use crate::model::duration::{DOCKER_DEFAULT_INTERVAL, DOCKER_DEFAULT_TIMEOUT};
-
-/// Docker's default, for a healthcheck that leaves it out.
-const DEFAULT_RETRIES: u64 = 3;
+use crate::model::{DOCKER_DEFAULT_RETRIES, HealthKey};
 
 /// Why the probes cannot be written, and the healthcheck key it is about, if one.
 pub struct ProbeError {
     pub message: String,
-    pub key: Option<&'static str>,
+    pub key: Option<HealthKey>,
 }
 
 impl From<String> for ProbeError {
@@ -37,27 +34,29 @@ pub fn probes(s: &StackService) -> Result<Vec<(&'static str, Mapping)>, ProbeErr
     };
     // A probe's periods are numbers in the manifest: a duration Compose would have read from the
     // environment counts at its default, and without one it cannot be written.
-    let timing = |key: &'static str, d: Option<crate::compose_body::Duration>| match d {
-        None => Ok(None),
-        Some(d) => d.value.map(Some).ok_or_else(|| ProbeError {
+    // Left out, a duration is Docker's default, as the engine reads it.
+    let timing = |key: HealthKey| match hc.duration(key) {
+        None => Ok(key.docker_default().unwrap_or_default()),
+        Some(d) => d.value.ok_or_else(|| ProbeError {
             message: format!(
-                "healthcheck {key} `{}` is read from the environment, and a Kubernetes probe \
+                "healthcheck {} `{}` is read from the environment, and a Kubernetes probe \
                  needs a number: give the variable a default (`${{VAR:-30s}}`)",
+                key.name(),
                 d.text
             ),
             key: Some(key),
         }),
     };
-    let period = seconds(timing("interval", hc.interval)?.unwrap_or(DOCKER_DEFAULT_INTERVAL));
-    let timeout = seconds(timing("timeout", hc.timeout)?.unwrap_or(DOCKER_DEFAULT_TIMEOUT));
+    let period = seconds(timing(HealthKey::Interval)?);
+    let timeout = seconds(timing(HealthKey::Timeout)?);
     let retries = match &hc.retries {
-        None => DEFAULT_RETRIES,
+        None => u64::from(DOCKER_DEFAULT_RETRIES),
         Some(count) => u64::from(count.value().ok_or_else(|| ProbeError {
             message: format!(
                 "healthcheck retries `{count}` is read from the environment, and a Kubernetes \
                  probe needs a number: give the variable a default (`${{VAR:-3}}`)"
             ),
-            key: Some("retries"),
+            key: Some(HealthKey::Retries),
         })?),
     }
     .max(1);
@@ -74,11 +73,9 @@ pub fn probes(s: &StackService) -> Result<Vec<(&'static str, Mapping)>, ProbeErr
         ("livenessProbe", probe(&live, period, retries)),
         ("readinessProbe", probe(&ready, period, retries)),
     ];
-    let start_period = timing("start_period", hc.start_period)?.unwrap_or_default();
+    let start_period = timing(HealthKey::StartPeriod)?;
     if !start_period.is_zero() {
-        let start_every = seconds(
-            timing("start_interval", hc.start_interval)?.unwrap_or(Duration::from_secs(period)),
-        );
+        let start_every = seconds(timing(HealthKey::StartInterval)?);
         let tries = start_period
             .as_millis()
             .div_ceil(u128::from(start_every) * 1000);
