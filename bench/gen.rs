@@ -28,11 +28,11 @@ use muster::profile::Profiles;
 use muster::render::Renderer;
 use muster::resolve::{self, Provenance};
 use muster::validate;
-use serde_yaml::{Mapping, Value};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
 use std::time::Duration;
+use yaml_serde::{Mapping, Value};
 
 const SIZES: [usize; 4] = [10, 100, 1_000, 10_000];
 const PROFILE: &str = "prod";
@@ -299,7 +299,7 @@ fn stages(inputs: &Inputs) -> (Stages, String) {
 /// the assertion checks it here too.
 fn floor(output: &str, runs: usize) -> Duration {
     let (_header, yaml) = output.split_once('\n').expect("a header line");
-    let doc: Mapping = serde_yaml::from_str(yaml).expect("muster's output parses");
+    let doc: Mapping = yaml_serde::from_str(yaml).expect("muster's output parses");
     assert_eq!(muster::yaml::to_string(&doc), yaml);
     let mut times: Vec<Duration> = (0..runs)
         .map(|_| {
@@ -327,7 +327,7 @@ fn quiet(argv: &[OsString], dir: &Path) -> measure::Exit {
 /// The baseline must produce muster's document (as YAML values: the two write it in different
 /// styles), or it would be timed doing other work.
 fn same_document(muster: &str, baseline: &str, services: usize) {
-    let parse = |text: &str| -> Mapping { serde_yaml::from_str(text).expect("a YAML mapping") };
+    let parse = |text: &str| -> Mapping { yaml_serde::from_str(text).expect("a YAML mapping") };
     let (ours, theirs) = (parse(muster), parse(baseline));
     if ours == theirs {
         return;
@@ -343,8 +343,8 @@ fn same_document(muster: &str, baseline: &str, services: usize) {
         Some((name, body)) => panic!(
             "for {services} services the baseline's `{}` differs from muster's:\n{}\nbaseline:\n{}",
             name.as_str().unwrap_or_default(),
-            serde_yaml::to_string(body).unwrap_or_default(),
-            serde_yaml::to_string(&b.get(name)).unwrap_or_default(),
+            yaml_serde::to_string(body).unwrap_or_default(),
+            yaml_serde::to_string(&b.get(name)).unwrap_or_default(),
         ),
         None => panic!(
             "for {services} services the baseline's document differs from muster's outside \

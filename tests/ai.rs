@@ -27,7 +27,7 @@ fn normalized(compose: &mut std::process::Command, file: &Path) -> Value {
         file.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_yaml::from_slice(&out.stdout).expect("Compose prints YAML")
+    yaml_serde::from_slice(&out.stdout).expect("Compose prints YAML")
 }
 
 const ONE_ENTRY: &str = r#"
@@ -181,8 +181,8 @@ fn kubernetes_asks_the_device_plugin_for_the_gpus_in_manifests_kubernetes_accept
     let path = dir.path().join("k8s.yml");
     std::fs::write(&path, &run.stdout).unwrap();
     common::assert_kubernetes_valid(&[&path]);
-    let deployment = serde_yaml::Deserializer::from_str(&run.stdout)
-        .map(|d| serde_yaml::Value::deserialize(d).unwrap())
+    let deployment = yaml_serde::Deserializer::from_str(&run.stdout)
+        .map(|d| yaml_serde::Value::deserialize(d).unwrap())
         .find(|d| d["kind"] == "Deployment")
         .expect("a Deployment");
     let limits = &deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"];
@@ -201,7 +201,7 @@ fn swarm_reserves_a_number_of_gpus_as_a_generic_resource() {
     let path = dir.path().join("stack.yml");
     std::fs::write(&path, &run.stdout).unwrap();
     common::assert_valid_compose(&path);
-    let stack: serde_yaml::Value = serde_yaml::from_str(&run.stdout).unwrap();
+    let stack: yaml_serde::Value = yaml_serde::from_str(&run.stdout).unwrap();
     let service = &stack["services"]["assistant"];
     assert!(service.get("gpus").is_none() && service.get("models").is_none());
     let spec = &service["deploy"]["resources"]["reservations"]["generic_resources"][0]["discrete_resource_spec"];

@@ -1,5 +1,5 @@
 //! The shape ARCHITECTURE.md promises, checked on the source: what a kind is like is asked of its
-//! traits, never of its name, and serde_yaml is named in the `yaml` module alone.
+//! traits, never of its name, and the YAML crate is named in the `yaml` module alone.
 
 use std::path::{Path, PathBuf};
 
@@ -80,20 +80,20 @@ fn no_stage_after_resolve_reads_the_kinds_table() {
 }
 
 #[test]
-fn serde_yaml_is_named_only_behind_the_yaml_module() {
+fn the_yaml_crate_is_named_only_behind_the_yaml_module() {
     let offending: Vec<String> = lines_outside(&["yaml/"])
         .into_iter()
         .filter(|(_, line)| {
             line.split("//")
                 .next()
                 .unwrap_or_default()
-                .contains("serde_yaml")
+                .contains("yaml_serde")
         })
         .map(|(file, line)| format!("{file}: {}", line.trim()))
         .collect();
     assert!(
         offending.is_empty(),
-        "serde_yaml named outside src/yaml/ (use crate::yaml):\n{}",
+        "yaml_serde named outside src/yaml/ (use crate::yaml):\n{}",
         offending.join("\n")
     );
 }

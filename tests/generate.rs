@@ -4,7 +4,7 @@
 mod common;
 
 use common::{Muster, assert_valid_compose, generate};
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
@@ -360,7 +360,7 @@ fn celery_worker_pings_its_own_node() {
     );
     assert_eq!(
         w["command"],
-        serde_yaml::to_value(["celery", "-A", "proj", "worker", "--loglevel=INFO"]).unwrap()
+        yaml_serde::to_value(["celery", "-A", "proj", "worker", "--loglevel=INFO"]).unwrap()
     );
     assert_eq!(w["healthcheck"]["timeout"], "10s");
 }
@@ -369,7 +369,7 @@ fn celery_worker_pings_its_own_node() {
 fn beat_is_checked_by_its_schedule_file_without_pgrep() {
     let run = generate("[services.b]\nkind = \"beat\"\nbuild = \".\"\n", "dev");
     let b = run.service("b");
-    let command: Vec<String> = serde_yaml::from_value(b["command"].clone()).unwrap();
+    let command: Vec<String> = yaml_serde::from_value(b["command"].clone()).unwrap();
     assert!(
         command.ends_with(&strings(&["--schedule", "/tmp/celerybeat-schedule"])),
         "{command:?}"
@@ -581,7 +581,7 @@ fn hostile_values_cannot_change_structure_or_types() {
                 "V{i}"
             );
         }
-        let command: Vec<String> = serde_yaml::from_value(app["command"].clone()).unwrap();
+        let command: Vec<String> = yaml_serde::from_value(app["command"].clone()).unwrap();
         assert_eq!(command, strings(&hostile));
         assert_eq!(app["labels"]["x: y\nz"], Value::from("yes"));
         let dir = tempfile::tempdir().unwrap();
@@ -666,7 +666,7 @@ fn a_new_ai_service_is_one_four_line_entry() {
         assert_eq!(fraud["build"], "../ai-services/fraud");
         assert_eq!(fraud["restart"], restart);
         let test: Vec<String> =
-            serde_yaml::from_value(fraud["healthcheck"]["test"].clone()).unwrap();
+            yaml_serde::from_value(fraud["healthcheck"]["test"].clone()).unwrap();
         assert_eq!(test[..3], strings(&["CMD", "python", "-c"]));
         assert!(
             test[3].contains(".open(\"http://127.0.0.1:8005/health/live\""),
@@ -956,7 +956,7 @@ fn unknown_kinds_get_a_suggestion() {
 #[test]
 fn pre_commit_hooks_run_real_command_lines() {
     let text = std::fs::read_to_string(common::repo_root().join(".pre-commit-hooks.yaml")).unwrap();
-    let hooks: Vec<serde_yaml::Mapping> = serde_yaml::from_str(&text).unwrap();
+    let hooks: Vec<yaml_serde::Mapping> = yaml_serde::from_str(&text).unwrap();
     let entry = |id: &str| -> Vec<String> {
         let hook = hooks
             .iter()

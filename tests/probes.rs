@@ -591,7 +591,7 @@ fn beat_probe_healthy_while_beat_runs_and_unhealthy_once_its_schedule_is_stale()
         broker.url()
     );
     let argv: Vec<String> =
-        serde_yaml::from_value(generated::service(&catalogue, "beat")["command"].clone())
+        yaml_serde::from_value(generated::service(&catalogue, "beat")["command"].clone())
             .expect("beat's command is a list");
     let check = healthcheck(&catalogue, "beat");
     let mut scheduler = Beat::start(&argv, &broker.url());

@@ -288,8 +288,8 @@ fn accepted_catalogues_give_files_each_target_accepts() {
                 return Ok(());
             }
             // Kubernetes manifests are one YAML document per object; each must parse.
-            let documents = serde_yaml::Deserializer::from_str(&run.stdout)
-                .map(<serde_yaml::Value as serde::Deserialize>::deserialize)
+            let documents = yaml_serde::Deserializer::from_str(&run.stdout)
+                .map(<yaml_serde::Value as serde::Deserialize>::deserialize)
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| TestCaseError::fail(format!("{e}\n{}", run.stdout)))?;
             if TARGETS[target] != "k8s" {
@@ -307,12 +307,12 @@ fn accepted_catalogues_give_files_each_target_accepts() {
                         };
                         prop_assert_eq!(
                             &service["environment"][k.as_str()],
-                            &serde_yaml::Value::from(v)
+                            &yaml_serde::Value::from(v)
                         );
                     }
                     if let Some(argv) = &e.command {
                         let emitted: Vec<String> =
-                            serde_yaml::from_value(service["command"].clone()).unwrap();
+                            yaml_serde::from_value(service["command"].clone()).unwrap();
                         prop_assert_eq!(&emitted, argv);
                     }
                 }

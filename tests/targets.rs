@@ -5,7 +5,7 @@
 mod common;
 
 use common::{Muster, Run, assert_valid_compose, golden_diff, repo_root};
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 /// The ecommerce example with an image beside every `build`, as a deployment to a cluster needs:
 /// `registry.example.com/shop/NAME:1.0`, NAME being the build folder's. Derived rather than
@@ -53,7 +53,7 @@ fn gen_target(catalogue: &str, profile: &str, target: &str) -> Run {
 fn documents(text: &str) -> Vec<Value> {
     text.split("\n---\n")
         .skip(1)
-        .map(|doc| serde_yaml::from_str(doc).unwrap_or_else(|e| panic!("{e}:\n{doc}")))
+        .map(|doc| yaml_serde::from_str(doc).unwrap_or_else(|e| panic!("{e}:\n{doc}")))
         .collect()
 }
 
@@ -194,7 +194,7 @@ restart = "on-failure"
     )
     .success();
     let policy = |name: &str| run.service(name)["deploy"]["restart_policy"].clone();
-    let expect = |text: &str| serde_yaml::from_str::<Value>(text).unwrap();
+    let expect = |text: &str| yaml_serde::from_str::<Value>(text).unwrap();
     assert_eq!(policy("a"), expect("condition: any"));
     assert_eq!(policy("b"), expect("condition: any"));
     assert_eq!(
@@ -234,7 +234,7 @@ depends_on = ["cache"]
     )
     .success();
     let policy = |name: &str| run.service(name)["deploy"]["restart_policy"].clone();
-    let expect = |text: &str| serde_yaml::from_str::<Value>(text).unwrap();
+    let expect = |text: &str| yaml_serde::from_str::<Value>(text).unwrap();
     // on-failure:3 over the database's 75 s: a retry every 25 s.
     assert_eq!(
         policy("migrate"),
@@ -580,7 +580,7 @@ fn k8s_exec_probes_run_the_compose_test_without_compose_escapes() {
         .test("worker");
     assert_eq!(compose[0], "CMD-SHELL");
     let docs = documents(&run.stdout);
-    let probe: Vec<String> = serde_yaml::from_value(
+    let probe: Vec<String> = yaml_serde::from_value(
         container(document(&docs, "Deployment", "worker"))["livenessProbe"]["exec"]["command"]
             .clone(),
     )
@@ -656,7 +656,7 @@ fn k8s_reads_compose_variables_from_the_project_secret() {
     );
     let docs = documents(&run.stdout);
     let backend = container(document(&docs, "Deployment", "backend"));
-    let env: Vec<Value> = serde_yaml::from_value(backend["env"].clone()).unwrap();
+    let env: Vec<Value> = yaml_serde::from_value(backend["env"].clone()).unwrap();
     let position = |name: &str| env.iter().position(|e| e["name"] == name).unwrap();
     // `$(RABBITMQ_PASSWORD)` expands only from a variable defined before it.
     assert!(position("RABBITMQ_PASSWORD") < position("CELERY_BROKER_URL"));
@@ -807,12 +807,12 @@ fn every_target_says_what_the_compose_overrides_say() {
     let compose_text = gen_target(OVERRIDDEN, "prod", "compose").success().stdout;
     let dir = tempfile::tempdir().unwrap();
     assert_valid_compose(&write_temp(&dir, "compose.yml", &compose_text));
-    let compose: Value = serde_yaml::from_str(&compose_text).unwrap();
+    let compose: Value = yaml_serde::from_str(&compose_text).unwrap();
     let swarm: Value =
-        serde_yaml::from_str(&gen_target(OVERRIDDEN, "prod", "swarm").success().stdout).unwrap();
+        yaml_serde::from_str(&gen_target(OVERRIDDEN, "prod", "swarm").success().stdout).unwrap();
     let k8s = documents(&gen_target(OVERRIDDEN, "prod", "k8s").success().stdout);
 
-    let strings = |v: &Value| -> Vec<String> { serde_yaml::from_value(v.clone()).unwrap() };
+    let strings = |v: &Value| -> Vec<String> { yaml_serde::from_value(v.clone()).unwrap() };
     for (service, workload, argv) in [
         ("redis", "StatefulSet", ["redis-cli", "ping"].as_slice()),
         ("web", "Deployment", ["true"].as_slice()),

@@ -1,6 +1,7 @@
 //! The YAML writer, held to the readers that read what muster writes, never to itself: PyYAML
-//! (YAML 1.1, with both its pure-Python and libyaml loaders) and the Compose loader (Go's
-//! yaml.v3 behind `docker-compose config`, Compose 2.40). Every string must come back as the
+//! (YAML 1.1, with both its pure-Python and libyaml loaders), the Compose loader (Go's
+//! yaml.v3 behind `docker-compose config`, Compose 2.40) and the reader muster itself reads
+//! Compose files with (yaml_serde, for `import`). Every string must come back as the
 //! same string and every float as the same float, whichever reader reads it.
 //!
 //! The strings are a list of known traps (YAML 1.1 booleans, timestamps, sexagesimals, octals,
@@ -206,12 +207,19 @@ fn every_reader_reads_back_what_the_writer_wrote() {
     std::fs::write(&path, muster::yaml::to_string(&doc)).unwrap();
 
     eprintln!(
-        "{} strings and {} floats, read by PyYAML (Python and libyaml) and Compose",
+        "{} strings and {} floats, read by PyYAML (Python and libyaml), Compose and muster's own reader",
         strings.len(),
         FLOATS.len()
     );
     let mut readers = pyyaml(&path);
     readers.push(("the Compose loader", compose(&path)));
+    // muster reads Compose files too (import, and template output): its reader must agree.
+    let own: Value = muster::yaml::from_str(&std::fs::read_to_string(&path).unwrap())
+        .expect("muster's reader reads what its writer wrote");
+    readers.push((
+        "muster's reader (yaml_serde)",
+        serde_json::to_value(own).unwrap(),
+    ));
     let mut wrong = Vec::new();
     for (reader, read) in &readers {
         for (i, s) in strings.iter().enumerate() {

@@ -70,8 +70,8 @@ fuzz_target!(|data: &[u8]| {
             for target in [Target::Compose, Target::Swarm, Target::Kubernetes] {
                 let output = muster::emit::emit(target, &stack, &mut session.diagnostics);
                 // Kubernetes manifests are one document per object.
-                for document in serde_yaml::Deserializer::from_str(&output) {
-                    <serde_yaml::Value as serde::Deserialize>::deserialize(document)
+                for document in yaml_serde::Deserializer::from_str(&output) {
+                    <yaml_serde::Value as serde::Deserialize>::deserialize(document)
                         .unwrap_or_else(|e| panic!("{target:?} output is not YAML: {e}\n{output}"));
                 }
             }

@@ -9,7 +9,7 @@ use crate::pipeline::Session;
 use crate::yaml::{Mapping, Value as Yaml};
 use std::path::{Path, PathBuf};
 
-/// The Compose file as one YAML value, merge keys applied (serde_yaml resolves anchors and
+/// The Compose file as one YAML value, merge keys applied (yaml_serde resolves anchors and
 /// aliases as it parses, but leaves `<<` to `apply_merge`).
 pub(super) fn read(path: &Path, session: &mut Session) -> Result<Mapping, Error> {
     let text = if path == Path::new(super::STDIN) {
@@ -58,7 +58,7 @@ pub(super) fn read(path: &Path, session: &mut Session) -> Result<Mapping, Error>
 
 /// Applies every merge key. A mapping merged in may hold a `<<` of its own (sentry's
 /// `x-sentry-defaults: &d { <<: *restart_policy }`, merged into each service), which one pass of
-/// serde_yaml's `apply_merge` leaves in place: apply again until none is left. Compose's
+/// yaml_serde's `apply_merge` leaves in place: apply again until none is left. Compose's
 /// loader resolves them all. Bounded, since each pass removes one level of nesting.
 fn apply_merges(value: &mut Yaml) -> Result<(), crate::yaml::Error> {
     const DEPTH: usize = 64;

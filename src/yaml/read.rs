@@ -1,21 +1,21 @@
 //! Reads the YAML that kind templates write, without libyaml's cost per document.
 //!
 //! Templates write a few lines per service: block mappings and sequences whose values are plain
-//! words or JSON (auto-escaping writes every `{{ value }}` as JSON). serde_yaml spends about
+//! words or JSON (auto-escaping writes every `{{ value }}` as JSON). yaml_serde spends about
 //! 56,000 instructions reading such a text, over three times what minijinja spends rendering it,
 //! almost all of it setting up and running libyaml's event machinery for a handful of tokens.
 //!
 //! [`read`] accepts only that shape and returns `None` for anything else: anchors, tags, block
 //! scalars, flow mappings, multi-line scalars, inline comments, tabs, floats, duplicate keys,
 //! characters YAML refuses, and any plain word that YAML could resolve to something other than
-//! a string. The caller then parses the text with serde_yaml, so errors and every construct
-//! outside the subset keep serde_yaml's meaning and messages. What it accepts must mean exactly
-//! what serde_yaml reads; debug builds check every accepted text against serde_yaml, so every
+//! a string. The caller then parses the text with yaml_serde, so errors and every construct
+//! outside the subset keep yaml_serde's meaning and messages. What it accepts must mean exactly
+//! what yaml_serde reads; debug builds check every accepted text against yaml_serde, so every
 //! test that renders a template checks this reader too.
 
-use serde_yaml::{Mapping, Value};
+use yaml_serde::{Mapping, Value};
 
-/// The value of `text`, when `text` is in the subset; `None` means "ask serde_yaml".
+/// The value of `text`, when `text` is in the subset; `None` means "ask yaml_serde".
 pub fn read(text: &str) -> Option<Value> {
     if !text.chars().all(is_accepted_char) {
         return None;
@@ -102,7 +102,7 @@ impl Reader<'_, '_> {
             let (key, rest) = split_key(line.content)?;
             self.at += 1;
             let value = self.value(rest, indent)?;
-            // serde_yaml refuses a duplicate key; let it say so.
+            // yaml_serde refuses a duplicate key; let it say so.
             if mapping.insert(key, value).is_some() {
                 return None;
             }
@@ -132,7 +132,7 @@ impl Reader<'_, '_> {
         match self.lines.get(self.at) {
             Some(next) if next.indent > indent => self.block(next.indent),
             // `key:` followed by `- item` at the key's own indentation is a sequence in YAML;
-            // rare in templates, so left to serde_yaml.
+            // rare in templates, so left to yaml_serde.
             Some(next) if next.indent == indent && next.item().is_some() => None,
             _ => Some(Value::Null),
         }
@@ -173,7 +173,7 @@ fn scalar_or_json(text: &str) -> Option<Value> {
     if is_plain_word(text) {
         return Some(Value::String(text.to_owned()));
     }
-    // Leading zeros, signs and other bases are left to serde_yaml.
+    // Leading zeros, signs and other bases are left to yaml_serde.
     let decimal =
         text.bytes().all(|b| b.is_ascii_digit()) && (text == "0" || !text.starts_with('0'));
     decimal
@@ -200,7 +200,7 @@ fn has_surrogate_escape(text: &str) -> bool {
 }
 
 /// Strings, integers, booleans, null, and lists of them: the values JSON and YAML read alike.
-/// Floats are left to serde_yaml (their text forms differ at the edges), and so are mappings,
+/// Floats are left to yaml_serde (their text forms differ at the edges), and so are mappings,
 /// whose compact JSON form (`{"a":1}`) is a matter of YAML version.
 fn is_plain_data(value: &Value) -> bool {
     match value {
@@ -235,12 +235,12 @@ fn is_plain_word(text: &str) -> bool {
 mod tests {
     use super::*;
 
-    /// The reader's answer, held to serde_yaml's whenever the reader gives one.
+    /// The reader's answer, held to yaml_serde's whenever the reader gives one.
     fn read_checked(text: &str) -> Option<Value> {
         let fast = read(text);
         if let Some(value) = &fast {
-            let slow: Value = serde_yaml::from_str(text)
-                .unwrap_or_else(|e| panic!("accepted {text:?}, which serde_yaml refuses: {e}"));
+            let slow: Value = yaml_serde::from_str(text)
+                .unwrap_or_else(|e| panic!("accepted {text:?}, which yaml_serde refuses: {e}"));
             assert_eq!(value, &slow, "for {text:?}");
         }
         fast
@@ -286,7 +286,7 @@ deploy:
     }
 
     #[test]
-    fn leaves_everything_else_to_serde_yaml() {
+    fn leaves_everything_else_to_yaml_serde() {
         let texts = [
             "a: &x 1\nb: *x\n",
             "a: !tag 1\n",
@@ -336,7 +336,7 @@ deploy:
         let value = read_checked(text).expect("in the subset");
         assert_eq!(value["a"], Value::from("tab\tquote\" slash/ lt< é"));
         // A raw line or paragraph separator inside a quoted string stays as it is, in libyaml
-        // too; a raw NEL, which libyaml folds into a space, is left to serde_yaml.
+        // too; a raw NEL, which libyaml folds into a space, is left to yaml_serde.
         assert!(read_checked("a: \"x\u{2028}y\"\nb: [\"\u{2029}\"]\n").is_some());
         assert_eq!(read_checked("a: \"x\u{85}y\"\n"), None);
     }

@@ -1,6 +1,6 @@
 //! A YAML writer for Compose documents, in the style of Compose's own documentation.
 //!
-//! serde_yaml writes YAML 1.2 and so leaves `no`, `on` or `8000:80` unquoted, which YAML 1.1
+//! yaml_serde (like the serde_yaml it forks) writes YAML 1.2 and so leaves `no`, `on` or `8000:80` unquoted, which YAML 1.1
 //! parsers (and people) read as a boolean or a base-60 number. This writer quotes every string
 //! that any YAML version could read as something else, indents sequences under their key, and
 //! writes `test`, `command` and `entrypoint` lists in flow style (`["CMD", "pg_isready"]`) as
@@ -9,8 +9,8 @@
 //! (YAML 1.1, as much of the Compose ecosystem reads files) and the Compose loader (Go's
 //! yaml.v3, which also resolves YAML 1.1 timestamps and `0777` octals).
 
-use serde_yaml::{Mapping, Value};
 use std::fmt::Write;
+use yaml_serde::{Mapping, Value};
 
 /// Keys whose string lists read best on one line.
 const FLOW_KEYS: &[&str] = &["test", "command", "entrypoint"];
@@ -213,7 +213,7 @@ fn write_scalar(out: &mut String, value: &Value) {
 }
 
 /// A float both YAML versions read as one: YAML 1.1 needs a `.` and a signed exponent
-/// (`1.0e+20`), where serde_yaml writes `1e20`, which PyYAML reads as a string.
+/// (`1.0e+20`), where yaml_serde writes `1e20`, which PyYAML reads as a string.
 fn write_float(out: &mut String, text: &str) {
     // `.inf`, `-.inf`, `.nan`: the same in both versions.
     if text.contains(['i', 'n']) {
@@ -439,7 +439,7 @@ mod tests {
 
     fn roundtrip(doc: &Mapping) {
         let text = to_string(doc);
-        let back: Value = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let back: Value = yaml_serde::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(back, Value::Mapping(doc.clone()), "\n{text}");
     }
 
@@ -547,8 +547,8 @@ mod tests {
     #[test]
     fn tags_and_collection_keys_are_written_as_they_are() {
         let tagged = |tag: &str, value: Value| {
-            Value::Tagged(Box::new(serde_yaml::value::TaggedValue {
-                tag: serde_yaml::value::Tag::new(tag),
+            Value::Tagged(Box::new(yaml_serde::value::TaggedValue {
+                tag: yaml_serde::value::Tag::new(tag),
                 value,
             }))
         };

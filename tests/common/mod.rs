@@ -3,9 +3,9 @@
 
 #![allow(dead_code)] // Each test crate uses its own part of this module.
 
-use serde_yaml::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use yaml_serde::Value;
 
 pub struct Muster {
     dir: tempfile::TempDir,
@@ -103,7 +103,7 @@ impl Run {
     }
 
     pub fn yaml(&self) -> Value {
-        serde_yaml::from_str(&self.stdout).expect("stdout is YAML")
+        yaml_serde::from_str(&self.stdout).expect("stdout is YAML")
     }
 
     pub fn service(&self, name: &str) -> Value {
@@ -113,7 +113,7 @@ impl Run {
     /// The healthcheck `test` of one service, as a list of strings.
     pub fn test(&self, name: &str) -> Vec<String> {
         let test = &self.service(name)["healthcheck"]["test"];
-        serde_yaml::from_value(test.clone())
+        yaml_serde::from_value(test.clone())
             .unwrap_or_else(|_| panic!("`{name}` has no healthcheck test list: {test:?}"))
     }
 }

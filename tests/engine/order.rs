@@ -8,8 +8,8 @@ use std::path::Path;
 
 /// `(dependent, dependency, condition)` for every `depends_on` entry of a Compose file.
 pub fn dependencies(file: &Path) -> Vec<(String, String, String)> {
-    let doc: serde_yaml::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(file).unwrap()).expect("the file is YAML");
+    let doc: yaml_serde::Value =
+        yaml_serde::from_str(&std::fs::read_to_string(file).unwrap()).expect("the file is YAML");
     let mut found = Vec::new();
     for (name, service) in doc["services"].as_mapping().expect("services") {
         let Some(deps) = service.get("depends_on").and_then(|d| d.as_mapping()) else {

@@ -4,7 +4,7 @@ use std::fs;
 use std::process::Command;
 use std::time::Duration;
 
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 use super::process::scratch_dir;
 use super::runner::{Healthcheck, interpolate};
@@ -30,7 +30,7 @@ pub fn service(catalogue: &str, service: &str) -> Value {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-    let compose: Value = serde_yaml::from_slice(&output.stdout).expect("muster wrote invalid YAML");
+    let compose: Value = yaml_serde::from_slice(&output.stdout).expect("muster wrote invalid YAML");
     compose["services"][service].clone()
 }
 
@@ -126,8 +126,8 @@ mod tests {
 
     #[test]
     fn muster_helper_reads_both_environment_forms() {
-        let map: Value = serde_yaml::from_str("{A: x, B: 1, C: a$$b, HOST: ~}").unwrap();
-        let list: Value = serde_yaml::from_str("[A=x, B=1, C=a$$b, HOST]").unwrap();
+        let map: Value = yaml_serde::from_str("{A: x, B: 1, C: a$$b, HOST: ~}").unwrap();
+        let list: Value = yaml_serde::from_str("[A=x, B=1, C=a$$b, HOST]").unwrap();
         let expected = [("A", "x"), ("B", "1"), ("C", "a$b")]
             .map(|(name, value)| (name.to_owned(), value.to_owned()));
         assert_eq!(environment(&map), expected);

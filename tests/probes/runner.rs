@@ -7,7 +7,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, ExitStatus};
 use std::time::Duration;
 
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 use super::process::{INSTALL_HINT, LiveGroup, SIGKILL, signal_group, wait_timeout};
 
@@ -213,7 +213,7 @@ mod tests {
     use super::*;
 
     fn yaml(text: &str) -> Value {
-        serde_yaml::from_str(text).expect("valid YAML")
+        yaml_serde::from_str(text).expect("valid YAML")
     }
 
     fn check(test: &str) -> Healthcheck {
