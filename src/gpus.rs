@@ -23,6 +23,69 @@ pub fn compose(gpus: &Gpus) -> Yaml {
     }
 }
 
+/// The emitted body's `gpus` read back as a request, whoever wrote it (this catalogue key or a
+/// `compose` table, which wins as it does in the Compose file), so that every target carries
+/// out the request the Compose file makes. An error says what cannot be read as one request:
+/// several requests, or a count only the environment decides.
+pub fn from_body(value: &Yaml) -> Result<Gpus, String> {
+    let items = match value {
+        Yaml::String(word) if word == "all" => return Ok(Gpus::All),
+        Yaml::Sequence(items) => items,
+        other => {
+            return Err(format!(
+                "`gpus` {} is neither `all` nor a list of device requests",
+                serde_json::to_string(other).unwrap_or_default()
+            ));
+        }
+    };
+    let [Yaml::Mapping(item)] = items.as_slice() else {
+        return Err(format!(
+            "`gpus` lists {} device requests; this target takes one",
+            items.len()
+        ));
+    };
+    let strings = |key: &str| -> Option<Vec<String>> {
+        item.get(key)?.as_sequence().map(|s| {
+            s.iter()
+                .filter_map(Yaml::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+    };
+    // Compose reads `count: all` as every GPU, and casts an interpolated count at its default.
+    let count = match item.get("count") {
+        None => None,
+        Some(Yaml::String(all)) if all == "all" => None,
+        Some(Yaml::String(text)) => Some(
+            crate::model::Count::parse(text)?
+                .value()
+                .ok_or_else(|| format!("`gpus` count `{text}` comes from the environment"))?,
+        ),
+        Some(n) => Some(
+            n.as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| format!("`gpus` count {n:?} is not a number of GPUs"))?,
+        ),
+    };
+    let request = GpuRequest {
+        count,
+        device_ids: strings("device_ids"),
+        driver: item.get("driver").and_then(Yaml::as_str).map(str::to_owned),
+        capabilities: strings("capabilities"),
+        options: None,
+    };
+    Ok(match request {
+        GpuRequest {
+            count: Some(n),
+            device_ids: None,
+            driver: None,
+            capabilities: None,
+            ..
+        } => Gpus::Count(n),
+        r => Gpus::Request(r),
+    })
+}
+
 /// The request in a few words, for the report.
 pub fn describe(gpus: &Gpus) -> String {
     match gpus {
@@ -213,6 +276,27 @@ mod tests {
             yaml(&Gpus::Count(2)),
             "devices:\n  - count: 2\n    capabilities:\n      - gpu\n"
         );
+    }
+
+    #[test]
+    fn the_body_reads_back_as_the_request_it_makes() {
+        let read = |text: &str| from_body(&crate::yaml::from_str(text).unwrap());
+        assert_eq!(read("all"), Ok(Gpus::All));
+        assert_eq!(read("[{count: 2}]"), Ok(Gpus::Count(2)));
+        assert_eq!(read("[{count: \"${N:-3}\"}]"), Ok(Gpus::Count(3)));
+        assert_eq!(
+            read("[{count: all, driver: amd}]"),
+            Ok(Gpus::Request(GpuRequest {
+                driver: Some("amd".into()),
+                ..GpuRequest::default()
+            }))
+        );
+        // What the catalogue key writes reads back as what it asked for.
+        for gpus in [Gpus::All, Gpus::Count(4)] {
+            assert_eq!(from_body(&compose(&gpus)), Ok(gpus.clone()));
+        }
+        assert!(read("[{count: 1}, {count: 1}]").is_err());
+        assert!(read("[{count: \"${N}\"}]").is_err());
     }
 
     #[test]

@@ -965,3 +965,44 @@ fn k8s_writes_a_configmap_for_inline_content_and_points_at_what_it_cannot_write(
     let path = write_temp(&dir, "k8s.yml", &run.stdout);
     common::assert_kubernetes_valid(&[&path]);
 }
+
+// ---------------------------------------------------------------- GPUs, whoever wrote them
+
+/// A GPU request in the `compose` table is the service's `gpus` on every target, as it is in the
+/// Compose file: Swarm reserves it, Kubernetes limits the container to it.
+#[test]
+fn a_gpu_request_in_the_compose_table_reaches_swarm_and_kubernetes() {
+    let catalogue = r#"
+[project]
+name = "shop"
+[services.model]
+kind = "ai-model"
+image = "vllm/vllm-openai:v0.6.3"
+compose = { gpus = [{ count = 2 }] }
+"#;
+    let compose = gen_target(catalogue, "prod", "compose").success();
+    assert_eq!(compose.service("model")["gpus"][0]["count"], 2);
+    let swarm = gen_target(catalogue, "prod", "swarm").success();
+    assert_eq!(
+        swarm.service("model")["deploy"]["resources"]["reservations"]["generic_resources"][0]["discrete_resource_spec"],
+        serde_yaml::from_str::<Value>("{kind: gpu, value: 2}").unwrap(),
+        "{}",
+        swarm.stdout
+    );
+    let k8s = gen_target(catalogue, "prod", "k8s").success();
+    let docs = documents(&k8s.stdout);
+    assert_eq!(
+        container(document(&docs, "Deployment", "model"))["resources"]["limits"]["nvidia.com/gpu"],
+        2,
+        "{}",
+        k8s.stdout
+    );
+    // The `compose` table's request wins over the entry's, as it does in the Compose file.
+    let both = catalogue.replace("compose =", "gpus = 1\ncompose =");
+    let k8s = gen_target(&both, "prod", "k8s").success();
+    let docs = documents(&k8s.stdout);
+    assert_eq!(
+        container(document(&docs, "Deployment", "model"))["resources"]["limits"]["nvidia.com/gpu"],
+        2
+    );
+}

@@ -319,10 +319,10 @@ fn accelerators(out: &mut String, stack: &Stack) {
         .iter()
         .filter_map(|s| {
             let body = &s.rendered.body;
-            // The catalogue's request in words; one the `compose` table wrote, as written.
-            let gpus = body.get("gpus").map(|g| match &s.rendered.service.gpus {
-                Some(asked) => crate::gpus::describe(asked),
-                None => serde_json::to_string(g).unwrap_or_default(),
+            // The request the file makes, in words; one that is not a single request, as written.
+            let gpus = body.get("gpus").map(|g| match crate::gpus::from_body(g) {
+                Ok(asked) => crate::gpus::describe(&asked),
+                Err(_) => serde_json::to_string(g).unwrap_or_default(),
             });
             let models = body.models();
             let cache = s.rendered.service.model_cache.as_deref();

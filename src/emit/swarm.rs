@@ -189,10 +189,13 @@ fn gpus_and_models(
     diagnostics: &mut Diagnostics,
 ) {
     let service = &s.rendered.service;
-    if body.shift_remove("gpus").is_some()
-        && let Some(gpus) = &service.gpus
-    {
-        match crate::gpus::swarm_generic_resources(gpus) {
+    if let Some(value) = body.shift_remove("gpus") {
+        let gpus = crate::gpus::from_body(&value);
+        match gpus
+            .as_ref()
+            .ok()
+            .and_then(crate::gpus::swarm_generic_resources)
+        {
             Some(resources) => {
                 let deploy = body
                     .entry("deploy".into())
@@ -228,9 +231,11 @@ fn gpus_and_models(
             }
             None => diagnostics.push(at_service(
                 Diagnostic::warning(format!(
-                    "service `{}`: Swarm cannot reserve every GPU or GPUs by id; `gpus` left out \
-                     of the stack file",
-                    service.name
+                    "service `{}`: {}; `gpus` left out of the stack file",
+                    service.name,
+                    gpus.err().unwrap_or_else(|| {
+                        "Swarm cannot reserve every GPU or GPUs by id".to_owned()
+                    })
                 ))
                 .with_note(
                     "set `gpus` to a number for a reservation of the generic resource `gpu`, or \

@@ -267,10 +267,8 @@ fn gpus_and_models(
     diagnostics: &mut Diagnostics,
 ) {
     let service = &s.rendered.service;
-    if s.rendered.body.contains_key("gpus")
-        && let Some(gpus) = &service.gpus
-    {
-        match crate::gpus::kubernetes(gpus) {
+    if let Some(value) = s.rendered.body.get("gpus") {
+        match crate::gpus::from_body(value).and_then(|gpus| crate::gpus::kubernetes(&gpus)) {
             Ok(k) => {
                 let limits: Mapping = [(Yaml::from(k.resource), Yaml::from(k.count))]
                     .into_iter()
