@@ -205,49 +205,86 @@ restart = "on-failure"
     assert_eq!(policy("e"), expect("condition: on-failure"));
 }
 
+/// Seconds of a duration the stack file writes in whole seconds or minutes (`75s`, `1m30s`).
+fn seconds(value: &Value) -> u64 {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a duration: {value:?}"));
+    let (minutes, rest) = text.split_once('m').unwrap_or(("0", text));
+    minutes.parse::<u64>().unwrap() * 60 + rest.trim_end_matches('s').parse::<u64>().unwrap_or(0)
+}
+
+/// What Swarm needs of a bounded retry: `max_attempts x delay` reaches past the start of every
+/// dependency along the slowest chain below the service (its `start_period` plus its first
+/// probe, every `start_interval` while starting), read from the stack file itself, and not by
+/// much more.
+fn assert_budget_covers(stack: &Value, service: &str, chain: &[&str]) {
+    let policy = &stack["services"][service]["deploy"]["restart_policy"];
+    let delay = policy.get("delay").map_or(5, seconds);
+    let spans = policy["max_attempts"].as_u64().unwrap() * delay;
+    let needed: u64 = chain
+        .iter()
+        .map(|d| {
+            let hc = &stack["services"][*d]["healthcheck"];
+            seconds(&hc["start_period"]) + seconds(&hc["start_interval"])
+        })
+        .sum();
+    assert!(
+        spans >= needed && spans <= needed * 2 + 15,
+        "{service}: {spans}s of retries for a chain of {needed}s: {policy:?}"
+    );
+}
+
 #[test]
-fn swarm_spreads_a_bounded_retry_over_its_dependencies_start() {
-    // Swarm starts the job with its database; five-second retries were spent before it answered.
-    let run = gen_target(
-        r#"
+fn swarm_spreads_a_bounded_retry_over_the_chain_below_it() {
+    // Swarm starts the job with everything below it; five-second retries were spent before
+    // the database answered, and a delay from the direct dependency alone before the pool's.
+    let catalogue = r#"
 [services.db]
 kind = "db"
 image = "postgres:17"
 healthcheck = { start_period = "75s" }
+[services.pool]
+kind = "pool"
+image = "edoburu/pgbouncer:v1.24.1-p1"
+depends_on = ["db"]
 [services.cache]
 kind = "cache"
 image = "redis:7.4"
 [services.migrate]
 kind = "job"
 image = "registry.example.com/app:1"
-depends_on = ["db", "cache"]
+depends_on = ["pool", "cache"]
+[services.worker]
+kind = "http"
+image = "registry.example.com/app:1"
+restart = "on-failure:5"
+depends_on = ["db"]
 [services.lone]
 kind = "job"
 image = "registry.example.com/app:1"
-[services.quick]
-kind = "job"
-image = "registry.example.com/app:1"
-depends_on = ["cache"]
-"#,
-        "prod",
-        "swarm",
-    )
-    .success();
-    let policy = |name: &str| run.service(name)["deploy"]["restart_policy"].clone();
-    let expect = |text: &str| yaml_serde::from_str::<Value>(text).unwrap();
-    // on-failure:3 over the database's 75 s: a retry every 25 s.
+"#;
+    let stack = gen_target(catalogue, "prod", "swarm").success().yaml();
+    assert_budget_covers(&stack, "migrate", &["pool", "db"]);
+    // A long-running service with a bounded policy must not give up either.
+    assert_budget_covers(&stack, "worker", &["db"]);
+    // Nothing to wait for: Swarm's own delay.
     assert_eq!(
-        policy("migrate"),
-        expect("{condition: on-failure, delay: 25s, max_attempts: 3}")
+        stack["services"]["lone"]["deploy"]["restart_policy"],
+        yaml_serde::from_str::<Value>("{condition: on-failure, max_attempts: 3}").unwrap()
     );
-    // Nothing to wait for, or no more than Swarm's own 5 s between tries.
-    assert_eq!(
-        policy("lone"),
-        expect("{condition: on-failure, max_attempts: 3}")
-    );
-    assert_eq!(
-        policy("quick"),
-        expect("{condition: on-failure, max_attempts: 3}")
+    // `explain` shows the arithmetic of what was written.
+    let explained = Muster::new()
+        .catalogue(catalogue)
+        .args(&["explain", "migrate", "--profile", "prod"])
+        .run()
+        .success()
+        .stdout;
+    let delay = seconds(&stack["services"]["migrate"]["deploy"]["restart_policy"]["delay"]);
+    assert!(
+        explained.contains("slowest chain below it: migrate -> pool -> db")
+            && explained.contains(&format!("max_attempts 3 x delay {delay}s = {}s", 3 * delay)),
+        "{explained}"
     );
 }
 
@@ -985,7 +1022,7 @@ compose = { gpus = [{ count = 2 }] }
     let swarm = gen_target(catalogue, "prod", "swarm").success();
     assert_eq!(
         swarm.service("model")["deploy"]["resources"]["reservations"]["generic_resources"][0]["discrete_resource_spec"],
-        serde_yaml::from_str::<Value>("{kind: gpu, value: 2}").unwrap(),
+        yaml_serde::from_str::<Value>("{kind: gpu, value: 2}").unwrap(),
         "{}",
         swarm.stdout
     );

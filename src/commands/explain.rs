@@ -43,10 +43,20 @@ pub fn run(
         .unwrap_or_default();
     let files = layer_files(inputs, &stack, s)?;
     let rows = rows(&stack, s, &body);
+    let budget = crate::emit::swarm::budget::budget(s, &stack);
     Ok(Some(if json {
-        to_json(&stack, s, &files, &rows)
+        to_json(&stack, s, &files, &rows, budget.as_ref())
     } else {
-        render(&stack, s, &files, &rows)
+        let mut text = render(&stack, s, &files, &rows);
+        if let Some(b) = &budget {
+            let _ = write!(
+                text,
+                "\non Swarm, which starts every service at once, its restart policy must outlast \
+                 the chain below it:\n{}",
+                b.describe(name)
+            );
+        }
+        text
     }))
 }
 
@@ -56,8 +66,22 @@ fn to_json(
     s: &StackService,
     files: &[(String, String)],
     rows: &[(Vec<String>, String, Yaml)],
+    budget: Option<&crate::emit::swarm::budget::Budget>,
 ) -> String {
     let service = &s.rendered.service;
+    let swarm_budget = budget.map(|b| {
+        serde_json::json!({
+            "max_attempts": b.attempts,
+            "delay_seconds": b.delay.map(|d| d.as_secs()),
+            "needed_seconds": b.needed.as_secs(),
+            "chain": b.chain.iter().map(|l| serde_json::json!({
+                "service": l.service,
+                "start_period_seconds": l.start_period.as_secs(),
+                "first_probe_seconds": l.first_probe.as_secs(),
+                "first_probe_after": l.probe_timing,
+            })).collect::<Vec<_>>(),
+        })
+    });
     let document = serde_json::json!({
         "service": service.name,
         "kind": service.kind,
@@ -80,6 +104,8 @@ fn to_json(
                 "value": value,
             }))
             .collect::<Vec<_>>(),
+        // The restart budget `--target swarm` writes for a bounded policy; null without one.
+        "swarm_restart_budget": swarm_budget,
     });
     let mut text = serde_json::to_string_pretty(&document).expect("JSON values serialize");
     text.push('\n');

@@ -5,6 +5,8 @@
 //! `depends_on` goes: Swarm starts every service at once and rejects the long form that Compose
 //! needs for conditions (docker/cli#3880), so dependents must retry until what they need is up.
 
+pub(crate) mod budget;
+
 use super::{at_service, compose};
 use crate::diagnostic::{Diagnostic, Diagnostics, Label};
 use crate::key_order;
@@ -165,15 +167,36 @@ fn service(s: &StackService, stack: &Stack, diagnostics: &mut Diagnostics) -> Ma
             &s.rendered.service,
         ));
     }
+    if s.rendered.body.restart == Some(Restart::No)
+        && !s.depends_on.is_empty()
+        && let Some(first) = budget::chain_below(s, stack).first()
+    {
+        diagnostics.push(
+            at_service(
+                Diagnostic::warning(format!(
+                    "service `{}` is not restarted (`restart: \"no\"`), and Swarm starts it with \
+                     `{}`, before that is ready: it runs once, and fails if it needs it",
+                    s.rendered.service.name, first.service
+                )),
+                project,
+                &s.rendered.service,
+            )
+            .with_note(
+                "give it `restart = \"on-failure:3\"`: muster then spreads the attempts over the \
+                 start of everything below it (`muster explain` shows the arithmetic)",
+            ),
+        );
+    }
     if let Some(restart) = s.rendered.body.restart {
         let deploy = body
             .entry("deploy".into())
             .or_insert_with(|| Yaml::Mapping(Mapping::new()));
         if let Yaml::Mapping(deploy) = deploy {
             // A `compose.deploy.restart_policy` of the user's own is kept as written.
-            deploy
-                .entry("restart_policy".into())
-                .or_insert_with(|| Yaml::Mapping(restart_policy(restart, retry_delay(s, stack))));
+            deploy.entry("restart_policy".into()).or_insert_with(|| {
+                let delay = budget::budget(s, stack).and_then(|b| b.delay);
+                Yaml::Mapping(restart_policy(restart, delay))
+            });
         }
     }
     key_order::service(body)
@@ -286,7 +309,7 @@ pub(super) fn models_warning(service: &crate::resolve::Service, target: &str) ->
 
 /// Compose's `restart` as Swarm's `deploy.restart_policy`. Swarm has no manual stop to survive,
 /// so `unless-stopped` means what `always` means.
-fn restart_policy(restart: Restart, delay: Option<u64>) -> Mapping {
+fn restart_policy(restart: Restart, delay: Option<std::time::Duration>) -> Mapping {
     let mut policy = Mapping::new();
     let condition = match restart {
         Restart::No => "none",
@@ -294,37 +317,13 @@ fn restart_policy(restart: Restart, delay: Option<u64>) -> Mapping {
         Restart::Always | Restart::UnlessStopped => "any",
     };
     policy.insert("condition".into(), condition.into());
-    if let Some(seconds) = delay {
-        policy.insert("delay".into(), format!("{seconds}s").into());
+    if let Some(delay) = delay {
+        policy.insert("delay".into(), format!("{}s", delay.as_secs()).into());
     }
     if let Restart::OnFailure(Some(attempts)) = restart {
         policy.insert("max_attempts".into(), u64::from(attempts).into());
     }
     policy
-}
-
-/// Swarm's default delay between restarts is 5 s. Under Compose a dependent starts once its
-/// dependencies are healthy; under Swarm everything starts at once, so a service with a bounded
-/// number of attempts (a migrations job) spent them all in 15 s, before its database had
-/// initialised. Its attempts are spread over the longest `start_period` its dependencies are
-/// given instead, the time the profile allows them to come up.
-fn retry_delay(s: &StackService, stack: &Stack) -> Option<u64> {
-    let Some(Restart::OnFailure(Some(attempts))) = s.rendered.body.restart else {
-        return None;
-    };
-    let longest = s
-        .depends_on
-        .iter()
-        .filter_map(|edge| {
-            stack
-                .services
-                .iter()
-                .find(|t| t.rendered.service.name == edge.target)
-        })
-        .filter_map(|t| t.rendered.body.healthcheck()?.start_period?.value)
-        .max()?;
-    let delay = longest.as_secs().div_ceil(u64::from(attempts.max(1)));
-    (delay > 5).then_some(delay)
 }
 
 /// Swarm expands a task's environment values, hostname and mounts as Go templates
