@@ -651,6 +651,24 @@ healthcheck = { interval = "20s", timeout = "4s", retries = 5, start_period = "9
     let covered =
         probe("startupProbe", "periodSeconds") * probe("startupProbe", "failureThreshold");
     assert!((95..105).contains(&covered), "{covered}");
+
+    // Without a start_interval, Docker probes every 5 s while starting, and so does the kubelet.
+    let run = Muster::new()
+        .catalogue(
+            "[services.model]\nkind = \"ai-model\"\nimage = \"registry.example.com/model:1\"\n\
+             healthcheck = { interval = \"20s\", start_period = \"60s\" }\n",
+        )
+        .file("profiles/bare.toml", "[defaults]\nrestart = \"always\"\n")
+        .args(&["gen", "--profile", "bare", "--target", "k8s"])
+        .run()
+        .success();
+    let docs = documents(&run.stdout);
+    let startup = &container(document(&docs, "Deployment", "model"))["startupProbe"];
+    assert_eq!(
+        (&startup["periodSeconds"], &startup["failureThreshold"]),
+        (&Value::from(5), &Value::from(12)),
+        "{startup:?}"
+    );
 }
 
 #[test]
