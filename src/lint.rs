@@ -54,6 +54,9 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
         if let Some(message) = command_cut(s) {
             found.push(warn((Lint::CommandCut, message)));
         }
+        if let Some(message) = misplaced_provider_labels(s) {
+            found.push(warn((Lint::ProviderLabelsMisplaced, message)));
+        }
         if prod {
             if let Some(restart) = restart_not_always(s) {
                 match service.restart_at.clone() {
@@ -142,6 +145,26 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
             ),
         );
     }
+}
+
+/// Provider labels in `deploy.labels`, which only Swarm reads (and muster writes them there for
+/// Swarm from `labels`).
+fn misplaced_provider_labels(s: &StackService) -> Option<String> {
+    let deploy_labels = s.rendered.body.get("deploy")?.get("labels")?.as_mapping()?;
+    let keys: Vec<String> = deploy_labels
+        .keys()
+        .filter_map(|k| k.as_str())
+        .filter(|k| crate::model::provider_labels::read_from_service(k).is_some())
+        .map(|k| format!("`{k}`"))
+        .collect();
+    (!keys.is_empty()).then(|| {
+        format!(
+            "{} in `deploy.labels`: Compose puts none of them on the container, so Traefik's \
+             Docker provider does not see them; write them in `labels` (muster moves them to \
+             `deploy.labels` for `--target swarm`)",
+            keys.join(", ")
+        )
+    })
 }
 
 fn same_place(a: &Written, b: &Written) -> bool {

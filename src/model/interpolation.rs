@@ -113,6 +113,35 @@ pub fn parse_at_defaults<T>(
     }
 }
 
+/// The variables `text` reads, in order of first use, defaults' own included (`${A:-${B}}`
+/// reads A and B); none for text that does not interpolate or that Compose refuses.
+pub fn variables(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        rest = &rest[at + 1..];
+        let braced = rest.strip_prefix('{');
+        let name_from = braced.unwrap_or(rest);
+        if rest.starts_with('$') {
+            rest = &rest[1..];
+            continue;
+        }
+        let end = name_from
+            .find(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
+            .unwrap_or(name_from.len());
+        let name = &name_from[..end];
+        if !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && !out.iter().any(|v| v == name)
+        {
+            out.push(name.to_owned());
+        }
+        // A default may read variables of its own: go on inside the braces.
+        rest = &name_from[end..];
+    }
+    out
+}
+
 /// Whether Compose will interpolate anything in `text` (`$$` alone is only an escape).
 pub fn interpolates(text: &str) -> bool {
     text.replace("$$", "").contains('$')
@@ -158,6 +187,12 @@ mod tests {
                 .unwrap_err()
                 .contains("Compose knows")
         );
+    }
+
+    #[test]
+    fn lists_the_variables_a_value_reads() {
+        assert_eq!(variables("${A:-${B}}x$C $$D ${A}"), ["A", "B", "C"]);
+        assert!(variables("costs $5 $$HOME").is_empty());
     }
 
     #[test]

@@ -131,6 +131,11 @@ lints! {
         checks: "an image whose health endpoint is off by default (Traefik's ping, Keycloak's health) with nothing in `env` or `command` turning it on",
         why: "the probe then fails for ever, unless a configuration file muster cannot read enables it",
     },
+    ProviderLabelsMisplaced = "provider-labels-misplaced" {
+        level: Warning,
+        checks: "a label a reverse proxy reads (`traefik.*`) written in `deploy.labels` instead of `labels`",
+        why: "Compose never puts `deploy.labels` on a container, so Traefik's Docker provider does not see it; in `labels` muster writes it where each target's provider reads it (`deploy.labels` for Swarm)",
+    },
     StaleSchema = "stale-schema" {
         level: Warning,
         checks: "a muster.schema.json beside the catalogue that lists other kinds than it can use",

@@ -10,6 +10,7 @@ mod healthcheck;
 pub mod interpolation;
 mod kind_traits;
 pub mod lint;
+pub mod provider_labels;
 mod restart;
 mod severity;
 mod target;
