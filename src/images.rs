@@ -711,6 +711,40 @@ pub fn for_engine(engine: &str) -> Option<&'static ImageFacts> {
         .find(|facts| facts.engine == Some(engine) && facts.default_image.is_some())
 }
 
+/// Where an engine's image keeps its data, when it refuses to initialise a data directory that
+/// is not empty: a fresh Kubernetes claim has `lost+found` at its root, so the manifest points the
+/// variable at a subdirectory of the mount instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataDir {
+    /// The mount point the image's documentation gives for its volume.
+    pub path: &'static str,
+    /// The variable that moves the data directory.
+    pub variable: &'static str,
+    /// The subdirectory of `path` it is moved to.
+    pub subdirectory: &'static str,
+}
+
+/// The engines whose image needs an empty data directory. PostgreSQL's initdb refuses a
+/// non-empty one ("directory exists but is not empty"); the postgres image's documentation
+/// (docker-library/docs, postgres, PGDATA) recommends PGDATA in a subdirectory of the mount for
+/// exactly the `lost+found` of a mounted file system.
+const DATA_DIRS: &[(&str, DataDir)] = &[(
+    "postgres",
+    DataDir {
+        path: "/var/lib/postgresql/data",
+        variable: "PGDATA",
+        subdirectory: "pgdata",
+    },
+)];
+
+/// Where `engine`'s image keeps the data it must initialise in an empty directory.
+pub fn data_dir(engine: &str) -> Option<DataDir> {
+    DATA_DIRS
+        .iter()
+        .find(|(e, _)| *e == engine)
+        .map(|(_, d)| *d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -68,7 +68,12 @@ fuzz_target!(|data: &[u8]| {
             &mut session,
         ) {
             for target in [Target::Compose, Target::Swarm, Target::Kubernetes] {
-                let output = muster::emit::emit(target, &stack, &mut session.diagnostics);
+                let output = muster::emit::emit(
+                    target,
+                    &stack,
+                    &session.sources,
+                    &mut session.diagnostics,
+                );
                 // Kubernetes manifests are one document per object.
                 for document in yaml_serde::Deserializer::from_str(&output) {
                     <yaml_serde::Value as serde::Deserialize>::deserialize(document)

@@ -26,7 +26,12 @@ pub fn run(
     // their text is complete, and checked, before any of it is written.
     let text = match target {
         Target::Compose => None,
-        _ => Some(emit::emit(target, &stack, &mut session.diagnostics)),
+        _ => Some(emit::emit(
+            target,
+            &stack,
+            &session.sources,
+            &mut session.diagnostics,
+        )),
     };
     if session.diagnostics.has_errors() {
         return Err(Error::Invalid);

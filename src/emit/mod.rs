@@ -2,20 +2,27 @@
 
 pub mod compose;
 pub mod k8s;
+mod locate;
 pub mod swarm;
 
-use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::diagnostic::{Diagnostic, Diagnostics, Sources};
 pub use crate::model::Target;
 use crate::resolve::{Project, Service};
 use crate::validate::Stack;
 
 /// The stack in `target`'s format. What cannot be expressed there is reported to `diagnostics`:
-/// as an error when the output would not run, as a warning when something is left out.
-pub fn emit(target: Target, stack: &Stack, diagnostics: &mut Diagnostics) -> String {
+/// as an error when the output would not run, as a warning when something is left out, each at
+/// the catalogue's value (`sources` holds its text) where it can be found.
+pub fn emit(
+    target: Target,
+    stack: &Stack,
+    sources: &Sources,
+    diagnostics: &mut Diagnostics,
+) -> String {
     match target {
         Target::Compose => compose::emit(stack),
         Target::Swarm => swarm::emit(stack, diagnostics),
-        Target::Kubernetes => k8s::emit(stack, diagnostics),
+        Target::Kubernetes => k8s::emit(stack, sources, diagnostics),
     }
 }
 

@@ -2,8 +2,17 @@
 //! it interpolates), ports and probes.
 
 use super::*;
+use crate::model::HealthKey;
+use crate::model::command_line::Atom;
 
 /// The service's container, and whether it reads the project's Secret.
+///
+/// Every string Compose interpolates is read here as Compose reads it, before anything else
+/// (`interpolation.rs`): a command line is split around each `${...}` as Compose splits the text
+/// its value leaves there, so one reference stays in one argument whatever its default or
+/// message holds. Each string is then written in the form its place in the manifest takes: the
+/// environment, command and args with `$(VAR)` (Kubernetes expands those), a shell probe with the
+/// shell's `${VAR}`, an image as plain text, which cannot read a variable at all.
 pub(super) fn container(
     ctx: &Context,
     s: &StackService,
@@ -12,15 +21,54 @@ pub(super) fn container(
     let service = &s.rendered.service;
     let project = &ctx.stack.project;
     let body = &s.rendered.body;
-    // Interpolation Kubernetes cannot restate, gathered over the command and the environment.
+    // Interpolation Kubernetes cannot restate, gathered over the container's strings.
     let mut defaulted: IndexSet<String> = IndexSet::new();
-    let mut alternatives: IndexSet<String> = IndexSet::new();
-    let mut problems: Vec<String> = Vec::new();
-    let mut error = |message: String| problems.push(message);
+    let mut errors: Vec<Diagnostic> = Vec::new();
+    let error = |path: &[&str], message: String| {
+        ctx.locate.at(
+            Diagnostic::error(format!("service `{}`: {message}", service.name)),
+            project,
+            service,
+            path,
+            "this value",
+        )
+    };
+    let alternatives = |key: &str, vars: &[String]| {
+        format!(
+            "`{key}` uses {} with `:+` or `+`: its value depends on whether the variable is \
+             set, which a manifest cannot say; write the value for the cluster in the entry's \
+             `profiles.NAME`",
+            vars.iter()
+                .map(|v| format!("`${{{v}}}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
     let mut c = Mapping::new();
     c.insert("name".into(), ctx.names.get(&service.name).into());
-    if let Some(image) = body.get("image") {
-        c.insert("image".into(), image.clone());
+    if let Some(image) = body.get("image").and_then(Yaml::as_str) {
+        let parsed = interpolation::parse(image);
+        defaulted.extend(parsed.defaulted.iter().cloned());
+        if !parsed.alternatives.is_empty() {
+            errors.push(error(
+                &["image"],
+                alternatives("image", &parsed.alternatives),
+            ));
+        }
+        match interpolation::literal(&parsed.atoms) {
+            Ok(text) => {
+                c.insert("image".into(), text.into());
+            }
+            Err(vars) => errors.push(error(
+                &["image"],
+                format!(
+                    "image `{image}` reads `${{{}}}` from the environment, and Kubernetes pulls \
+                     the image the manifest names: give the variable a default \
+                     (`${{{0}:-1.0}}`), or set the image with `kustomize edit set image`",
+                    vars[0]
+                ),
+            )),
+        }
     }
     // Docker's entrypoint is Kubernetes' command, and Docker's command its args.
     let mut referenced: Vec<String> = Vec::new();
@@ -33,19 +81,25 @@ pub(super) fn container(
         };
         match argv(&value) {
             Ok(words) => {
-                let words = words
-                    .iter()
-                    .map(|w| {
-                        let t = interpolation::translate(w);
-                        referenced.extend(t.vars);
-                        defaulted.extend(t.defaulted);
-                        alternatives.extend(t.alternatives);
-                        Yaml::from(t.text)
-                    })
-                    .collect();
-                c.insert(key.into(), Yaml::Sequence(words));
+                let mut out = Vec::new();
+                for word in words {
+                    defaulted.extend(word.defaulted);
+                    if !word.alternatives.is_empty() {
+                        errors.push(error(
+                            &[compose_key],
+                            alternatives(compose_key, &word.alternatives),
+                        ));
+                    }
+                    for atom in &word.atoms {
+                        if let Atom::Value(v) = atom {
+                            referenced.push(v.clone());
+                        }
+                    }
+                    out.push(Yaml::from(interpolation::expanded(&word.atoms)));
+                }
+                c.insert(key.into(), Yaml::Sequence(out));
             }
-            Err(e) => error(format!("{compose_key}: {e}")),
+            Err(e) => errors.push(error(&[compose_key], format!("{compose_key}: {e}"))),
         }
     }
     if let Some(port) = service.port {
@@ -69,12 +123,20 @@ pub(super) fn container(
             };
             let t = interpolation::translate(value);
             defaulted.extend(t.defaulted.iter().cloned());
-            alternatives.extend(t.alternatives.iter().cloned());
+            if !t.alternatives.is_empty() {
+                errors.push(error(
+                    &["env", key],
+                    alternatives(&format!("env.{key}"), &t.alternatives),
+                ));
+            }
             if t.whole.is_none() && t.vars.iter().any(|v| v == key) {
                 // `$(PATH)` in PATH's own value names PATH itself, which is not defined yet.
-                error(format!(
-                    "environment `{key}` uses `${{{key}}}` in its own value, which Kubernetes \
-                     cannot read from the Secret: give the Secret's part another name"
+                errors.push(error(
+                    &["env", key],
+                    format!(
+                        "environment `{key}` uses `${{{key}}}` in its own value, which Kubernetes \
+                         cannot read from the Secret: give the Secret's part another name"
+                    ),
                 ));
             }
             defined.push(key.to_owned());
@@ -87,18 +149,58 @@ pub(super) fn container(
             });
         }
     }
-    // A claim's file system has `lost+found` at its root, and the postgres image's initdb
-    // refuses a data directory that is not empty; its documentation's answer is PGDATA in a
-    // subdirectory of the mount. A Compose volume starts empty, so only here.
-    const PG_MOUNT: &str = "/var/lib/postgresql/data";
-    if service.engine.as_deref() == Some("postgres")
-        && !defined.iter().any(|k| k == "PGDATA")
+    // A claim's file system has `lost+found` at its root, and an image that refuses to
+    // initialise a data directory that is not empty (PostgreSQL's initdb) is told a
+    // subdirectory of the mount instead: its documentation's answer. A Compose volume starts
+    // empty, so only here.
+    if let Some(data) = service.engine.as_deref().and_then(crate::images::data_dir)
+        && !defined.iter().any(|k| k == data.variable)
         && body
             .volumes()
-            .any(|v| crate::volumes::target(v) == Ok(PG_MOUNT))
+            .any(|v| crate::volumes::target(v) == Ok(data.path))
     {
-        defined.push("PGDATA".to_owned());
-        env.push(plain_var("PGDATA", &format!("{PG_MOUNT}/pgdata")));
+        defined.push(data.variable.to_owned());
+        env.push(plain_var(
+            data.variable,
+            &format!("{}/{}", data.path, data.subdirectory),
+        ));
+    }
+    if service.traits.runs_to_completion && body.restart_unknown {
+        errors.push(error(
+            &["restart"],
+            "its restart policy comes from the environment without a default, and a Job needs \
+             its restartPolicy and backoffLimit: give the variable a default \
+             (`${RESTART:-on-failure:3}`)"
+                .to_owned(),
+        ));
+    }
+    if let Some(replicas) = service.replicas.as_ref().filter(|r| r.value().is_none()) {
+        errors.push(error(
+            &["replicas"],
+            format!(
+                "replicas `{replicas}` is read from the environment, and a Kubernetes workload \
+                 needs a number: give the variable a default (`${{VAR:-2}}`)"
+            ),
+        ));
+    }
+    let mut probe_handlers = Vec::new();
+    match probes::probes(s) {
+        Ok(found) => {
+            probe_handlers = found.probes;
+            defaulted.extend(found.defaulted);
+            // A shell probe reads the host's variables from the container's environment.
+            referenced.extend(found.vars.into_iter().filter(|v| !defined.contains(v)));
+        }
+        Err(e) => match e.key.and_then(|k| service.healthcheck_written(k)) {
+            Some(at) => diagnostics.push(
+                Diagnostic::error(format!("service `{}`: {}", service.name, e.message)).at(
+                    at.source,
+                    Some(at.span.clone()),
+                    "set here",
+                ),
+            ),
+            None => errors.push(error(&["healthcheck", e.key.unwrap_or(HealthKey::Test).name()], e.message)),
+        },
     }
     // A `$(VAR)` expands only from variables defined before it, so the Secret's variables that
     // other values use come first.
@@ -117,51 +219,11 @@ pub(super) fn container(
     if !env.is_empty() {
         c.insert("env".into(), Yaml::Sequence(env));
     }
-    if service.traits.runs_to_completion && body.restart_unknown {
-        error(
-            "its restart policy comes from the environment without a default, and a Job needs \
-             its restartPolicy and backoffLimit: give the variable a default \
-             (`${RESTART:-on-failure:3}`)"
-                .to_owned(),
-        );
+    for (key, probe) in probe_handlers {
+        c.insert(key.into(), Yaml::Mapping(probe));
     }
-    if let Some(replicas) = service.replicas.as_ref().filter(|r| r.value().is_none()) {
-        error(format!(
-            "replicas `{replicas}` is read from the environment, and a Kubernetes workload needs \
-             a number: give the variable a default (`${{VAR:-2}}`)"
-        ));
-    }
-    match probes::probes(s) {
-        Ok(probes) => {
-            for (key, probe) in probes {
-                c.insert(key.into(), Yaml::Mapping(probe));
-            }
-        }
-        Err(e) => match e.key.and_then(|k| service.healthcheck_written(k)) {
-            Some(at) => diagnostics.push(
-                Diagnostic::error(format!("service `{}`: {}", service.name, e.message)).at(
-                    at.source,
-                    Some(at.span.clone()),
-                    "set here",
-                ),
-            ),
-            None => error(e.message),
-        },
-    }
-    if !alternatives.is_empty() {
-        error(format!(
-            "{} with `:+` or `+`: the value depends on whether the variable is set, which a \
-             manifest cannot say; write the value for the cluster in the entry's \
-             `profiles.NAME.env`",
-            list(&alternatives)
-        ));
-    }
-    for message in problems {
-        diagnostics.push(at_service(
-            Diagnostic::error(format!("service `{}`: {message}", service.name)),
-            project,
-            service,
-        ));
+    for d in errors {
+        diagnostics.push(d);
     }
     if !defaulted.is_empty() {
         diagnostics.push(at_service(
@@ -207,13 +269,32 @@ pub(super) fn secret_var(name: &str, key: &str, secret: &str) -> Yaml {
     Yaml::Mapping(m)
 }
 
-/// A Compose command as argv: a list as it is, a string split as Compose splits it.
-pub(super) fn argv(command: &CommandRef) -> Result<Vec<String>, String> {
+/// A Compose command as the words Compose runs, each read for interpolation: a list as it is,
+/// a string split as Compose splits it (go-shellwords, `model/command_line.rs`) after reading
+/// its interpolation, so that a `${...}` is part of one word whatever its text holds.
+pub(super) fn argv(command: &CommandRef) -> Result<Vec<interpolation::Parsed>, String> {
     match command {
         CommandRef::Line(line) => {
-            shlex::split(line).ok_or_else(|| format!("cannot split {line:?} into words"))
+            let parsed = interpolation::parse(line);
+            let read = crate::model::command_line::read(&parsed.atoms)
+                .map_err(|e| format!("Compose cannot split {line:?} into words: {e}"))?;
+            let mut words: Vec<interpolation::Parsed> = read
+                .words
+                .into_iter()
+                .map(|atoms| interpolation::Parsed {
+                    atoms,
+                    defaulted: Vec::new(),
+                    alternatives: Vec::new(),
+                })
+                .collect();
+            // What the line as a whole wrote as defaults, or cannot write, is said once.
+            if let Some(first) = words.first_mut() {
+                first.defaulted = parsed.defaulted;
+                first.alternatives = parsed.alternatives;
+            }
+            Ok(words)
         }
-        CommandRef::Argv(words) => Ok(words.iter().map(|w| (*w).to_owned()).collect()),
+        CommandRef::Argv(words) => Ok(words.iter().map(|w| interpolation::parse(w)).collect()),
     }
 }
 
@@ -221,13 +302,32 @@ pub(super) fn argv(command: &CommandRef) -> Result<Vec<String>, String> {
 mod tests {
     use super::*;
 
+    fn args(line: &str) -> Vec<String> {
+        argv(&CommandRef::Line(line))
+            .unwrap()
+            .iter()
+            .map(|w| interpolation::expanded(&w.atoms))
+            .collect()
+    }
+
     #[test]
     fn commands_split_like_compose() {
-        let line = |text| CommandRef::Line(text);
         assert_eq!(
-            argv(&line("gunicorn app --bind '0.0.0.0:8000'")).unwrap(),
+            args("gunicorn app --bind '0.0.0.0:8000'"),
             ["gunicorn", "app", "--bind", "0.0.0.0:8000"]
         );
-        assert!(argv(&line("echo 'unclosed")).is_err());
+        assert!(argv(&CommandRef::Line("echo 'unclosed")).is_err());
+    }
+
+    #[test]
+    fn interpolation_is_read_before_the_line_is_split() {
+        // The message's spaces are no word breaks: the reference is one argument.
+        assert_eq!(
+            args("redis-server --requirepass ${REDIS_PASSWORD:?set it in .env}"),
+            ["redis-server", "--requirepass", "$(REDIS_PASSWORD)"]
+        );
+        // A default is text Compose splits, as it does with the variable unset.
+        assert_eq!(args("serve ${OPTS:--a -b}"), ["serve", "-a", "-b"]);
+        assert_eq!(args("echo '$$HOME' \"${A}x\""), ["echo", "$$HOME", "$(A)x"]);
     }
 }

@@ -11,6 +11,8 @@
 //! value depends on whether the variable is set at all, cannot be written
 //! ([`Translated::alternatives`]).
 
+use crate::model::command_line::Atom;
+
 /// A Compose value, rewritten for Kubernetes.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Translated {
@@ -25,14 +27,45 @@ pub struct Translated {
     pub alternatives: Vec<String>,
 }
 
-pub fn translate(value: &str) -> Translated {
-    let mut text = String::new();
-    let mut vars: Vec<String> = Vec::new();
-    let mut defaulted: Vec<String> = Vec::new();
-    let mut alternatives: Vec<String> = Vec::new();
+/// A Compose value read as Compose interpolates it: literal characters (a `$$` is one `$`),
+/// each reference without a default as one [`Atom::Value`] naming its variable, and each one
+/// with a default as the default's own atoms, since Kubernetes has no defaults.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Parsed {
+    pub atoms: Vec<Atom<String>>,
+    pub defaulted: Vec<String>,
+    pub alternatives: Vec<String>,
+}
+
+impl Parsed {
+    /// The variables it references, in order of first use.
+    pub fn vars(&self) -> Vec<String> {
+        let mut vars: Vec<String> = Vec::new();
+        for atom in &self.atoms {
+            if let Atom::Value(v) = atom
+                && !vars.contains(v)
+            {
+                vars.push(v.clone());
+            }
+        }
+        vars
+    }
+}
+
+pub fn parse(value: &str) -> Parsed {
+    let mut parsed = Parsed {
+        atoms: Vec::new(),
+        defaulted: Vec::new(),
+        alternatives: Vec::new(),
+    };
+    parse_into(value, &mut parsed);
+    parsed
+}
+
+fn parse_into(value: &str, out: &mut Parsed) {
     let mut rest = value;
     while let Some(at) = rest.find('$') {
-        text.push_str(&rest[..at]);
+        out.atoms.extend(rest[..at].chars().map(Atom::Char));
         let after = &rest[at + 1..];
         let (name, operator, consumed) = if let Some(braced) = after.strip_prefix('{') {
             match braced_reference(braced) {
@@ -51,38 +84,91 @@ pub fn translate(value: &str) -> Translated {
             .or_else(|| operator.strip_prefix('-'));
         match name {
             Some(name) if default.is_some() => {
-                let inner = translate(default.unwrap_or_default());
-                text.push_str(&inner.text);
-                for v in inner.vars {
-                    if !vars.contains(&v) {
-                        vars.push(v);
-                    }
-                }
-                defaulted.push(name.to_owned());
-                defaulted.extend(inner.defaulted);
-                alternatives.extend(inner.alternatives);
+                parse_into(default.unwrap_or_default(), out);
+                out.defaulted.push(name.to_owned());
             }
             Some(name) if operator.starts_with(":+") || operator.starts_with('+') => {
-                alternatives.push(name.to_owned());
+                out.alternatives.push(name.to_owned());
             }
-            Some(name) => {
-                text.push_str(&format!("$({name})"));
-                if !vars.iter().any(|v| v == name) {
-                    vars.push(name.to_owned());
-                }
-            }
-            None => text.push_str("$$"),
+            Some(name) => out.atoms.push(Atom::Value(name.to_owned())),
+            None => out.atoms.push(Atom::Char('$')),
         }
         rest = &after[consumed..];
     }
-    text.push_str(rest);
-    let whole = (vars.len() == 1 && text == format!("$({})", vars[0])).then(|| vars[0].clone());
+    out.atoms.extend(rest.chars().map(Atom::Char));
+}
+
+/// Atoms as Kubernetes expands `env`, `command` and `args`: a reference is `$(VAR)`, and every
+/// literal `$` is `$$`, so that none is taken for the start of one.
+pub fn expanded(atoms: &[Atom<String>]) -> String {
+    let mut text = String::new();
+    for atom in atoms {
+        match atom {
+            Atom::Char('$') => text.push_str("$$"),
+            Atom::Char(c) => text.push(*c),
+            Atom::Value(v) => {
+                text.push_str("$(");
+                text.push_str(v);
+                text.push(')');
+            }
+        }
+    }
+    text
+}
+
+/// Atoms as a shell reads them (an `exec` probe through `sh -c`, which Kubernetes does not
+/// expand): a reference is `${VAR}`, read from the container's environment, and a literal `$`
+/// is itself.
+pub fn shell(atoms: &[Atom<String>]) -> String {
+    let mut text = String::new();
+    for atom in atoms {
+        match atom {
+            Atom::Char(c) => text.push(*c),
+            Atom::Value(v) => {
+                text.push_str("${");
+                text.push_str(v);
+                text.push('}');
+            }
+        }
+    }
+    text
+}
+
+/// Atoms as plain text, for a string Kubernetes reads as it is (an image, an annotation, a
+/// path); the variables that have no value there, when there are any.
+pub fn literal(atoms: &[Atom<String>]) -> Result<String, Vec<String>> {
+    let vars: Vec<String> = atoms
+        .iter()
+        .filter_map(|a| match a {
+            Atom::Value(v) => Some(v.clone()),
+            Atom::Char(_) => None,
+        })
+        .collect();
+    if !vars.is_empty() {
+        return Err(vars);
+    }
+    Ok(atoms
+        .iter()
+        .filter_map(|a| match a {
+            Atom::Char(c) => Some(*c),
+            Atom::Value(_) => None,
+        })
+        .collect())
+}
+
+pub fn translate(value: &str) -> Translated {
+    let parsed = parse(value);
+    let vars = parsed.vars();
+    let whole = match parsed.atoms.as_slice() {
+        [Atom::Value(v)] => Some(v.clone()),
+        _ => None,
+    };
     Translated {
-        text,
+        text: expanded(&parsed.atoms),
         vars,
         whole,
-        defaulted,
-        alternatives,
+        defaulted: parsed.defaulted,
+        alternatives: parsed.alternatives,
     }
 }
 

@@ -23,16 +23,18 @@ use storage::{Claim, claim_document, mounts, shared_claims, storage};
 use workloads::{Waits, service_document, workload};
 
 use super::at_service;
+use super::locate::Locator;
 use crate::compose_body::CommandRef;
-use crate::diagnostic::{Diagnostic, Diagnostics, Label};
+use crate::diagnostic::{Diagnostic, Diagnostics, Label, Sources};
 use crate::model::Restart;
 use crate::resolve::{Project, Service};
 use crate::validate::{Stack, StackService};
 use crate::yaml::{Mapping, Value as Yaml};
 use indexmap::{IndexMap, IndexSet};
 
-pub fn emit(stack: &Stack, diagnostics: &mut Diagnostics) -> String {
+pub fn emit(stack: &Stack, sources: &Sources, diagnostics: &mut Diagnostics) -> String {
     super::require_images(stack, "Kubernetes", diagnostics);
+    let locate = Locator::new(sources, &stack.project);
     let Some(names) = Names::new(stack, diagnostics) else {
         return String::new();
     };
@@ -47,18 +49,22 @@ pub fn emit(stack: &Stack, diagnostics: &mut Diagnostics) -> String {
     );
     let ctx = Context {
         stack,
+        locate: &locate,
         names: &names,
         secret: &secret,
         shared_claims: shared_claims(stack),
     };
     let mut docs: Vec<Mapping> = Vec::new();
-    let mut declared: IndexSet<&str> = IndexSet::new();
+    let mut declared: IndexSet<String> = IndexSet::new();
     let mut waits = Waits::default();
     let mut uses_secret = false;
     for s in &stack.services {
-        for volume in mounts(s).into_iter().filter_map(|m| m.named()) {
+        for mount in mounts(s) {
+            let Some(volume) = mount.named() else {
+                continue;
+            };
             if let Some(claim) = ctx.shared_claims.get(volume)
-                && declared.insert(volume)
+                && declared.insert(volume.to_owned())
                 && !s.rendered.service.traits.stateful
             {
                 docs.push(claim_document(&ctx, volume, claim));
@@ -89,6 +95,8 @@ pub fn emit(stack: &Stack, diagnostics: &mut Diagnostics) -> String {
 
 struct Context<'a> {
     stack: &'a Stack,
+    /// Where the catalogue wrote a value, for errors about it.
+    locate: &'a Locator<'a>,
     names: &'a Names,
     secret: &'a str,
     /// Named volumes of services that are not stateful: one PersistentVolumeClaim each, shared

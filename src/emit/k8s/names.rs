@@ -12,11 +12,16 @@ impl Names {
         let mut renamed: Vec<Label> = Vec::new();
         let mut failed = false;
         let project = &stack.project;
-        let volumes = stack
+        let volumes: Vec<String> = stack
             .services
             .iter()
-            .flat_map(|s| mounts(s).into_iter().filter_map(|m| m.named()));
-        for name in volumes {
+            .flat_map(|s| {
+                mounts(s)
+                    .into_iter()
+                    .filter_map(|m| m.named().map(str::to_owned))
+            })
+            .collect();
+        for name in &volumes {
             match dns_label(name) {
                 Some(label) => {
                     names.insert(name.to_owned(), label);

@@ -7,6 +7,7 @@
 //! - startup: the health check again, tried often enough during `start_period` that a slow
 //!   starter is not restarted before it could have come up.
 
+use super::interpolation;
 use crate::compose_body::Healthcheck;
 use crate::probe::Probe;
 use crate::validate::StackService;
@@ -27,10 +28,22 @@ impl From<String> for ProbeError {
     }
 }
 
-/// `(key, probe)` pairs for the container, in the order they are written.
-pub fn probes(s: &StackService) -> Result<Vec<(&'static str, Mapping)>, ProbeError> {
+/// The container's probes, and what they read from the host's environment.
+#[derive(Default)]
+pub struct Probes {
+    /// `(key, probe)` pairs, in the order they are written.
+    pub probes: Vec<(&'static str, Mapping)>,
+    /// Variables a shell probe reads that Compose fills from the host's environment: the
+    /// container must have them (from the project's Secret) for the shell to read them.
+    pub vars: Vec<String>,
+    /// Variables written as their defaults.
+    pub defaulted: Vec<String>,
+}
+
+/// The container's probes, from the healthcheck Compose will run.
+pub fn probes(s: &StackService) -> Result<Probes, ProbeError> {
     let Some(hc) = s.rendered.body.healthcheck() else {
-        return Ok(Vec::new());
+        return Ok(Probes::default());
     };
     // A probe's periods are numbers in the manifest: a duration Compose would have read from the
     // environment counts at its default, and without one it cannot be written.
@@ -60,7 +73,7 @@ pub fn probes(s: &StackService) -> Result<Vec<(&'static str, Mapping)>, ProbeErr
         })?),
     }
     .max(1);
-    let (live, ready) = handlers(s, &hc)?;
+    let (live, ready, vars, defaulted) = handlers(s, &hc)?;
 
     let probe = |handler: &Mapping, period: u64, failures: u64| {
         let mut p = handler.clone();
@@ -82,7 +95,11 @@ pub fn probes(s: &StackService) -> Result<Vec<(&'static str, Mapping)>, ProbeErr
         let tries = u64::try_from(tries).unwrap_or(u64::MAX).max(1);
         out.push(("startupProbe", probe(&live, start_every, tries)));
     }
-    Ok(out)
+    Ok(Probes {
+        probes: out,
+        vars,
+        defaulted,
+    })
 }
 
 /// Whole seconds, rounded up: Kubernetes counts in seconds and a zero means its default.
@@ -95,7 +112,9 @@ fn seconds(d: Duration) -> u64 {
 /// The liveness and readiness handlers. An HTTP kind whose probe a template chose gets
 /// `httpGet`, which needs no client in the image; a test the user wrote, in the catalogue or in
 /// the `compose` table, is run as written, as Compose runs it.
-fn handlers(s: &StackService, hc: &Healthcheck) -> Result<(Mapping, Mapping), String> {
+type Handlers = (Mapping, Mapping, Vec<String>, Vec<String>);
+
+fn handlers(s: &StackService, hc: &Healthcheck) -> Result<Handlers, ProbeError> {
     let service = &s.rendered.service;
     if let (Probe::Http(_), true, Some(port), Some(health)) = (
         service.probe,
@@ -104,10 +123,18 @@ fn handlers(s: &StackService, hc: &Healthcheck) -> Result<(Mapping, Mapping), St
         &service.health_path,
     ) {
         let ready = service.ready_path.as_deref().unwrap_or(health);
-        return Ok((http_get(health, port), http_get(ready, port)));
+        return Ok((
+            http_get(health, port),
+            http_get(ready, port),
+            Vec::new(),
+            Vec::new(),
+        ));
     }
-    let exec = exec(&hc.test)?;
-    Ok((exec.clone(), exec))
+    let (exec, vars, defaulted) = exec(&hc.test).map_err(|message| ProbeError {
+        message,
+        key: Some(HealthKey::Test),
+    })?;
+    Ok((exec.clone(), exec, vars, defaulted))
 }
 
 fn http_get(path: &str, port: u16) -> Mapping {
@@ -120,25 +147,69 @@ fn http_get(path: &str, port: u16) -> Mapping {
     crate::yaml::from_str(&text).expect("the httpGet handler is valid YAML")
 }
 
-/// Compose's `test` as an `exec` handler: `CMD` runs its argv, `CMD-SHELL` (and a plain string)
-/// runs through `sh -c` as Docker does. `$$` is Compose's escape for `$`; Kubernetes passes an
-/// exec command on untouched, so the container's shell must see a single `$`.
-fn exec(test: &[&str]) -> Result<Mapping, String> {
+/// Compose's `test` as an `exec` handler, with the variables a shell test reads from the host
+/// and those written as their defaults. `CMD` runs its argv, `CMD-SHELL` (and a plain string)
+/// runs through `sh -c` as Docker does. Compose interpolates the test before the engine runs
+/// it, and Kubernetes expands nothing in a probe: so `$$` (Compose's `$`) is a single `$` for
+/// the container's shell, a default is written as such, and a host variable becomes the shell's
+/// `${VAR}`, which the container gets from the project's Secret. An exec-form test has no shell
+/// to read one.
+fn exec(test: &[&str]) -> Result<(Mapping, Vec<String>, Vec<String>), String> {
     let words = test;
-    let argv: Vec<&str> = match words {
-        ["CMD", argv @ ..] if !argv.is_empty() => argv.to_vec(),
-        ["CMD-SHELL", line, ..] => vec!["sh", "-c", line],
+    let (shell_line, argv): (Option<&str>, Vec<&str>) = match words {
+        ["CMD", argv @ ..] if !argv.is_empty() => (None, argv.to_vec()),
+        ["CMD-SHELL", line, ..] => (Some(line), Vec::new()),
         _ => return Err(format!("healthcheck test {words:?} has no command to run")),
     };
-    let command = argv
-        .iter()
-        .map(|w| Yaml::from(w.replace("$$", "$")))
-        .collect();
+    let mut vars = Vec::new();
+    let mut defaulted = Vec::new();
+    let command: Vec<Yaml> = match shell_line {
+        Some(line) => {
+            let parsed = interpolation::parse(line);
+            if let Some(alt) = parsed.alternatives.first() {
+                return Err(alternative(alt));
+            }
+            vars = parsed.vars();
+            defaulted = parsed.defaulted.clone();
+            ["sh", "-c"]
+                .into_iter()
+                .map(Yaml::from)
+                .chain([Yaml::from(interpolation::shell(&parsed.atoms))])
+                .collect()
+        }
+        None => argv
+            .iter()
+            .map(|w| {
+                let parsed = interpolation::parse(w);
+                if let Some(alt) = parsed.alternatives.first() {
+                    return Err(alternative(alt));
+                }
+                defaulted.extend(parsed.defaulted.iter().cloned());
+                interpolation::literal(&parsed.atoms)
+                    .map(Yaml::from)
+                    .map_err(|vars| {
+                        format!(
+                            "the exec-form healthcheck test reads `${{{}}}` from the host, and a \
+                             Kubernetes probe has no shell to read it from the container: write \
+                             the test as a string (CMD-SHELL), or give the variable a default",
+                            vars[0]
+                        )
+                    })
+            })
+            .collect::<Result<_, _>>()?,
+    };
     let mut exec = Mapping::new();
     exec.insert("command".into(), Yaml::Sequence(command));
     let mut handler = Mapping::new();
     handler.insert("exec".into(), Yaml::Mapping(exec));
-    Ok(handler)
+    Ok((handler, vars, defaulted))
+}
+
+fn alternative(var: &str) -> String {
+    format!(
+        "the healthcheck test uses `${{{var}}}` with `:+` or `+`: its value depends on whether the \
+         variable is set, which a manifest cannot say"
+    )
 }
 
 #[cfg(test)]
@@ -150,7 +221,7 @@ mod tests {
             crate::yaml::from_str(&format!("healthcheck: {{test: {test}}}")).unwrap(),
             crate::compose_body::TestOrigin::Passthrough,
         );
-        let handler = exec(&body.healthcheck().unwrap().test).unwrap();
+        let (handler, ..) = exec(&body.healthcheck().unwrap().test).unwrap();
         let words = handler["exec"]["command"].as_sequence().unwrap();
         words
             .iter()

@@ -7,39 +7,55 @@ use super::*;
 /// asks for the same and a cluster's operator resizes what needs more.
 pub(super) const CLAIM_SIZE: &str = "1Gi";
 
-/// A short-syntax mount (`source:target[:mode]`).
-pub(super) enum Mount<'a> {
+/// A short-syntax mount (`source:target[:mode]`), as Compose reads it after interpolation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Mount {
     Named {
-        volume: &'a str,
-        target: &'a str,
+        volume: String,
+        target: String,
         read_only: bool,
     },
     /// A host path: a pod has no host of its own to take it from.
-    Bind(&'a str),
-    Anonymous(&'a str),
+    Bind(String),
+    Anonymous(String),
+    /// A mount that reads a variable without a default: only the environment Compose reads
+    /// says what it mounts where, and a manifest has none.
+    FromEnvironment(String),
 }
 
-impl<'a> Mount<'a> {
-    pub(super) fn parse(mount: &'a str) -> Mount<'a> {
+impl Mount {
+    pub(super) fn parse(mount: &str) -> Mount {
         let mut parts = mount.splitn(3, ':');
         let first = parts.next().unwrap_or_default();
         let Some(target) = parts.next() else {
-            return Mount::Anonymous(first);
+            return Mount::Anonymous(first.to_owned());
         };
         let read_only = parts
             .next()
             .is_some_and(|mode| mode.split(',').any(|m| m == "ro"));
         match crate::volumes::named_volume(mount) {
             Some(volume) => Mount::Named {
-                volume,
-                target,
+                volume: volume.to_owned(),
+                target: target.to_owned(),
                 read_only,
             },
-            None => Mount::Bind(mount),
+            None => Mount::Bind(mount.to_owned()),
         }
     }
 
-    pub(super) fn named(&self) -> Option<&'a str> {
+    /// `mount` as Compose interpolates it: at its defaults, which Kubernetes writes as they are
+    /// (said with the container's other defaults), or from the environment.
+    pub(super) fn read(mount: &str) -> Mount {
+        if !crate::model::interpolation::interpolates(mount) {
+            return Mount::parse(mount);
+        }
+        match crate::model::interpolation::with_defaults(mount) {
+            Ok(Some(text)) => Mount::parse(&text),
+            _ => Mount::FromEnvironment(mount.to_owned()),
+        }
+    }
+
+    pub(super) fn named(&self) -> Option<&str> {
         match self {
             Mount::Named { volume, .. } => Some(volume),
             _ => None,
@@ -47,8 +63,8 @@ impl<'a> Mount<'a> {
     }
 }
 
-pub(super) fn mounts(s: &StackService) -> Vec<Mount<'_>> {
-    s.rendered.body.volumes().map(Mount::parse).collect()
+pub(super) fn mounts(s: &StackService) -> Vec<Mount> {
+    s.rendered.body.volumes().map(Mount::read).collect()
 }
 
 /// A claim shared by the pods of several services, or of several replicas.
@@ -70,7 +86,7 @@ pub(super) fn shared_claims(stack: &Stack) -> IndexMap<String, Claim> {
             } = mount
             {
                 claims
-                    .entry(volume.to_owned())
+                    .entry(volume)
                     .or_insert(Claim { read_only: true })
                     .read_only &= read_only;
             }
@@ -128,7 +144,7 @@ pub(super) fn storage(
         shares_a_writable_claim: false,
     };
     let mut skipped = Vec::new();
-    let mut claimed: IndexSet<&str> = IndexSet::new();
+    let mut claimed: IndexSet<String> = IndexSet::new();
     for (i, mount) in mounts(s).into_iter().enumerate() {
         let (volume_name, target, read_only) = match mount {
             Mount::Named {
@@ -136,36 +152,36 @@ pub(super) fn storage(
                 target,
                 read_only,
             } => {
-                let claim_name = ctx.names.get(volume);
-                let first_use = claimed.insert(claim_name);
+                let claim_name = ctx.names.get(&volume).to_owned();
+                let first_use = claimed.insert(claim_name.clone());
                 if stateful {
                     if first_use {
                         let mut metadata = Mapping::new();
-                        metadata.insert("name".into(), claim_name.into());
+                        metadata.insert("name".into(), claim_name.as_str().into());
                         let mut template = Mapping::new();
                         template.insert("metadata".into(), Yaml::Mapping(metadata));
                         template.insert("spec".into(), Yaml::Mapping(claim_spec(false)));
                         storage.claim_templates.push(Yaml::Mapping(template));
                     }
                 } else {
-                    let shared = &ctx.shared_claims[volume];
+                    let shared = &ctx.shared_claims[&volume];
                     storage.shares_a_writable_claim |= !shared.read_only;
                     if first_use {
-                        warn_about_sharing(ctx, s, volume, shared, diagnostics);
+                        warn_about_sharing(ctx, s, &volume, shared, diagnostics);
                     }
                     if first_use {
                         let mut claim = Mapping::new();
-                        claim.insert("claimName".into(), claim_name.into());
+                        claim.insert("claimName".into(), claim_name.as_str().into());
                         if shared.read_only {
                             claim.insert("readOnly".into(), true.into());
                         }
                         let mut v = Mapping::new();
-                        v.insert("name".into(), claim_name.into());
+                        v.insert("name".into(), claim_name.as_str().into());
                         v.insert("persistentVolumeClaim".into(), Yaml::Mapping(claim));
                         storage.volumes.push(Yaml::Mapping(v));
                     }
                 }
-                (claim_name.to_owned(), target, read_only)
+                (claim_name, target, read_only)
             }
             Mount::Anonymous(target) => {
                 // Data that lives as long as the container: the pod's scratch space.
@@ -178,6 +194,22 @@ pub(super) fn storage(
             }
             Mount::Bind(mount) => {
                 skipped.push(format!("`{mount}`"));
+                continue;
+            }
+            Mount::FromEnvironment(mount) => {
+                let service = &s.rendered.service;
+                diagnostics.push(ctx.locate.at(
+                    Diagnostic::error(format!(
+                        "service `{}`: volume `{mount}` reads a variable without a default, so \
+                         only the environment Compose reads says what it mounts where, and a \
+                         manifest has none: give the variable a default",
+                        service.name
+                    )),
+                    &ctx.stack.project,
+                    service,
+                    &["volumes"],
+                    "these volumes",
+                ));
                 continue;
             }
         };
@@ -273,18 +305,27 @@ mod tests {
 
     #[test]
     fn mounts_are_told_apart() {
-        assert!(matches!(
+        assert_eq!(
             Mount::parse("models:/models:ro"),
             Mount::Named {
-                volume: "models",
-                target: "/models",
+                volume: "models".into(),
+                target: "/models".into(),
                 read_only: true
             }
-        ));
+        );
         assert!(matches!(
             Mount::parse("./nginx.conf:/etc/nginx/nginx.conf:ro"),
             Mount::Bind(_)
         ));
-        assert!(matches!(Mount::parse("/data"), Mount::Anonymous("/data")));
+        assert_eq!(Mount::parse("/data"), Mount::Anonymous("/data".into()));
+        // Read as Compose interpolates it: at its default, or from the environment alone.
+        assert_eq!(
+            Mount::read("${VOL:-data}:${DIR:-/srv}"),
+            Mount::parse("data:/srv")
+        );
+        assert!(matches!(
+            Mount::read("data:${DIR}"),
+            Mount::FromEnvironment(_)
+        ));
     }
 }

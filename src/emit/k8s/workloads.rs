@@ -146,8 +146,11 @@ pub(super) fn workload(
     let mut template_metadata = Mapping::new();
     template_metadata.insert("labels".into(), Yaml::Mapping(labels.clone()));
     // Compose labels are free-form text; Kubernetes labels are not, annotations are.
-    if let Some(Yaml::Mapping(annotations)) = s.rendered.body.get("labels") {
-        template_metadata.insert("annotations".into(), Yaml::Mapping(annotations.clone()));
+    if let Some(Yaml::Mapping(labels)) = s.rendered.body.get("labels") {
+        let annotations = annotations(ctx, s, labels, diagnostics);
+        if !annotations.is_empty() {
+            template_metadata.insert("annotations".into(), Yaml::Mapping(annotations));
+        }
     }
     let template = pod_template(template_metadata, pod);
     let document = if service.traits.runs_to_completion {
@@ -169,6 +172,47 @@ pub(super) fn workload(
         document,
         uses_secret,
     }
+}
+
+/// The Compose labels as the pod's annotations, as Compose interpolates them. Kubernetes reads
+/// an annotation as it is, so a value that reads a variable without a default has nothing to
+/// stand for it: it is left out with a warning (no annotation changes how the pod runs), and a
+/// default is written as such.
+fn annotations(
+    ctx: &Context,
+    s: &StackService,
+    labels: &Mapping,
+    diagnostics: &mut Diagnostics,
+) -> Mapping {
+    let service = &s.rendered.service;
+    let mut out = Mapping::new();
+    for (key, value) in labels {
+        let (Some(name), Some(text)) = (key.as_str(), value.as_str()) else {
+            out.insert(key.clone(), value.clone());
+            continue;
+        };
+        let parsed = super::interpolation::parse(text);
+        match super::interpolation::literal(&parsed.atoms) {
+            Ok(literal) if parsed.alternatives.is_empty() => {
+                out.insert(key.clone(), literal.into());
+            }
+            result => {
+                let vars = result.err().unwrap_or_else(|| parsed.alternatives.clone());
+                diagnostics.push(ctx.locate.at(
+                    Diagnostic::warning(format!(
+                        "service `{}`: label `{name}` reads `${{{}}}` from the environment, and an \
+                         annotation is read as written; left out of the pod's annotations",
+                        service.name, vars[0]
+                    )),
+                    &ctx.stack.project,
+                    service,
+                    &["labels", name],
+                    "this label",
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// A Job: Compose's default is not to restart, and a Job retries a failed pod `backoffLimit`
