@@ -1061,3 +1061,92 @@ compose = { gpus = [{ count = 2 }] }
         2
     );
 }
+
+// ---------------------------------------------------------------- Kubernetes names
+
+/// Names Compose takes and the API server does not: a StatefulSet of 60 characters (its pods'
+/// revision-hash label would pass 63), an init container `wait-for-` + 60, capitals and `.`.
+/// Each is shortened with a hash, the same on every run, and every name passes the API server's
+/// rules as well as the schema.
+#[test]
+fn k8s_names_meet_every_length_and_character_rule() {
+    let long = format!("orders_{}", "x".repeat(53));
+    let catalogue = format!(
+        r#"
+[project]
+name = "shop"
+[services.{long}]
+kind = "db"
+image = "postgres:17"
+volumes = ["{long}:/var/lib/postgresql/data"]
+[services."Web.App"]
+kind = "http"
+image = "registry.example.com/web:1"
+probe = "curl"
+depends_on = ["{long}"]
+labels = {{ "com.example.team" = "web", "not a key" = "x" }}
+"#
+    );
+    let run = gen_target(&catalogue, "prod", "k8s").success();
+    common::assert_kubernetes_api_rules(&run.stdout);
+    let dir = tempfile::tempdir().unwrap();
+    common::assert_kubernetes_valid(&[&write_temp(&dir, "k8s.yml", &run.stdout)]);
+    let docs = documents(&run.stdout);
+    let set = docs
+        .iter()
+        .find(|d| d["kind"] == "StatefulSet")
+        .expect("a StatefulSet");
+    let name = set["metadata"]["name"].as_str().unwrap();
+    assert!(name.len() <= 52 && name.starts_with("orders-xxx"), "{name}");
+    let init = &document(&docs, "Deployment", "web-app")["spec"]["template"]["spec"]["initContainers"]
+        [0]["name"];
+    assert!(init.as_str().unwrap().len() <= 63, "{init:?}");
+    assert_eq!(run.stdout, gen_target(&catalogue, "prod", "k8s").stdout);
+    run.says("shortened to 52 characters")
+        .says("label `not a key` is no Kubernetes annotation key");
+}
+
+#[test]
+fn k8s_refuses_two_names_that_meet() {
+    let run = gen_target(
+        r#"
+[services.a]
+kind = "http"
+image = "registry.example.com/a:1"
+probe = "curl"
+volumes = ["my_data:/a", "my-data:/b"]
+"#,
+        "prod",
+        "k8s",
+    )
+    .failure(1);
+    run.says("volumes `my_data` and `my-data` would both be the claim `my-data`");
+    gen_target(
+        "[services.my_api]\nkind = \"http\"\nimage = \"r/a:1\"\nprobe = \"curl\"\n\
+         [services.my-api]\nkind = \"http\"\nimage = \"r/a:1\"\nprobe = \"curl\"\n",
+        "prod",
+        "k8s",
+    )
+    .failure(1)
+    .says("services `my_api` and `my-api` would both be `my-api`");
+}
+
+/// The API-rule checker of the tests finds what it is for: a manifest the API server refuses.
+#[test]
+fn the_api_rule_checker_finds_what_the_api_server_refuses() {
+    let bad = format!(
+        "---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: {}\nspec:\n  template:\n    \
+         spec:\n      containers:\n        - name: Web\n          volumeMounts:\n            - name: \
+         data\n          ports:\n            - containerPort: 80\n              name: a-very-long-port-name\n",
+        "s".repeat(53)
+    );
+    let found = common::kubernetes_api_violations(&bad);
+    for rule in [
+        "not a valid name for its kind",
+        "container name is not a DNS-1123 label",
+        "mounts a volume the pod does not have",
+        "port name is not an IANA service name",
+    ] {
+        assert!(found.iter().any(|f| f.contains(rule)), "{rule}: {found:?}");
+    }
+}

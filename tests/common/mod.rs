@@ -153,6 +153,22 @@ pub fn assert_kubernetes_valid<P: AsRef<std::ffi::OsStr>>(paths: &[P]) {
         !report.to_lowercase().contains("warn") && !report.contains("skipping"),
         "{report}"
     );
+    // What the schema does not say, the API server still refuses.
+    for path in paths {
+        let path = std::path::Path::new(path.as_ref());
+        let files: Vec<PathBuf> = if path.is_dir() {
+            std::fs::read_dir(path)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+                .collect()
+        } else {
+            vec![path.to_owned()]
+        };
+        for file in files {
+            assert_kubernetes_api_rules(&std::fs::read_to_string(&file).unwrap());
+        }
+    }
 }
 
 /// Validates a Compose file against the Compose Specification's own JSON Schema.
@@ -219,4 +235,194 @@ pub fn assert_golden(path: &str, generated: &str) {
     if let Some(diff) = golden_diff(path, generated) {
         panic!("{diff}");
     }
+}
+
+/// The rules the Kubernetes API server holds manifests to that its OpenAPI schema (and so
+/// `kubernetes-validate`) does not: each violation in `text`, a multi-document YAML. The rules
+/// are kubernetes/apimachinery's `pkg/util/validation/validation.go` (`IsDNS1123Label`,
+/// `IsDNS1123Subdomain`, `IsDNS1035Label`, `IsQualifiedName`, `IsValidLabelValue`,
+/// `IsValidPortName`, `IsEnvVarName`) as kubernetes/kubernetes applies them in
+/// `pkg/apis/core/validation` (names of objects, containers, volumes and ports, unique
+/// container and volume names in a pod, mounts of declared volumes) and `pkg/apis/apps` and
+/// `batch` validation (a StatefulSet's name leaves room in the 63 of its pods'
+/// `controller-revision-hash` label for `-` and a 10-character hash: 52; a Job's name is its pods'
+/// `job-name` label value: 63).
+pub fn kubernetes_api_violations(text: &str) -> Vec<String> {
+    fn dns1123_label(s: &str) -> bool {
+        !s.is_empty()
+            && s.len() <= 63
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && s.ends_with(|c: char| c.is_ascii_alphanumeric())
+    }
+    fn dns1123_subdomain(s: &str) -> bool {
+        s.len() <= 253 && s.split('.').all(dns1123_label)
+    }
+    fn dns1035_label(s: &str) -> bool {
+        dns1123_label(s) && s.starts_with(|c: char| c.is_ascii_lowercase())
+    }
+    fn label_value(s: &str) -> bool {
+        s.is_empty()
+            || (s.len() <= 63
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && s.ends_with(|c: char| c.is_ascii_alphanumeric()))
+    }
+    fn qualified_name(s: &str) -> bool {
+        let (prefix, name) = match s.split_once('/') {
+            Some((p, n)) => (Some(p), n),
+            None => (None, s),
+        };
+        !name.is_empty()
+            && label_value(name)
+            && prefix.is_none_or(|p| !p.is_empty() && dns1123_subdomain(p))
+    }
+    fn port_name(s: &str) -> bool {
+        s.len() <= 15
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && s.chars().any(|c| c.is_ascii_lowercase())
+            && !s.contains("--")
+            && !s.starts_with('-')
+            && !s.ends_with('-')
+    }
+    fn env_name(s: &str) -> bool {
+        !s.is_empty()
+            && !s.starts_with(|c: char| c.is_ascii_digit())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    }
+    let str_of = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let mut out = Vec::new();
+    for (i, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        let doc = <Value as serde::Deserialize>::deserialize(doc).expect("a manifest is YAML");
+        if doc.is_null() {
+            continue;
+        }
+        let kind = str_of(&doc["kind"]);
+        let name = str_of(&doc["metadata"]["name"]);
+        let at = format!("document {i} ({kind} {name})");
+        let mut fail = |rule: &str, what: &str| out.push(format!("{at}: {what}: {rule}"));
+        let name_ok = match kind.as_str() {
+            "Service" => dns1035_label(&name),
+            "StatefulSet" => dns1123_label(&name) && name.len() <= 52,
+            "Job" => dns1123_subdomain(&name) && name.len() <= 63,
+            _ => dns1123_subdomain(&name),
+        };
+        if !name_ok {
+            fail("not a valid name for its kind", &name);
+        }
+        let mut label_maps = vec![
+            &doc["metadata"]["labels"],
+            &doc["spec"]["selector"],
+            &doc["spec"]["selector"]["matchLabels"],
+            &doc["spec"]["template"]["metadata"]["labels"],
+        ];
+        label_maps.retain(|m| m.is_mapping() && !m.get("matchLabels").is_some());
+        for labels in label_maps {
+            for (k, v) in labels.as_mapping().unwrap() {
+                if !qualified_name(&str_of(k)) {
+                    fail("label key is not a qualified name", &str_of(k));
+                }
+                if !label_value(&str_of(v)) {
+                    fail("label value is not valid", &str_of(v));
+                }
+            }
+        }
+        for annotations in [
+            &doc["metadata"]["annotations"],
+            &doc["spec"]["template"]["metadata"]["annotations"],
+        ] {
+            for (k, _) in annotations.as_mapping().into_iter().flatten() {
+                if !qualified_name(&str_of(k)) {
+                    fail("annotation key is not a qualified name", &str_of(k));
+                }
+            }
+        }
+        let pod = &doc["spec"]["template"]["spec"];
+        if pod.is_mapping() {
+            let mut names = std::collections::HashSet::new();
+            let containers = ["initContainers", "containers"]
+                .iter()
+                .flat_map(|k| pod[*k].as_sequence().cloned().unwrap_or_default())
+                .collect::<Vec<_>>();
+            let mut volumes: Vec<String> = pod["volumes"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .map(|v| str_of(&v["name"]))
+                .collect();
+            let mut seen = std::collections::HashSet::new();
+            for v in &volumes {
+                if !dns1123_label(v) {
+                    fail("volume name is not a DNS-1123 label", v);
+                }
+                if !seen.insert(v.clone()) {
+                    fail("volume name is not unique in the pod", v);
+                }
+            }
+            for t in doc["spec"]["volumeClaimTemplates"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+            {
+                let claim = str_of(&t["metadata"]["name"]);
+                if !dns1123_label(&claim) {
+                    fail("claim template name is not a DNS-1123 label", &claim);
+                }
+                volumes.push(claim);
+            }
+            for c in &containers {
+                let cname = str_of(&c["name"]);
+                if !dns1123_label(&cname) {
+                    fail("container name is not a DNS-1123 label", &cname);
+                }
+                if !names.insert(cname.clone()) {
+                    fail("container name is not unique in the pod", &cname);
+                }
+                for p in c["ports"].as_sequence().into_iter().flatten() {
+                    if let Some(pname) = p["name"].as_str()
+                        && !port_name(pname)
+                    {
+                        fail("port name is not an IANA service name (at most 15)", pname);
+                    }
+                }
+                for e in c["env"].as_sequence().into_iter().flatten() {
+                    if !env_name(&str_of(&e["name"])) {
+                        fail(
+                            "environment variable name is not valid",
+                            &str_of(&e["name"]),
+                        );
+                    }
+                }
+                for m in c["volumeMounts"].as_sequence().into_iter().flatten() {
+                    if !volumes.contains(&str_of(&m["name"])) {
+                        fail("mounts a volume the pod does not have", &str_of(&m["name"]));
+                    }
+                }
+            }
+        }
+        if kind == "Service" {
+            let ports = doc["spec"]["ports"]
+                .as_sequence()
+                .cloned()
+                .unwrap_or_default();
+            if ports.len() > 1 && ports.iter().any(|p| p["name"].as_str().is_none()) {
+                fail("a Service with several ports names each", &name);
+            }
+        }
+    }
+    out
+}
+
+/// [`kubernetes_api_violations`] must find none.
+pub fn assert_kubernetes_api_rules(text: &str) {
+    let found = kubernetes_api_violations(text);
+    assert!(
+        found.is_empty(),
+        "the API server would refuse:\n{}",
+        found.join("\n")
+    );
 }

@@ -18,7 +18,7 @@ mod storage;
 mod workloads;
 
 use containers::container;
-use names::{Names, dns_label};
+use names::{Names, dns_label, label_value};
 use storage::{Claim, claim_document, mounts, shared_claims, storage};
 use workloads::{Waits, service_document, workload};
 
@@ -44,7 +44,7 @@ pub fn emit(stack: &Stack, sources: &Sources, diagnostics: &mut Diagnostics) -> 
             .project
             .name
             .as_deref()
-            .and_then(dns_label)
+            .map(|name| dns_label(name, names::LABEL_MAX - "-env".len()))
             .unwrap_or_else(|| "muster".to_owned())
     );
     let ctx = Context {
@@ -117,16 +117,22 @@ impl Context<'_> {
         let mut labels = Mapping::new();
         let name = self.names.get(&s.name);
         let app = s.engine.as_deref().unwrap_or(name);
-        labels.insert("app.kubernetes.io/name".into(), app.into());
+        labels.insert("app.kubernetes.io/name".into(), label_value(app).into());
         labels.insert("app.kubernetes.io/instance".into(), name.into());
-        labels.insert("app.kubernetes.io/component".into(), s.kind.as_str().into());
+        labels.insert(
+            "app.kubernetes.io/component".into(),
+            label_value(&s.kind).into(),
+        );
         self.project_labels(&mut labels);
         labels
     }
 
     fn project_labels(&self, labels: &mut Mapping) {
         if let Some(project) = &self.stack.project.name {
-            labels.insert("app.kubernetes.io/part-of".into(), project.as_str().into());
+            labels.insert(
+                "app.kubernetes.io/part-of".into(),
+                label_value(project).into(),
+            );
         }
         labels.insert("app.kubernetes.io/managed-by".into(), "muster".into());
     }

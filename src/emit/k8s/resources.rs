@@ -4,6 +4,9 @@
 //! table that says what to run instead.
 
 use super::{Context, dns_label, header};
+
+/// The longest DNS-1123 subdomain, the name of a ConfigMap or a Secret.
+const SUBDOMAIN_MAX: usize = 253;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::yaml::{Mapping, Value as Yaml};
 
@@ -14,8 +17,7 @@ pub(super) fn documents(ctx: &Context, diagnostics: &mut Diagnostics) -> Vec<Map
     let mut docs = Vec::new();
     for (name, c) in &resources.configs {
         let spec = c.get_ref();
-        let object =
-            dns_label(spec.name.as_deref().unwrap_or(name)).unwrap_or_else(|| name.clone());
+        let object = dns_label(spec.name.as_deref().unwrap_or(name), SUBDOMAIN_MAX);
         match &spec.content {
             Some(content) => {
                 let mut labels = Mapping::new();
@@ -43,8 +45,7 @@ pub(super) fn documents(ctx: &Context, diagnostics: &mut Diagnostics) -> Vec<Map
     }
     for (name, s) in &resources.secrets {
         let spec = s.get_ref();
-        let object =
-            dns_label(spec.name.as_deref().unwrap_or(name)).unwrap_or_else(|| name.clone());
+        let object = dns_label(spec.name.as_deref().unwrap_or(name), SUBDOMAIN_MAX);
         diagnostics.push(
             at(
                 Diagnostic::warning(format!(

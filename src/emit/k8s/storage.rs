@@ -107,7 +107,7 @@ pub(super) fn claim_spec(read_only: bool) -> Mapping {
 }
 
 pub(super) fn claim_document(ctx: &Context, volume: &str, claim: &Claim) -> Mapping {
-    let name = ctx.names.get(volume);
+    let name = ctx.names.volume(volume);
     let mut labels = Mapping::new();
     labels.insert("app.kubernetes.io/name".into(), name.into());
     ctx.project_labels(&mut labels);
@@ -152,7 +152,7 @@ pub(super) fn storage(
                 target,
                 read_only,
             } => {
-                let claim_name = ctx.names.get(&volume).to_owned();
+                let claim_name = ctx.names.volume(&volume).to_owned();
                 let first_use = claimed.insert(claim_name.clone());
                 if stateful {
                     if first_use {
@@ -276,7 +276,7 @@ fn warn_about_sharing(
                     .collect::<Vec<_>>()
                     .join(", "),
                 service.name,
-                ctx.names.get(volume)
+                ctx.names.volume(volume)
             ),
             "reach the data through the stateful service's API, or give the two volumes their own names",
         );
@@ -292,7 +292,7 @@ fn warn_about_sharing(
                 "service `{}` runs {replicas} replicas on the ReadWriteOnce claim `{}`: a node \
                  mounts it alone, so every replica must run on that node",
                 service.name,
-                ctx.names.get(volume)
+                ctx.names.volume(volume)
             ),
             "mount it read-only (`:ro`) where the replicas only read, or use a ReadWriteMany storage class",
         );

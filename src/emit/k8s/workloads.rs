@@ -191,6 +191,21 @@ fn annotations(
             out.insert(key.clone(), value.clone());
             continue;
         };
+        if !super::names::qualified_name(name) {
+            diagnostics.push(ctx.locate.at(
+                Diagnostic::warning(format!(
+                    "service `{}`: label `{name}` is no Kubernetes annotation key (a name of up \
+                     to 63 letters, digits, `-`, `_` and `.`, after an optional `domain/`); left \
+                     out of the pod's annotations",
+                    service.name
+                )),
+                &ctx.stack.project,
+                service,
+                &["labels", name],
+                "this label",
+            ));
+            continue;
+        }
         let parsed = super::interpolation::parse(text);
         match super::interpolation::literal(&parsed.atoms) {
             Ok(literal) if parsed.alternatives.is_empty() => {
@@ -414,7 +429,10 @@ pub(super) fn init_containers(ctx: &Context, s: &StackService, waits: &mut Waits
             "until nc -z -w 2 {host} {port}; do echo waiting for {host}:{port}; sleep 2; done"
         );
         let mut init = Mapping::new();
-        init.insert("name".into(), format!("wait-for-{host}").into());
+        init.insert(
+            "name".into(),
+            super::names::dns_label(&format!("wait-for-{host}"), super::names::LABEL_MAX).into(),
+        );
         init.insert("image".into(), WAIT_IMAGE.into());
         init.insert(
             "command".into(),
