@@ -320,7 +320,7 @@ pub fn kubernetes_api_violations(text: &str) -> Vec<String> {
             &doc["spec"]["selector"]["matchLabels"],
             &doc["spec"]["template"]["metadata"]["labels"],
         ];
-        label_maps.retain(|m| m.is_mapping() && !m.get("matchLabels").is_some());
+        label_maps.retain(|m| m.is_mapping() && m.get("matchLabels").is_none());
         for labels in label_maps {
             for (k, v) in labels.as_mapping().unwrap() {
                 if !qualified_name(&str_of(k)) {
