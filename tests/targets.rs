@@ -1150,3 +1150,147 @@ fn the_api_rule_checker_finds_what_the_api_server_refuses() {
         assert!(found.iter().any(|f| f.contains(rule)), "{rule}: {found:?}");
     }
 }
+
+// ---------------------------------------------------------------- Kubernetes as a folder
+
+/// `-o DIR/` writes one file per object and a kustomization.yaml that kubectl's kustomize builds
+/// into the same objects the one-file output has; a second run removes what the stack no longer
+/// has (and says so), leaves other files alone, and a file of the user's in the way stops it
+/// before anything is written.
+#[test]
+fn k8s_folder_is_a_kustomization_kubectl_builds() {
+    let m = Muster::new().catalogue(&ecommerce_with_images()).args(&[
+        "gen",
+        "--profile",
+        "prod",
+        "--target",
+        "k8s",
+        "-o",
+        "k8s/",
+    ]);
+    m.run().success();
+    let dir = m.path("k8s");
+    let names: Vec<String> = {
+        let mut n: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        n.sort();
+        n
+    };
+    assert!(
+        names.contains(&"kustomization.yaml".to_owned()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"statefulset-postgres.yaml".to_owned()),
+        "{names:?}"
+    );
+    // The objects the one file has, no more and no fewer.
+    let objects = |docs: &[Value]| {
+        let mut set: Vec<(String, String)> = docs
+            .iter()
+            .map(|d| {
+                (
+                    d["kind"].as_str().unwrap().to_owned(),
+                    d["metadata"]["name"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        set.sort();
+        set
+    };
+    let single = documents(&ecommerce("k8s").stdout);
+    let built = common::tool("kubectl")
+        .args(["kustomize"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "kubectl kustomize:\n{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let built: Vec<Value> = serde_yaml::Deserializer::from_slice(&built.stdout)
+        .map(|d| <Value as serde::Deserialize>::deserialize(d).unwrap())
+        .collect();
+    assert_eq!(objects(&built), objects(&single));
+    let object_files: Vec<std::path::PathBuf> = names
+        .iter()
+        .filter(|n| *n != "kustomization.yaml")
+        .map(|n| dir.join(n))
+        .collect();
+    common::assert_kubernetes_valid(&object_files);
+
+    // Stale files of muster's go; the user's stay; --check sees the difference.
+    std::fs::write(dir.join("notes.yaml"), "mine: true\n").unwrap();
+    let fewer = ecommerce_with_images().replace(
+        "[services.jaeger]",
+        "[services.jaeger]\nonly_in = [\"dev\"]",
+    );
+    let m2 = Muster::new().catalogue(&fewer).args(&[
+        "gen",
+        "--profile",
+        "prod",
+        "--target",
+        "k8s",
+        "-o",
+        "k8s/",
+        "--check",
+    ]);
+    copy_folder(&dir, &m2.path("k8s"));
+    let stale = m2.run();
+    assert_eq!(stale.code, 1, "{}", stale.stderr);
+    assert!(
+        stale.stdout.contains("deployment-jaeger.yaml"),
+        "{}",
+        stale.stdout
+    );
+    let m3 = Muster::new().catalogue(&fewer).args(&[
+        "gen",
+        "--profile",
+        "prod",
+        "--target",
+        "k8s",
+        "-o",
+        "k8s/",
+    ]);
+    copy_folder(&dir, &m3.path("k8s"));
+    m3.run()
+        .success()
+        .says("removed from k8s/, which muster wrote for objects the stack no longer has: deployment-jaeger.yaml, service-jaeger.yaml");
+    assert!(!m3.path("k8s/deployment-jaeger.yaml").exists());
+    assert!(m3.path("k8s/notes.yaml").exists());
+    let kustomization = std::fs::read_to_string(m3.path("k8s/kustomization.yaml")).unwrap();
+    assert!(!kustomization.contains("jaeger"), "{kustomization}");
+
+    // A file of the user's where muster would write: nothing is written.
+    std::fs::write(m3.path("k8s/statefulset-postgres.yaml"), "# mine\n").unwrap();
+    let before = std::fs::read_to_string(m3.path("k8s/kustomization.yaml")).unwrap();
+    let refused = Muster::new().catalogue(&ecommerce_with_images()).args(&[
+        "gen",
+        "--profile",
+        "prod",
+        "--target",
+        "k8s",
+        "-o",
+        "k8s/",
+    ]);
+    copy_folder(&m3.path("k8s"), &refused.path("k8s"));
+    refused
+        .run()
+        .failure(3)
+        .says("a file muster did not write is in the way; nothing was written");
+    assert_eq!(
+        std::fs::read_to_string(refused.path("k8s/kustomization.yaml")).unwrap(),
+        before
+    );
+}
+
+fn copy_folder(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}

@@ -33,10 +33,84 @@ use crate::yaml::{Mapping, Value as Yaml};
 use indexmap::{IndexMap, IndexSet};
 
 pub fn emit(stack: &Stack, sources: &Sources, diagnostics: &mut Diagnostics) -> String {
+    manifests(stack, sources, diagnostics).text()
+}
+
+/// The manifests of a stack: its objects, and the comments that head them.
+pub struct Manifests {
+    /// The first line of every file muster writes.
+    header: String,
+    /// What to run first, when a container reads the project's Secret.
+    secret_note: Option<String>,
+    docs: Vec<Mapping>,
+}
+
+/// The name of the kustomization file in a folder of manifests.
+pub const KUSTOMIZATION: &str = "kustomization.yaml";
+
+impl Manifests {
+    /// One multi-document YAML, for `kubectl apply -f`.
+    pub fn text(&self) -> String {
+        let mut out = self.header.clone();
+        out.push_str(self.secret_note.as_deref().unwrap_or_default());
+        for doc in &self.docs {
+            out.push_str(
+                "---
+",
+            );
+            out.push_str(&crate::yaml::to_string(doc));
+        }
+        out
+    }
+
+    /// One file per object, `KIND-NAME.yaml` (a kind and a name are unique together), and a
+    /// `kustomization.yaml` that lists them, for `kubectl apply -k DIR`; each file starts with
+    /// the header that marks it as muster's.
+    pub fn files(&self) -> Vec<(String, String)> {
+        let mut files: Vec<(String, String)> = self
+            .docs
+            .iter()
+            .map(|doc| {
+                let kind = doc["kind"]
+                    .as_str()
+                    .unwrap_or("object")
+                    .to_ascii_lowercase();
+                let name = doc["metadata"]["name"].as_str().unwrap_or_default();
+                (
+                    format!("{kind}-{name}.yaml"),
+                    format!("{}{}", self.header, crate::yaml::to_string(doc)),
+                )
+            })
+            .collect();
+        let mut kustomization = self.header.clone();
+        kustomization.push_str(self.secret_note.as_deref().unwrap_or_default());
+        let mut k = Mapping::new();
+        k.insert(
+            "apiVersion".into(),
+            "kustomize.config.k8s.io/v1beta1".into(),
+        );
+        k.insert("kind".into(), "Kustomization".into());
+        k.insert(
+            "resources".into(),
+            Yaml::Sequence(files.iter().map(|(f, _)| Yaml::from(f.as_str())).collect()),
+        );
+        kustomization.push_str(&crate::yaml::to_string(&k));
+        files.push((KUSTOMIZATION.to_owned(), kustomization));
+        files
+    }
+}
+
+/// The stack's manifests; empty when its names cannot be Kubernetes names (reported).
+pub fn manifests(stack: &Stack, sources: &Sources, diagnostics: &mut Diagnostics) -> Manifests {
     super::require_images(stack, "Kubernetes", diagnostics);
     let locate = Locator::new(sources, &stack.project);
+    let header = super::header(&stack.project, Some("k8s"));
     let Some(names) = Names::new(stack, diagnostics) else {
-        return String::new();
+        return Manifests {
+            header,
+            secret_note: None,
+            docs: Vec::new(),
+        };
     };
     let secret = format!(
         "{}-env",
@@ -79,18 +153,17 @@ pub fn emit(stack: &Stack, sources: &Sources, diagnostics: &mut Diagnostics) -> 
     }
     waits.report(diagnostics);
     docs.extend(resources::documents(&ctx, diagnostics));
-    let mut out = super::header(&stack.project, Some("k8s"));
-    if uses_secret {
-        out.push_str(&format!(
+    let secret_note = uses_secret.then(|| {
+        format!(
             "# `${{VAR}}` values and env_file read the Secret {secret}; create it first:\n\
              #   kubectl create secret generic {secret} --from-env-file=.env\n"
-        ));
+        )
+    });
+    Manifests {
+        header,
+        secret_note,
+        docs,
     }
-    for doc in &docs {
-        out.push_str("---\n");
-        out.push_str(&crate::yaml::to_string(doc));
-    }
-    out
 }
 
 struct Context<'a> {
