@@ -145,7 +145,7 @@ const KINDS: &[(&str, &str)] = &[
 
 fn entry() -> impl Strategy<Value = Entry> {
     (
-        "[a-z][a-z0-9_-]{0,12}",
+        "[a-z][a-zA-Z0-9_-]{0,60}",
         0..KINDS.len(),
         prop::collection::vec(("[A-Z_][A-Z0-9_]{0,8}", any::<String>()), 0..4),
         prop::option::of(prop::collection::vec(any::<String>(), 1..4)),
@@ -378,4 +378,237 @@ fn accepted_catalogues_give_files_each_target_accepts() {
         String::from_utf8_lossy(&output.stderr)
     );
     common::assert_kubernetes_valid(&k8s);
+}
+
+// ------------------------------------------------ Kubernetes reads interpolation as Compose does
+
+/// One piece of a command line: a word, a quoted phrase, or a reference in one of Compose's
+/// forms, some with a default or a message that holds spaces.
+#[derive(Debug, Clone)]
+enum Piece {
+    Word(String),
+    Quoted(String),
+    /// `${V}`, `$V`, `${V:?message}`: set in the environment.
+    Set {
+        var: usize,
+        form: u8,
+    },
+    /// `${V:-default}`, `${V-default}`: unset, so the default is read.
+    Defaulted {
+        var: usize,
+        default: String,
+        quoted: bool,
+    },
+    /// `$$NAME`: a literal `$` for the container.
+    Escaped(String),
+}
+
+impl Piece {
+    fn text(&self) -> String {
+        let name = |v: &usize| format!("V{v}");
+        match self {
+            Piece::Word(w) => w.clone(),
+            Piece::Quoted(q) => format!("'{q}'"),
+            Piece::Set { var, form } => match form % 3 {
+                0 => format!("${{{}}}", name(var)),
+                1 => format!("${}", name(var)),
+                _ => format!("${{{}:?set {} in .env}}", name(var), name(var)),
+            },
+            Piece::Defaulted {
+                var,
+                default,
+                quoted,
+            } => {
+                let r = format!("${{D{var}:-{default}}}");
+                if *quoted { format!("\"{r}\"") } else { r }
+            }
+            Piece::Escaped(n) => format!("$${n}"),
+        }
+    }
+}
+
+fn piece() -> impl Strategy<Value = Piece> {
+    prop_oneof![
+        "[a-z0-9./=-]{1,8}".prop_map(Piece::Word),
+        "[a-z0-9 ]{0,8}".prop_map(Piece::Quoted),
+        (0usize..3, any::<u8>()).prop_map(|(var, form)| Piece::Set { var, form }),
+        (0usize..3, "[a-z0-9 -]{0,8}", any::<bool>()).prop_map(|(var, default, quoted)| {
+            Piece::Defaulted {
+                var,
+                default,
+                quoted,
+            }
+        }),
+        "[A-Z]{1,5}".prop_map(Piece::Escaped),
+    ]
+}
+
+/// Kubernetes' expansion of `$(VAR)` in `env`, `command` and `args`
+/// (kubernetes/third_party/forked/golang/expansion: `$$` is `$`, `$(NAME)` a defined variable's
+/// value, anything else as written).
+fn k8s_expand(text: &str, vars: &std::collections::HashMap<String, String>) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        if let Some(after) = after.strip_prefix('$') {
+            out.push('$');
+            rest = after;
+        } else if let Some(inner) = after.strip_prefix('(')
+            && let Some(end) = inner.find(')')
+            && let Some(value) = vars.get(&inner[..end])
+        {
+            out.push_str(value);
+            rest = &inner[end + 1..];
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Random command lines, images and environment values with Compose interpolation in every
+/// form, and service names of any length and case. With each variable that has a default unset
+/// and each other one set (to a value without spaces or quotes, which Compose would split
+/// again: see the README), the argv, image and environment the Kubernetes pod gets, expanded as
+/// the kubelet expands them from the project's Secret, are those Compose 2.40.3's `config`
+/// reads from the Compose file; and every manifest passes `kubernetes-validate --strict` and
+/// the API server's rules.
+#[test]
+fn kubernetes_reads_interpolation_as_compose_does() {
+    let manifests = RefCell::new(Vec::new());
+    let outputs = tempfile::tempdir().unwrap();
+    let mut runner = TestRunner::new(Config {
+        cases: 48,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = (
+        "[a-z][a-zA-Z0-9_-]{0,60}",
+        prop::collection::vec(piece(), 1..7),
+        prop::collection::vec("[A-Za-z0-9_.-]{1,10}", 3),
+        prop::option::of(0usize..3),
+        prop::collection::vec((0usize..3, "[a-z0-9 ]{0,6}"), 0..3),
+    );
+    runner
+        .run(&strategy, |(name, pieces, values, tag, env)| {
+            let line: Vec<String> = pieces.iter().map(Piece::text).collect();
+            let line = line.join(" ");
+            let image = match tag {
+                Some(var) => format!("registry.example.com/app:${{D{var}:-1.{var}}}"),
+                None => "registry.example.com/app:1.0".to_owned(),
+            };
+            let env: Vec<String> = env
+                .iter()
+                .enumerate()
+                .map(|(i, (var, text))| {
+                    format!(
+                        "E{i} = {}",
+                        toml_string(&format!("{text}${{V{var}}}-${{D{var}:-d}}"))
+                    )
+                })
+                .collect();
+            let catalogue = format!(
+                "[project]\nname = \"shop\"\n[services.{name}]\nkind = \"http\"\nimage = {}\n\
+                 probe = \"curl\"\ncommand = {}\nenv = {{ {} }}\n",
+                toml_string(&image),
+                toml_string(&line),
+                env.join(", ")
+            );
+            let generate = |target: &str| {
+                Muster::new()
+                    .catalogue(&catalogue)
+                    .args(&["gen", "--profile", "prod", "--target", target])
+                    .run()
+            };
+            let compose = generate("compose");
+            let k8s = generate("k8s");
+            prop_assert_eq!(compose.code, 0, "{}\n{}", compose.stderr, catalogue);
+            prop_assert_eq!(k8s.code, 0, "{}\n{}", k8s.stderr, catalogue);
+            // Compose's reading, with the V variables set and the D ones unset.
+            let file = outputs
+                .path()
+                .join(format!("{}.compose.yml", manifests.borrow().len()));
+            std::fs::write(&file, &compose.stdout).unwrap();
+            let mut loader = tool("docker-compose");
+            loader
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap())
+                .env("HOME", outputs.path());
+            for (i, v) in values.iter().enumerate() {
+                loader.env(format!("V{i}"), v);
+            }
+            let read = loader
+                .arg("-f")
+                .arg(&file)
+                .args(["config", "--format", "json"])
+                .output()
+                .unwrap();
+            prop_assert!(
+                read.status.success(),
+                "{}",
+                String::from_utf8_lossy(&read.stderr)
+            );
+            let model: serde_json::Value = serde_json::from_slice(&read.stdout).unwrap();
+            let service = &model["services"][name.as_str()];
+            // The kubelet's reading, from a Secret holding the same values.
+            let secret: std::collections::HashMap<String, String> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (format!("V{i}"), v.clone()))
+                .collect();
+            let docs: Vec<serde_yaml::Value> = serde_yaml::Deserializer::from_str(&k8s.stdout)
+                .map(|d| <serde_yaml::Value as serde::Deserialize>::deserialize(d).unwrap())
+                .collect();
+            let workload = docs
+                .iter()
+                .find(|d| d["kind"] == "Deployment")
+                .expect("a Deployment");
+            let container = &workload["spec"]["template"]["spec"]["containers"][0];
+            let mut vars: std::collections::HashMap<String, String> = Default::default();
+            for e in container["env"].as_sequence().into_iter().flatten() {
+                let key = e["name"].as_str().unwrap().to_owned();
+                let value = match e["valueFrom"]["secretKeyRef"]["key"].as_str() {
+                    Some(k) => secret.get(k).cloned().unwrap_or_default(),
+                    None => k8s_expand(e["value"].as_str().unwrap(), &vars),
+                };
+                vars.insert(key, value);
+            }
+            let args: Vec<String> = container["args"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .map(|a| k8s_expand(a.as_str().unwrap(), &vars))
+                .collect();
+            // `config` writes a file Compose can read again, so each `$` of a value is `$$` there.
+            let unescape = |v: &str| v.replace("$$", "$");
+            let compose_args: Vec<String> =
+                serde_json::from_value::<Vec<String>>(service["command"].clone())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|a| unescape(a))
+                    .collect();
+            prop_assert_eq!(&args, &compose_args, "{}\n{}", line, k8s.stdout);
+            prop_assert_eq!(
+                container["image"].as_str().unwrap(),
+                service["image"].as_str().unwrap()
+            );
+            for (key, value) in service["environment"].as_object().into_iter().flatten() {
+                let value = value.as_str().map(unescape);
+                prop_assert_eq!(vars.get(key).cloned(), value, "{}", key);
+            }
+            let path = outputs
+                .path()
+                .join(format!("{}.k8s.yml", manifests.borrow().len()));
+            std::fs::write(&path, &k8s.stdout).unwrap();
+            manifests.borrow_mut().push(path);
+            Ok(())
+        })
+        .unwrap();
+    let manifests = manifests.into_inner();
+    assert!(!manifests.is_empty());
+    common::assert_kubernetes_valid(&manifests);
 }
