@@ -48,6 +48,14 @@ const SCENARIOS: &[(&str, Scenario)] = &[
         swarm,
     ),
     (
+        "swarm_job_retries_outlast_a_slow_database_behind_the_pool",
+        swarm_chain_budget,
+    ),
+    (
+        "swarm_publishes_without_the_host_address_and_puts_traefik_labels_on_the_service",
+        swarm_ports_and_labels,
+    ),
+    (
         "gpu_and_model_requests_are_refused_by_an_engine_without_them",
         gpu_without_driver,
     ),
@@ -719,4 +727,221 @@ impl Drop for Swarm<'_> {
         let _ = self.0.docker().args(["stack", "rm", "swarm"]).output();
         let _ = self.0.docker().args(["swarm", "leave", "--force"]).output();
     }
+}
+
+/// The engine tests' Swarm profile: prod, with DNS round robin, since this kernel has no IPVS
+/// for service virtual IPs.
+const SWARM_PROFILE: &str =
+    "extends = \"prod\"\n[defaults]\ncompose = { deploy = { endpoint_mode = \"dnsrr\" } }\n";
+
+/// Tasks of the stack `stack`, by service: (service, container).
+fn swarm_tasks(engine: &Engine, stack: &str) -> Vec<(String, serde_json::Value)> {
+    let ids = stdout(engine.docker().args([
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("label=com.docker.stack.namespace={stack}"),
+    ]));
+    let prefix = format!("{stack}_");
+    ids.lines()
+        .filter_map(|id| {
+            let c = engine.try_inspect(id)?;
+            let service = c["Config"]["Labels"]["com.docker.swarm.service.name"]
+                .as_str()
+                .unwrap_or("?")
+                .trim_start_matches(&prefix)
+                .to_owned();
+            Some((service, c))
+        })
+        .collect()
+}
+
+/// Issue 31: a job behind a pool behind a database that starts late (its start held back 40 s
+/// on purpose, within the 60 s start_period the catalogue gives it). Swarm starts all three at
+/// once; the job's `on-failure:3` must still be retrying when the pool first lets it in. Its
+/// delay, from the pool's 10 s start alone, was Swarm's 5 s: three retries in 20 s, all spent
+/// before the database answered. Spread over the chain, the job completes, within the budget
+/// `explain` prints, every round.
+fn swarm_chain_budget(engine: &Engine) {
+    let catalogue = r#"
+[services.postgres]
+kind = "db"
+image = "postgres:17"
+env = { POSTGRES_DB = "app", POSTGRES_USER = "app", POSTGRES_PASSWORD = "pw" }
+entrypoint = ["sh", "-c", "sleep 40; exec docker-entrypoint.sh postgres"]
+healthcheck = { start_period = "60s" }
+
+[services.pool]
+kind = "pool"
+image = "edoburu/pgbouncer:v1.24.1-p1"
+env = { DATABASE_URL = "postgres://app:pw@postgres:5432/app" }
+depends_on = ["postgres"]
+
+[services.query]
+kind = "job"
+image = "postgres:17"
+command = ["psql", "postgres://app:pw@pool:5432/app", "-tAc", "SELECT 1"]
+depends_on = ["pool"]
+"#;
+    let stack = Stack::new(
+        engine,
+        &[
+            ("services.toml", catalogue),
+            ("profiles/swarm-test.toml", SWARM_PROFILE),
+        ],
+    );
+    stack.generate(
+        &["gen", "--profile", "swarm-test", "--target", "swarm"],
+        "stack.yml",
+    );
+    let explained = stdout(
+        std::process::Command::new(env!("CARGO_BIN_EXE_muster"))
+            .args(["explain", "query", "--profile", "swarm-test"])
+            .current_dir(stack.shop()),
+    );
+    let budget = explained
+        .lines()
+        .find(|l| l.contains("max_attempts"))
+        .unwrap_or_else(|| panic!("explain prints no budget:\n{explained}"))
+        .to_owned();
+    eprintln!("  {}", budget.trim());
+    // `max_attempts 3 x delay 40s = 120s >= 120s`: the seconds the retries span.
+    let spans: u64 = budget
+        .split(" = ")
+        .nth(1)
+        .and_then(|s| s.split('s').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{budget}"));
+    const ROUNDS: usize = 2;
+    for round in 1..=ROUNDS {
+        let _swarm = Swarm::init(engine);
+        let deployed = Instant::now();
+        stdout(
+            engine
+                .docker()
+                .args(["stack", "deploy", "-c"])
+                .arg(stack.shop().join("stack.yml"))
+                .arg("swarm"),
+        );
+        let show = || {
+            swarm_tasks(engine, "swarm")
+                .iter()
+                .map(|(s, c)| {
+                    format!(
+                        "  {s}: {} exit {} health {}",
+                        c["State"]["Status"],
+                        c["State"]["ExitCode"],
+                        health(c)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        // Past the budget, the last attempt has run: the job completed by then or never will.
+        let done = wait_for(
+            "the query job completes",
+            Duration::from_secs(spans + 90),
+            || {
+                let tasks = swarm_tasks(engine, "swarm");
+                let query: Vec<&serde_json::Value> = tasks
+                    .iter()
+                    .filter(|(s, _)| s == "query")
+                    .map(|(_, c)| c)
+                    .collect();
+                query
+                    .iter()
+                    .any(|c| c["State"]["Status"] == "exited" && c["State"]["ExitCode"] == 0)
+                    .then_some(query.len())
+            },
+            show,
+        );
+        let took = deployed.elapsed();
+        eprintln!(
+            "  round {round}: the query completed on attempt {done} of 4, {took:.0?} after the deploy"
+        );
+        assert!(done <= 4, "{done} attempts:\n{}", show());
+        assert!(
+            took.as_secs() <= spans + 60,
+            "completed after {took:?}, past the {spans}s budget"
+        );
+    }
+}
+
+/// Issue 26: a port published on 127.0.0.1 and Traefik's router labels. muster says that Swarm
+/// drops the address, publishes the port as Swarm can (host mode, under the dnsrr this kernel
+/// needs), and puts `traefik.*` on the service, where Traefik's Swarm provider reads labels;
+/// `docker service inspect` shows each where muster said.
+fn swarm_ports_and_labels(engine: &Engine) {
+    let catalogue = r#"
+[services.web]
+kind = "http"
+image = "nginx:1.27"
+port = 80
+ports = ["127.0.0.1:8089:80"]
+labels = { "traefik.enable" = "true", "traefik.http.routers.web.rule" = "Host(`web.test`)", "com.example.team" = "web" }
+"#;
+    let stack = Stack::new(
+        engine,
+        &[
+            ("services.toml", catalogue),
+            ("profiles/swarm-test.toml", SWARM_PROFILE),
+        ],
+    );
+    let said = stack.generate(
+        &["gen", "--profile", "swarm-test", "--target", "swarm"],
+        "stack.yml",
+    );
+    assert!(
+        said.contains("127.0.0.1:8089:80") && said.contains("not on 127.0.0.1"),
+        "{said}"
+    );
+    // A stack of its own name: a `swarm_default` network of the scenario before may still be
+    // on its way out.
+    let _swarm = Swarm::init(engine);
+    stdout(
+        engine
+            .docker()
+            .args(["stack", "deploy", "-c"])
+            .arg(stack.shop().join("stack.yml"))
+            .arg("edge"),
+    );
+    wait_for(
+        "the web task healthy",
+        Duration::from_secs(120),
+        || {
+            swarm_tasks(engine, "edge")
+                .iter()
+                .any(|(s, c)| s == "web" && health(c) == "healthy")
+                .then_some(())
+        },
+        || {
+            format!(
+                "{:?}",
+                swarm_tasks(engine, "edge")
+                    .iter()
+                    .map(|(s, c)| (s.clone(), health(c).to_owned()))
+                    .collect::<Vec<_>>()
+            )
+        },
+    );
+    let inspect: serde_json::Value = serde_json::from_str(&stdout(
+        engine.docker().args(["service", "inspect", "edge_web"]),
+    ))
+    .unwrap();
+    let spec = &inspect[0]["Spec"];
+    assert_eq!(spec["Labels"]["traefik.enable"], "true", "{spec}");
+    assert_eq!(
+        spec["Labels"]["traefik.http.routers.web.rule"],
+        "Host(`web.test`)"
+    );
+    let container_labels = &spec["TaskTemplate"]["ContainerSpec"]["Labels"];
+    assert_eq!(container_labels["com.example.team"], "web", "{spec}");
+    assert!(
+        container_labels.get("traefik.enable").is_none(),
+        "{container_labels}"
+    );
+    let port = &spec["EndpointSpec"]["Ports"][0];
+    assert_eq!(port["PublishedPort"], 8089, "{port}");
+    assert_eq!(port["PublishMode"], "host", "{port}");
+    eprintln!("  service labels: {}; port: {port}", spec["Labels"]);
 }
