@@ -560,8 +560,8 @@ fn kubernetes_reads_interpolation_as_compose_does() {
                 .enumerate()
                 .map(|(i, v)| (format!("V{i}"), v.clone()))
                 .collect();
-            let docs: Vec<serde_yaml::Value> = serde_yaml::Deserializer::from_str(&k8s.stdout)
-                .map(|d| <serde_yaml::Value as serde::Deserialize>::deserialize(d).unwrap())
+            let docs: Vec<yaml_serde::Value> = yaml_serde::Deserializer::from_str(&k8s.stdout)
+                .map(|d| <yaml_serde::Value as serde::Deserialize>::deserialize(d).unwrap())
                 .collect();
             let workload = docs
                 .iter()

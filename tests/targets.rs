@@ -1211,7 +1211,7 @@ fn k8s_folder_is_a_kustomization_kubectl_builds() {
         "kubectl kustomize:\n{}",
         String::from_utf8_lossy(&built.stderr)
     );
-    let built: Vec<Value> = serde_yaml::Deserializer::from_slice(&built.stdout)
+    let built: Vec<Value> = yaml_serde::Deserializer::from_slice(&built.stdout)
         .map(|d| <Value as serde::Deserialize>::deserialize(d).unwrap())
         .collect();
     assert_eq!(objects(&built), objects(&single));

@@ -296,7 +296,7 @@ pub fn kubernetes_api_violations(text: &str) -> Vec<String> {
     }
     let str_of = |v: &Value| v.as_str().unwrap_or_default().to_owned();
     let mut out = Vec::new();
-    for (i, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
+    for (i, doc) in yaml_serde::Deserializer::from_str(text).enumerate() {
         let doc = <Value as serde::Deserialize>::deserialize(doc).expect("a manifest is YAML");
         if doc.is_null() {
             continue;

@@ -199,7 +199,10 @@ pub(super) fn container(
                     "set here",
                 ),
             ),
-            None => errors.push(error(&["healthcheck", e.key.unwrap_or(HealthKey::Test).name()], e.message)),
+            None => errors.push(error(
+                &["healthcheck", e.key.unwrap_or(HealthKey::Test).name()],
+                e.message,
+            )),
         },
     }
     // A `$(VAR)` expands only from variables defined before it, so the Secret's variables that

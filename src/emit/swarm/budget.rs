@@ -15,8 +15,8 @@
 //! scheduler, the pull, and the service's own start and run.
 
 use crate::model::Condition;
-use crate::model::Restart;
 use crate::model::HealthKey;
+use crate::model::Restart;
 use crate::validate::{Stack, StackService};
 use std::collections::HashMap;
 use std::fmt::Write;
