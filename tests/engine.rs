@@ -814,6 +814,9 @@ depends_on = ["pool"]
         .unwrap_or_else(|| panic!("{budget}"));
     const ROUNDS: usize = 2;
     for round in 1..=ROUNDS {
+        // A stack name per round: the network of the round before may still be on its way out
+        // when the next swarm is made, and one of the same name makes the deploy fail.
+        let name = format!("chain{round}");
         let _swarm = Swarm::init(engine);
         let deployed = Instant::now();
         stdout(
@@ -821,10 +824,10 @@ depends_on = ["pool"]
                 .docker()
                 .args(["stack", "deploy", "-c"])
                 .arg(stack.shop().join("stack.yml"))
-                .arg("swarm"),
+                .arg(&name),
         );
         let show = || {
-            swarm_tasks(engine, "swarm")
+            swarm_tasks(engine, &name)
                 .iter()
                 .map(|(s, c)| {
                     format!(
@@ -842,7 +845,7 @@ depends_on = ["pool"]
             "the query job completes",
             Duration::from_secs(spans + 90),
             || {
-                let tasks = swarm_tasks(engine, "swarm");
+                let tasks = swarm_tasks(engine, &name);
                 let query: Vec<&serde_json::Value> = tasks
                     .iter()
                     .filter(|(s, _)| s == "query")
