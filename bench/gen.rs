@@ -281,7 +281,7 @@ fn stages(inputs: &Inputs) -> (Stages, String) {
     lap(&mut times.resolve);
     let rendered = renderer.render(model, sources, diagnostics);
     lap(&mut times.render);
-    let stack = validate::validate(rendered, diagnostics);
+    let stack = validate::validate(rendered, sources, diagnostics);
     lap(&mut times.validate);
     let output = emit::compose::emit(&stack);
     lap(&mut times.emit);

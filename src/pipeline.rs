@@ -138,7 +138,7 @@ pub fn build(
     // stay alive beside every rendered service.
     drop(catalogue);
     let rendered = renderer.render(model, sources, diagnostics);
-    let stack = validate::validate(rendered, diagnostics);
+    let stack = validate::validate(rendered, sources, diagnostics);
     if diagnostics.has_errors() {
         return Err(Error::Invalid);
     }

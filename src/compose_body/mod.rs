@@ -33,8 +33,9 @@ pub struct ComposeBody {
     /// although the key is set.
     pub restart_unknown: bool,
     stop_grace_period: Option<Span>,
-    /// What the body says that Compose would refuse, for validation to report.
-    problems: Vec<String>,
+    /// What the body says that Compose would refuse, for validation to report: the key's dotted
+    /// path (`healthcheck.interval`) and the message.
+    problems: Vec<(String, String)>,
 }
 
 /// The values of a healthcheck's durations; their text stays in the body. `Some(None)` is a
@@ -170,7 +171,7 @@ impl ComposeBody {
     /// reads as absent.
     pub fn read(keys: Mapping, origin: TestOrigin) -> ComposeBody {
         let mut problems = Vec::new();
-        let mut problem = |p: String| problems.push(p);
+        let mut problem = |path: &str, p: String| problems.push((path.to_owned(), p));
         let (mut healthcheck, mut healthcheck_disabled) = (None, false);
         let (mut restart, mut stop_grace_period) = (None, None);
         let mut restart_unknown = false;
@@ -205,22 +206,33 @@ impl ComposeBody {
                             restart = policy;
                             restart_unknown = policy.is_none();
                         }
-                        _ => problem(format!(
-                            "restart {} is not a Compose restart policy (use \"no\", \"always\", \
+                        _ => problem(
+                            "restart",
+                            format!(
+                                "restart {} is not a Compose restart policy (use \"no\", \"always\", \
                              \"on-failure\", \"on-failure:N\" or \"unless-stopped\")",
-                            shown(value)
-                        )),
+                                shown(value)
+                            ),
+                        ),
                     }
                 }
                 key @ ("command" | "entrypoint") if command_of(value).is_none() => {
-                    problem(format!("{key} is neither a string nor a list of strings"));
+                    problem(
+                        key,
+                        format!("{key} is neither a string nor a list of strings"),
+                    );
                 }
                 key @ ("volumes" | "networks") if !names_a_list(key, value) => {
-                    problem(format!("{key} is not a list of strings"));
+                    problem(key, format!("{key} is not a list of strings"));
                 }
                 "stop_grace_period" => {
-                    stop_grace_period =
-                        duration(value, "stop_grace_period", &mut problem).flatten();
+                    stop_grace_period = duration(
+                        value,
+                        "stop_grace_period",
+                        "stop_grace_period",
+                        &mut problem,
+                    )
+                    .flatten();
                 }
                 _ => {}
             }
@@ -238,7 +250,7 @@ impl ComposeBody {
     }
 
     /// The values Compose would refuse, each as a message; empty once taken.
-    pub fn take_problems(&mut self) -> Vec<String> {
+    pub fn take_problems(&mut self) -> Vec<(String, String)> {
         std::mem::take(&mut self.problems)
     }
 
@@ -372,7 +384,7 @@ impl ComposeBody {
     }
 }
 
-fn read_healthcheck(hc: &Mapping, problem: &mut impl FnMut(String)) -> Option<Timing> {
+fn read_healthcheck(hc: &Mapping, problem: &mut impl FnMut(&str, String)) -> Option<Timing> {
     let mut timing = Timing::default();
     let mut has_test = false;
     for (key, value) in hc {
@@ -384,6 +396,7 @@ fn read_healthcheck(hc: &Mapping, problem: &mut impl FnMut(String)) -> Option<Ti
                     Yaml::Sequence(items) if items.iter().all(Yaml::is_string) => true,
                     _ => {
                         problem(
+                            "healthcheck.test",
                             "healthcheck test is neither a string nor a list of strings".to_owned(),
                         );
                         false
@@ -403,11 +416,14 @@ fn read_healthcheck(hc: &Mapping, problem: &mut impl FnMut(String)) -> Option<Ti
                 };
                 match count {
                     Ok(count) => timing.retries = Some(count),
-                    Err(reason) => problem(format!(
-                        "healthcheck retries {} is not a number of attempts{}",
-                        shown(value),
-                        reason.map(|r| format!(": {r}")).unwrap_or_default()
-                    )),
+                    Err(reason) => problem(
+                        "healthcheck.retries",
+                        format!(
+                            "healthcheck retries {} is not a number of attempts{}",
+                            shown(value),
+                            reason.map(|r| format!(": {r}")).unwrap_or_default()
+                        ),
+                    ),
                 }
                 continue;
             }
@@ -416,12 +432,22 @@ fn read_healthcheck(hc: &Mapping, problem: &mut impl FnMut(String)) -> Option<Ti
                 None => continue,
             },
         };
-        *slot = duration(value, &format!("healthcheck {key}"), problem);
+        *slot = duration(
+            value,
+            &format!("healthcheck {key}"),
+            &format!("healthcheck.{key}"),
+            problem,
+        );
     }
     has_test.then_some(timing)
 }
 
-fn duration(value: &Yaml, what: &str, problem: &mut impl FnMut(String)) -> Option<Option<Span>> {
+fn duration(
+    value: &Yaml,
+    what: &str,
+    path: &str,
+    problem: &mut impl FnMut(&str, String),
+) -> Option<Option<Span>> {
     let parsed = match value.as_str() {
         Some(text) => crate::model::duration::parse_interpolated(text),
         None => Err(format!(
@@ -429,7 +455,9 @@ fn duration(value: &Yaml, what: &str, problem: &mut impl FnMut(String)) -> Optio
             shown(value)
         )),
     };
-    parsed.map_err(|e| problem(format!("{what}: {e}"))).ok()
+    parsed
+        .map_err(|e| problem(path, format!("{what}: {e}")))
+        .ok()
 }
 
 /// A value as the user would have written it, for messages.
@@ -523,7 +551,7 @@ mod tests {
         assert!(
             problems
                 .iter()
-                .any(|p| p.starts_with("restart \"sometimes\""))
+                .any(|(path, p)| path == "restart" && p.starts_with("restart \"sometimes\""))
         );
     }
 }

@@ -42,6 +42,8 @@ pub struct Rendered {
     /// services from one list into the next, which held two copies of every one at once.
     pub service: Box<Service>,
     pub body: ComposeBody,
+    /// The kind template's source, where a value it rendered is pointed at.
+    pub template: SourceId,
 }
 
 impl Rendered {
@@ -220,6 +222,7 @@ impl Renderer {
         // What the body says that Compose would refuse is validation's to report.
         let body = ComposeBody::build(kind_layer, &service, user_template);
         Some(Rendered {
+            template: self.sources[&service.kind],
             service: Box::new(service),
             body,
         })

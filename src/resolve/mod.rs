@@ -131,6 +131,9 @@ pub struct Service {
     /// Compose keys passed through verbatim, merged over everything muster generates. Shared
     /// between services whose own tables add nothing to the profiles'.
     pub compose: Arc<crate::yaml::Mapping>,
+    /// Where each layer's `compose` table is, lowest first, so that a value Compose refuses is
+    /// pointed at in the table that wrote it.
+    pub compose_at: Vec<ComposeTable>,
     /// The layer that set each value muster models, by catalogue key path: `image`, `env.NAME`,
     /// `healthcheck.interval`, `compose.logging.driver`. Values the kind template renders have
     /// no entry. Empty unless [`Context::provenance`] asked for it.
@@ -204,6 +207,16 @@ impl Healthcheck {
             .unwrap_or_default();
         timeout.as_secs().saturating_sub(1).max(1)
     }
+}
+
+/// One layer's `compose` table: its file and span, and the layer (which says the table's path in
+/// that file: `services.NAME.compose`, `services.NAME.profiles.P.compose`, `defaults.compose`,
+/// `kinds.KIND.compose`).
+#[derive(Debug, Clone)]
+pub struct ComposeTable {
+    pub source: SourceId,
+    pub span: Range<usize>,
+    pub layer: Layer,
 }
 
 /// A version-gated key the entry sets, and where: its value, or the `compose` table that holds
@@ -647,6 +660,18 @@ fn resolve_service<'a>(
         models,
         compose_profiles: strings(layers.pick("compose_profiles", |s| s.compose_profiles.as_ref())),
         compose: layers.compose(shared_compose, &kind.name),
+        compose_at: layers
+            .layers
+            .iter()
+            .filter_map(|l| {
+                let table = l.spec.compose.as_ref()?;
+                Some(ComposeTable {
+                    source: l.source,
+                    span: table.span(),
+                    layer: l.origin.to_layer(),
+                })
+            })
+            .collect(),
         provenance: IndexMap::new(),
         gated,
     };

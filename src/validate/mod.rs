@@ -21,31 +21,37 @@
 //! accepts it.
 
 mod graph;
+mod origin;
 mod ports;
 mod probe_tools;
+mod schema;
 
 pub use graph::{Stack, StackService};
 
-use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
+use crate::diagnostic::{Diagnostic, Diagnostics, Severity, Sources};
 use crate::render::RenderedModel;
 
-pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
+pub fn validate(model: RenderedModel, sources: &Sources, diagnostics: &mut Diagnostics) -> Stack {
     let catalogue = model.project.catalogue_source;
+    let mut locator = origin::Locator::new(sources, catalogue);
     let mut services = Vec::with_capacity(model.services.len());
     for mut rendered in model.services {
         let problems = rendered.body.take_problems();
         if !problems.is_empty() {
             // Compose would refuse the body; nothing else about it can be judged.
-            let service = &rendered.service;
-            for problem in problems {
+            for (path, problem) in problems {
+                let path: Vec<String> = path.split('.').map(str::to_owned).collect();
+                let place = locator.locate(&rendered, &path);
                 diagnostics.push(
-                    Diagnostic::error(format!("service `{}`: {problem}", service.name)).at(
-                        catalogue,
-                        Some(service.name_span.clone()),
-                        "this service",
-                    ),
+                    Diagnostic::error(format!("service `{}`: {problem}", rendered.service.name))
+                        .at(place.source, Some(place.span), &place.label),
                 );
             }
+            continue;
+        }
+        // Compose refuses the whole file over one value its schema refuses: nothing else about
+        // the service is judged on a body Compose would not read.
+        if !schema::check(&rendered, &mut locator, diagnostics) {
             continue;
         }
         undeclared_resources(&rendered, &model.project, diagnostics);

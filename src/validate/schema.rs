@@ -1,0 +1,317 @@
+//! Every body judged by the Compose Specification's JSON Schema, as Compose 2.40.3's loader judges
+//! the file (compose-go `loader.loadYamlFile`): each string interpolated first (here at its
+//! defaults), the strings at compose-go's cast paths cast to numbers and booleans
+//! ([`crate::compose_spec::CASTS`]), then the schema. A value with a variable that has no default
+//! is the environment's to decide: nothing at or under it is judged.
+//!
+//! The schema is compiled once per process ([`crate::compose_spec::validator`]); each body is
+//! judged on its own, wrapped as `services: {NAME: body}`, so that no document of every body is
+//! ever held at once.
+
+use super::origin::Locator;
+use crate::compose_spec::{self, Cast};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::render::Rendered;
+use crate::yaml::Value as Yaml;
+use jsonschema::error::ValidationErrorKind as Kind;
+use serde_json::Value as Json;
+
+/// A body read as Compose reads it before its schema check.
+struct Read {
+    json: Json,
+    /// Paths whose value only the environment decides (a variable without a default).
+    unknown: Vec<Vec<String>>,
+    /// Strings at a cast path that do not cast, with compose-go's reason.
+    casts: Vec<(Vec<String>, String)>,
+}
+
+/// The problems Compose's schema and casts find in the body, each as a diagnostic at the place
+/// that wrote the value. Returns whether there were none.
+pub(super) fn check(
+    rendered: &Rendered,
+    locator: &mut Locator,
+    diagnostics: &mut Diagnostics,
+) -> bool {
+    let name = rendered.service.name.as_str();
+    let read = read_body(rendered.body.mapping());
+    let mut services = serde_json::Map::with_capacity(1);
+    services.insert(name.to_owned(), read.json);
+    let mut document = serde_json::Map::with_capacity(1);
+    document.insert("services".to_owned(), Json::Object(services));
+    let document = Json::Object(document);
+    let validator = compose_spec::validator();
+    let mut found: Vec<(Vec<String>, String)> = read.casts;
+    if !validator.is_valid(&document) {
+        for error in validator.iter_errors(&document) {
+            let Some((path, message)) = most_specific(&error) else {
+                continue;
+            };
+            if read.unknown.iter().any(|u| path.starts_with(u)) {
+                continue;
+            }
+            if !found.iter().any(|(p, _)| *p == path) {
+                found.push((path, message));
+            }
+        }
+    }
+    for (path, message) in &found {
+        let shown = if path.is_empty() {
+            "the service".to_owned()
+        } else {
+            format!("`{}`", dotted(path))
+        };
+        let place = locator.locate(rendered, path);
+        let compose_path = std::iter::once(format!("services.{name}"))
+            .chain(path.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(".");
+        diagnostics.push(
+            Diagnostic::error(format!("service `{name}`: {shown} {message}"))
+                .at(place.source, Some(place.span), &place.label)
+                .with_note(format!(
+                    "the Compose Specification's schema refuses it, and Compose 2.40.3 with it: \
+                     \"{compose_path} {message}\""
+                )),
+        );
+    }
+    found.is_empty()
+}
+
+/// The path in dotted form, a list item by its index (`ports[1]`).
+pub(super) fn dotted(path: &[String]) -> String {
+    let mut out = String::new();
+    for key in path {
+        if key.parse::<usize>().is_ok() {
+            out.push_str(&format!("[{key}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(key);
+        }
+    }
+    out
+}
+
+/// The body as JSON, interpolated at its defaults and cast where compose-go casts.
+fn read_body(body: &crate::yaml::Mapping) -> Read {
+    let mut read = Read {
+        json: Json::Null,
+        unknown: Vec::new(),
+        casts: Vec::new(),
+    };
+    let mut path = Vec::new();
+    let mut object = serde_json::Map::with_capacity(body.len());
+    for (key, value) in body {
+        let key = key_text(key);
+        path.push(key.clone());
+        let json = convert(value, &mut path, &mut read);
+        path.pop();
+        object.insert(key, json);
+    }
+    read.json = Json::Object(object);
+    read
+}
+
+fn key_text(key: &Yaml) -> String {
+    match key {
+        Yaml::String(s) => s.clone(),
+        // Render and load refuse keys that are not strings; whatever is left reads as its text.
+        other => serde_json::to_string(other).unwrap_or_default(),
+    }
+}
+
+fn convert(value: &Yaml, path: &mut Vec<String>, read: &mut Read) -> Json {
+    match value {
+        Yaml::Null => Json::Null,
+        Yaml::Bool(b) => Json::Bool(*b),
+        Yaml::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Json::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Json::from(u)
+            } else {
+                n.as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or(Json::Null, Json::Number)
+            }
+        }
+        Yaml::String(text) => {
+            let interpolated = if text.contains('$') {
+                match crate::model::interpolation::with_defaults(text) {
+                    Ok(Some(value)) => value,
+                    // Unknown until Compose reads the environment; text Compose cannot
+                    // interpolate was refused where it was written.
+                    Ok(None) | Err(_) => {
+                        read.unknown.push(path.clone());
+                        return Json::String(text.clone());
+                    }
+                }
+            } else {
+                text.clone()
+            };
+            let segments: Vec<&str> = path
+                .iter()
+                .map(|s| {
+                    if s.parse::<usize>().is_ok() {
+                        "[]"
+                    } else {
+                        s.as_str()
+                    }
+                })
+                .collect();
+            match compose_spec::cast_at(compose_spec::CASTS, &segments) {
+                Some(cast) => match cast.apply(&interpolated) {
+                    Ok(value) => value,
+                    Err(reason) => {
+                        read.casts.push((
+                            path.clone(),
+                            format!(
+                                "is {:?}, which does not cast to {}: {reason}",
+                                interpolated,
+                                cast_name(cast)
+                            ),
+                        ));
+                        Json::String(interpolated)
+                    }
+                },
+                None => Json::String(interpolated),
+            }
+        }
+        Yaml::Sequence(items) => Json::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    path.push(i.to_string());
+                    let json = convert(item, path, read);
+                    path.pop();
+                    json
+                })
+                .collect(),
+        ),
+        Yaml::Mapping(map) => {
+            let mut object = serde_json::Map::with_capacity(map.len());
+            for (key, value) in map {
+                let key = key_text(key);
+                path.push(key.clone());
+                let json = convert(value, path, read);
+                path.pop();
+                object.insert(key, json);
+            }
+            Json::Object(object)
+        }
+        Yaml::Tagged(tagged) => convert(&tagged.value, path, read),
+    }
+}
+
+fn cast_name(cast: Cast) -> &'static str {
+    match cast {
+        Cast::Int => "a whole number",
+        Cast::Float => "a number",
+        Cast::Bool => "a boolean",
+    }
+}
+
+/// The error compose-go reports for `error` (`schema.getMostSpecificError`): among the errors
+/// nested in `oneOf` and `anyOf`, the one deepest in the document, an unexpected property
+/// counting one deeper. Its path in the body, and Compose's words for it
+/// (`schema.validationError.Error`); `None` for what load and render report themselves.
+fn most_specific(error: &jsonschema::ValidationError) -> Option<(Vec<String>, String)> {
+    fn specificity(e: &jsonschema::ValidationError) -> usize {
+        let depth = e.instance_path().into_iter().count();
+        match e.kind() {
+            Kind::AdditionalProperties { .. } => depth + 1,
+            _ => depth,
+        }
+    }
+    fn pick<'e>(e: &'e jsonschema::ValidationError<'e>) -> &'e jsonschema::ValidationError<'e> {
+        let nested = match e.kind() {
+            Kind::OneOfNotValid { context } | Kind::AnyOf { context } => context,
+            _ => return e,
+        };
+        let mut best: Option<&jsonschema::ValidationError> = None;
+        for cause in nested.iter().flatten() {
+            let cause = pick(cause);
+            if best.is_none_or(|b| specificity(cause) > specificity(b)) {
+                best = Some(cause);
+            }
+        }
+        best.unwrap_or(e)
+    }
+    let chosen = pick(error);
+    let mut path: Vec<String> = chosen
+        .instance_path()
+        .into_iter()
+        .map(|segment| match segment {
+            jsonschema::paths::LocationSegment::Property(p) => p.to_string(),
+            jsonschema::paths::LocationSegment::Index(i) => i.to_string(),
+        })
+        // `/services/NAME/...`: the body's own path. A service's name is load's to judge.
+        .skip(2)
+        .collect();
+    if let Kind::AdditionalProperties { unexpected } = chosen.kind() {
+        // A service key Compose does not know is load's (the `compose` table) and render's (a
+        // template) to report, with a did-you-mean; a `<<` key is load's, at any depth.
+        if path.is_empty() || unexpected.iter().all(|p| p == "<<") {
+            return None;
+        }
+        // Pointed at the key itself.
+        if let [one] = unexpected.as_slice() {
+            let message = format!(
+                "is a key Compose does not know here (\"additional properties '{one}' not allowed\")"
+            );
+            path.push(one.clone());
+            return Some((path, message));
+        }
+    }
+    if path.is_empty() {
+        return None;
+    }
+    Some((path, words(chosen)))
+}
+
+/// Compose's message for one schema error, after the path.
+fn words(error: &jsonschema::ValidationError) -> String {
+    match error.kind() {
+        Kind::Type { kind } => {
+            let mut names: Vec<&str> = match kind {
+                jsonschema::error::TypeKind::Single(t) => vec![type_name(*t)],
+                jsonschema::error::TypeKind::Multiple(set) => set.iter().map(type_name).collect(),
+            };
+            names.sort_unstable();
+            match names.split_last() {
+                Some((last, [])) => format!("must be a {last}"),
+                Some((last, rest)) => format!("must be a {} or {last}", rest.join(", ")),
+                None => "has the wrong type".to_owned(),
+            }
+        }
+        Kind::AdditionalProperties { unexpected } => format!(
+            "additional properties {} not allowed",
+            unexpected
+                .iter()
+                .map(|p| format!("'{p}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Kind::Pattern { pattern } => {
+            format!("{} does not match pattern '{pattern}'", error.instance())
+        }
+        Kind::Enum { options } => format!("must be one of {options}"),
+        Kind::Required { property } => format!("missing property {property}"),
+        Kind::UniqueItems => "has the same item twice".to_owned(),
+        _ => error.to_string(),
+    }
+}
+
+fn type_name(t: jsonschema::JsonType) -> &'static str {
+    match t {
+        jsonschema::JsonType::Object => "mapping",
+        jsonschema::JsonType::Array => "array",
+        jsonschema::JsonType::Boolean => "boolean",
+        jsonschema::JsonType::Integer => "integer",
+        jsonschema::JsonType::Null => "null",
+        jsonschema::JsonType::Number => "number",
+        jsonschema::JsonType::String => "string",
+    }
+}
