@@ -65,6 +65,13 @@ pub fn parse(text: &str) -> Result<Mapping, String> {
         (Some(ip), [host, container]) => (Some(ip), Some(*host), *container),
         _ => return Err("expected [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL]".to_owned()),
     };
+    // compose-go reads the short syntax into `host_ip` and refuses an address Go's
+    // `net.ParseIP` does not take (`validation.checkIPAddress`: "invalid ip address").
+    if let Some(ip) = ip.as_deref().filter(|ip| !ip.is_empty())
+        && ip.parse::<std::net::IpAddr>().is_err()
+    {
+        return Err(format!("`{ip}` is not an IP address"));
+    }
     let host = match host {
         // `127.0.0.1::80` asks for a random host port on that interface.
         Some("") => None,
@@ -113,6 +120,12 @@ mod tests {
         assert_eq!((m.host, m.container), (Some(8000..=8000), 80..=80));
         assert_eq!(m.protocol, "udp");
         assert_eq!(parse("80").unwrap().host, None);
+        assert!(
+            parse("300.1.1.1:8080:80")
+                .unwrap_err()
+                .contains("not an IP address")
+        );
+        assert!(parse("[::1%eth0]:8080:80").is_err());
         assert_eq!(
             parse("[::1]:8080:80").unwrap().host_ip.as_deref(),
             Some("::1")

@@ -21,17 +21,56 @@ const MODES: &[&str] = &[
 ];
 
 /// The volume name of a short-syntax mount, when its source is a named volume rather than a
-/// host path (`pgdata:/var/lib/postgresql/data`, not `./data:/data` or `/srv:/srv`).
+/// host path (`pgdata:/var/lib/postgresql/data`, not `./data:/data`, `/srv:/srv` or the
+/// Windows drive `C:\data:/data`).
 pub fn named_volume(mount: &str) -> Option<&str> {
-    let (source, _) = mount.split_once(':')?;
-    let is_path =
-        source.is_empty() || source.starts_with(['/', '.', '~', '$']) || source.contains('/');
-    (!is_path).then_some(source)
+    let sections = sections(mount);
+    let [source, _, ..] = sections.as_slice() else {
+        return None;
+    };
+    let is_path = source.is_empty()
+        || source.starts_with(['/', '.', '~', '$'])
+        || source.contains('/')
+        || is_windows_path(source);
+    (!is_path).then_some(*source)
+}
+
+/// A Windows host path, which compose-go's `isFilePath` takes for a bind as Docker Desktop
+/// does: a drive letter and its colon (`C:\data`, `d:/data`) or a named pipe (`\\.\pipe\x`).
+fn is_windows_path(source: &str) -> bool {
+    let mut chars = source.chars();
+    let drive = matches!(
+        (chars.next(), chars.next()),
+        (Some(letter), Some(':')) if letter.is_alphabetic()
+    );
+    drive || source.starts_with("\\\\")
+}
+
+/// The `:`-separated sections of a short-syntax mount, as compose-go's `format.ParseVolume`
+/// cuts them: a colon right after a lone letter is a Windows drive's, not a separator.
+fn sections(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (at, c) in text.char_indices() {
+        if c != ':' {
+            continue;
+        }
+        let buffer = &text[start..at];
+        let mut letters = buffer.chars();
+        let drive =
+            matches!((letters.next(), letters.next()), (Some(l), None) if l.is_alphabetic());
+        if !drive {
+            out.push(buffer);
+            start = at + 1;
+        }
+    }
+    out.push(&text[start..]);
+    out
 }
 
 /// A mount's container path, or why the engine or Compose would refuse it.
 pub fn target(text: &str) -> Result<&str, String> {
-    let parts: Vec<&str> = text.split(':').collect();
+    let parts = sections(text);
     if parts.iter().any(|p| p.is_empty()) {
         return Err("an empty section between colons: write [SOURCE:]TARGET[:MODE]".to_owned());
     }
@@ -91,6 +130,27 @@ mod tests {
         assert_eq!(named_volume("/srv:/srv"), None);
         assert_eq!(named_volume("${DATA_DIR}:/data"), None);
         assert_eq!(named_volume("/anonymous"), None);
+        assert_eq!(named_volume("C:\\data:/data"), None);
+        assert_eq!(named_volume("d:/data:/data:ro"), None);
+    }
+
+    /// Compose reads a drive letter's colon as part of the path (Docker Desktop binds), and so
+    /// does muster: `C:\data:/data` is a bind, not three sections.
+    #[test]
+    fn windows_drives_are_binds() {
+        assert_eq!(target("C:\\data:/data"), Ok("/data"));
+        assert_eq!(target("c:/data:/data:ro"), Ok("/data"));
+        assert_eq!(target("\\\\.\\pipe\\docker_engine:/pipe"), Ok("/pipe"));
+        assert!(
+            target("C:\\data:D:\\data")
+                .unwrap_err()
+                .contains("not absolute")
+        );
+        assert!(
+            target("C:\\data:/data:ro:z")
+                .unwrap_err()
+                .contains("4 sections")
+        );
     }
 
     #[test]
@@ -115,14 +175,16 @@ mod tests {
     #[test]
     fn refuses_what_compose_or_the_engine_refuses() {
         assert!(target(":ro").unwrap_err().contains("empty section"));
-        assert!(target("v::/x").unwrap_err().contains("empty section"));
+        assert!(target("vol::/x").unwrap_err().contains("empty section"));
+        // A lone letter and its colon are a Windows drive, as Compose reads them: a bind.
+        assert_eq!(target("v::/x"), Ok("/x"));
         assert!(
-            target("v:/x:rwx")
+            target("vol:/x:rwx")
                 .unwrap_err()
                 .contains("`rwx` is not a mount mode")
         );
         assert!(target("data").unwrap_err().contains("not absolute"));
-        assert!(target("v:data").unwrap_err().contains("not absolute"));
-        assert!(target("v:/x:ro:z").unwrap_err().contains("4 sections"));
+        assert!(target("vol:data").unwrap_err().contains("not absolute"));
+        assert!(target("vol:/x:ro:z").unwrap_err().contains("4 sections"));
     }
 }

@@ -367,7 +367,7 @@ Models are served by Docker Model Runner (Compose 2.38 or later); \
 
 /// Services that run only under some profiles: muster's (`only_in`), or Compose's own.
 fn optional_services(out: &mut String, stack: &Stack) {
-    let gated: Vec<(&str, Vec<&str>)> = stack
+    let gated: Vec<(&str, Vec<std::borrow::Cow<str>>)> = stack
         .services
         .iter()
         .map(|s| {

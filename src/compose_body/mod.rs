@@ -352,12 +352,28 @@ impl ComposeBody {
         }
     }
 
-    /// Compose's `profiles`: the service starts only when one of them is enabled.
-    pub fn compose_profiles(&self) -> Vec<&str> {
-        match self.keys.get("profiles") {
-            Some(Yaml::Sequence(items)) => items.iter().filter_map(Yaml::as_str).collect(),
-            _ => Vec::new(),
-        }
+    /// Compose's `profiles`: the service starts only when one of them is enabled. Each name as
+    /// Compose reads it: interpolated, at its default (`${DEBUG_PROFILE:-debug}` is `debug`,
+    /// `${P:-}` the empty profile, which Compose enables when no `--profile` is given); a
+    /// variable without a default is empty too, as Compose reads it without that variable.
+    pub fn compose_profiles(&self) -> Vec<std::borrow::Cow<'_, str>> {
+        let Some(Yaml::Sequence(items)) = self.keys.get("profiles") else {
+            return Vec::new();
+        };
+        items
+            .iter()
+            .filter_map(Yaml::as_str)
+            .map(|name| {
+                if !name.contains('$') {
+                    return std::borrow::Cow::Borrowed(name);
+                }
+                let text = crate::model::interpolation::with_defaults(name)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default();
+                std::borrow::Cow::Owned(text)
+            })
+            .collect()
     }
 
     pub fn stop_grace_period(&self) -> Option<Span> {

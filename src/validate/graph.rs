@@ -9,11 +9,13 @@
 //! Compose itself would accept `service_healthy` on a service without a healthcheck and fail only
 //! at `docker compose up`; muster refuses it while generating.
 
+use super::origin::Locator;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceId};
 use crate::model::Condition;
 use crate::render::{Rendered, RenderedModel};
 use crate::resolve::Project;
 use indexmap::IndexMap;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
@@ -50,10 +52,14 @@ struct Target<'a> {
     image_healthcheck: bool,
     is_job: bool,
     /// Compose's `profiles`, under which alone it runs.
-    compose_profiles: Vec<&'a str>,
+    compose_profiles: Vec<Cow<'a, str>>,
 }
 
-pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
+pub(super) fn validate(
+    model: RenderedModel,
+    locator: &mut Locator,
+    diagnostics: &mut Diagnostics,
+) -> Stack {
     // Gathered in one pass, in catalogue order: looking each dependency's target up in its
     // body instead jumped across every body in memory, and at 10,000 services validation cost
     // twice as much per service as at 1,000, all of it in cache misses.
@@ -70,12 +76,38 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
             (r.service.name.as_str(), target)
         })
         .collect();
+    // Every profile name the file uses: each is a `--profile` selection to judge.
+    let mut all_profiles: Vec<Cow<str>> = Vec::new();
+    for target in by_name.values() {
+        for p in &target.compose_profiles {
+            if !all_profiles.contains(p) {
+                all_profiles.push(p.clone());
+            }
+        }
+    }
+    // Sorted, so that the selection a message names does not depend on hashing.
+    all_profiles.sort();
     let names = &model.project.service_names;
     // A set, not the list: every dependency is looked up, and scanning the list made validation
     // quadratic in the number of services.
     let known: HashSet<&str> = names.iter().map(String::as_str).collect();
     let mut edges: Vec<Vec<Edge>> = Vec::with_capacity(model.services.len());
+    // The dependencies Compose adds of its own (`network_mode: service:X`, `links`,
+    // `volumes_from`), for the cycle search only: they are not written to `depends_on`.
+    let mut implicit_edges: Vec<Vec<Edge>> = Vec::with_capacity(model.services.len());
     for rendered in &model.services {
+        implicit_edges.push(implicit(
+            rendered,
+            &ImplicitContext {
+                known: &known,
+                by_name: &by_name,
+                project: &model.project,
+                all_profiles: &all_profiles,
+                names,
+            },
+            locator,
+            diagnostics,
+        ));
         let service = &rendered.service;
         let mut deps = Vec::new();
         for dep in &service.depends_on {
@@ -125,8 +157,11 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
             // Compose accepts a dependency on a service behind profiles that are off when it is
             // `required = false` (measured, 2.40.3), and refuses it otherwise.
             if !optional
-                && let Some(refused_under) =
-                    inactive_dependency(&rendered.body.compose_profiles(), &target.compose_profiles)
+                && let Some(refused_under) = super::profiles::runs_without(
+                    &rendered.body.compose_profiles(),
+                    &target.compose_profiles,
+                    &all_profiles,
+                )
             {
                 diagnostics.push(
                     here(
@@ -209,7 +244,16 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
         }
         edges.push(deps);
     }
-    report_cycles(&model.services, &edges, diagnostics);
+    let every_edge: Vec<Vec<Edge>> = edges
+        .iter()
+        .zip(implicit_edges)
+        .map(|(deps, mut implicit)| {
+            let mut all = deps.clone();
+            all.append(&mut implicit);
+            all
+        })
+        .collect();
+    report_cycles(&model.services, &every_edge, diagnostics);
     let services = model
         .services
         .into_iter()
@@ -233,6 +277,109 @@ pub fn validate(model: RenderedModel, diagnostics: &mut Diagnostics) -> Stack {
         project: model.project,
         services,
     }
+}
+
+/// What judging a service's implicit dependencies needs of the stack.
+struct ImplicitContext<'a, 'b> {
+    known: &'b HashSet<&'a str>,
+    by_name: &'b HashMap<&'a str, Target<'a>>,
+    project: &'a Project,
+    all_profiles: &'b [Cow<'a, str>],
+    names: &'a [String],
+}
+
+/// The services a body names outside `depends_on` (`network_mode: service:vpn`, `links`,
+/// `volumes_from`), judged as Compose judges the dependencies it makes of them (compose-go
+/// `loader.Normalize`, then `checkConsistency`): each must be a service of the file that runs
+/// whenever this one does (they are `required: true`); returns them as edges for the cycle
+/// search, which compose-go's `graph.CheckCycle` runs over them too.
+fn implicit(
+    rendered: &Rendered,
+    cx: &ImplicitContext,
+    locator: &mut Locator,
+    diagnostics: &mut Diagnostics,
+) -> Vec<Edge> {
+    let service = &rendered.service;
+    let mut found = Vec::new();
+    for dep in super::rules::implicit_dependencies(rendered) {
+        let place = locator.locate(rendered, &dep.path);
+        let here = |d: Diagnostic, label: &str| d.at(place.source, Some(place.span.clone()), label);
+        let key = dep.key;
+        let target = dep.target.as_str();
+        let compose_says = format!(
+            "Compose makes `{key}` a dependency and refuses the file: service \"{}\" depends on \
+             undefined service \"{target}\"",
+            service.name
+        );
+        if target == service.name {
+            diagnostics.push(
+                here(
+                    Diagnostic::error(format!(
+                        "service `{}` names itself in `{key}`",
+                        service.name
+                    )),
+                    "names this service itself",
+                )
+                .with_note("Compose makes it a dependency on itself, a cycle it refuses"),
+            );
+            continue;
+        }
+        if !cx.known.contains(target) {
+            let mut d = here(
+                Diagnostic::error(format!(
+                    "service `{}` names `{target}` in `{key}`, which the catalogue does not define",
+                    service.name
+                )),
+                "unknown service",
+            )
+            .with_note(compose_says);
+            if let Some(hint) =
+                crate::suggest::did_you_mean(target, cx.names.iter().map(String::as_str))
+            {
+                d = d.with_note(hint);
+            }
+            diagnostics.push(d);
+            continue;
+        }
+        if let Some(gone) = cx.project.left_out.iter().find(|l| l.name == target) {
+            diagnostics.push(left_out_dependency(&service.name, gone, cx.project, here));
+            continue;
+        }
+        let Some(t) = cx.by_name.get(target) else {
+            continue;
+        };
+        if let Some(refused_under) = super::profiles::runs_without(
+            &rendered.body.compose_profiles(),
+            &t.compose_profiles,
+            cx.all_profiles,
+        ) {
+            diagnostics.push(
+                here(
+                    Diagnostic::error(format!(
+                        "service `{}` names `{target}` in `{key}`, which Compose runs only under \
+                         its profiles {}",
+                        service.name,
+                        t.compose_profiles
+                            .iter()
+                            .map(|p| format!("`{p}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                    "a service Compose may not run",
+                )
+                .with_note(format!("{compose_says}, {refused_under}")),
+            );
+            continue;
+        }
+        found.push(Edge {
+            target: dep.target,
+            condition: Condition::Started,
+            options: Default::default(),
+            source: place.source,
+            span: place.span,
+        });
+    }
+    found
 }
 
 /// A service that stays depends on one that `only_in` leaves out under this profile.
@@ -277,21 +424,6 @@ fn passthrough_optional(passthrough: &crate::yaml::Mapping, target: &str) -> boo
         .and_then(|d| d.get(target))
         .and_then(|d| d.get("required"))
         == Some(&crate::yaml::Value::Bool(false))
-}
-
-/// When Compose refuses a dependent for a dependency its `profiles` leave out: a dependency
-/// with profiles is inactive unless one of them is enabled, and Compose refuses an active
-/// service that depends on an inactive one. That happens without `--profile` when the
-/// dependent has no profiles, and under each profile of the dependent's the dependency lacks.
-fn inactive_dependency(dependent: &[&str], target: &[&str]) -> Option<String> {
-    if target.is_empty() {
-        return None;
-    }
-    if dependent.is_empty() {
-        return Some("without `--profile` (plain `docker compose up`)".to_owned());
-    }
-    let outside = dependent.iter().find(|p| !target.contains(p))?;
-    Some(format!("under `--profile {outside}`"))
 }
 
 /// Reports each dependency cycle once, as the chain of names that closes it.

@@ -24,6 +24,8 @@ mod graph;
 mod origin;
 mod ports;
 mod probe_tools;
+mod profiles;
+mod rules;
 mod schema;
 
 pub use graph::{Stack, StackService};
@@ -51,7 +53,9 @@ pub fn validate(model: RenderedModel, sources: &Sources, diagnostics: &mut Diagn
         }
         // Compose refuses the whole file over one value its schema refuses: nothing else about
         // the service is judged on a body Compose would not read.
-        if !schema::check(&rendered, &mut locator, diagnostics) {
+        if !schema::check(&rendered, &mut locator, diagnostics)
+            || !rules::check_body(&rendered, &mut locator, diagnostics)
+        {
             continue;
         }
         undeclared_resources(&rendered, &model.project, diagnostics);
@@ -68,13 +72,15 @@ pub fn validate(model: RenderedModel, sources: &Sources, diagnostics: &mut Diagn
             services.push(rendered);
         }
     }
-    ports::check(&services, diagnostics);
+    ports::check(&services, &mut locator, diagnostics);
+    rules::container_names(&services, &mut locator, diagnostics);
     models(&services, &model.project, diagnostics);
     graph::validate(
         RenderedModel {
             project: model.project,
             services,
         },
+        &mut locator,
         diagnostics,
     )
 }
