@@ -191,8 +191,9 @@ pub(super) fn replicas(body: &crate::yaml::Mapping) -> Option<i64> {
         .or_else(|| body.get("deploy")?.get("replicas").and_then(count))
 }
 
-/// compose-go `loader.checkConsistency`: no two mounts (`tmpfs` or `volumes`) on one container
-/// path ("target /data already mounted as services.web.volumes[0]"), after `path.Clean`.
+/// compose-go `loader.checkConsistency`: no `tmpfs` on a container path that another `tmpfs` or
+/// a mount of `volumes` takes ("target /data already mounted as services.web.tmpfs[0]"), after
+/// `path.Clean`. Two mounts of `volumes` on one path are not refused: Compose keeps the last.
 fn mounts(rendered: &Rendered, locator: &mut Locator, diagnostics: &mut Diagnostics) {
     let body = rendered.body.mapping();
     let mut seen: Vec<(String, Vec<String>)> = Vec::new();
@@ -218,19 +219,7 @@ fn mounts(rendered: &Rendered, locator: &mut Locator, diagnostics: &mut Diagnost
                 continue;
             };
             let path = vec![key.to_owned(), i.to_string()];
-            // Two of the catalogue's own `volumes` were reported by load, at the layer.
-            let typed = |path: &[String]| {
-                path[0] == "volumes"
-                    && path[1]
-                        .parse::<usize>()
-                        .ok()
-                        .and_then(|i| body.get("volumes")?.get(i)?.as_str())
-                        .is_some_and(|text| rendered.service.volumes.iter().any(|v| v == text))
-            };
             if let Some((_, first)) = seen.iter().find(|(t, _)| *t == target) {
-                if typed(first) && typed(&path) {
-                    continue;
-                }
                 let first_place = locator.locate(rendered, first);
                 let place = locator.locate(rendered, &path);
                 diagnostics.push(
@@ -246,7 +235,9 @@ fn mounts(rendered: &Rendered, locator: &mut Locator, diagnostics: &mut Diagnost
                         "first mounted here",
                     )),
                 );
-            } else {
+            } else if key == "tmpfs" {
+                // Mounts of `volumes` on one path are one to Compose: it keeps the last
+                // (`override.EnforceUnicity`, by target) and the engine never sees two.
                 seen.push((target, path));
             }
         }
