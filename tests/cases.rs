@@ -29,6 +29,7 @@ fn every_generated_file_passes_the_compose_loader() {
     let cases = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases"));
     let mut checked = Vec::new();
     let mut for_2_26 = Vec::new();
+    let mut profiled = Vec::new();
     for entry in std::fs::read_dir(cases).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_none_or(|x| x != "toml") {
@@ -85,14 +86,33 @@ fn every_generated_file_passes_the_compose_loader() {
         let mut compose = loader(&[]);
         // A `${VAR}` without a default is the environment's to fill: Compose then reads the
         // file as written, uninterpolated.
+        let mut interpolation: &[&str] = &[];
         if String::from_utf8_lossy(&compose.stderr).contains("variable is not set") {
-            compose = loader(&["--no-interpolate"]);
+            interpolation = &["--no-interpolate"];
+            compose = loader(interpolation);
         }
         assert!(
             compose.status.success(),
             "{name}: the Compose loader refused what muster wrote:\n{}",
             String::from_utf8_lossy(&compose.stderr)
         );
+        // Compose judges the services a `--profile` enables only under it: every profile the
+        // file uses is a selection the loader must accept too.
+        for profile in compose_profiles(&written) {
+            let selected = common::tool("docker-compose")
+                .arg("-f")
+                .arg(&written)
+                .args(["--profile", &profile, "config", "-q"])
+                .args(interpolation)
+                .output()
+                .unwrap();
+            assert!(
+                selected.status.success(),
+                "{name}: the Compose loader refused what muster wrote, under --profile {profile}:\n{}",
+                String::from_utf8_lossy(&selected.stderr)
+            );
+            profiled.push(format!("{name} --profile {profile}"));
+        }
         // A file for an older declared target is judged by that Compose too.
         if older_target(&args, &path.with_extension("in").join("services.toml")) {
             let older = common::compose_2_26()
@@ -118,6 +138,12 @@ fn every_generated_file_passes_the_compose_loader() {
                 .iter()
                 .any(|c| c == "env-values-yaml-1-1-reads-as-other-types"),
         "the cases of merge keys and YAML 1.1 values must be among those checked: {checked:?}"
+    );
+    assert!(
+        profiled
+            .iter()
+            .any(|p| p.starts_with("compose-profiles-alternatives-accepted")),
+        "the cases with Compose profiles must be judged under each: {profiled:?}"
     );
     assert!(
         for_2_26.len() >= 2,
@@ -150,6 +176,32 @@ fn older_target(args: &[&str], catalogue: &std::path::Path) -> bool {
     flag.map(str::to_owned)
         .or(declared)
         .is_some_and(|v| at_most_2_26(&v))
+}
+
+/// The Compose profiles a generated file's services name, as Compose reads them with an empty
+/// environment (`${GPU:-gpu}` is `gpu`); the empty profile is the selection without
+/// `--profile`, which the first run of the loader already made.
+fn compose_profiles(file: &std::path::Path) -> Vec<String> {
+    let doc: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let mut names: Vec<String> = doc["services"]
+        .as_mapping()
+        .into_iter()
+        .flat_map(|services| services.values())
+        .filter_map(|s| s["profiles"].as_sequence())
+        .flatten()
+        .filter_map(|p| p.as_str())
+        .map(
+            |p| match p.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
+                Some(inner) => inner.split_once(":-").map_or("", |(_, d)| d).to_owned(),
+                None => p.to_owned(),
+            },
+        )
+        .filter(|p| !p.is_empty())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {

@@ -170,12 +170,7 @@ pub(super) fn validate(
                              profiles {}",
                             service.name,
                             dep.target,
-                            target
-                                .compose_profiles
-                                .iter()
-                                .map(|p| format!("`{p}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            super::profiles::shown(&target.compose_profiles)
                         )),
                         "a dependency Compose may not run",
                     )
@@ -359,11 +354,7 @@ fn implicit(
                         "service `{}` names `{target}` in `{key}`, which Compose runs only under \
                          its profiles {}",
                         service.name,
-                        t.compose_profiles
-                            .iter()
-                            .map(|p| format!("`{p}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        super::profiles::shown(&t.compose_profiles)
                     )),
                     "a service Compose may not run",
                 )

@@ -39,25 +39,26 @@ pub fn validate(model: RenderedModel, sources: &Sources, diagnostics: &mut Diagn
     let mut services = Vec::with_capacity(model.services.len());
     for mut rendered in model.services {
         let problems = rendered.body.take_problems();
-        if !problems.is_empty() {
-            // Compose would refuse the body; nothing else about it can be judged.
-            for (path, problem) in problems {
-                let path: Vec<String> = path.split('.').map(str::to_owned).collect();
-                let place = locator.locate(&rendered, &path);
-                diagnostics.push(
-                    Diagnostic::error(format!("service `{}`: {problem}", rendered.service.name))
-                        .at(place.source, Some(place.span), &place.label),
-                );
-            }
-            continue;
+        let mut reported = Vec::with_capacity(problems.len());
+        for (path, problem) in problems {
+            let path: Vec<String> = path.split('.').map(str::to_owned).collect();
+            let place = locator.locate(&rendered, &path);
+            diagnostics.push(
+                Diagnostic::error(format!("service `{}`: {problem}", rendered.service.name)).at(
+                    place.source,
+                    Some(place.span),
+                    &place.label,
+                ),
+            );
+            reported.push(path);
         }
         // Compose refuses the whole file over one value its schema refuses: nothing else about
         // the service is judged on a body Compose would not read.
-        if !schema::check(&rendered, &mut locator, diagnostics)
-            || !rules::check_body(&rendered, &mut locator, diagnostics)
-        {
+        if !schema::check(&rendered, &reported, &mut locator, diagnostics) || !reported.is_empty() {
             continue;
         }
+        // A rule on a value leaves the body readable: the service stays in the graph.
+        rules::check_body(&rendered, &mut locator, diagnostics);
         undeclared_resources(&rendered, &model.project, diagnostics);
         let mut runs = true;
         if let Some(hc) = rendered.body.healthcheck()

@@ -99,9 +99,15 @@ fn locate(locator: &mut Locator, rendered: &Rendered, path: &[String]) -> Place 
         && catalogue_sets(rendered, first, path)
     {
         let catalogue = locator.catalogue;
+        // The catalogue's name for the key, then the body's keys below it.
+        let mut in_entry = vec![(*key).to_owned()];
+        in_entry.extend(path.iter().skip(1).cloned());
+        if first == "deploy" {
+            in_entry.truncate(1);
+        }
         let span = locator
             .doc(catalogue)
-            .and_then(|doc| entry_span(doc, &service.name, key))
+            .and_then(|doc| entry_span(doc, &service.name, &in_entry))
             .unwrap_or(service.name_span.clone());
         return Place {
             source: catalogue,
@@ -228,12 +234,14 @@ fn deepest(item: &toml_edit::Item, path: &[String]) -> Option<Range<usize>> {
     deepest(value, rest).or(Some(here))
 }
 
-/// The span of a catalogue key of the entry `service`: its own, or that of an override.
-fn entry_span(doc: &toml_edit::Document<String>, service: &str, key: &str) -> Option<Range<usize>> {
+/// The span of a catalogue key of the entry `service`, at its deepest key of `path`.
+fn entry_span(
+    doc: &toml_edit::Document<String>,
+    service: &str,
+    path: &[String],
+) -> Option<Range<usize>> {
     let entry = doc.as_table().get("services")?.get(service)?;
-    let (k, v) = entry.as_table_like()?.get_key_value(key)?;
-    let start = k.span()?.start;
-    Some(start..v.span().map_or(start + key.len(), |s| s.end))
+    deepest(entry, path)
 }
 
 /// Where a template writes the key at `path`: the first key's `KEY:`, then each deeper key

@@ -46,6 +46,22 @@ pub(super) fn runs_without(
         .map(|p| format!("under `--profile {p}`"))
 }
 
+/// A service's profiles for a message: `` `gpu`, `cpu` ``; the empty one says when it runs.
+pub(super) fn shown(profiles: &[Cow<str>]) -> String {
+    profiles
+        .iter()
+        .map(|p| {
+            if p.is_empty() {
+                "\"\" (the empty profile, which Compose enables only without `--profile`)"
+                    .to_owned()
+            } else {
+                format!("`{p}`")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

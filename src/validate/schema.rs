@@ -26,9 +26,11 @@ struct Read {
 }
 
 /// The problems Compose's schema and casts find in the body, each as a diagnostic at the place
-/// that wrote the value. Returns whether there were none.
+/// that wrote the value; none at or under a path of `skip` (reported already, by the body's own
+/// reading). Returns whether there were none.
 pub(super) fn check(
     rendered: &Rendered,
+    skip: &[Vec<String>],
     locator: &mut Locator,
     diagnostics: &mut Diagnostics,
 ) -> bool {
@@ -40,13 +42,15 @@ pub(super) fn check(
     document.insert("services".to_owned(), Json::Object(services));
     let document = Json::Object(document);
     let validator = compose_spec::validator();
-    let mut found: Vec<(Vec<String>, String)> = read.casts;
+    let mut found: Vec<(Vec<String>, String)> = Vec::new();
     if !validator.is_valid(&document) {
         for error in validator.iter_errors(&document) {
             let Some((path, message)) = most_specific(&error) else {
                 continue;
             };
-            if read.unknown.iter().any(|u| path.starts_with(u)) {
+            if read.unknown.iter().any(|u| path.starts_with(u))
+                || skip.iter().any(|s| path.starts_with(s))
+            {
                 continue;
             }
             if !found.iter().any(|(p, _)| *p == path) {
@@ -54,7 +58,19 @@ pub(super) fn check(
             }
         }
     }
-    for (path, message) in &found {
+    let casts = read
+        .casts
+        .into_iter()
+        .filter(|(path, _)| !skip.iter().any(|s| path.starts_with(s)));
+    let found = casts
+        .map(|(path, message)| (path, message, true))
+        .chain(
+            found
+                .into_iter()
+                .map(|(path, message)| (path, message, false)),
+        )
+        .collect::<Vec<_>>();
+    for (path, message, cast) in &found {
         let shown = if path.is_empty() {
             "the service".to_owned()
         } else {
@@ -68,10 +84,17 @@ pub(super) fn check(
         diagnostics.push(
             Diagnostic::error(format!("service `{name}`: {shown} {message}"))
                 .at(place.source, Some(place.span), &place.label)
-                .with_note(format!(
-                    "the Compose Specification's schema refuses it, and Compose 2.40.3 with it: \
-                     \"{compose_path} {message}\""
-                )),
+                .with_note(if *cast {
+                    format!(
+                        "Compose 2.40.3 casts the value after interpolating it, and refuses the \
+                         file: \"{compose_path}: failed to cast to expected type\""
+                    )
+                } else {
+                    format!(
+                        "the Compose Specification's schema refuses it, and Compose 2.40.3 with \
+                         it: \"{compose_path} {message}\""
+                    )
+                }),
         );
     }
     found.is_empty()
@@ -256,11 +279,21 @@ fn most_specific(error: &jsonschema::ValidationError) -> Option<(Vec<String>, St
         if path.is_empty() || unexpected.iter().all(|p| p == "<<") {
             return None;
         }
-        // Pointed at the key itself.
+        // Pointed at the key itself, with the key Compose knows there that is nearest.
         if let [one] = unexpected.as_slice() {
-            let message = format!(
+            let mut message = format!(
                 "is a key Compose does not know here (\"additional properties '{one}' not allowed\")"
             );
+            let schema_path = chosen.schema_path().to_string();
+            let known = schema_path
+                .strip_suffix("/additionalProperties")
+                .and_then(|parent| compose_spec::schema().pointer(&format!("{parent}/properties")))
+                .and_then(Json::as_object);
+            if let Some(hint) =
+                known.and_then(|k| crate::suggest::did_you_mean(one, k.keys().map(String::as_str)))
+            {
+                message = format!("{message}; {hint}");
+            }
             path.push(one.clone());
             return Some((path, message));
         }
