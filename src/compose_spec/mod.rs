@@ -129,6 +129,47 @@ pub const TOP_LEVEL_CASTS: &[(&str, Cast)] = &[
     ("configs.*.external", Cast::Bool),
 ];
 
+/// The lists compose-go keeps one item of per key before its schema check
+/// (`override.EnforceUnicity`, its `unique` table), by path under a service: two equal items
+/// there are one to Compose, and the schema's `uniqueItems` never sees them.
+pub const UNIQUE: &[&str] = &[
+    "annotations",
+    "build.args",
+    "build.additional_contexts",
+    "build.platform",
+    "build.tags",
+    "build.labels",
+    "cap_add",
+    "cap_drop",
+    "configs",
+    "deploy.labels",
+    "devices",
+    "dns",
+    "dns_opt",
+    "dns_search",
+    "environment",
+    "env_file",
+    "expose",
+    "labels",
+    "links",
+    "networks.*.aliases",
+    "networks.*.link_local_ips",
+    "ports",
+    "profiles",
+    "secrets",
+    "sysctls",
+    "tmpfs",
+    "volumes",
+];
+
+/// Whether the list at `path` (a service's keys) is one compose-go deduplicates.
+pub fn unique_at(path: &[&str]) -> bool {
+    UNIQUE.iter().any(|pattern| {
+        let parts: Vec<&str> = pattern.split('.').collect();
+        parts.len() == path.len() && parts.iter().zip(path).all(|(p, s)| *p == "*" || p == s)
+    })
+}
+
 /// The cast for a path (its segments; a list item is `[]`), if compose-go has one.
 pub fn cast_at(table: &[(&str, Cast)], path: &[&str]) -> Option<Cast> {
     table.iter().find_map(|(pattern, cast)| {

@@ -201,18 +201,24 @@ fn convert(value: &Yaml, path: &mut Vec<String>, read: &mut Read) -> Json {
                 None => Json::String(interpolated),
             }
         }
-        Yaml::Sequence(items) => Json::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    path.push(i.to_string());
-                    let json = convert(item, path, read);
-                    path.pop();
-                    json
-                })
-                .collect(),
-        ),
+        Yaml::Sequence(items) => {
+            let mut out: Vec<Json> = Vec::with_capacity(items.len());
+            let unique = {
+                let segments: Vec<&str> = path.iter().map(String::as_str).collect();
+                compose_spec::unique_at(&segments)
+            };
+            for (i, item) in items.iter().enumerate() {
+                path.push(i.to_string());
+                let json = convert(item, path, read);
+                path.pop();
+                // Compose keeps one of equal items here before its schema sees the list.
+                if unique && out.contains(&json) {
+                    continue;
+                }
+                out.push(json);
+            }
+            Json::Array(out)
+        }
         Yaml::Mapping(map) => {
             let mut object = serde_json::Map::with_capacity(map.len());
             for (key, value) in map {
