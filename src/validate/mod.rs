@@ -29,6 +29,7 @@ mod rules;
 mod schema;
 
 pub use graph::{Stack, StackService};
+pub(crate) use ports::apart_only_by_profiles;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity, Sources};
 use crate::render::RenderedModel;

@@ -53,6 +53,35 @@ pub(super) fn check(services: &[Rendered], locator: &mut Locator, diagnostics: &
     }
 }
 
+/// Host ports two services publish that only Compose's profiles keep apart: Swarm deploys every
+/// service whatever its profiles, and refuses the second ("port ... is already in use by
+/// service ..."). Each as the later service, the earlier one and the port.
+pub(crate) fn apart_only_by_profiles<'s>(
+    services: &[&'s Rendered],
+) -> Vec<(&'s str, &'s str, String)> {
+    let published: Vec<Published> = services
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| published(i, r))
+        .collect();
+    let profiles: Vec<_> = services.iter().map(|r| r.body.compose_profiles()).collect();
+    let apart = |a: &Published, b: &Published| {
+        a.service != b.service
+            && !super::profiles::together(&profiles[a.service], &profiles[b.service])
+    };
+    first_collisions(&published, apart)
+        .into_iter()
+        .map(|(later, earlier)| {
+            let (later, earlier) = (&published[later], &published[earlier]);
+            (
+                services[later.service].service.name.as_str(),
+                services[earlier.service].service.name.as_str(),
+                later.text.clone(),
+            )
+        })
+        .collect()
+}
+
 /// The host ports of one body, short syntax or long, as Compose reads them; a port from the
 /// environment is not judged.
 fn published(service: usize, rendered: &Rendered) -> Vec<Published> {

@@ -31,6 +31,7 @@ pub fn emit(stack: &Stack, diagnostics: &mut Diagnostics) -> String {
         );
     }
     warn_dropped_dependencies(stack, diagnostics);
+    refuse_ports_kept_apart_by_profiles(stack, diagnostics);
     refuse_unreadable_sources(stack, diagnostics);
     notes.report(&stack.project, diagnostics);
     let mut doc = compose::document(stack, services);
@@ -95,6 +96,37 @@ impl<'a> Notes<'a> {
             }
             diagnostics.push(d.with_note(format!("source: {}", change.source)));
         }
+    }
+}
+
+/// Swarm has no Compose profiles: `docker stack deploy` deploys every service of the file (the
+/// stack file leaves `profiles` out, with the warning every key Swarm ignores gets). Two
+/// services that publish one host port and never run together under Compose's profiles both
+/// run on Swarm, which refuses the second.
+fn refuse_ports_kept_apart_by_profiles(stack: &Stack, diagnostics: &mut Diagnostics) {
+    let rendered: Vec<&crate::render::Rendered> =
+        stack.services.iter().map(|s| &s.rendered).collect();
+    for (later, earlier, port) in crate::validate::apart_only_by_profiles(&rendered) {
+        let Some(s) = stack
+            .services
+            .iter()
+            .find(|s| s.rendered.service.name == later)
+        else {
+            continue;
+        };
+        let d = Diagnostic::error(format!(
+            "`{later}` publishes host port {port} that `{earlier}` publishes too: Compose's \
+             profiles keep them apart, but `docker stack deploy` deploys every service"
+        ));
+        let written = s.rendered.service.published.iter().find(|p| p.text == port);
+        let d = match written {
+            Some(p) => d.at(p.source, Some(p.span.clone()), "published here"),
+            None => at_service(d, &stack.project, &s.rendered.service),
+        };
+        diagnostics.push(d.with_note(
+            "Swarm refuses the second (\"port is already in use by service\"); give one of \
+                 them another host port, or leave it out of the Swarm catalogue with `only_in`",
+        ));
     }
 }
 
