@@ -354,3 +354,47 @@ fn type_name(t: jsonschema::JsonType) -> &'static str {
         jsonschema::JsonType::String => "string",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Read {
+        read_body(&crate::yaml::from_str(text).unwrap())
+    }
+
+    #[test]
+    fn a_body_is_read_as_compose_reads_it_before_its_schema() {
+        let read = read(
+            "privileged: \"yes\"\ndeploy: {replicas: \"${R:-2}\"}\ncpus: \"${C}\"\n\
+             profiles: [\"${A:-x}\", \"${B:-x}\"]\ninit: maybe\nhealthcheck: {interval: \"${I:-5s}\"}\n",
+        );
+        assert_eq!(read.json["privileged"], Json::Bool(true));
+        assert_eq!(read.json["deploy"]["replicas"], Json::from(2));
+        // Compose keeps one of equal items before its schema's `uniqueItems` sees them.
+        assert_eq!(read.json["profiles"], serde_json::json!(["x"]));
+        assert_eq!(read.json["healthcheck"]["interval"], Json::from("5s"));
+        assert_eq!(read.unknown, vec![vec!["cpus".to_owned()]]);
+        assert_eq!(read.casts.len(), 1, "{:?}", read.casts);
+        assert_eq!(read.casts[0].0, ["init"]);
+    }
+
+    #[test]
+    fn the_most_specific_error_is_compose_gos() {
+        let document = serde_json::json!({"services": {"web": {"labels": {"team": ["a"]}}}});
+        let error = compose_spec::validator()
+            .iter_errors(&document)
+            .next()
+            .unwrap();
+        let (path, message) = most_specific(&error).unwrap();
+        assert_eq!(path, ["labels", "team"]);
+        assert_eq!(message, "must be a boolean, null, number or string");
+        // An unknown service key is load's and render's to report.
+        let document = serde_json::json!({"services": {"web": {"envioonment": {}}}});
+        let error = compose_spec::validator()
+            .iter_errors(&document)
+            .next()
+            .unwrap();
+        assert!(most_specific(&error).is_none());
+    }
+}
