@@ -182,8 +182,8 @@ fn older_target(args: &[&str], catalogue: &std::path::Path) -> bool {
 /// environment (`${GPU:-gpu}` is `gpu`); the empty profile is the selection without
 /// `--profile`, which the first run of the loader already made.
 fn compose_profiles(file: &std::path::Path) -> Vec<String> {
-    let doc: serde_yaml::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let doc: yaml_serde::Value =
+        yaml_serde::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
     let mut names: Vec<String> = doc["services"]
         .as_mapping()
         .into_iter()
