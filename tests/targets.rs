@@ -148,10 +148,13 @@ fn swarm_emits_nothing_stack_deploy_ignores_or_rejects() {
         r#"
 [project]
 name = "shop"
+[services.x]
+kind = "cache"
+image = "redis:7.4"
 [services.cache]
 kind = "cache"
 image = "redis:7.4"
-compose = { container_name = "c", links = ["x"], network_mode = "host", develop = { watch = [] }, stop_signal = "SIGINT" }
+compose = { container_name = "shop-cache", links = ["x"], network_mode = "host", develop = { watch = [] }, stop_signal = "SIGINT" }
 "#,
         "prod",
         "swarm",
