@@ -82,105 +82,109 @@ pub enum Cast {
 /// compose-go's `interpolateTypeCastMapping`, keyed by the path under a service (`*` is any
 /// key, `[]` any list item): every string there is cast after interpolation, and one that does
 /// not cast is refused ("failed to cast to expected type").
-pub const CASTS: &[(&str, Cast)] = &[
-    ("cpu_count", Cast::Int),
-    ("cpu_percent", Cast::Float),
-    ("cpu_period", Cast::Int),
-    ("cpu_quota", Cast::Int),
-    ("cpu_rt_period", Cast::Int),
-    ("cpu_rt_runtime", Cast::Int),
-    ("cpus", Cast::Float),
-    ("cpu_shares", Cast::Int),
-    ("init", Cast::Bool),
-    ("deploy.replicas", Cast::Int),
-    ("deploy.update_config.parallelism", Cast::Int),
-    ("deploy.update_config.max_failure_ratio", Cast::Float),
-    ("deploy.rollback_config.parallelism", Cast::Int),
-    ("deploy.rollback_config.max_failure_ratio", Cast::Float),
-    ("deploy.restart_policy.max_attempts", Cast::Int),
-    ("deploy.placement.max_replicas_per_node", Cast::Int),
-    ("healthcheck.retries", Cast::Int),
-    ("healthcheck.disable", Cast::Bool),
-    ("oom_kill_disable", Cast::Bool),
-    ("oom_score_adj", Cast::Int),
-    ("pids_limit", Cast::Int),
-    ("ports.[].target", Cast::Int),
-    ("privileged", Cast::Bool),
-    ("read_only", Cast::Bool),
-    ("scale", Cast::Int),
-    ("stdin_open", Cast::Bool),
-    ("tty", Cast::Bool),
-    ("ulimits.*", Cast::Int),
-    ("ulimits.*.hard", Cast::Int),
-    ("ulimits.*.soft", Cast::Int),
-    ("volumes.[].read_only", Cast::Bool),
-    ("volumes.[].volume.nocopy", Cast::Bool),
-];
-
-/// The same table for the top-level sections: `networks.*.external`, ...
-pub const TOP_LEVEL_CASTS: &[(&str, Cast)] = &[
-    ("networks.*.external", Cast::Bool),
-    ("networks.*.internal", Cast::Bool),
-    ("networks.*.attachable", Cast::Bool),
-    ("networks.*.enable_ipv4", Cast::Bool),
-    ("networks.*.enable_ipv6", Cast::Bool),
-    ("volumes.*.external", Cast::Bool),
-    ("secrets.*.external", Cast::Bool),
-    ("configs.*.external", Cast::Bool),
+pub const CASTS: &[(&[&str], Cast)] = &[
+    (&["cpu_count"], Cast::Int),
+    (&["cpu_percent"], Cast::Float),
+    (&["cpu_period"], Cast::Int),
+    (&["cpu_quota"], Cast::Int),
+    (&["cpu_rt_period"], Cast::Int),
+    (&["cpu_rt_runtime"], Cast::Int),
+    (&["cpus"], Cast::Float),
+    (&["cpu_shares"], Cast::Int),
+    (&["init"], Cast::Bool),
+    (&["deploy", "replicas"], Cast::Int),
+    (&["deploy", "update_config", "parallelism"], Cast::Int),
+    (
+        &["deploy", "update_config", "max_failure_ratio"],
+        Cast::Float,
+    ),
+    (&["deploy", "rollback_config", "parallelism"], Cast::Int),
+    (
+        &["deploy", "rollback_config", "max_failure_ratio"],
+        Cast::Float,
+    ),
+    (&["deploy", "restart_policy", "max_attempts"], Cast::Int),
+    (&["deploy", "placement", "max_replicas_per_node"], Cast::Int),
+    (&["healthcheck", "retries"], Cast::Int),
+    (&["healthcheck", "disable"], Cast::Bool),
+    (&["oom_kill_disable"], Cast::Bool),
+    (&["oom_score_adj"], Cast::Int),
+    (&["pids_limit"], Cast::Int),
+    (&["ports", "[]", "target"], Cast::Int),
+    (&["privileged"], Cast::Bool),
+    (&["read_only"], Cast::Bool),
+    (&["scale"], Cast::Int),
+    (&["stdin_open"], Cast::Bool),
+    (&["tty"], Cast::Bool),
+    (&["ulimits", "*"], Cast::Int),
+    (&["ulimits", "*", "hard"], Cast::Int),
+    (&["ulimits", "*", "soft"], Cast::Int),
+    (&["volumes", "[]", "read_only"], Cast::Bool),
+    (&["volumes", "[]", "volume", "nocopy"], Cast::Bool),
 ];
 
 /// The lists compose-go keeps one item of per key before its schema check
 /// (`override.EnforceUnicity`, its `unique` table), by path under a service: two equal items
 /// there are one to Compose, and the schema's `uniqueItems` never sees them.
-pub const UNIQUE: &[&str] = &[
-    "annotations",
-    "build.args",
-    "build.additional_contexts",
-    "build.platform",
-    "build.tags",
-    "build.labels",
-    "cap_add",
-    "cap_drop",
-    "configs",
-    "deploy.labels",
-    "devices",
-    "dns",
-    "dns_opt",
-    "dns_search",
-    "environment",
-    "env_file",
-    "expose",
-    "labels",
-    "links",
-    "networks.*.aliases",
-    "networks.*.link_local_ips",
-    "ports",
-    "profiles",
-    "secrets",
-    "sysctls",
-    "tmpfs",
-    "volumes",
+pub const UNIQUE: &[&[&str]] = &[
+    &["annotations"],
+    &["build", "args"],
+    &["build", "additional_contexts"],
+    &["build", "platform"],
+    &["build", "tags"],
+    &["build", "labels"],
+    &["cap_add"],
+    &["cap_drop"],
+    &["configs"],
+    &["deploy", "labels"],
+    &["devices"],
+    &["dns"],
+    &["dns_opt"],
+    &["dns_search"],
+    &["environment"],
+    &["env_file"],
+    &["expose"],
+    &["labels"],
+    &["links"],
+    &["networks", "*", "aliases"],
+    &["networks", "*", "link_local_ips"],
+    &["ports"],
+    &["profiles"],
+    &["secrets"],
+    &["sysctls"],
+    &["tmpfs"],
+    &["volumes"],
 ];
 
-/// Whether the list at `path` (a service's keys) is one compose-go deduplicates.
-pub fn unique_at(path: &[&str]) -> bool {
-    UNIQUE.iter().any(|pattern| {
-        let parts: Vec<&str> = pattern.split('.').collect();
-        parts.len() == path.len() && parts.iter().zip(path).all(|(p, s)| *p == "*" || p == s)
-    })
+/// Whether `path` (a service's keys; a list item is its index) matches `pattern`.
+fn matches(pattern: &[&str], path: &[String]) -> bool {
+    pattern.len() == path.len()
+        && pattern.iter().zip(path).all(|(p, segment)| {
+            let item = segment.bytes().all(|b| b.is_ascii_digit());
+            match *p {
+                "[]" => item,
+                "*" => !item,
+                p => p == segment,
+            }
+        })
 }
 
-/// The cast for a path (its segments; a list item is `[]`), if compose-go has one.
-pub fn cast_at(table: &[(&str, Cast)], path: &[&str]) -> Option<Cast> {
-    table.iter().find_map(|(pattern, cast)| {
-        let mut parts = pattern.split('.');
-        let matches = path.iter().all(|segment| {
-            parts
-                .next()
-                .is_some_and(|p| p == "*" && *segment != "[]" || p == *segment)
-        }) && parts.next().is_none();
-        matches.then_some(*cast)
-    })
+/// The cast compose-go applies to a string at `path`, if any. Read for every string of every
+/// body: the first key alone rules out most paths.
+pub fn cast_at(path: &[String]) -> Option<Cast> {
+    let first = path.first()?;
+    if !CASTS.iter().any(|(p, _)| p[0] == first) {
+        return None;
+    }
+    CASTS
+        .iter()
+        .find(|(pattern, _)| matches(pattern, path))
+        .map(|(_, cast)| *cast)
+}
+
+/// Whether the list at `path` is one compose-go deduplicates.
+pub fn unique_at(path: &[String]) -> bool {
+    UNIQUE.iter().any(|pattern| matches(pattern, path))
 }
 
 impl Cast {
@@ -248,15 +252,21 @@ mod tests {
 
     #[test]
     fn casts_are_found_by_path_as_compose_go_matches_them() {
-        assert_eq!(cast_at(CASTS, &["deploy", "replicas"]), Some(Cast::Int));
-        assert_eq!(cast_at(CASTS, &["ulimits", "nofile"]), Some(Cast::Int));
-        assert_eq!(
-            cast_at(CASTS, &["ulimits", "nofile", "soft"]),
-            Some(Cast::Int)
-        );
-        assert_eq!(cast_at(CASTS, &["ports", "[]", "target"]), Some(Cast::Int));
-        assert_eq!(cast_at(CASTS, &["ports", "[]"]), None);
-        assert_eq!(cast_at(CASTS, &["deploy"]), None);
+        let at = |path: &[&str]| {
+            let path: Vec<String> = path.iter().map(|s| (*s).to_owned()).collect();
+            cast_at(&path)
+        };
+        assert_eq!(at(&["deploy", "replicas"]), Some(Cast::Int));
+        assert_eq!(at(&["ulimits", "nofile"]), Some(Cast::Int));
+        assert_eq!(at(&["ulimits", "nofile", "soft"]), Some(Cast::Int));
+        assert_eq!(at(&["ports", "0", "target"]), Some(Cast::Int));
+        assert_eq!(at(&["ports", "0"]), None);
+        assert_eq!(at(&["ulimits", "0"]), None);
+        assert_eq!(at(&["deploy"]), None);
+        let unique =
+            |path: &[&str]| unique_at(&path.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+        assert!(unique(&["profiles"]) && unique(&["networks", "back", "aliases"]));
+        assert!(!unique(&["extra_hosts"]));
         assert_eq!(Cast::Bool.apply("Yes"), Ok(serde_json::Value::Bool(true)));
         assert!(Cast::Bool.apply("maybe").is_err());
         assert_eq!(Cast::Int.apply("+3"), Ok(serde_json::Value::from(3)));

@@ -38,24 +38,35 @@ pub fn validate(model: RenderedModel, sources: &Sources, diagnostics: &mut Diagn
     let catalogue = model.project.catalogue_source;
     let mut locator = origin::Locator::new(sources, catalogue);
     let mut services = Vec::with_capacity(model.services.len());
-    for mut rendered in model.services {
-        let problems = rendered.body.take_problems();
-        let mut reported = Vec::with_capacity(problems.len());
-        for (path, problem) in problems {
-            let path: Vec<String> = path.split('.').map(str::to_owned).collect();
-            let place = locator.locate(&rendered, &path);
-            diagnostics.push(
-                Diagnostic::error(format!("service `{}`: {problem}", rendered.service.name)).at(
-                    place.source,
-                    Some(place.span),
-                    &place.label,
-                ),
-            );
-            reported.push(path);
-        }
-        // Compose refuses the whole file over one value its schema refuses: nothing else about
-        // the service is judged on a body Compose would not read.
-        if !schema::check(&rendered, &reported, &mut locator, diagnostics) || !reported.is_empty() {
+    let mut rendered_services = model.services;
+    let problems: Vec<_> = rendered_services
+        .iter_mut()
+        .map(|r| r.body.take_problems())
+        .collect();
+    // First every body as Compose reads it, then the rest on the bodies it reads.
+    let mut checker = schema::Checker::default();
+    let readable: Vec<bool> = rendered_services
+        .iter()
+        .zip(problems)
+        .map(|(rendered, problems)| {
+            let mut reported = Vec::with_capacity(problems.len());
+            for (path, problem) in problems {
+                let path: Vec<String> = path.split('.').map(str::to_owned).collect();
+                let place = locator.locate(rendered, &path);
+                diagnostics.push(
+                    Diagnostic::error(format!("service `{}`: {problem}", rendered.service.name))
+                        .at(place.source, Some(place.span), &place.label),
+                );
+                reported.push(path);
+            }
+            // Compose refuses the whole file over one value its schema refuses: nothing else
+            // about the service is judged on a body Compose would not read.
+            checker.check(rendered, &reported, &mut locator, diagnostics) && reported.is_empty()
+        })
+        .collect();
+    drop(checker);
+    for (rendered, readable) in rendered_services.into_iter().zip(readable) {
+        if !readable {
             continue;
         }
         // A rule on a value leaves the body readable: the service stays in the graph.

@@ -17,14 +17,31 @@ use std::borrow::Cow;
 /// A rule on one value: why Compose or the engine refuses it, and a note on what to write.
 type Check = fn(&Yaml) -> Option<(String, &'static str)>;
 
-/// Rules on one value, by its path in the body (`[]` is any list item).
-const VALUE_RULES: &[(&str, Check)] = &[
-    ("extra_hosts.[]", extra_host),
-    ("healthcheck.interval", healthcheck_duration),
-    ("healthcheck.timeout", healthcheck_duration),
-    ("healthcheck.start_period", healthcheck_duration),
-    ("healthcheck.start_interval", healthcheck_duration),
-    ("ports.[]", port_address),
+/// Where under a body's key a rule's value is.
+#[derive(Clone, Copy)]
+enum Under {
+    /// Every item of the key's list.
+    Item,
+    /// The key's own key of that name.
+    Key(&'static str),
+}
+
+/// Rules on one value, by its path in the body.
+const VALUE_RULES: &[(&str, Under, Check)] = &[
+    ("extra_hosts", Under::Item, extra_host),
+    ("healthcheck", Under::Key("interval"), healthcheck_duration),
+    ("healthcheck", Under::Key("timeout"), healthcheck_duration),
+    (
+        "healthcheck",
+        Under::Key("start_period"),
+        healthcheck_duration,
+    ),
+    (
+        "healthcheck",
+        Under::Key("start_interval"),
+        healthcheck_duration,
+    ),
+    ("ports", Under::Item, port_address),
 ];
 
 /// compose-go `types.NewHostsList` and `HostsList.cleanup`: each entry is `HOST=IP` or
@@ -53,6 +70,11 @@ fn extra_host(value: &Yaml) -> Option<(String, &'static str)> {
 /// the engine refuses the container at `up`.
 fn healthcheck_duration(value: &Yaml) -> Option<(String, &'static str)> {
     let text = at_defaults(value)?;
+    // A whole number of ms, s, m or h is zero or a millisecond at least: only a fraction or
+    // ns/us/µs can be less, and only such a text is read.
+    if !text.contains(['.', 'n', 'u', 'µ']) {
+        return None;
+    }
     let span = crate::model::duration::parse_interpolated(&text).ok()??;
     (!span.is_zero() && span < std::time::Duration::from_millis(1)).then(|| {
         (
@@ -92,10 +114,15 @@ fn port_address(value: &Yaml) -> Option<(String, &'static str)> {
 }
 
 /// A string value as Compose reads it, at its defaults; `None` when the environment decides.
-fn at_defaults(value: &Yaml) -> Option<String> {
-    crate::model::interpolation::with_defaults(value.as_str()?)
+fn at_defaults(value: &Yaml) -> Option<Cow<'_, str>> {
+    let text = value.as_str()?;
+    if !text.contains('$') {
+        return Some(Cow::Borrowed(text));
+    }
+    crate::model::interpolation::with_defaults(text)
         .ok()
         .flatten()
+        .map(Cow::Owned)
 }
 
 /// Every rule on the body of one service.
@@ -114,22 +141,26 @@ pub(super) fn check_body(
         );
     };
     let body = rendered.body.mapping();
-    for (pattern, check) in VALUE_RULES {
-        let mut parts = pattern.split('.');
-        let Some(first) = parts.next() else { continue };
-        let Some(value) = body.get(first) else {
+    for (key, under, check) in VALUE_RULES {
+        let Some(value) = body.get(*key) else {
             continue;
         };
-        let mut found = Vec::new();
-        values_at(
-            value,
-            &mut parts.collect::<Vec<_>>(),
-            vec![first.to_owned()],
-            &mut found,
-        );
-        for (path, value) in found {
+        let found: Vec<(String, &Yaml)> = match (under, value) {
+            (Under::Item, Yaml::Sequence(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| (i.to_string(), item))
+                .collect(),
+            (Under::Key(sub), Yaml::Mapping(map)) => map
+                .get(*sub)
+                .map(|v| ((*sub).to_owned(), v))
+                .into_iter()
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (below, value) in found {
             // A port of the catalogue's own `ports` was judged by load, where it is written.
-            let typed_port = path[0] == "ports"
+            let typed_port = *key == "ports"
                 && value
                     .as_str()
                     .is_some_and(|text| rendered.service.ports.iter().any(|p| p == text));
@@ -137,6 +168,7 @@ pub(super) fn check_body(
                 continue;
             }
             if let Some((message, note)) = check(value) {
+                let path = vec![(*key).to_owned(), below];
                 let message = format!("`{}`: {message}", super::schema::dotted(&path));
                 report(path, message, note, locator);
             }
@@ -218,7 +250,10 @@ fn mounts(rendered: &Rendered, locator: &mut Locator, diagnostics: &mut Diagnost
                 }
                 Yaml::String(_) => at_defaults(item)
                     .and_then(|t| crate::volumes::target(&t).ok().map(str::to_owned)),
-                Yaml::Mapping(long) => long.get("target").and_then(at_defaults),
+                Yaml::Mapping(long) => long
+                    .get("target")
+                    .and_then(at_defaults)
+                    .map(Cow::into_owned),
                 _ => None,
             };
             let Some(target) = target.map(|t| clean(&t)) else {
@@ -272,36 +307,6 @@ fn clean(path: &str) -> String {
     }
 }
 
-/// The values at `rest` (keys, `[]` for every item) under `value`, with their paths.
-fn values_at<'v>(
-    value: &'v Yaml,
-    rest: &mut [&str],
-    path: Vec<String>,
-    out: &mut Vec<(Vec<String>, &'v Yaml)>,
-) {
-    let Some((first, tail)) = rest.split_first_mut() else {
-        out.push((path, value));
-        return;
-    };
-    match (*first, value) {
-        ("[]", Yaml::Sequence(items)) => {
-            for (i, item) in items.iter().enumerate() {
-                let mut p = path.clone();
-                p.push(i.to_string());
-                values_at(item, tail, p, out);
-            }
-        }
-        (key, Yaml::Mapping(map)) => {
-            if let Some(v) = map.get(key) {
-                let mut p = path;
-                p.push(key.to_owned());
-                values_at(v, tail, p, out);
-            }
-        }
-        _ => {}
-    }
-}
-
 /// A service one body names as Compose's loader turns it into a dependency.
 #[derive(Debug)]
 pub(super) struct Implicit {
@@ -323,7 +328,7 @@ pub(super) fn implicit_dependencies(rendered: &Rendered) -> Vec<Implicit> {
             Some(Yaml::Sequence(items)) => items
                 .iter()
                 .enumerate()
-                .filter_map(|(i, v)| Some((i, at_defaults(v)?)))
+                .filter_map(|(i, v)| Some((i, at_defaults(v)?.into_owned())))
                 .collect(),
             _ => Vec::new(),
         }
@@ -404,7 +409,7 @@ pub(super) fn container_names(
                 )),
             );
         } else {
-            named.push((name, i));
+            named.push((name.into_owned(), i));
         }
     }
 }

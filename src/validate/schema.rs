@@ -4,9 +4,10 @@
 //! ([`crate::compose_spec::CASTS`]), then the schema. A value with a variable that has no default
 //! is the environment's to decide: nothing at or under it is judged.
 //!
-//! The schema is compiled once per process ([`crate::compose_spec::validator`]); each body is
-//! judged on its own, wrapped as `services: {NAME: body}`, so that no document of every body is
-//! ever held at once.
+//! The schema is compiled once per process ([`crate::compose_spec::validator`]); each key of a
+//! body is judged on its own, wrapped as `services: {NAME: {KEY: value}}`, so that no document of
+//! every body is ever held at once, and a value judged valid once is not read again
+//! ([`Checker`]).
 
 use super::origin::Locator;
 use crate::compose_spec::{self, Cast};
@@ -15,8 +16,9 @@ use crate::render::Rendered;
 use crate::yaml::Value as Yaml;
 use jsonschema::error::ValidationErrorKind as Kind;
 use serde_json::Value as Json;
+use std::collections::HashSet;
 
-/// A body read as Compose reads it before its schema check.
+/// A value read as Compose reads it before its schema check.
 struct Read {
     json: Json,
     /// Paths whose value only the environment decides (a variable without a default).
@@ -25,52 +27,104 @@ struct Read {
     casts: Vec<(Vec<String>, String)>,
 }
 
-/// The problems Compose's schema and casts find in the body, each as a diagnostic at the place
-/// that wrote the value; none at or under a path of `skip` (reported already, by the body's own
-/// reading). Returns whether there were none.
-pub(super) fn check(
+/// Judges bodies one key at a time, remembering the values it found valid: the service schema
+/// has no rule across keys (its properties, nothing else), so a key's verdict depends on the key
+/// and its value alone, and a value many services share (the profile's `logging`, a template's
+/// healthcheck, `restart`) is read and judged once. The set borrows the bodies and compares
+/// values whole, so no verdict is taken from a look-alike.
+#[derive(Default)]
+pub(super) struct Checker<'b> {
+    valid: HashSet<(&'b Yaml, &'b Yaml)>,
+}
+
+impl<'b> Checker<'b> {
+    /// The problems Compose's schema and casts find in the body, each as a diagnostic at the
+    /// place that wrote the value; none at or under a path of `skip` (reported already, by the
+    /// body's own reading). Returns whether there were none.
+    pub(super) fn check(
+        &mut self,
+        rendered: &'b Rendered,
+        skip: &[Vec<String>],
+        locator: &mut Locator,
+        diagnostics: &mut Diagnostics,
+    ) -> bool {
+        let mut ok = true;
+        for (key, value) in rendered.body.mapping() {
+            if self.valid.contains(&(key, value)) {
+                continue;
+            }
+            let found = judge(rendered, key, value, skip);
+            if found.is_empty() {
+                if !skip
+                    .iter()
+                    .any(|s| s.first().map(String::as_str) == key.as_str())
+                {
+                    self.valid.insert((key, value));
+                }
+                continue;
+            }
+            ok = false;
+            report(rendered, &found, locator, diagnostics);
+        }
+        ok
+    }
+}
+
+/// What Compose finds wrong with one key of a body: each path, message and whether it is a
+/// cast (else the schema).
+fn judge(
     rendered: &Rendered,
+    key: &Yaml,
+    value: &Yaml,
     skip: &[Vec<String>],
-    locator: &mut Locator,
-    diagnostics: &mut Diagnostics,
-) -> bool {
-    let name = rendered.service.name.as_str();
-    let read = read_body(rendered.body.mapping());
+) -> Vec<(Vec<String>, String, bool)> {
+    let key = key_text(key);
+    let mut read = Read {
+        json: Json::Null,
+        unknown: Vec::new(),
+        casts: Vec::new(),
+    };
+    let mut path = vec![key.clone()];
+    read.json = convert(value, &mut path, &mut read);
+    let mut body = serde_json::Map::with_capacity(1);
+    body.insert(key, std::mem::take(&mut read.json));
     let mut services = serde_json::Map::with_capacity(1);
-    services.insert(name.to_owned(), read.json);
+    services.insert(rendered.service.name.clone(), Json::Object(body));
     let mut document = serde_json::Map::with_capacity(1);
     document.insert("services".to_owned(), Json::Object(services));
     let document = Json::Object(document);
     let validator = compose_spec::validator();
-    let mut found: Vec<(Vec<String>, String)> = Vec::new();
+    let skipped = |path: &[String]| skip.iter().any(|s| path.starts_with(s));
+    let mut found: Vec<(Vec<String>, String, bool)> = read
+        .casts
+        .into_iter()
+        .filter(|(path, _)| !skipped(path))
+        .map(|(path, message)| (path, message, true))
+        .collect();
     if !validator.is_valid(&document) {
         for error in validator.iter_errors(&document) {
             let Some((path, message)) = most_specific(&error) else {
                 continue;
             };
-            if read.unknown.iter().any(|u| path.starts_with(u))
-                || skip.iter().any(|s| path.starts_with(s))
-            {
+            if read.unknown.iter().any(|u| path.starts_with(u)) || skipped(&path) {
                 continue;
             }
-            if !found.iter().any(|(p, _)| *p == path) {
-                found.push((path, message));
+            if !found.iter().any(|(p, _, _)| *p == path) {
+                found.push((path, message, false));
             }
         }
     }
-    let casts = read
-        .casts
-        .into_iter()
-        .filter(|(path, _)| !skip.iter().any(|s| path.starts_with(s)));
-    let found = casts
-        .map(|(path, message)| (path, message, true))
-        .chain(
-            found
-                .into_iter()
-                .map(|(path, message)| (path, message, false)),
-        )
-        .collect::<Vec<_>>();
-    for (path, message, cast) in &found {
+    found
+}
+
+fn report(
+    rendered: &Rendered,
+    found: &[(Vec<String>, String, bool)],
+    locator: &mut Locator,
+    diagnostics: &mut Diagnostics,
+) {
+    let name = rendered.service.name.as_str();
+    for (path, message, cast) in found {
         let shown = if path.is_empty() {
             "the service".to_owned()
         } else {
@@ -97,7 +151,6 @@ pub(super) fn check(
                 }),
         );
     }
-    found.is_empty()
 }
 
 /// The path in dotted form, a list item by its index (`ports[1]`).
@@ -114,26 +167,6 @@ pub(super) fn dotted(path: &[String]) -> String {
         }
     }
     out
-}
-
-/// The body as JSON, interpolated at its defaults and cast where compose-go casts.
-fn read_body(body: &crate::yaml::Mapping) -> Read {
-    let mut read = Read {
-        json: Json::Null,
-        unknown: Vec::new(),
-        casts: Vec::new(),
-    };
-    let mut path = Vec::new();
-    let mut object = serde_json::Map::with_capacity(body.len());
-    for (key, value) in body {
-        let key = key_text(key);
-        path.push(key.clone());
-        let json = convert(value, &mut path, &mut read);
-        path.pop();
-        object.insert(key, json);
-    }
-    read.json = Json::Object(object);
-    read
 }
 
 fn key_text(key: &Yaml) -> String {
@@ -173,17 +206,7 @@ fn convert(value: &Yaml, path: &mut Vec<String>, read: &mut Read) -> Json {
             } else {
                 text.clone()
             };
-            let segments: Vec<&str> = path
-                .iter()
-                .map(|s| {
-                    if s.parse::<usize>().is_ok() {
-                        "[]"
-                    } else {
-                        s.as_str()
-                    }
-                })
-                .collect();
-            match compose_spec::cast_at(compose_spec::CASTS, &segments) {
+            match compose_spec::cast_at(path) {
                 Some(cast) => match cast.apply(&interpolated) {
                     Ok(value) => value,
                     Err(reason) => {
@@ -203,10 +226,7 @@ fn convert(value: &Yaml, path: &mut Vec<String>, read: &mut Read) -> Json {
         }
         Yaml::Sequence(items) => {
             let mut out: Vec<Json> = Vec::with_capacity(items.len());
-            let unique = {
-                let segments: Vec<&str> = path.iter().map(String::as_str).collect();
-                compose_spec::unique_at(&segments)
-            };
+            let unique = compose_spec::unique_at(path);
             for (i, item) in items.iter().enumerate() {
                 path.push(i.to_string());
                 let json = convert(item, path, read);
@@ -359,8 +379,22 @@ fn type_name(t: jsonschema::JsonType) -> &'static str {
 mod tests {
     use super::*;
 
+    /// A body read key by key as [`judge`] reads each.
     fn read(text: &str) -> Read {
-        read_body(&crate::yaml::from_str(text).unwrap())
+        let body: crate::yaml::Mapping = crate::yaml::from_str(text).unwrap();
+        let mut read = Read {
+            json: Json::Null,
+            unknown: Vec::new(),
+            casts: Vec::new(),
+        };
+        let mut object = serde_json::Map::new();
+        for (key, value) in &body {
+            let mut path = vec![key_text(key)];
+            let json = convert(value, &mut path, &mut read);
+            object.insert(key_text(key), json);
+        }
+        read.json = Json::Object(object);
+        read
     }
 
     #[test]
