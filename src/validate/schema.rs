@@ -17,6 +17,7 @@ use crate::yaml::Value as Yaml;
 use jsonschema::error::ValidationErrorKind as Kind;
 use serde_json::Value as Json;
 use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
 
 /// A value read as Compose reads it before its schema check.
 struct Read {
@@ -32,9 +33,13 @@ struct Read {
 /// and its value alone, and a value many services share (the profile's `logging`, a template's
 /// healthcheck, `restart`) is read and judged once. The set borrows the bodies and compares
 /// values whole, so no verdict is taken from a look-alike.
+///
+/// The values are hashed with aHash (already in the tree through jsonschema): SipHash over
+/// every distinct value was most of this check's cost. Nothing emitted depends on the set's
+/// order.
 #[derive(Default)]
 pub(super) struct Checker<'b> {
-    valid: HashSet<(&'b Yaml, &'b Yaml)>,
+    valid: HashSet<(&'b Yaml, &'b Yaml), BuildHasherDefault<ahash::AHasher>>,
 }
 
 impl<'b> Checker<'b> {
@@ -50,7 +55,9 @@ impl<'b> Checker<'b> {
     ) -> bool {
         let mut ok = true;
         for (key, value) in rendered.body.mapping() {
-            if self.valid.contains(&(key, value)) {
+            if typed_only(rendered, key.as_str().unwrap_or_default())
+                || self.valid.contains(&(key, value))
+            {
                 continue;
             }
             let found = judge(rendered, key, value, skip);
@@ -67,6 +74,45 @@ impl<'b> Checker<'b> {
             report(rendered, &found, locator, diagnostics);
         }
         ok
+    }
+}
+
+/// Whether muster built the key's whole value from the catalogue's typed keys: load judged
+/// each of them where it is written (durations, ports, mounts, counts, names), and the body
+/// writes them only in the shapes the schema asks for (strings, lists of strings, a map of
+/// strings, `deploy.replicas` as a count), so the schema has nothing to add and the key is not
+/// read again. A key a template or a `compose` table wrote, wholly or in part, is judged.
+fn typed_only(rendered: &Rendered, key: &str) -> bool {
+    let s = &rendered.service;
+    if s.compose.contains_key(key) {
+        return false;
+    }
+    let all_catalogues = |map: &indexmap::IndexMap<String, String>| {
+        rendered
+            .body
+            .get(key)
+            .and_then(Yaml::as_mapping)
+            .is_some_and(|m| m.len() == map.len())
+    };
+    match key {
+        "image" => s.image.is_some(),
+        "build" => s.build.is_some(),
+        "command" => s.command.is_some(),
+        "entrypoint" => s.entrypoint.is_some(),
+        "restart" => s.restart.is_some(),
+        "ports" => !s.ports.is_empty(),
+        "env_file" => !s.env_file.is_empty(),
+        "profiles" => !s.compose_profiles.is_empty(),
+        "volumes" => !s.volumes.is_empty() || s.model_cache.is_some(),
+        "models" => !s.models.is_empty(),
+        "gpus" => s.gpus.is_some(),
+        "networks" => !s.networks.is_empty(),
+        "deploy" => s.replicas.is_some(),
+        "environment" => !s.env.is_empty() && all_catalogues(&s.env),
+        "labels" => !s.labels.is_empty() && all_catalogues(&s.labels),
+        // Render holds its place with an empty map; validation fills it from the graph.
+        "depends_on" => true,
+        _ => false,
     }
 }
 
