@@ -146,6 +146,11 @@ lints! {
         checks: "an optional dependency (`required = false`) asked to be `healthy` without a healthcheck",
         why: "Compose starts the dependent at once instead of waiting, whatever the condition says",
     },
+    ShadowedMount = "shadowed-mount" {
+        level: Warning,
+        checks: "two mounts on one container path in one `volumes` list",
+        why: "Compose keeps only the last and drops the others without a word",
+    },
     OlderTarget = "older-target" {
         level: Warning,
         checks: "a key the declared Compose or Engine (`[project] requires`) cannot do, left out or rewritten",
