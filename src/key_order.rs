@@ -101,14 +101,24 @@ impl Draft {
         Some(self.entries.remove(i).1)
     }
 
-    /// Deep-merges `over`: mappings merge, anything else replaces.
+    /// Merges `value` into `key` as Compose merges a service's key from two files
+    /// ([`crate::merge`]): a list appended, a mapping merged, a scalar replaced.
+    pub fn merge_key(&mut self, key: &str, value: Value) {
+        match self.position(key) {
+            Some(i) => {
+                let base = std::mem::take(&mut self.entries[i].1);
+                self.entries[i].1 = crate::merge::service_value(key, base, &value);
+            }
+            None => self.entries.push((Value::from(key), value)),
+        }
+    }
+
+    /// Merges `over`, a whole service, as Compose merges the same service of two files.
     pub fn merge(&mut self, over: &Mapping) {
         for (key, value) in over {
-            let existing = self.entries.iter_mut().find(|(k, _)| k == key);
-            match (existing, value) {
-                (Some((_, Value::Mapping(base))), Value::Mapping(o)) => merge(base, o),
-                (Some((_, slot)), _) => *slot = value.clone(),
-                (None, _) => self.entries.push((key.clone(), value.clone())),
+            match key.as_str() {
+                Some(k) => self.merge_key(k, value.clone()),
+                None => self.entries.push((key.clone(), value.clone())),
             }
         }
     }

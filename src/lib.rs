@@ -29,6 +29,7 @@ pub mod key_order;
 pub mod kinds;
 pub mod lint;
 pub mod live;
+pub mod merge;
 pub mod model;
 pub mod output;
 pub mod pipeline;

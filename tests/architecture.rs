@@ -123,6 +123,7 @@ const STAGES: &[(&str, &[&str])] = &[
             "probe",
             "spec",
             "gpus",
+            "merge",
         ],
     ),
     (

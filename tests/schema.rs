@@ -58,6 +58,22 @@ const BROKEN: &[(&str, &str)] = &[
         "kind = \"http\"\nbuild = { context = \".\", file = \"Dockerfile\" }\n",
     ),
     (
+        "reset of a key that is not one",
+        "kind = \"job\"\nbuild = \".\"\nreset = [\"gpu\"]\n",
+    ),
+    (
+        "reset of one item of a list",
+        "kind = \"job\"\nbuild = \".\"\nreset = [\"ports.8080\"]\n",
+    ),
+    (
+        "override of a healthcheck key there is not",
+        "kind = \"job\"\nbuild = \".\"\nhealthcheck = { retries = 3 }\noverride = [\"healthcheck.retry\"]\n",
+    ),
+    (
+        "gpus = false",
+        "kind = \"job\"\nbuild = \".\"\ngpus = false\n",
+    ),
+    (
         "unknown lint allowed",
         "kind = \"job\"\nbuild = \".\"\n\n[project]\nallow = [\"no-autohael\"]\n",
     ),
@@ -85,7 +101,8 @@ restart = "on-failure:5"
 probe = "wget"
 healthcheck = { test = "wget -q -O- http://127.0.0.1:8000/", interval = "1m30s", timeout = "500ms", retries = 5, start_period = "2m", start_interval = "1s" }
 depends_on = { x = "service_completed_successfully" }
-profiles.prod = { replicas = 2, restart = "always" }
+profiles.prod = { replicas = 2, restart = "always", reset = ["env.DEBUG", "healthcheck.start_interval", "compose.deploy.resources"], override = ["depends_on"], depends_on = ["x"] }
+profiles.dev = { override = ["env_file", "build.target"], env_file = ".env.dev", build = { context = ".", target = "dev" } }
 compose = { stop_grace_period = "60s", deploy = { resources = { limits = { memory = "1g" } } } }
 
 [volumes.pgdata]

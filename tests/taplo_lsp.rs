@@ -286,4 +286,22 @@ fn taplo_completes_keys_and_kinds_and_shows_hover_docs() {
             "no `{kind}` among {kinds:?}"
         );
     }
+
+    // A layer's `reset` names keys: the editor offers them.
+    let typing = format!("{CATALOGUE}kind = \"http\"\nreset = [\"");
+    server.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": uri, "version": 3 },
+            "contentChanges": [{ "text": typing }],
+        }),
+    );
+    server.wait_for_diagnostics(&uri);
+    let keys = labels(&server.at("textDocument/completion", &uri, KIND_LINE + 1, 10));
+    for key in ["gpus", "env", "depends_on", "compose"] {
+        assert!(
+            keys.iter().any(|k| k == key),
+            "no `{key}` among {keys:?} for `reset`"
+        );
+    }
 }

@@ -112,17 +112,31 @@ fn to_json(
     text
 }
 
-/// Each emitted leaf: its key path, the layer that set it, and its value.
+/// Each emitted leaf: its key path, the layer that set it, and its value; a list the layers
+/// merged from several of them, item by item. Then what a layer's `reset` or `override`
+/// removed from the layers below, as `!reset KEY` and `!override KEY` rows.
 fn rows(stack: &Stack, s: &StackService, body: &Mapping) -> Vec<(Vec<String>, String, Yaml)> {
     let mut leaves_found = Vec::new();
     leaves(body, &mut Vec::new(), &mut leaves_found);
-    leaves_found
-        .into_iter()
-        .map(|(path, value)| {
-            let origin = origin(stack, s, &path);
-            (path, origin, value)
-        })
-        .collect()
+    let mut rows = Vec::new();
+    for (path, value) in leaves_found {
+        match value {
+            Yaml::Sequence(items) if !items.is_empty() => {
+                list_rows(stack, s, &path, &items, &mut rows);
+            }
+            _ => {
+                let origin = origin(stack, s, &path);
+                rows.push((path, origin, value));
+            }
+        }
+    }
+    let service = &s.rendered.service;
+    for (key, layer) in &service.provenance {
+        if key.starts_with('!') {
+            rows.push((vec![key.clone()], describe(layer, service), Yaml::Null));
+        }
+    }
+    rows
 }
 
 fn unknown_service(stack: &Stack, name: &str) -> Diagnostic {
@@ -215,7 +229,12 @@ fn render(
     let rows: Vec<[String; 3]> = rows
         .iter()
         .map(|(path, origin, value)| {
-            let value = serde_json::to_string(value).expect("YAML values serialize as JSON");
+            // A `!reset` row names what is no longer there.
+            let value = if path[0].starts_with('!') {
+                "-".to_owned()
+            } else {
+                serde_json::to_string(value).expect("YAML values serialize as JSON")
+            };
             [display_path(path), origin.clone(), value]
         })
         .collect();
@@ -230,6 +249,71 @@ fn render(
         let _ = writeln!(out, "{path:key_width$}  {origin:origin_width$}  {value}");
     }
     out
+}
+
+/// Who set one item of a list the layers merge (`ports`, `volumes`): the layer that wrote it,
+/// the model cache, the `compose` table, or the kind template.
+fn item_origin(s: &StackService, key: &str, item: &str) -> Option<String> {
+    let service = &s.rendered.service;
+    let layer = |key: &str| service.provenance.get(key).map(|l| describe(l, service));
+    let catalogue_key = if key == "profiles" {
+        "compose_profiles"
+    } else {
+        key
+    };
+    if let Some(l) = layer(&format!("{catalogue_key}[{item}]")) {
+        return Some(l);
+    }
+    let json = serde_json::to_string(item).expect("a string serializes");
+    if let Some(l) = layer(&format!("compose.{key}[{json}]")) {
+        return Some(format!("compose in {l}"));
+    }
+    if key == "volumes" && service.model_cache.as_deref() == Some(item) {
+        return layer("model_cache").map(|l| format!("model_cache in {l}"));
+    }
+    None
+}
+
+/// The rows of one list: one row when a single layer gave every item, else a row per item
+/// (`ports[1]`), each with the layer that gave it.
+fn list_rows(
+    stack: &Stack,
+    s: &StackService,
+    path: &[String],
+    items: &[Yaml],
+    out: &mut Vec<(Vec<String>, String, Yaml)>,
+) {
+    let merged_key = path.len() == 1
+        && matches!(
+            path[0].as_str(),
+            "volumes" | "ports" | "env_file" | "networks" | "profiles"
+        );
+    let origins: Vec<String> = items
+        .iter()
+        .map(|item| {
+            let item = match item {
+                Yaml::String(text) => text.clone(),
+                other => serde_json::to_string(other).expect("YAML values serialize as JSON"),
+            };
+            let mut item_path = path.to_vec();
+            item_path.push(item);
+            origin(stack, s, &item_path)
+        })
+        .collect();
+    let one_layer = origins.windows(2).all(|w| w[0] == w[1]);
+    if !merged_key || one_layer {
+        let origin = match origins.first() {
+            Some(first) if merged_key => first.clone(),
+            _ => origin(stack, s, path),
+        };
+        out.push((path.to_vec(), origin, Yaml::Sequence(items.to_vec())));
+        return;
+    }
+    for (i, (item, origin)) in items.iter().zip(origins).enumerate() {
+        let mut item_path = path.to_vec();
+        item_path.push(format!("[{i}]"));
+        out.push((item_path, origin, item.clone()));
+    }
 }
 
 /// Every value that is not a non-empty mapping, with its key path, in emitted order. Lists are
@@ -249,18 +333,30 @@ fn leaves(map: &Mapping, path: &mut Vec<String>, out: &mut Vec<(Vec<String>, Yam
     }
 }
 
-/// `environment."discovery.type"`: a segment with a dot is quoted so the path stays readable.
+/// `environment."discovery.type"`: a segment with a dot is quoted so the path stays readable;
+/// an item of a list is `ports[1]`; a reset is `!reset gpus`, as its row has it.
 fn display_path(path: &[String]) -> String {
-    path.iter()
-        .map(|p| {
-            if p.contains(['.', ' ', '"']) {
-                serde_json::to_string(p).expect("a string serializes")
-            } else {
-                p.clone()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(".")
+    if let [only] = path
+        && only.starts_with('!')
+    {
+        return only.clone();
+    }
+    let mut out = String::new();
+    for p in path {
+        if p.starts_with('[') && p.ends_with(']') {
+            out.push_str(p);
+            continue;
+        }
+        if !out.is_empty() {
+            out.push('.');
+        }
+        if p.contains(['.', ' ', '"']) {
+            out.push_str(&serde_json::to_string(p).expect("a string serializes"));
+        } else {
+            out.push_str(p);
+        }
+    }
+    out
 }
 
 /// Who set the emitted value at `path`. The `compose` passthrough is merged last, so it is asked
@@ -282,38 +378,20 @@ fn origin(stack: &Stack, s: &StackService, path: &[String]) -> String {
         }),
         "healthcheck" => layer(&format!("healthcheck.{sub}")),
         "deploy" if sub == "replicas" => layer("replicas"),
-        // The model cache is one more mount in the list a layer set, or the whole list.
-        "volumes" => match (
-            layer("volumes"),
-            service
-                .model_cache
-                .as_ref()
-                .and_then(|_| layer("model_cache")),
-        ) {
-            (Some(v), Some(c)) => Some(format!("{v}, model_cache in {c}")),
-            (None, Some(c)) => Some(format!("model_cache in {c}")),
-            (v, None) => v,
-        },
-        "profiles" => layer("compose_profiles"),
+        "volumes" | "ports" | "env_file" | "networks" | "profiles" if path.len() == 2 => {
+            item_origin(s, key, sub)
+        }
+        "networks" => layer(&format!("networks[{sub}]")),
         "depends_on" => match path.get(2).map(String::as_str) {
             // An option the dependency's entry did not write came from `depends_on_options`.
-            Some(option @ ("restart" | "required")) => {
-                let own = service
-                    .depends_on
-                    .iter()
-                    .find(|d| d.target == sub)
-                    .is_some_and(|d| match option {
-                        "restart" => d.own_options.restart.is_some(),
-                        _ => d.own_options.required.is_some(),
-                    });
-                if own {
-                    layer("depends_on")
-                } else {
+            Some(option @ ("restart" | "required")) => layer(&format!("depends_on.{sub}.{option}"))
+                .or_else(|| {
                     layer(&format!("depends_on_options.{option}"))
                         .map(|l| format!("depends_on_options in {l}"))
-                }
-            }
-            _ => layer("depends_on").map(|l| dependency_origin(s, sub, l)),
+                }),
+            _ => layer(&format!("depends_on.{sub}.condition")).or_else(|| {
+                layer(&format!("depends_on.{sub}")).map(|l| dependency_origin(s, sub, l))
+            }),
         },
         other => layer(other),
     };

@@ -8,13 +8,17 @@ use crate::spec::{Build, Command};
 use crate::yaml::{Mapping, Value as Yaml};
 
 /// The service's modelled keys over the kind template's output, in conventional order.
-pub(super) fn overlay(kind_layer: Mapping, s: &Service) -> Mapping {
+pub(super) fn overlay(mut kind_layer: Mapping, s: &Service) -> Mapping {
+    // The template is the lowest layer: what any layer resets is gone from it.
+    for path in &s.template_resets {
+        crate::merge::remove_path(&mut kind_layer, path);
+    }
     let mut body = Draft::new(kind_layer);
     if let Some(image) = &s.image {
         body.set("image", Yaml::from(image.as_str()));
     }
     if let Some(build) = &s.build {
-        body.set("build", build_value(build));
+        body.merge_key("build", build_value(build));
     }
     if let Some(command) = &s.command {
         body.set("command", command_value(command));
@@ -26,31 +30,31 @@ pub(super) fn overlay(kind_layer: Mapping, s: &Service) -> Mapping {
         body.set("restart", Yaml::from(restart.as_str()));
     }
     if !s.ports.is_empty() {
-        body.set("ports", strings(&s.ports));
+        body.merge_key("ports", strings(&s.ports));
     }
     if !s.env_file.is_empty() {
-        body.set("env_file", strings(&s.env_file));
+        body.merge_key("env_file", strings(&s.env_file));
     }
     if let Some(profiles) = (!s.compose_profiles.is_empty()).then_some(&s.compose_profiles) {
-        body.set("profiles", strings(profiles));
+        body.merge_key("profiles", strings(profiles));
     }
     let volumes = with_model_cache(s);
     if !volumes.is_empty() {
-        body.set("volumes", strings(&volumes));
+        body.merge_key("volumes", strings(&volumes));
     }
     if !s.models.is_empty() {
-        body.set("models", models(&s.models));
+        body.merge_key("models", models(&s.models));
     }
     if let Some(gpus) = &s.gpus {
         body.set("gpus", crate::gpus::compose(gpus));
     }
     if !s.networks.is_empty() {
-        body.set("networks", strings(&s.networks));
+        body.merge_key("networks", strings(&s.networks));
     }
     if let Some(replicas) = &s.replicas {
         let mut deploy = Mapping::new();
         deploy.insert("replicas".into(), replicas.to_yaml());
-        body.set("deploy", Yaml::Mapping(deploy));
+        body.merge_key("deploy", Yaml::Mapping(deploy));
     }
     merge_string_map(&mut body, "environment", &s.env);
     merge_string_map(&mut body, "labels", &s.labels);
@@ -154,18 +158,16 @@ fn text(d: &crate::model::Duration) -> Yaml {
     Yaml::from(d.text())
 }
 
+/// `environment` or `labels` over the template's, by name, in either of its forms.
 fn merge_string_map(body: &mut Draft, key: &str, values: &indexmap::IndexMap<String, String>) {
     if values.is_empty() {
         return;
     }
-    let mut map = match body.remove(key) {
-        Some(Yaml::Mapping(m)) => m,
-        _ => Mapping::with_capacity(values.len()),
-    };
-    for (k, v) in values {
-        map.insert(Yaml::from(k.as_str()), Yaml::from(v.as_str()));
-    }
-    body.set(key, Yaml::Mapping(map));
+    let map: Mapping = values
+        .iter()
+        .map(|(k, v)| (Yaml::from(k.as_str()), Yaml::from(v.as_str())))
+        .collect();
+    body.merge_key(key, Yaml::Mapping(map));
 }
 
 fn strings(items: &[String]) -> Yaml {

@@ -198,9 +198,18 @@ impl Renderer {
             let source = self.sources[&service.kind];
             let text = sources.text(source);
             match output::dependencies(&deps) {
-                Ok(named) if service.depends_on.is_empty() => {
-                    service.depends_on = named
+                Ok(named) => {
+                    // The template is the lowest layer: the catalogue's layers merge over its
+                    // dependencies by service, as over each other's, and their resets drop them.
+                    let reset = |target: &str| {
+                        service.template_resets.iter().any(|p| {
+                            p.first().is_some_and(|k| k == "depends_on")
+                                && p.get(1).is_none_or(|t| t == target)
+                        })
+                    };
+                    let mut merged: Vec<Dependency> = named
                         .into_iter()
+                        .filter(|n| !reset(&n.target))
                         .map(|n| Dependency {
                             span: dependency_span(text, &n.target),
                             target: n.target,
@@ -210,8 +219,17 @@ impl Renderer {
                             source,
                         })
                         .collect();
+                    for d in std::mem::take(&mut service.depends_on) {
+                        match merged.iter_mut().find(|m| m.target == d.target) {
+                            Some(m) => {
+                                let condition = d.condition.or(m.condition);
+                                *m = Dependency { condition, ..d };
+                            }
+                            None => merged.push(d),
+                        }
+                    }
+                    service.depends_on = merged;
                 }
-                Ok(_) => {}
                 Err(problem) => {
                     diagnostics.push(self.problem(problem, &service, sources));
                     return None;

@@ -3,9 +3,11 @@
 //!
 //! Layers, lowest first: kind and image defaults; the profile's `[defaults]` (base profile first
 //! along `extends`); the profile's `[kinds.KIND]` sections (likewise); the catalogue entry; the
-//! entry's `[services.NAME.profiles.PROFILE]` overrides. A key set in a higher layer replaces the
-//! lower one; `env`, `labels`, `healthcheck` and `compose` merge key by key. Which layer set each
-//! key is kept as the service's provenance, when the caller asks for it.
+//! entry's `[services.NAME.profiles.PROFILE]` overrides. Each layer merges over the ones below
+//! as Compose merges files (`crate::merge` holds the rule of each key): scalars replace, tables
+//! merge key by key, lists append; a layer's `reset` and `override` cut off the layers below for
+//! the paths they name. Which layer set each value (each item of a merged list, each reset) is
+//! kept as the service's provenance, when the caller asks for it.
 
 use crate::catalogue::{Catalogue, Entry};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceId};
@@ -15,7 +17,7 @@ use crate::kinds::Kinds;
 use crate::model::{Condition, Duration, HealthKey, KindTraits};
 use crate::probe::{self, Probe};
 use crate::profile::Profile;
-use crate::spec::{Build, Command, DependencyOptions, DependsOn, ServiceSpec};
+use crate::spec::{Build, Command, DependencyOptions, ServiceSpec};
 use indexmap::IndexMap;
 use std::ops::Range;
 use std::sync::Arc;
@@ -138,6 +140,9 @@ pub struct Service {
     /// `healthcheck.interval`, `compose.logging.driver`. Values the kind template renders have
     /// no entry. Empty unless [`Context::provenance`] asked for it.
     pub provenance: IndexMap<String, Layer>,
+    /// The Compose paths (`environment.DEBUG`, `healthcheck`) a layer's `reset` or `override`
+    /// names: the kind template is the lowest layer, so what it writes there is dropped.
+    pub template_resets: Vec<Vec<String>>,
     /// The version-gated keys (`features::FEATURES`) the catalogue entry itself sets, its
     /// `profiles.NAME` included: a target that cannot do them is an error, not a warning.
     pub gated: Vec<GatedKey>,
@@ -381,10 +386,10 @@ fn resolve_service<'a>(
         return None;
     };
 
-    let mut layers = Layers {
-        layers: layer_stack(entry, kind, catalogue, inputs.profiles),
-        provenance: (inputs.provenance == Provenance::Record).then(IndexMap::new),
-    };
+    let mut layers = Layers::new(
+        layer_stack(entry, kind, catalogue, inputs.profiles),
+        inputs.provenance == Provenance::Record,
+    );
     // Errors, not diagnostics: a warning about the service leaves it in the model.
     let errors = |d: &Diagnostics| {
         d.as_slice()
@@ -397,7 +402,7 @@ fn resolve_service<'a>(
 
     let image = layers.pick("image", |s| s.image.as_ref());
     let image_key = image;
-    let build = layers.pick("build", |s| s.build.as_ref());
+    let build = layers.merge_build().map(|(b, _)| b);
     let engine_key = layers.pick("engine", |s| s.engine.as_ref());
 
     let image_ref = image.map(|(i, _)| ImageRef::parse(i.get_ref()));
@@ -419,7 +424,7 @@ fn resolve_service<'a>(
         _ => None,
     };
 
-    let image = match (image, build, engine_facts) {
+    let image = match (image, &build, engine_facts) {
         (Some((i, _)), _, _) => Some(i.get_ref().clone()),
         (None, Some(_), _) => None,
         (None, None, Some(f)) => {
@@ -494,7 +499,9 @@ fn resolve_service<'a>(
 
     // Each option from the highest layer that sets it, as `healthcheck` is merged.
     let mut option = |key: &'static str, get: fn(&DependencyOptions) -> Option<&bool>| {
-        let (value, origin, _) = layers.highest(|s| s.depends_on_options.as_ref().and_then(get))?;
+        let (value, origin, _) = layers.highest_below("depends_on_options", &[key], |s| {
+            s.depends_on_options.as_ref().and_then(get)
+        })?;
         layers.record(|| format!("depends_on_options.{key}"), || origin.to_layer());
         Some(*value)
     };
@@ -502,50 +509,45 @@ fn resolve_service<'a>(
         restart: option("restart", |o| o.restart.as_ref()),
         required: option("required", |o| o.required.as_ref()),
     };
-    let depends_on_layer = layers.highest(|s| s.depends_on.as_ref()).map(|(_, o, _)| o);
     let model_cache = model_cache(&mut layers, facts, name, &mut error);
-    let depends_on = match layers.pick("depends_on", |s| s.depends_on.as_ref()) {
-        Some((deps, source)) => dependencies(deps, source, option_defaults, diagnostics),
-        None => Vec::new(),
-    };
+    let merged_deps = layers.merge_depends_on();
+    let depends_on = dependencies(&merged_deps, option_defaults, diagnostics);
 
-    let restart_at = layers
-        .highest(|s| s.restart.as_ref())
-        .map(|(r, origin, source)| Written {
-            source,
-            span: r.span(),
-            profile: origin.profile().map(str::to_owned),
-        });
-    let healthcheck_at = healthcheck_at(&layers);
-    let models = match layers.pick("models", |s| s.models.as_ref()) {
-        Some((bindings, source)) => bindings
-            .get_ref()
-            .entries()
-            .into_iter()
-            .map(|(model, binding)| ModelUse {
-                name: model.get_ref().clone(),
-                endpoint_var: binding.and_then(|b| b.endpoint_var.clone()),
-                model_var: binding.and_then(|b| b.model_var.clone()),
+    let restart_at =
+        layers
+            .highest("restart", |s| s.restart.as_ref())
+            .map(|(r, origin, source)| Written {
                 source,
-                span: model.span(),
-            })
-            .collect(),
-        None => Vec::new(),
-    };
+                span: r.span(),
+                profile: origin.profile().map(str::to_owned),
+            });
+    let healthcheck_at = healthcheck_at(&layers);
+    let merged_models = layers.merge_models();
+    let models: Vec<ModelUse> = merged_models
+        .iter()
+        .map(|m| ModelUse {
+            name: m.name.get_ref().clone(),
+            endpoint_var: m.binding.endpoint_var.clone(),
+            model_var: m.binding.model_var.clone(),
+            source: m.source,
+            span: m.name.span(),
+        })
+        .collect();
 
-    let ports = layers.pick("ports", |s| s.ports.as_ref());
-    let published = published(ports);
-    let strings = |list: Option<(&Vec<Spanned<String>>, SourceId)>| -> Vec<String> {
-        list.map(|(l, _)| l.iter().map(|s| s.get_ref().clone()).collect())
-            .unwrap_or_default()
+    let ports = layers.merge_list("ports", |s| s.ports.as_ref());
+    let published = published(&ports);
+    let strings = |list: &[(&Spanned<String>, SourceId)]| -> Vec<String> {
+        list.iter().map(|(s, _)| s.get_ref().clone()).collect()
     };
     let by_entry = |origin: Origin| matches!(origin, Origin::Catalogue | Origin::Override(_));
     let mut gated = Vec::new();
-    if let Some((value, origin, source)) = layers.highest(|s| {
-        s.healthcheck
-            .as_ref()
-            .and_then(|h| h.start_interval.as_ref())
-    }) && by_entry(origin)
+    if let Some((value, origin, source)) =
+        layers.highest_below("healthcheck", &[HealthKey::StartInterval.name()], |s| {
+            s.healthcheck
+                .as_ref()
+                .and_then(|h| h.start_interval.as_ref())
+        })
+        && by_entry(origin)
     {
         gated.push(GatedKey {
             key: Gated::StartInterval,
@@ -554,43 +556,53 @@ fn resolve_service<'a>(
     }
     // A model binding is the service's own request: without the runner it cannot work, so a
     // target before `models` refuses it rather than leaving it out.
-    if let Some((value, origin, source)) = layers.highest(|s| s.models.as_ref())
-        && by_entry(origin)
+    if let Some(l) = layers
+        .counted("models")
+        .iter()
+        .rev()
+        .find(|l| by_entry(l.origin) && l.spec.models.is_some())
     {
+        let value = l.spec.models.as_ref().expect("found above");
         gated.push(GatedKey {
             key: Gated::Models,
-            at: Some((source, value.span())),
+            at: Some((l.source, value.span())),
         });
     }
-    // An option the entry wrote: at the first dependency that sets it, or in the entry's own
-    // `depends_on_options`.
-    let entry_option = |key: Gated, get: fn(&DependencyOptions) -> Option<&bool>| {
-        let on_a_dependency = layers
-            .highest(|s| s.depends_on.as_ref())
-            .filter(|(_, origin, _)| depends_on_layer.is_some_and(by_entry) && by_entry(*origin))
-            .and_then(|(deps, _, source)| {
-                deps.get_ref()
-                    .entries()
-                    .iter()
-                    .find(|(_, e)| e.is_some_and(|e| get(&e.get_ref().options).is_some()))
-                    .map(|(target, _)| (source, target.span()))
-            });
+    // An option the entry wrote: at the first dependency it sets it for, or in the entry's
+    // own `depends_on_options`.
+    let entry_option = |key: Gated, restart: bool| {
+        let on_a_dependency = merged_deps.iter().find_map(|d| {
+            let written = if restart {
+                d.restart.as_ref().map(|r| &r.1)
+            } else {
+                d.required.as_ref().map(|r| &r.1)
+            }?;
+            by_entry(written.layer).then(|| (written.source, written.target.clone()))
+        });
+        let field = if restart { "restart" } else { "required" };
         let in_options = layers
-            .highest(|s| s.depends_on_options.as_ref().and_then(get))
+            .highest_below("depends_on_options", &[field], |s| {
+                let o = s.depends_on_options.as_ref()?;
+                if restart {
+                    o.restart.as_ref()
+                } else {
+                    o.required.as_ref()
+                }
+            })
             .is_some_and(|(_, origin, _)| by_entry(origin));
         (on_a_dependency.is_some() || in_options).then_some(GatedKey {
             key,
             at: on_a_dependency,
         })
     };
-    gated.extend(entry_option(Gated::DependsOnRestart, |o| {
-        o.restart.as_ref()
-    }));
-    gated.extend(entry_option(Gated::DependsOnRequired, |o| {
-        o.required.as_ref()
-    }));
+    gated.extend(entry_option(Gated::DependsOnRestart, true));
+    gated.extend(entry_option(Gated::DependsOnRequired, false));
     // The entry's own `compose` tables; a profile's are defaults like its other keys.
-    for l in layers.layers.iter().filter(|l| by_entry(l.origin)) {
+    for l in layers
+        .counted("compose")
+        .iter()
+        .filter(|l| by_entry(l.origin))
+    {
         if let Some(table) = &l.spec.compose {
             let at = Some((l.source, table.span()));
             gated.extend(
@@ -608,7 +620,7 @@ fn resolve_service<'a>(
         traits: kind.traits,
         engine,
         image,
-        build: build.map(|(b, _)| b.get_ref().clone()),
+        build: build.clone(),
         tools,
         probe,
         port,
@@ -629,16 +641,12 @@ fn resolve_service<'a>(
                 s.entrypoint.as_ref().map(toml::Spanned::get_ref)
             })
             .map(|(c, _)| c.clone()),
-        ports: strings(ports),
+        ports: strings(&ports),
         published,
         env: layers.merge_map("env", |s| s.env.as_ref()),
-        env_file: match layers.pick("env_file", |s| s.env_file.as_ref()) {
-            Some((Command::Line(f), _)) => vec![f.clone()],
-            Some((Command::Argv(files), _)) => files.clone(),
-            None => Vec::new(),
-        },
-        volumes: strings(layers.pick("volumes", |s| s.volumes.as_ref())),
-        networks: strings(layers.pick("networks", |s| s.networks.as_ref())),
+        env_file: layers.merge_env_file(),
+        volumes: strings(&layers.merge_list("volumes", |s| s.volumes.as_ref())),
+        networks: strings(&layers.merge_list("networks", |s| s.networks.as_ref())),
         labels: layers.merge_map("labels", |s| s.labels.as_ref()),
         restart: layers
             .pick("restart", |s| s.restart.as_ref())
@@ -658,7 +666,9 @@ fn resolve_service<'a>(
             .map(|(g, _)| g.get_ref().clone()),
         model_cache,
         models,
-        compose_profiles: strings(layers.pick("compose_profiles", |s| s.compose_profiles.as_ref())),
+        compose_profiles: strings(
+            &layers.merge_list("compose_profiles", |s| s.compose_profiles.as_ref()),
+        ),
         compose: layers.compose(shared_compose, &kind.name),
         compose_at: layers
             .layers
@@ -673,6 +683,7 @@ fn resolve_service<'a>(
             })
             .collect(),
         provenance: IndexMap::new(),
+        template_resets: layers.template_resets(),
         gated,
     };
     // A `compose.depends_on` names services too, which Compose requires to exist; the graph
@@ -688,7 +699,7 @@ fn resolve_service<'a>(
     if probes_over_http {
         let auto = requested_probe.is_none_or(|(p, _)| p.get_ref() == "auto");
         // An image Docker refuses is reported as such; a guess about its tools would be noise.
-        if let (Some((image, source)), None, None, true) = (image_key, build, facts, auto)
+        if let (Some((image, source)), None, None, true) = (image_key, &service.build, facts, auto)
             && images::reference_problem(image.get_ref()).is_none()
         {
             diagnostics.push(unknown_image_warning(name, image, source, health_path_set));
@@ -799,7 +810,7 @@ fn model_cache(
     name: &str,
     error: &mut impl FnMut(Diagnostic),
 ) -> Option<String> {
-    let (cache, origin, source) = layers.highest(|s| s.model_cache.as_ref())?;
+    let (cache, origin, source) = layers.highest("model_cache", |s| s.model_cache.as_ref())?;
     layers.record(|| "model_cache".to_owned(), || origin.to_layer());
     let path = match cache.get_ref() {
         crate::spec::ModelCache::On(false) => return None,
@@ -864,12 +875,17 @@ fn healthcheck_at(layers: &Layers) -> Vec<(HealthKey, Written)> {
     }
     let mut found = Vec::new();
     for key in HealthKey::TIMINGS {
+        let below = [key.name()];
         let written = match key {
             HealthKey::Retries => layers
-                .highest(|s| hc(s).and_then(|h| h.retries.as_ref()))
+                .highest_below("healthcheck", &below, |s| {
+                    hc(s).and_then(|h| h.retries.as_ref())
+                })
                 .map(|(r, origin, source)| (r.span(), origin, source)),
             _ => layers
-                .highest(|s| hc(s).and_then(|h| h.duration(key)))
+                .highest_below("healthcheck", &below, |s| {
+                    hc(s).and_then(|h| h.duration(key))
+                })
                 .map(|(d, origin, source)| (d.span(), origin, source)),
         };
         if let Some((span, origin, source)) = written {
@@ -883,60 +899,52 @@ fn healthcheck_at(layers: &Layers) -> Vec<(HealthKey, Written)> {
 /// by load. One that Compose interpolates is left out too: which host port it takes is the
 /// environment's to say, so two of them are never called a collision (Compose accepts the
 /// file; `up` decides).
-fn published(ports: Option<(&Vec<Spanned<String>>, SourceId)>) -> Vec<PublishedPort> {
-    let Some((mappings, source)) = ports else {
-        return Vec::new();
-    };
-    mappings
+fn published(ports: &[(&Spanned<String>, SourceId)]) -> Vec<PublishedPort> {
+    ports
         .iter()
-        .filter_map(|m| {
+        .filter_map(|(m, source)| {
             Some(PublishedPort {
                 mapping: crate::ports::parse(m.get_ref()).ok()?,
                 text: m.get_ref().clone(),
-                source,
+                source: *source,
                 span: m.span(),
             })
         })
         .collect()
 }
 
+/// The merged dependencies with their conditions read; an unknown condition is an error where
+/// it is written, and its dependency is left out.
 fn dependencies(
-    deps: &Spanned<DependsOn>,
-    source: SourceId,
+    merged: &[layers::MergedDependency],
     defaults: DependencyOptions,
     diagnostics: &mut Diagnostics,
 ) -> Vec<Dependency> {
-    deps.get_ref()
-        .entries()
-        .into_iter()
-        .filter_map(|(target, entry)| {
-            let condition = entry.and_then(|e| {
-                let word = e.get_ref().condition.as_ref()?;
-                let span = e.get_ref().condition_span.clone().unwrap_or(e.span());
-                Some((word, span))
-            });
-            let condition = match condition {
+    merged
+        .iter()
+        .filter_map(|d| {
+            let condition = match &d.condition {
                 None => None,
-                Some((word, span)) => match Condition::parse(word) {
+                Some((word, span, at)) => match Condition::parse(word) {
                     Some(c) => Some(c),
                     None => {
                         diagnostics.push(
                             Diagnostic::error(format!("unknown dependency condition {word:?}"))
-                                .at(source, Some(span), "not a condition")
+                                .at(at.source, Some(span.clone()), "not a condition")
                                 .with_note("use \"healthy\", \"started\" or \"completed\""),
                         );
                         return None;
                     }
                 },
             };
-            let options = entry.map(|e| e.get_ref().options).unwrap_or_default();
+            let options = d.options();
             Some(Dependency {
-                target: target.get_ref().clone(),
+                target: d.target.get_ref().clone(),
                 condition,
                 options: options.or(defaults),
                 own_options: options,
-                source,
-                span: target.span(),
+                source: d.source,
+                span: d.target.span(),
             })
         })
         .collect()

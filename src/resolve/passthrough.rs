@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 impl<'a> Layers<'a> {
-    /// The `compose` passthrough, merged key by key: the profiles' tables (shared by every service
-    /// of the kind), then the entry's own.
+    /// The `compose` passthrough, merged as Compose merges files: the profiles' tables (shared
+    /// by every service of the kind), then the entry's own, each layer's `reset` and `override`
+    /// of a `compose` path removing what the layers below put there.
     pub(super) fn compose(
         &mut self,
         shared: &mut SharedCompose<'a>,
@@ -23,28 +24,48 @@ impl<'a> Layers<'a> {
                 }
             }
         }
-        let tables = |profile: bool| {
-            self.layers
-                .iter()
-                .filter(move |l| l.origin.is_profile() == profile)
-                .filter_map(|l| l.spec.compose.as_ref().map(toml::Spanned::get_ref))
+        let entry_from = self
+            .layers
+            .iter()
+            .position(|l| !l.origin.is_profile())
+            .unwrap_or(self.layers.len());
+        let floors = &self.floors;
+        let layers = &self.layers;
+        let apply = |merged: &mut crate::yaml::Mapping, from: usize, to: usize| {
+            for (i, l) in layers.iter().enumerate().take(to).skip(from) {
+                for f in floors
+                    .iter()
+                    .filter(|f| f.layer == i && f.path.key == "compose")
+                {
+                    if f.path.below.is_empty() {
+                        merged.clear();
+                    } else {
+                        crate::merge::remove_path(merged, &f.path.below);
+                    }
+                }
+                if let Some(table) = &l.spec.compose {
+                    crate::merge::service(merged, &toml_to_mapping(table.get_ref()));
+                }
+            }
         };
         let profiles = shared.by_kind.entry(kind).or_insert_with(|| {
             let mut merged = crate::yaml::Mapping::new();
-            for table in tables(true) {
-                merge_toml(&mut merged, table);
-            }
+            apply(&mut merged, 0, entry_from);
             Arc::new(merged)
         });
+        let entry_changes = layers[entry_from..]
+            .iter()
+            .any(|l| l.spec.compose.is_some())
+            || floors
+                .iter()
+                .any(|f| f.layer >= entry_from && f.path.key == "compose");
         // Services without tables of their own share the profiles' mapping rather than each
         // holding a copy: a `logging` block is kilobytes as a YAML mapping.
-        if tables(false).next().is_none() {
+        if !entry_changes {
             return Arc::clone(profiles);
         }
         let mut merged = crate::yaml::Mapping::clone(profiles);
-        for table in tables(false) {
-            merge_toml(&mut merged, table);
-        }
+        apply(&mut merged, entry_from, layers.len());
         Arc::new(merged)
     }
 }
@@ -146,7 +167,8 @@ pub(super) struct SharedCompose<'a> {
     by_kind: HashMap<&'a str, Arc<crate::yaml::Mapping>>,
 }
 
-/// Records `layer` for every non-table value under `prefix`, as `prefix.key.subkey`.
+/// Records `layer` for every non-table value under `prefix`, as `prefix.key.subkey`, and for
+/// each item of a list as `prefix.key[ITEM]`, the item as JSON: lists merge item by item.
 fn record_leaves(
     provenance: &mut IndexMap<String, Layer>,
     prefix: &str,
@@ -157,6 +179,14 @@ fn record_leaves(
         let path = format!("{prefix}.{key}");
         match value {
             toml::Value::Table(t) => record_leaves(provenance, &path, t, layer),
+            toml::Value::Array(items) => {
+                for item in items {
+                    let item = serde_json::to_string(&toml_to_yaml(item))
+                        .expect("YAML values serialize as JSON");
+                    provenance.insert(format!("{path}[{item}]"), layer.clone());
+                }
+                provenance.insert(path, layer.clone());
+            }
             _ => {
                 provenance.insert(path, layer.clone());
             }
@@ -164,17 +194,11 @@ fn record_leaves(
     }
 }
 
-/// Merges a `compose` table over what lower layers set: tables merge key by key, any other
-/// value replaces.
-fn merge_toml(base: &mut crate::yaml::Mapping, over: &toml::Table) {
-    for (key, value) in over {
-        match (base.get_mut(key.as_str()), value) {
-            (Some(crate::yaml::Value::Mapping(b)), toml::Value::Table(o)) => merge_toml(b, o),
-            _ => {
-                base.insert(crate::yaml::Value::String(key.clone()), toml_to_yaml(value));
-            }
-        }
-    }
+fn toml_to_mapping(table: &toml::Table) -> crate::yaml::Mapping {
+    table
+        .iter()
+        .map(|(k, v)| (crate::yaml::Value::String(k.clone()), toml_to_yaml(v)))
+        .collect()
 }
 
 fn toml_to_yaml(value: &toml::Value) -> crate::yaml::Value {
@@ -186,10 +210,6 @@ fn toml_to_yaml(value: &toml::Value) -> crate::yaml::Value {
         toml::Value::Boolean(b) => Y::Bool(*b),
         toml::Value::Datetime(d) => Y::String(d.to_string()),
         toml::Value::Array(items) => Y::Sequence(items.iter().map(toml_to_yaml).collect()),
-        toml::Value::Table(t) => Y::Mapping(
-            t.iter()
-                .map(|(k, v)| (Y::String(k.clone()), toml_to_yaml(v)))
-                .collect(),
-        ),
+        toml::Value::Table(t) => Y::Mapping(toml_to_mapping(t)),
     }
 }

@@ -144,6 +144,7 @@ pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagn
         }
     }
     check_interpolation(spec, source, diagnostics);
+    check_floors(spec, source, diagnostics);
     let mut targets: Vec<(String, std::ops::Range<usize>)> = Vec::new();
     for volume in spec.volumes.iter().flatten() {
         let text = volume.get_ref();
@@ -272,6 +273,56 @@ pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagn
                     "invalid environment variable name {key:?}"
                 )));
             }
+        }
+    }
+}
+
+/// `reset` and `override`: paths that name something a layer sets, each once; a reset this
+/// layer also sets (Compose ignores a value under `!reset`, which here would be a silent
+/// surprise), an override it does not set (nothing would replace the lower layers' value).
+fn check_floors(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagnostics) {
+    let mut seen: Vec<crate::merge::ResetPath> = Vec::new();
+    let lists = [("reset", &spec.reset), ("override", &spec.overrides)];
+    for (list, paths) in lists {
+        for written in paths.iter().flatten() {
+            let path =
+                match crate::merge::ResetPath::parse(written.get_ref()) {
+                    Ok(path) => path,
+                    Err(reason) => {
+                        diagnostics.push(
+                            Diagnostic::error(format!("`{list}` names {:?}", written.get_ref()))
+                                .at(source, Some(written.span()), &reason),
+                        );
+                        continue;
+                    }
+                };
+            if seen.contains(&path) {
+                diagnostics.push(
+                    Diagnostic::error(format!("`{path}` is named twice in `reset` and `override`"))
+                        .at(source, Some(written.span()), "named again here")
+                        .with_note("`reset` removes the lower layers' value, `override` replaces it with this layer's: name it in one"),
+                );
+                continue;
+            }
+            let sets = spec.sets(&path);
+            match (list, sets) {
+                ("reset", true) => diagnostics.push(
+                    Diagnostic::error(format!("`{path}` is reset and set in the same layer"))
+                        .at(source, Some(written.span()), "reset here")
+                        .with_note(format!(
+                            "to replace the lower layers' value with this one, write `override = [\"{path}\"]`; to remove it, drop the value"
+                        )),
+                ),
+                ("override", false) => diagnostics.push(
+                    Diagnostic::error(format!("`override` names `{path}`, which this layer does not set"))
+                        .at(source, Some(written.span()), "nothing here replaces the lower layers' value")
+                        .with_note(format!(
+                            "set `{path}` in this layer, or write `reset = [\"{path}\"]` to remove it"
+                        )),
+                ),
+                _ => {}
+            }
+            seen.push(path);
         }
     }
 }

@@ -144,6 +144,26 @@ pub struct ServiceSpec {
         extend("examples" = [{ "dev": { "ports": ["5432:5432"] } }])
     )]
     pub profiles: Option<IndexMap<String, Spanned<ServiceSpec>>>,
+    /// Keys whose value from the layers below this one (the kind template's included) is
+    /// removed, as Compose's `!reset` removes a base file's: a key (`"gpus"`), an entry of a
+    /// table (`"env.DEBUG"`, `"depends_on.mailpit"`), a healthcheck key
+    /// (`"healthcheck.start_interval"`) or a path under `compose` (`"compose.logging"`). This
+    /// layer cannot set what it resets; the layers above it still can.
+    #[schemars(
+        with = "Option<Vec<crate::spec::shapes::ResetPath>>",
+        extend("examples" = [["gpus", "env.DEBUG"]])
+    )]
+    pub reset: Option<Vec<Spanned<String>>>,
+    /// Keys whose value in this layer replaces the lower layers' whole instead of merging with
+    /// it, as Compose's `!override`: `override = ["ports"]` with `ports = ["8443:443"]` drops
+    /// the ports below. The same paths as `reset`; this layer must set each.
+    #[serde(rename = "override")]
+    #[schemars(
+        rename = "override",
+        with = "Option<Vec<crate::spec::shapes::ResetPath>>",
+        extend("examples" = [["depends_on"]])
+    )]
+    pub overrides: Option<Vec<Spanned<String>>>,
     /// Compose keys merged verbatim into the emitted service, last: the escape hatch for keys
     /// muster does not model.
     #[schemars(
@@ -151,6 +171,106 @@ pub struct ServiceSpec {
         extend("examples" = [{ "stop_grace_period": "60s" }])
     )]
     pub compose: Option<Spanned<toml::Table>>,
+}
+
+impl ServiceSpec {
+    /// Whether this layer writes a value at `path`, a path of `reset` or `override`.
+    pub fn sets(&self, path: &crate::merge::ResetPath) -> bool {
+        let below = path.below.first().map(String::as_str);
+        let named = |names: Option<Vec<&str>>| match below {
+            None => names.is_some(),
+            Some(name) => names.is_some_and(|n| n.contains(&name)),
+        };
+        match path.key {
+            "image" => self.image.is_some(),
+            "build" => match (self.build.as_ref().map(Spanned::get_ref), below) {
+                (None, _) => false,
+                (Some(_), None | Some("context")) => true,
+                (Some(b), Some("dockerfile")) => b.dockerfile.is_some(),
+                (Some(b), Some("target")) => b.target.is_some(),
+                (Some(b), _) => b.args.is_some(),
+            },
+            "engine" => self.engine.is_some(),
+            "port" => self.port.is_some(),
+            "health_path" => self.health_path.is_some(),
+            "ready_path" => self.ready_path.is_some(),
+            "app" => self.app.is_some(),
+            "command" => self.command.is_some(),
+            "entrypoint" => self.entrypoint.is_some(),
+            "env" => named(
+                self.env
+                    .as_ref()
+                    .map(|m| m.keys().map(String::as_str).collect()),
+            ),
+            "env_file" => self.env_file.is_some(),
+            "volumes" => self.volumes.is_some(),
+            "networks" => self.networks.is_some(),
+            "ports" => self.ports.is_some(),
+            "labels" => named(
+                self.labels
+                    .as_ref()
+                    .map(|m| m.keys().map(String::as_str).collect()),
+            ),
+            "restart" => self.restart.is_some(),
+            "replicas" => self.replicas.is_some(),
+            "probe" => self.probe.is_some(),
+            "healthcheck" => match (&self.healthcheck, below) {
+                (None, _) => false,
+                (Some(_), None) => true,
+                (Some(hc), Some(field)) => HealthKey::ALL
+                    .iter()
+                    .find(|k| k.name() == field)
+                    .is_some_and(|k| hc.sets(*k)),
+            },
+            "depends_on" => named(self.depends_on.as_ref().map(|d| {
+                d.get_ref()
+                    .entries()
+                    .into_iter()
+                    .map(|(t, _)| t.get_ref().as_str())
+                    .collect()
+            })),
+            "depends_on_options" => match (&self.depends_on_options, below) {
+                (None, _) => false,
+                (Some(_), None) => true,
+                (Some(o), Some("restart")) => o.restart.is_some(),
+                (Some(o), _) => o.required.is_some(),
+            },
+            "gpus" => self.gpus.is_some(),
+            "model_cache" => self.model_cache.is_some(),
+            "models" => named(self.models.as_ref().map(|m| {
+                m.get_ref()
+                    .entries()
+                    .into_iter()
+                    .map(|(n, _)| n.get_ref().as_str())
+                    .collect()
+            })),
+            "compose_profiles" => self.compose_profiles.is_some(),
+            "compose" => self.compose.as_ref().is_some_and(|table| {
+                let mut node = Some(table.get_ref());
+                let (last, parents) = match path.below.split_last() {
+                    Some(split) => split,
+                    None => return true,
+                };
+                for part in parents {
+                    node = node
+                        .and_then(|t| t.get(part))
+                        .and_then(toml::Value::as_table);
+                }
+                node.is_some_and(|t| t.contains_key(last))
+            }),
+            _ => false,
+        }
+    }
+
+    /// The paths this layer's `reset` and `override` name that parse, with where each is
+    /// written; load reported the others.
+    pub fn floors(&self) -> impl Iterator<Item = (crate::merge::ResetPath, &Spanned<String>)> {
+        self.reset
+            .iter()
+            .flatten()
+            .chain(self.overrides.iter().flatten())
+            .filter_map(|p| Some((crate::merge::ResetPath::parse(p.get_ref()).ok()?, p)))
+    }
 }
 
 /// A service's healthcheck, as in Compose; durations are Compose durations (`30s`, `1m30s`).
@@ -188,6 +308,16 @@ pub struct HealthcheckSpec {
 }
 
 impl HealthcheckSpec {
+    /// Whether this layer writes `key`.
+    pub fn sets(&self, key: HealthKey) -> bool {
+        match key {
+            HealthKey::Test => self.test.is_some(),
+            HealthKey::Retries => self.retries.is_some(),
+            HealthKey::Disable => self.disable.is_some(),
+            _ => self.duration(key).is_some(),
+        }
+    }
+
     /// The duration this layer writes for `key`, if it is one of [`HealthKey::DURATIONS`].
     pub fn duration(&self, key: HealthKey) -> Option<&Spanned<String>> {
         match key {
@@ -555,6 +685,15 @@ impl<'de> Deserialize<'de> for Gpus {
                 u32::try_from(v)
                     .map(Gpus::Count)
                     .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+            }
+            // `false` reads as "no GPUs", which Compose has no value for: a lower layer's
+            // request is removed with `reset`, the one way every key is removed.
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Gpus, E> {
+                Err(E::custom(format!(
+                    "invalid type: boolean `{v}`, expected {}; to remove the GPUs a lower layer \
+                     asks for, write `reset = [\"gpus\"]` in this layer",
+                    "\"all\", a number of GPUs, or a table { count, device_ids, driver, capabilities, options }"
+                )))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Gpus, A::Error> {
                 GpuRequest::deserialize(de::value::MapAccessDeserializer::new(map))

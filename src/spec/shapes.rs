@@ -143,6 +143,37 @@ schema!(
     |_g| json_schema!({ "type": "string", "enum": crate::probe::REQUESTS })
 );
 
+/// A path `reset` and `override` name: a service key, or an entry, field or `compose` path
+/// below one, as `crate::merge::ResetPath` reads it.
+pub enum ResetPath {}
+
+schema!(ResetPath, inline = false, |_g| {
+    use crate::merge::{SERVICE_KEYS, Under};
+    let keys: Vec<&str> = SERVICE_KEYS.iter().map(|r| r.key).collect();
+    let docs: Vec<String> = SERVICE_KEYS
+        .iter()
+        .map(|r| match r.under {
+            Under::Nothing => format!("`{}`, whole", r.key),
+            Under::Names => format!("`{}`, or one entry: `{}.NAME`", r.key, r.key),
+            Under::Fields(fields) => {
+                format!("`{}`, or one of its keys: {}", r.key, fields.join(", "))
+            }
+            Under::Path => format!("`{}`, or a path in it: `{}.logging`", r.key, r.key),
+        })
+        .collect();
+    let below: Vec<String> = SERVICE_KEYS
+        .iter()
+        .filter_map(|r| match r.under {
+            Under::Nothing => None,
+            Under::Names | Under::Path => Some(format!("^{}\\..+$", r.key)),
+            Under::Fields(fields) => Some(format!("^{}\\.({})$", r.key, fields.join("|"))),
+        })
+        .collect();
+    let mut any_of = vec![json!({ "enum": keys, "x-taplo": { "docs": { "enumValues": docs } } })];
+    any_of.extend(below.into_iter().map(|p| json!({ "pattern": p })));
+    json_schema!({ "type": "string", "anyOf": any_of })
+});
+
 schema!(Build, inline = true, |generator| {
     json_schema!({
         "anyOf": [
