@@ -181,9 +181,13 @@ pub struct Catalogue {
     pub source: SourceId,
     pub project: ProjectSpec,
     pub services: Vec<Entry>,
-    /// False when a key was dropped because it was wrong (reported): the entries lack what the
-    /// user wrote, so stages that judge them as a whole must not run.
-    pub complete: bool,
+    /// Entries that lost a key because it was wrong (reported): they lack what the user wrote, so
+    /// the stages that judge a service whole leave them out; the names they give (their kind,
+    /// profiles, dependencies) are still checked.
+    pub broken: Vec<Entry>,
+    /// Services named in the file that did not load at all (no `kind`, or a table of the wrong
+    /// type): a dependency on one is no dependency on an unknown service.
+    pub unloaded: Vec<String>,
     pub resources: crate::resources::Resources,
     pub models: crate::ai_models::Models,
 }
@@ -243,6 +247,8 @@ impl Catalogue {
         };
         resources.check(source, diagnostics);
         let mut services = Vec::with_capacity(file.services.0.len());
+        let mut broken = Vec::new();
+        let mut unloaded: Vec<String> = dropped.whole("services").map(str::to_owned).collect();
         for (name, spec) in file.services.0 {
             let span = spec.span();
             let spec = *spec.into_inner();
@@ -260,6 +266,7 @@ impl Catalogue {
                 }
             }
             let Some(kind) = spec.kind.clone() else {
+                unloaded.push(name.get_ref().clone());
                 // A `kind` of the wrong type was reported as such; "no kind" would repeat it.
                 if dropped.contains(&["services", name.get_ref(), "kind"]) {
                     continue;
@@ -276,17 +283,35 @@ impl Catalogue {
                 );
                 continue;
             };
-            services.push(Entry { name, kind, spec });
+            let entry = Entry { name, kind, spec };
+            if dropped.under(&["services", entry.name.get_ref()]) {
+                broken.push(entry);
+            } else {
+                services.push(entry);
+            }
         }
         Some(Catalogue {
             path: path.to_owned(),
             source,
             project: file.project,
             services,
-            complete: dropped.is_empty(),
+            broken,
+            unloaded,
             resources,
             models: file.models,
         })
+    }
+}
+
+impl Catalogue {
+    /// Every service name the file gives, loaded or not, in the order written (the broken and
+    /// unloaded ones after the rest).
+    pub fn all_names(&self) -> impl Iterator<Item = &str> {
+        self.services
+            .iter()
+            .chain(&self.broken)
+            .map(|e| e.name.get_ref().as_str())
+            .chain(self.unloaded.iter().map(String::as_str))
     }
 }
 

@@ -25,14 +25,26 @@ pub struct Collected<T> {
 pub struct Dropped(Vec<Vec<String>>);
 
 impl Dropped {
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// Whether `path` was dropped: a later check that finds the key missing would repeat the
     /// error that dropped it.
     pub fn contains(&self, path: &[&str]) -> bool {
         self.0.iter().any(|d| d.iter().eq(path))
+    }
+
+    /// Whether a key at or under `prefix` was dropped.
+    pub fn under(&self, prefix: &[&str]) -> bool {
+        self.0
+            .iter()
+            .any(|d| d.len() >= prefix.len() && d.iter().zip(prefix).all(|(a, b)| a == b))
+    }
+
+    /// The names of the tables directly under `table` that were dropped whole
+    /// (`[services.web]` written as `services.web = 5`).
+    pub fn whole(&self, table: &str) -> impl Iterator<Item = &str> {
+        self.0
+            .iter()
+            .filter(move |d| d.len() == 2 && d[0] == table)
+            .map(|d| d[1].as_str())
     }
 }
 

@@ -18,8 +18,9 @@ pub struct Sources {
     files: Vec<(String, String)>,
 }
 
-/// Which source a span belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Which source a span belongs to; sources are ordered as they were read, and diagnostics by
+/// them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SourceId(usize);
 
 impl Sources {
@@ -237,6 +238,32 @@ impl Diagnostics {
 
     pub fn retain(&mut self, keep: impl FnMut(&Diagnostic) -> bool) {
         self.0.retain(keep);
+    }
+
+    /// Orders the diagnostics by where they point (`position`: the file, then the line and
+    /// column); those about no place come first, as they are about the run as a whole. The sort
+    /// is stable, so diagnostics at one place keep the order they were found in.
+    pub fn sort_by_position<K: Ord>(&mut self, position: impl Fn(&Diagnostic) -> Option<K>) {
+        self.0.sort_by_cached_key(|d| position(d));
+    }
+
+    /// Keeps the first `max` errors (and every warning), with a last error saying that the run
+    /// stopped there.
+    pub fn bound_errors(&mut self, max: usize) {
+        let mut errors = 0;
+        let before = self.0.len();
+        self.0.retain(|d| {
+            if d.severity != Severity::Error {
+                return true;
+            }
+            errors += 1;
+            errors <= max
+        });
+        if self.0.len() < before {
+            self.0.push(Diagnostic::error(format!(
+                "stopped after {max} errors; fix these and run again"
+            )));
+        }
     }
 
     /// `Ok(value)` when nothing so far is an error; the warnings stay in `self`.

@@ -13,6 +13,9 @@ use crate::render::Renderer;
 use crate::resolve;
 use crate::validate::{self, Stack};
 
+/// The errors one run shows at most, as one file's shape errors are bounded when it is read.
+pub const MAX_ERRORS: usize = 50;
+
 /// What a run read and what it found wrong, kept to print diagnostics at the end.
 #[derive(Default)]
 pub struct Session {
@@ -37,6 +40,16 @@ impl Session {
         d.lint.is_some_and(|lint| self.allowed.contains(&lint))
     }
 
+    /// Puts the diagnostics in the order of the files and lines they point at, and keeps the
+    /// first [`MAX_ERRORS`] errors: past that many, the rest are most likely one mistake
+    /// repeated, and the first ones are the ones to fix.
+    pub fn order_diagnostics(&mut self) {
+        // A span's start orders as its line and column do, without counting lines.
+        self.diagnostics
+            .sort_by_position(|d| d.labels.first().map(|l| (l.source, l.span.start)));
+        self.diagnostics.bound_errors(MAX_ERRORS);
+    }
+
     /// Drops the warnings of allowed lints, before they are shown or counted.
     pub fn drop_allowed(&mut self) {
         let allowed = &self.allowed;
@@ -45,7 +58,9 @@ impl Session {
     }
 }
 
-/// Load, resolve, render and validate. `Err(Error::Invalid)` when any stage found errors.
+/// Load, resolve, render and validate, and fit for the target. `Err(Error::Invalid)` when any
+/// stage found errors; every stage runs on what the earlier ones could make of the input, so
+/// that one run reports every error (see [`build`]).
 pub fn stack(inputs: &Inputs, session: &mut Session) -> Result<Stack, Error> {
     session.allowed.extend(inputs.allow.iter().cloned());
     let Session {
@@ -60,20 +75,24 @@ pub fn stack(inputs: &Inputs, session: &mut Session) -> Result<Stack, Error> {
     if let Some(d) = crate::schema::stale_warning(&inputs.catalogue, &kinds) {
         diagnostics.push(d);
     }
-    let mut stack = build(
+    let stack = stages(
         catalogue,
         &profiles,
         &kinds,
         inputs.profile.as_deref(),
         inputs.provenance,
         session,
-    )?;
-    stack.project.requires = stack.project.requires.or(inputs.requires);
-    crate::fit::fit(&mut stack, inputs.target, &mut session.diagnostics);
-    if session.diagnostics.has_errors() {
-        return Err(Error::Invalid);
+    );
+    let stack = stack.map(|mut stack| {
+        stack.project.requires = stack.project.requires.or(inputs.requires);
+        crate::fit::fit(&mut stack, inputs.target, &mut session.diagnostics);
+        stack
+    });
+    session.order_diagnostics();
+    match stack {
+        Some(stack) if !session.diagnostics.has_errors() => Ok(stack),
+        _ => Err(Error::Invalid),
     }
-    Ok(stack)
 }
 
 /// The stages after every input has been read: no I/O, so that tests and the fuzzer can drive
@@ -86,9 +105,27 @@ pub fn build(
     provenance: resolve::Provenance,
     session: &mut Session,
 ) -> Result<Stack, Error> {
-    let Some(catalogue) = catalogue else {
-        return Err(Error::Invalid);
-    };
+    let stack = stages(catalogue, profiles, kinds, profile, provenance, session);
+    session.order_diagnostics();
+    match stack {
+        Some(stack) if !session.diagnostics.has_errors() => Ok(stack),
+        _ => Err(Error::Invalid),
+    }
+}
+
+/// Every stage, each on what the earlier ones made of the input, whatever they found wrong:
+/// only what an earlier error makes meaningless is left out (a service whose table lost a key
+/// is not resolved, and a dependency on it is no dependency on an unknown service). `None`
+/// when there is nothing to run the later stages on: no catalogue, or no such profile.
+fn stages(
+    catalogue: Option<Catalogue>,
+    profiles: &Profiles,
+    kinds: &Kinds,
+    profile: Option<&str>,
+    provenance: resolve::Provenance,
+    session: &mut Session,
+) -> Option<Stack> {
+    let catalogue = catalogue?;
     // An unknown name was refused where it is written.
     session.allowed.extend(
         catalogue
@@ -103,6 +140,7 @@ pub fn build(
         diagnostics,
         ..
     } = session;
+    resolve::check_references(&catalogue, profiles, kinds, diagnostics);
     let profile_name = profile.map(str::to_owned).unwrap_or_else(|| {
         catalogue
             .project
@@ -114,16 +152,9 @@ pub fn build(
         Ok(chain) => chain,
         Err(d) => {
             diagnostics.push(d);
-            return Err(Error::Invalid);
+            return None;
         }
     };
-    resolve::check_references(&catalogue, profiles, kinds, diagnostics);
-    // A key dropped as wrong (reported by load) would come back from the later stages as
-    // follow-on errors: a service without its `image`, a dependency on a service without its
-    // `kind`. Those names above need no dropped key to be judged.
-    if !catalogue.complete || !profiles.complete() {
-        return Err(Error::Invalid);
-    }
     let renderer = Renderer::new(kinds, sources, diagnostics);
     let model = resolve::resolve(
         &catalogue,
@@ -138,9 +169,5 @@ pub fn build(
     // stay alive beside every rendered service.
     drop(catalogue);
     let rendered = renderer.render(model, sources, diagnostics);
-    let stack = validate::validate(rendered, sources, diagnostics);
-    if diagnostics.has_errors() {
-        return Err(Error::Invalid);
-    }
-    Ok(stack)
+    Some(validate::validate(rendered, sources, diagnostics))
 }

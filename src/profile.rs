@@ -45,9 +45,6 @@ pub struct Profile {
 #[derive(Debug, Default)]
 pub struct Profiles {
     profiles: IndexMap<String, Profile>,
-    /// A profile lost a key that was wrong (reported): stages that apply the profiles must not
-    /// run, or they would judge services without what the user wrote.
-    incomplete: bool,
 }
 
 impl Profiles {
@@ -91,15 +88,10 @@ impl Profiles {
         self.insert(name, source, sources.text(source), diagnostics);
     }
 
-    /// Whether every profile was read with all its keys.
-    pub fn complete(&self) -> bool {
-        !self.incomplete
-    }
-
     fn insert(&mut self, name: &str, source: SourceId, text: &str, diagnostics: &mut Diagnostics) {
         match crate::collect::parse::<ProfileFile>(text, source, "profile", diagnostics) {
+            // A key dropped as wrong (reported) is left out: the profile applies without it.
             Some(collected) => {
-                self.incomplete |= !collected.dropped.is_empty();
                 let file = collected.value;
                 for spec in std::iter::once(&file.defaults).chain(file.kinds.values()) {
                     crate::spec::check::check_layer_keys(spec, "a profile", source, diagnostics);
@@ -118,7 +110,6 @@ impl Profiles {
                 );
             }
             None => {
-                self.incomplete = true;
                 // Keep the name known, so that a catalogue naming it gets no second,
                 // misleading "unknown profile" error.
                 self.profiles.insert(

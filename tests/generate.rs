@@ -1129,3 +1129,39 @@ fn shape_errors_in_section_headers_are_reported_each_once() {
         .says("missing field `context`")
         .says("services.toml:15:1");
 }
+
+#[test]
+fn one_run_shows_at_most_fifty_errors_the_first_in_the_file() {
+    // Sixty services, each naming a dependency that does not exist: errors of the validate
+    // stage, found in catalogue order, cut at fifty with a last word saying so.
+    let catalogue: String = (0..60)
+        .map(|i| {
+            format!("[services.s{i:02}]\nkind = \"job\"\nbuild = \".\"\ndepends_on = [\"gone{i:02}\"]\n\n")
+        })
+        .collect();
+    let run = Muster::new()
+        .catalogue(&catalogue)
+        .args(&["check"])
+        .run()
+        .failure(1);
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error"))
+        .collect();
+    assert_eq!(errors.len(), 51, "{}", run.stderr);
+    assert!(
+        errors[0].contains("`s00` depends on `gone00`"),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        errors[49].contains("`s49` depends on `gone49`"),
+        "{}",
+        errors[49]
+    );
+    assert_eq!(
+        errors[50],
+        "error: stopped after 50 errors; fix these and run again"
+    );
+}

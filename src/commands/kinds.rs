@@ -47,7 +47,8 @@ pub fn run(inputs: &Inputs, json: bool, session: &mut Session) -> Result<Option<
         source: sources.add("<kinds>", ""),
         project: ProjectSpec::default(),
         services: kinds.iter().flat_map(samples).collect(),
-        complete: true,
+        broken: Vec::new(),
+        unloaded: Vec::new(),
         resources: Default::default(),
         models: Default::default(),
     };

@@ -336,11 +336,7 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Context, diagnostics: &mut Diagno
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             catalogue_source: catalogue.source,
-            service_names: catalogue
-                .services
-                .iter()
-                .map(|e| e.name.get_ref().clone())
-                .collect(),
+            service_names: catalogue.all_names().map(str::to_owned).collect(),
             profiles: inputs.profiles.iter().map(|p| p.name.clone()).collect(),
             autoheal: inputs
                 .profiles
@@ -913,6 +909,12 @@ fn published(ports: &[(&Spanned<String>, SourceId)]) -> Vec<PublishedPort> {
         .collect()
 }
 
+fn unknown_condition(word: &str, source: SourceId, span: Range<usize>) -> Diagnostic {
+    Diagnostic::error(format!("unknown dependency condition {word:?}"))
+        .at(source, Some(span), "not a condition")
+        .with_note("use \"healthy\", \"started\" or \"completed\"")
+}
+
 /// The merged dependencies with their conditions read; an unknown condition is an error where
 /// it is written, and its dependency is left out.
 fn dependencies(
@@ -928,11 +930,7 @@ fn dependencies(
                 Some((word, span, at)) => match Condition::parse(word) {
                     Some(c) => Some(c),
                     None => {
-                        diagnostics.push(
-                            Diagnostic::error(format!("unknown dependency condition {word:?}"))
-                                .at(at.source, Some(span.clone()), "not a condition")
-                                .with_note("use \"healthy\", \"started\" or \"completed\""),
-                        );
+                        diagnostics.push(unknown_condition(word, at.source, span.clone()));
                         return None;
                     }
                 },

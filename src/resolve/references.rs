@@ -14,7 +14,7 @@ pub fn check(
     diagnostics: &mut Diagnostics,
 ) {
     let profile_names: Vec<&str> = profiles.names().collect();
-    for entry in &catalogue.services {
+    for entry in catalogue.services.iter().chain(&catalogue.broken) {
         for (name, layer) in entry.spec.profiles.iter().flatten() {
             if profile_names.contains(&name.as_str()) {
                 continue;
@@ -35,7 +35,7 @@ pub fn check(
             diagnostics.push(d);
         }
     }
-    for entry in &catalogue.services {
+    for entry in catalogue.services.iter().chain(&catalogue.broken) {
         for name in entry.spec.only_in.iter().flat_map(|o| o.get_ref()) {
             if profile_names.contains(&name.get_ref().as_str()) {
                 continue;
@@ -54,6 +54,9 @@ pub fn check(
             }
             diagnostics.push(d);
         }
+    }
+    for entry in &catalogue.broken {
+        broken_entry(entry, catalogue, kinds, diagnostics);
     }
     let kind_names: Vec<&str> = kinds.names().collect();
     for profile in profiles.iter() {
@@ -74,6 +77,55 @@ pub fn check(
             if let Some(hint) =
                 crate::suggest::did_you_mean(kind.get_ref(), kind_names.iter().copied())
             {
+                d = d.with_note(hint);
+            }
+            diagnostics.push(d);
+        }
+    }
+}
+
+/// The names an entry that lost a key gives: the stages after load leave it out, since they
+/// would judge it without what the user wrote, but its kind, its dependencies and their
+/// conditions can be judged on their own, so that fixing its keys does not bring a second round
+/// of errors.
+fn broken_entry(
+    entry: &crate::catalogue::Entry,
+    catalogue: &Catalogue,
+    kinds: &Kinds,
+    diagnostics: &mut Diagnostics,
+) {
+    if kinds.get(entry.kind.get_ref()).is_none() {
+        diagnostics.push(super::unknown_kind(entry, catalogue.source, kinds));
+    }
+    let layers = std::iter::once(&entry.spec).chain(
+        entry
+            .spec
+            .profiles
+            .iter()
+            .flat_map(|p| p.values().map(toml::Spanned::get_ref)),
+    );
+    for spec in layers {
+        let Some(deps) = &spec.depends_on else {
+            continue;
+        };
+        for (target, dependency) in deps.get_ref().entries() {
+            if let Some(d) = dependency
+                && let Some(word) = &d.get_ref().condition
+                && crate::model::Condition::parse(word).is_none()
+            {
+                let span = d.get_ref().condition_span.clone().unwrap_or(d.span());
+                diagnostics.push(super::unknown_condition(word, catalogue.source, span));
+            }
+            let name = target.get_ref();
+            if name == entry.name.get_ref() || catalogue.all_names().any(|n| n == name) {
+                continue;
+            }
+            let mut d = Diagnostic::error(format!(
+                "service `{}` depends on `{name}`, which the catalogue does not define",
+                entry.name.get_ref()
+            ))
+            .at(catalogue.source, Some(target.span()), "unknown service");
+            if let Some(hint) = crate::suggest::did_you_mean(name, catalogue.all_names()) {
                 d = d.with_note(hint);
             }
             diagnostics.push(d);
