@@ -11,6 +11,10 @@ use std::path::{Path, PathBuf};
 
 use crate::user_files::CATALOGUE;
 
+/// The heading of the options every command takes, so that a command's `--help` lists its own
+/// options apart from them.
+const GLOBAL: &str = "Global options";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "muster",
@@ -19,19 +23,21 @@ use crate::user_files::CATALOGUE;
 )]
 pub struct Cli {
     /// The catalogue file [default: services.toml in the current folder or the nearest parent].
-    #[arg(short = 'c', long = "catalogue", global = true, value_name = "FILE")]
+    #[arg(short = 'c', long = "catalogue", global = true, value_name = "FILE",
+          help_heading = GLOBAL)]
     catalogue: Option<PathBuf>,
     /// Folder of user profiles (NAME.toml) [default: `profiles/` beside the catalogue].
-    #[arg(long, global = true)]
+    #[arg(long, global = true, value_name = "DIR", help_heading = GLOBAL)]
     profiles: Option<PathBuf>,
     /// Folder of user templates (kinds/KIND.yml.j2) [default: `templates/` beside the catalogue].
-    #[arg(long, global = true)]
+    #[arg(long, global = true, value_name = "DIR", help_heading = GLOBAL)]
     templates: Option<PathBuf>,
     /// Colour in diagnostics: `auto` when stderr is a terminal and NO_COLOR is unset.
-    #[arg(long, global = true, value_enum, default_value_t = CliColor::Auto, value_name = "WHEN")]
+    #[arg(long, global = true, value_enum, default_value_t = CliColor::Auto, value_name = "WHEN",
+          help_heading = GLOBAL)]
     color: CliColor,
     /// Allow a lint for this run (`muster check --list-lints` names them); repeat or comma-separate.
-    #[arg(long, global = true, value_name = "LINT", value_delimiter = ',',
+    #[arg(long, global = true, value_name = "LINT", value_delimiter = ',', help_heading = GLOBAL,
           value_parser = PossibleValuesParser::new(Lint::names())
               .map(|name: String| Lint::from_name(&name).expect("clap offers only lint names")),
           // Eleven names would fill the help screen; shells still complete them.
@@ -39,7 +45,7 @@ pub struct Cli {
     allow: Vec<Lint>,
     /// The Compose and Docker Engine to generate for, over `[project] requires`:
     /// `compose=2.26,engine=20.10` (either part alone too) [default: the newest].
-    #[arg(long, global = true, value_name = "compose=V,engine=V",
+    #[arg(long, global = true, value_name = "compose=V,engine=V", help_heading = GLOBAL,
           value_parser = crate::model::version::Requires::parse_cli)]
     requires: Option<crate::model::version::Requires>,
     #[command(subcommand)]
@@ -445,6 +451,9 @@ impl Cli {
                     CliTarget::Swarm => Target::Swarm,
                     CliTarget::K8s => Target::Kubernetes,
                 };
+                if let Some(output) = &output {
+                    refuse_input(output, &inputs(None), true)?;
+                }
                 Request::Gen {
                     inputs: Inputs {
                         target,
@@ -472,10 +481,16 @@ impl Cli {
                     CliFormat::Sarif => Format::Sarif,
                 },
             },
-            CliCommand::Schema { output } => Request::Schema {
-                inputs: inputs(None),
-                output: stdio(output),
-            },
+            CliCommand::Schema { output } => {
+                let output = stdio(output);
+                if let Some(output) = &output {
+                    refuse_input(output, &inputs(None), false)?;
+                }
+                Request::Schema {
+                    inputs: inputs(None),
+                    output,
+                }
+            }
             CliCommand::Add(service) => Request::Add {
                 inputs: inputs(None),
                 service,
@@ -523,6 +538,9 @@ impl Cli {
                 }
                 if let Some(policy) = pull {
                     compose_args.extend(["--pull".to_owned(), policy]);
+                }
+                if let Some(output) = &output {
+                    refuse_input(output, &inputs(None), true)?;
                 }
                 Request::Up {
                     inputs: inputs(profile),
@@ -579,6 +597,53 @@ fn find_catalogue() -> Option<PathBuf> {
             path
         })
     })
+}
+
+/// `-o` naming a file muster reads would overwrite an input with the output: the catalogue, a
+/// profile, a template, or (for the commands that warn when it is stale) the schema beside the
+/// catalogue. Paths are compared as the system resolves them, so `./services.toml`, a link to
+/// it and `../project/services.toml` are all the catalogue.
+fn refuse_input(output: &Path, inputs: &Inputs, schema_too: bool) -> Result<(), Error> {
+    let Some(written) = resolved(output) else {
+        return Ok(());
+    };
+    let is = |p: &Path| resolved(p).is_some_and(|r| r == written);
+    let inside = |dir: &Path| std::fs::canonicalize(dir).is_ok_and(|d| written.starts_with(d));
+    let shown = output.display();
+    let what = if is(&inputs.catalogue) {
+        "is the catalogue muster reads".to_owned()
+    } else if inside(&inputs.profiles_dir) {
+        format!(
+            "is in the profiles folder muster reads ({})",
+            inputs.profiles_dir.display()
+        )
+    } else if inside(&inputs.templates_dir) {
+        format!(
+            "is in the templates folder muster reads ({})",
+            inputs.templates_dir.display()
+        )
+    } else if schema_too && is(&inputs.catalogue.with_file_name(crate::schema::FILE_NAME)) {
+        "is the catalogue's schema, which editors and `muster check` read".to_owned()
+    } else {
+        return Ok(());
+    };
+    Err(Error::Usage(format!(
+        "`-o {shown}` {what}: the output would overwrite it; name another file, such as \
+         `-o docker-compose.yml`"
+    )))
+}
+
+/// `path` as the system resolves it, whether it exists or not (then its folder resolved, and
+/// its name); `None` when its folder does not exist either (writing will say so).
+fn resolved(path: &Path) -> Option<PathBuf> {
+    if let Ok(p) = std::fs::canonicalize(path) {
+        return Some(p);
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    Some(std::fs::canonicalize(parent).ok()?.join(path.file_name()?))
 }
 
 /// A folder given by `--profiles` or `--templates` must exist and be a folder.

@@ -17,10 +17,41 @@ pub fn run(
     session: &mut Session,
     stdout: &mut dyn Write,
 ) -> Result<(), Error> {
+    // `--check` without `--profile` checks the file against the profile it says it was made
+    // for: a prod file in CI is a prod file, whatever the catalogue's default profile.
+    let from_header = match (check, &inputs.profile, output) {
+        (true, None, Some(path)) => std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| header_profile(&text).map(str::to_owned)),
+        _ => None,
+    };
+    let with_header;
+    let inputs = match &from_header {
+        Some(profile) => {
+            with_header = Inputs {
+                profile: Some(profile.clone()),
+                ..inputs.clone()
+            };
+            &with_header
+        }
+        None => inputs,
+    };
     // Never freed: the process exits as soon as the output is written, and the system takes
     // its pages back at once, whereas freeing the stack map by map cost 5% of `muster gen`
     // (BENCHMARKS.md). `muster gen` runs once per process, so nothing accumulates.
-    let stack = std::mem::ManuallyDrop::new(pipeline::stack(inputs, session)?);
+    let stack = match pipeline::stack(inputs, session) {
+        Ok(stack) => std::mem::ManuallyDrop::new(stack),
+        Err(e) => {
+            if let (Some(profile), Some(path)) = (&from_header, output) {
+                session.summary = Some(format!(
+                    "`--check` took profile `{profile}` from the header of {}; pass `--profile` \
+                     to check it against another",
+                    path.display()
+                ));
+            }
+            return Err(e);
+        }
+    };
     if target == Target::Kubernetes
         && let Some(dir) = output.filter(|p| crate::output::is_folder(p))
     {
