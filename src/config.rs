@@ -364,10 +364,75 @@ pub struct NewService {
     /// The build context to build the image from.
     #[arg(long, value_name = "DIR")]
     pub build: Option<String>,
-    /// Services to wait for, comma-separated (spaces around the names are ignored).
-    #[arg(long, value_delimiter = ',', value_name = "A,B",
+    /// The HTTP path the probe asks (`http`, `ai-model`).
+    #[arg(long, value_name = "PATH")]
+    pub health_path: Option<String>,
+    /// An environment variable, `NAME=VALUE`; repeat for more.
+    #[arg(long = "env", value_name = "NAME=VALUE", value_parser = env_pair)]
+    pub env: Vec<(String, String)>,
+    /// The command, as one string (Compose splits it into words).
+    #[arg(long, value_name = "COMMAND", allow_hyphen_values = true)]
+    pub command: Option<String>,
+    /// How the healthcheck reaches the service.
+    #[arg(long, value_parser = PossibleValuesParser::new(crate::probe::REQUESTS))]
+    pub probe: Option<String>,
+    /// GPUs for the container: `all`, or how many.
+    #[arg(long, value_name = "all|N", value_parser = gpus)]
+    pub gpus: Option<GpuCount>,
+    /// Services to wait for, comma-separated, each `NAME` (condition inferred) or
+    /// `NAME:healthy|started|completed`; one not in the catalogue yet is allowed, with a warning.
+    #[arg(long, value_delimiter = ',', value_name = "NAME[:CONDITION],...", value_parser = dependency)]
+    pub depends_on: Vec<(String, Option<String>)>,
+    /// The muster profiles the service exists under, comma-separated (`only_in`): a mail
+    /// catcher `--profile-only dev`.
+    #[arg(long, value_delimiter = ',', value_name = "PROFILE,...",
           value_parser = |s: &str| Ok::<_, std::convert::Infallible>(s.trim().to_owned()))]
-    pub depends_on: Vec<String>,
+    pub profile_only: Vec<String>,
+}
+
+/// `--gpus all` or `--gpus 2`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GpuCount {
+    All,
+    Count(u32),
+}
+
+fn gpus(text: &str) -> Result<GpuCount, String> {
+    match text {
+        "all" => Ok(GpuCount::All),
+        n => n
+            .parse()
+            .map(GpuCount::Count)
+            .map_err(|_| format!("`{n}` is neither `all` nor a number of GPUs")),
+    }
+}
+
+/// `NAME=VALUE`; the value may hold `=` and be empty.
+fn env_pair(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("`{text}` is not NAME=VALUE")),
+    }
+}
+
+/// `NAME` or `NAME:CONDITION`, spaces around either ignored.
+fn dependency(text: &str) -> Result<(String, Option<String>), String> {
+    let (name, condition) = match text.split_once(':') {
+        Some((name, condition)) => (name.trim(), Some(condition.trim())),
+        None => (text.trim(), None),
+    };
+    if name.is_empty() {
+        return Err(format!("`{text}` names no service"));
+    }
+    match condition {
+        None => Ok((name.to_owned(), None)),
+        Some(c) if crate::model::Condition::parse(c).is_some() => {
+            Ok((name.to_owned(), Some(c.to_owned())))
+        }
+        Some(c) => Err(format!(
+            "`{c}` is not a condition: healthy, started or completed"
+        )),
+    }
 }
 
 impl Cli {
