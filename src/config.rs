@@ -352,8 +352,11 @@ pub struct Up {
 #[derive(Debug, Clone, Args)]
 pub struct NewService {
     /// The service's kind (`muster kinds` lists them).
+    // Indexes said, not implied by order: completion re-adds the argument to attach its values.
+    #[arg(index = 1)]
     pub kind: String,
     /// The service's name.
+    #[arg(index = 2)]
     pub name: String,
     /// The container port probes target.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
@@ -653,7 +656,7 @@ impl Cli {
 /// `services.toml` in the current folder or the nearest parent that has one, as cargo finds
 /// `Cargo.toml`: a path relative to the current folder (`../../services.toml`), so that
 /// diagnostics stay short.
-fn find_catalogue() -> Option<PathBuf> {
+pub(crate) fn find_catalogue() -> Option<PathBuf> {
     let cwd = std::env::current_dir().ok()?;
     cwd.ancestors().enumerate().find_map(|(depth, dir)| {
         dir.join(CATALOGUE).is_file().then(|| {

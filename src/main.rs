@@ -12,6 +12,9 @@ fn main() -> ExitCode {
     if closed_stdout::CLOSED.load(std::sync::atomic::Ordering::Relaxed) {
         muster::output::mark_stdout_closed(libc::EBADF);
     }
+    // A shell asking for completions (`COMPLETE=bash muster -- ...`) is answered, and the
+    // process ends there.
+    muster::commands::completions::complete_if_asked();
     muster::run(muster::Cli::parse().into_invocation())
 }
 

@@ -106,7 +106,7 @@ fn dispatch(request: &Request, session: &mut Session) -> Result<Option<String>, 
             compose,
             output,
         } => commands::import::run(inputs, compose.as_deref(), output.as_deref(), session),
-        Request::Completions { shell } => Ok(Some(commands::completions::script(*shell))),
+        Request::Completions { shell } => commands::completions::script(*shell).map(Some),
         Request::Man { command } => commands::completions::man(command.as_deref()).map(Some),
         Request::Up { inputs, up } => commands::up::run(inputs, up, session),
         Request::Status { inputs, file, json } => {

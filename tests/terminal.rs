@@ -10,17 +10,28 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-/// A bash in a tmux session of its own, in `dir`, with the test's `muster` first on PATH.
+/// A shell in a tmux session of its own, in `dir`, with the test's `muster` first on PATH.
 struct Terminal {
     socket: String,
 }
 
+/// Bash without the user's rc files.
+const BASH: &[&str] = &["bash", "--norc", "--noprofile"];
+/// Zsh without the user's rc files; its completion system is started by the test.
+const ZSH: &[&str] = &["zsh", "-f"];
+
 impl Terminal {
     fn new(dir: &Path) -> Terminal {
-        let found = std::env::var_os("PATH")
-            .map(|paths| std::env::split_paths(&paths).any(|d| d.join("tmux").is_file()))
-            .unwrap_or(false);
-        assert!(found, "`tmux` is not on PATH: run `bash .ci/install`");
+        Terminal::with_shell(dir, BASH)
+    }
+
+    fn with_shell(dir: &Path, shell: &[&str]) -> Terminal {
+        for program in ["tmux", shell[0]] {
+            let found = std::env::var_os("PATH")
+                .map(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+                .unwrap_or(false);
+            assert!(found, "`{program}` is not on PATH: run `bash .ci/install`");
+        }
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let terminal = Terminal {
@@ -28,11 +39,11 @@ impl Terminal {
         };
         let bin = Path::new(env!("CARGO_BIN_EXE_muster")).parent().unwrap();
         let path = format!(
-            "{}:{}",
+            "PATH={}:{}",
             bin.display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        let out = terminal.tmux(&[
+        let mut args = vec![
             "new-session",
             "-d",
             "-x",
@@ -45,13 +56,12 @@ impl Terminal {
             "env",
             "-u",
             "NO_COLOR",
-            &format!("PATH={path}"),
+            &path,
             "PS1=$ ",
             "TERM=xterm-256color",
-            "bash",
-            "--norc",
-            "--noprofile",
-        ]);
+        ];
+        args.extend(shell);
+        let out = terminal.tmux(&args);
         assert!(out.status.success(), "tmux: {out:?}");
         terminal
     }
@@ -83,6 +93,12 @@ impl Terminal {
     fn screen(&self) -> String {
         let out = self.tmux(&["capture-pane", "-p", "-e", "-J", "-t", "0"]);
         String::from_utf8(out.stdout).expect("the screen is UTF-8")
+    }
+
+    /// Waits until the screen, its colour and attribute escapes left out, shows `needle` (zsh
+    /// draws the space after a completed word in bold).
+    fn wait_for_text(&self, needle: &str) -> String {
+        self.wait_until(needle, |screen| plain(screen).contains(needle))
     }
 
     /// Waits until the screen shows `needle`, and returns the screen.
@@ -119,6 +135,24 @@ impl Terminal {
         let after_command = output.split_once('\n').map_or(output, |(_, rest)| rest);
         (after_command.to_owned(), code)
     }
+}
+
+/// `screen` without its escape sequences (`ESC [ ... letter`).
+fn plain(screen: &str) -> String {
+    let mut out = String::with_capacity(screen.len());
+    let mut chars = screen.chars();
+    while let Some(c) = chars.next() {
+        if c == ESC {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Where the shell printed `<<done:CODE>>`, and CODE. The typed line shows `<<done:$((...`,
@@ -250,6 +284,87 @@ fn bash_completes_commands_flags_and_lint_names() {
     );
 }
 
+/// A project whose names only its files know: services, a profile of its own, a kind of its
+/// own.
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("services.toml"),
+        "[services.postgres]\nkind = \"db\"\nimage = \"postgres:17\"\n\n\
+         [services.payments]\nkind = \"http\"\nbuild = \".\"\n\n\
+         [services.mailpit]\nkind = \"http\"\nimage = \"axllent/mailpit:v1.21\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("profiles")).unwrap();
+    std::fs::write(
+        dir.path().join("profiles/staging.toml"),
+        "description = \"the staging host\"\nextends = \"prod\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("templates/kinds")).unwrap();
+    std::fs::write(
+        dir.path().join("templates/kinds/mailer.yml.j2"),
+        "image: {{ service.image }}\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("deploy/scripts")).unwrap();
+    dir
+}
+
+/// What a user sees pressing Tab after `muster explain`, `--profile` and `add`: the project's
+/// own names, found from a subfolder as `gen` finds the catalogue.
+fn completes_the_projects_names(terminal: &Terminal) {
+    terminal.keys(&["clear", "Enter"]);
+    terminal.type_text("muster explain pa");
+    terminal.keys(&["Tab"]);
+    terminal.wait_for_text("muster explain payments ");
+    terminal.keys(&["C-u"]);
+
+    terminal.type_text("muster explain ");
+    terminal.keys(&["Tab", "Tab"]);
+    let screen = terminal.wait_for_text("mailpit");
+    assert!(
+        screen.contains("postgres") && screen.contains("payments"),
+        "{screen}"
+    );
+    terminal.keys(&["C-c"]);
+
+    terminal.keys(&["clear", "Enter"]);
+    terminal.type_text("muster gen --profile st");
+    terminal.keys(&["Tab"]);
+    terminal.wait_for_text("muster gen --profile staging ");
+    terminal.keys(&["C-u"]);
+
+    terminal.type_text("muster add mai");
+    terminal.keys(&["Tab"]);
+    terminal.wait_for_text("muster add mailer ");
+    terminal.keys(&["C-u"]);
+
+    terminal.type_text("muster check --allow no-auto");
+    terminal.keys(&["Tab"]);
+    terminal.wait_for_text("muster check --allow no-autoheal");
+    terminal.keys(&["C-u"]);
+}
+
+#[test]
+fn bash_completes_the_projects_services_profiles_and_kinds() {
+    let dir = project();
+    let terminal = Terminal::new(&dir.path().join("deploy/scripts"));
+    let (screen, code) = terminal.run("source <(muster completions bash)");
+    assert_eq!(code, 0, "{screen}");
+    completes_the_projects_names(&terminal);
+}
+
+#[test]
+fn zsh_completes_the_projects_services_profiles_and_kinds() {
+    let dir = project();
+    let terminal = Terminal::with_shell(&dir.path().join("deploy/scripts"), ZSH);
+    let (screen, code) =
+        terminal.run("autoload -U compinit && compinit -u && source <(muster completions zsh)");
+    assert_eq!(code, 0, "{screen}");
+    completes_the_projects_names(&terminal);
+}
+
 #[test]
 fn completions_for_every_shell_and_the_man_page_come_from_the_cli() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
@@ -257,19 +372,21 @@ fn completions_for_every_shell_and_the_man_page_come_from_the_cli() {
             .args(&["completions", shell])
             .run()
             .success();
-        // Each shell spells flags its own way (fish: `-l allow`), so the words are bare; elvish
-        // and PowerShell complete
-        // flags but not their values.
-        let words: &[&str] = match shell {
-            "elvish" | "powershell" => &["check", "list-lints", "allow", "completions"],
-            _ => &["check", "list-lints", "allow", "no-autoheal", "completions"],
-        };
-        for word in words {
-            assert!(
-                run.stdout.contains(word),
-                "{shell} completions lack {word:?}"
-            );
-        }
+        // The script calls muster back at each Tab, asking for the shell's own answer.
+        assert!(
+            run.stdout.contains("COMPLETE") && run.stdout.contains(shell),
+            "{shell}: {}",
+            run.stdout
+        );
+        // The answer muster gives that shell for `muster check --allow no-a`.
+        let answer = Command::new(env!("CARGO_BIN_EXE_muster"))
+            .args(["--", "muster", "check", "--allow", "no-a"])
+            .env("COMPLETE", shell)
+            .env("_CLAP_COMPLETE_INDEX", "3")
+            .output()
+            .unwrap();
+        let answer = String::from_utf8_lossy(&answer.stdout);
+        assert!(answer.contains("no-autoheal"), "{shell}: {answer}");
     }
     let run = common::Muster::new().args(&["man"]).run().success();
     assert!(run.stdout.contains(".TH muster 1"), "not a man page");
