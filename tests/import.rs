@@ -159,10 +159,19 @@ fn anchors_merge_keys_and_celery_services_are_mapped() {
         web["compose"]["logging"]["driver"].as_str(),
         Some("json-file")
     );
-    // The long form's `restart: true` refines the dependency muster writes.
+    // The long form's `restart: true` is the catalogue's own option of that dependency.
     assert_eq!(
-        web["compose"]["depends_on"]["migrate"]["restart"].as_bool(),
+        web["depends_on"]["migrate"]["restart"].as_bool(),
         Some(true)
+    );
+    assert_eq!(
+        web["depends_on"]["migrate"]["condition"].as_str(),
+        Some("completed")
+    );
+    assert!(
+        web.get("compose")
+            .and_then(|c| c.get("depends_on"))
+            .is_none()
     );
     assert_eq!(web["depends_on"]["redis"].as_str(), Some("started"));
     assert!(comment_of(&text, "web").contains("guessed"), "{text}");
@@ -241,8 +250,13 @@ fn extends_profiles_and_long_forms_are_mapped() {
         "a value-less variable"
     );
     let adminer = service(&draft, "adminer");
-    assert_eq!(adminer["compose"]["profiles"][0].as_str(), Some("debug"));
-    assert!(comment_of(&text, "adminer").contains("not muster's"));
+    // Compose's profiles are the catalogue's `compose_profiles`, not muster's profiles.
+    assert_eq!(adminer["compose_profiles"][0].as_str(), Some("debug"));
+    assert!(
+        adminer
+            .get("compose")
+            .is_none_or(|c| c.get("profiles").is_none())
+    );
     assert!(text.contains("`version` is obsolete"));
     // A top-level volume's settings are carried in its own table; one without settings that
     // a service mounts is declared by `gen` anyway.

@@ -16,6 +16,7 @@ impl DraftEntry {
             keys: Mapping::new(),
             compose: Mapping::new(),
             depends_on: Vec::new(),
+            dependency_options: indexmap::IndexMap::new(),
             source,
             notes: Vec::new(),
         };
@@ -65,14 +66,27 @@ impl DraftEntry {
                         self.passthrough(key, &Yaml::Mapping(deploy));
                     }
                 }
-                "profiles" => {
-                    self.notes.push(
-                        "Compose `profiles` (which services `up` starts) are not muster's \
-                         profiles: kept under `compose`"
-                            .into(),
-                    );
-                    self.passthrough(key, value);
-                }
+                // Compose's profiles (which services `up` starts) are not muster's profiles:
+                // the catalogue's own key for them.
+                "profiles" => match strings(value) {
+                    Some(list) => self.set("compose_profiles", list),
+                    None => self.passthrough(key, value),
+                },
+                "gpus" => match gpus(value) {
+                    Some(gpus) => self.set("gpus", gpus),
+                    None => {
+                        self.notes.push(
+                            "`gpus` asks for more than one device request, which the \
+                             catalogue's `gpus` cannot say: kept under `compose`"
+                                .into(),
+                        );
+                        self.passthrough(key, value);
+                    }
+                },
+                "models" => match models(value) {
+                    Some(models) => self.set("models", models),
+                    None => self.passthrough(key, value),
+                },
                 _ => self.passthrough(key, value),
             }
         }
@@ -186,12 +200,22 @@ impl DraftEntry {
                         .and_then(|c| c.as_str().map(str::to_owned))
                         .unwrap_or_else(|| "service_started".to_owned());
                     self.depends_on.push((target.to_owned(), condition));
+                    // `restart` and `required` are the catalogue's own, per dependency.
+                    let mut options = Mapping::new();
+                    for option in ["restart", "required"] {
+                        if let Some(v @ Yaml::Bool(_)) = settings.get(option) {
+                            options.insert(Yaml::from(option), v.clone());
+                            settings.remove(option);
+                        }
+                    }
+                    if !options.is_empty() {
+                        self.dependency_options.insert(target.to_owned(), options);
+                    }
                     if !settings.is_empty() {
                         extra.insert(Yaml::from(target), Yaml::Mapping(settings));
                     }
                 }
                 if !extra.is_empty() {
-                    // `restart: true` and `required: false` refine the dependency muster writes.
                     self.passthrough("depends_on", &Yaml::Mapping(extra));
                 }
             }
@@ -230,6 +254,63 @@ impl DraftEntry {
         if !extra.is_empty() {
             self.passthrough("healthcheck", &Yaml::Mapping(extra));
         }
+    }
+}
+
+/// Compose's `gpus` as the catalogue's: `"all"`, a count alone, or one device request's table;
+/// `None` for what the catalogue cannot say (several requests, keys it does not know).
+fn gpus(value: &Yaml) -> Option<Yaml> {
+    match value {
+        Yaml::String(all) if all == "all" => Some(value.clone()),
+        Yaml::Sequence(requests) => {
+            let [Yaml::Mapping(request)] = requests.as_slice() else {
+                return None;
+            };
+            let known = ["count", "device_ids", "driver", "capabilities", "options"];
+            if request
+                .keys()
+                .any(|k| !known.contains(&k.as_str().unwrap_or_default()))
+            {
+                return None;
+            }
+            match (request.len(), request.get("count")) {
+                (1, Some(count @ Yaml::Number(_))) => Some(count.clone()),
+                _ => Some(Yaml::Mapping(request.clone())),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A service's `models` as the catalogue's: the list, or each model's variables.
+fn models(value: &Yaml) -> Option<Yaml> {
+    match value {
+        Yaml::Sequence(names) => names.iter().all(Yaml::is_string).then(|| value.clone()),
+        Yaml::Mapping(bindings) => bindings
+            .values()
+            .all(|b| {
+                b.is_null()
+                    || b.as_mapping().is_some_and(|m| {
+                        m.keys()
+                            .all(|k| matches!(k.as_str(), Some("endpoint_var" | "model_var")))
+                    })
+            })
+            .then(|| {
+                Yaml::Mapping(
+                    bindings
+                        .iter()
+                        .map(|(k, v)| {
+                            let v = if v.is_null() {
+                                Yaml::Mapping(Mapping::new())
+                            } else {
+                                v.clone()
+                            };
+                            (k.clone(), v)
+                        })
+                        .collect(),
+                )
+            }),
+        _ => None,
     }
 }
 

@@ -50,6 +50,24 @@ impl CatalogueDraft {
             };
             entry.settle(generated);
         }
+        // A dependency the source asks to be healthy, on a service left to its image's own
+        // HEALTHCHECK (`probe = "image"`), is said as such: muster cannot know that the image
+        // has one, so a list would wait only for the start.
+        let image_probed: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|e| e.keys.get("probe").and_then(Yaml::as_str) == Some("image"))
+            .map(|e| e.name.clone())
+            .collect();
+        for entry in &mut self.entries {
+            let healthy_on_image = entry
+                .depends_on
+                .iter()
+                .any(|(t, c)| c == "service_healthy" && image_probed.contains(t));
+            if healthy_on_image && matches!(entry.keys.get("depends_on"), Some(Yaml::Sequence(_))) {
+                entry.keep_depends_on_explicit();
+            }
+        }
         // Pass 2: everything settled but the probe, which depends on the timeout settled above.
         let settled = scratch.run(self, Pass::Settled);
         for (i, entry) in self.entries.iter_mut().enumerate() {
@@ -165,10 +183,11 @@ impl DraftEntry {
             .iter()
             .map(|e| (e.target.as_str(), e.condition.compose_name()))
             .collect();
-        if self
-            .depends_on
-            .iter()
-            .all(|(t, c)| inferred.get(t.as_str()) == Some(&c.as_str()))
+        if self.dependency_options.is_empty()
+            && self
+                .depends_on
+                .iter()
+                .all(|(t, c)| inferred.get(t.as_str()) == Some(&c.as_str()))
         {
             if !self.depends_on.is_empty() {
                 let list = self
@@ -211,7 +230,7 @@ impl DraftEntry {
         }
     }
 
-    fn keep_depends_on_explicit(&mut self) {
+    pub(super) fn keep_depends_on_explicit(&mut self) {
         if self.depends_on.is_empty() {
             return;
         }
@@ -225,7 +244,17 @@ impl DraftEntry {
                 } else {
                     word
                 };
-                (Yaml::from(t.as_str()), Yaml::from(word))
+                let value = match self.dependency_options.get(t) {
+                    // The long form, with the options the source gives the dependency.
+                    Some(options) => {
+                        let mut long = Mapping::new();
+                        long.insert("condition".into(), Yaml::from(word));
+                        long.extend(options.clone());
+                        Yaml::Mapping(long)
+                    }
+                    None => Yaml::from(word),
+                };
+                (Yaml::from(t.as_str()), value)
             })
             .collect();
         self.set("depends_on", Yaml::Mapping(table));

@@ -62,6 +62,8 @@ struct DraftEntry {
     compose: Mapping,
     /// Each dependency with the condition the source asked for (Compose's name).
     depends_on: Vec<(String, String)>,
+    /// A dependency's `restart` and `required`, where the source says, by target.
+    dependency_options: indexmap::IndexMap<String, Mapping>,
     /// The service as the source file defines it, `extends` applied.
     source: Mapping,
     notes: Vec<String>,

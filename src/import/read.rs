@@ -140,6 +140,30 @@ impl CatalogueDraft {
                         resources.insert(Yaml::from(key), Yaml::Mapping(section));
                     }
                 }
+                // The catalogue's own `[models.NAME]`, with the keys it knows.
+                "models" => {
+                    let mut section = Mapping::new();
+                    for (item, settings) in value.as_mapping().into_iter().flatten() {
+                        let mut table = Mapping::new();
+                        for (k, v) in settings.as_mapping().into_iter().flatten() {
+                            match k.as_str() {
+                                Some("model" | "context_size" | "runtime_flags") => {
+                                    table.insert(k.clone(), v.clone());
+                                }
+                                Some(other) => notes.push(format!(
+                                    "model `{}`: `{other}` has no place in a catalogue's \
+                                     `[models]` and was not kept",
+                                    item.as_str().unwrap_or_default()
+                                )),
+                                None => {}
+                            }
+                        }
+                        section.insert(item.clone(), Yaml::Mapping(table));
+                    }
+                    if !section.is_empty() {
+                        resources.insert(Yaml::from("models"), Yaml::Mapping(section));
+                    }
+                }
                 k if k.starts_with("x-") => notes.push(format!(
                     "`{k}` is an extension field: what the services took from it through anchors \
                      is in their entries; the field itself is not kept"

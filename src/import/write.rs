@@ -28,6 +28,9 @@ const KEY_ORDER: &[&str] = &[
     "replicas",
     "healthcheck",
     "depends_on",
+    "gpus",
+    "models",
+    "compose_profiles",
 ];
 
 impl CatalogueDraft {
@@ -72,7 +75,7 @@ impl CatalogueDraft {
             services.insert(&entry.name, Item::Table(entry.table(pass)));
         }
         doc.insert("services", Item::Table(services));
-        for section in crate::resources::SECTIONS {
+        for section in crate::resources::SECTIONS.iter().chain(&["models"]) {
             let Some(Yaml::Mapping(resources)) = self.resources.get(section) else {
                 continue;
             };
