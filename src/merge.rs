@@ -377,9 +377,17 @@ fn merge_mappings(base: &mut Mapping, over: &Mapping, path: &mut Vec<String>) {
     }
 }
 
+/// Whether `path` is `pattern`'s (`services.*.ulimits.*` style, below the service), without
+/// allocating: every key of every merged mapping is matched against each rule.
 fn matches(path: &[String], pattern: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('.').collect();
-    parts.len() == path.len() && parts.iter().zip(path).all(|(p, k)| *p == "*" || p == k)
+    let mut parts = pattern.split('.');
+    for key in path {
+        match parts.next() {
+            Some(p) if p == "*" || p == key => {}
+            _ => return false,
+        }
+    }
+    parts.next().is_none()
 }
 
 fn merge_value(base: Value, over: &Value, path: &mut Vec<String>) -> Value {
