@@ -241,19 +241,21 @@ impl Diagnostics {
     }
 
     /// Orders the diagnostics by where they point (`position`: the file, then the line and
-    /// column); those about no place come first, as they are about the run as a whole. The sort
-    /// is stable, so diagnostics at one place keep the order they were found in.
+    /// column); those about no place come last, as they are about the run as a whole (and a
+    /// reader's "stopped after 50 errors" ends its file's list). The sort is stable, so
+    /// diagnostics at one place keep the order they were found in.
     pub fn sort_by_position<K: Ord>(&mut self, position: impl Fn(&Diagnostic) -> Option<K>) {
-        self.0.sort_by_cached_key(|d| position(d));
+        self.0
+            .sort_by_cached_key(|d| position(d).map_or((1, None), |p| (0, Some(p))));
     }
 
-    /// Keeps the first `max` errors (and every warning), with a last error saying that the run
-    /// stopped there.
+    /// Keeps the first `max` errors that point at a place (and every warning, and the few
+    /// errors about the run as a whole), with a last error saying that the run stopped there.
     pub fn bound_errors(&mut self, max: usize) {
         let mut errors = 0;
         let before = self.0.len();
         self.0.retain(|d| {
-            if d.severity != Severity::Error {
+            if d.severity != Severity::Error || d.labels.is_empty() {
                 return true;
             }
             errors += 1;
