@@ -19,6 +19,8 @@ pub fn run(
         lint::lint(&stack, &mut session.diagnostics);
         (stack.services.len(), stack.project.profile.clone())
     });
+    // The lints among the rest, in file and line order.
+    session.order_diagnostics();
     session.drop_allowed();
     let warnings = session
         .diagnostics
