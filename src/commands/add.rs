@@ -132,7 +132,7 @@ fn pending(path: &Path, text: &str) -> Vec<String> {
     };
     let mut names: Vec<String> = Vec::new();
     for entry in catalogue.services.iter().chain(&catalogue.broken) {
-        let layers = std::iter::once(&entry.spec).chain(
+        let layers = std::iter::once(&*entry.spec).chain(
             entry
                 .spec
                 .profiles

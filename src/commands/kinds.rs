@@ -115,7 +115,7 @@ fn samples(kind: &Kind) -> Vec<Entry> {
     let entry = |engine: Option<&str>| Entry {
         name: spanned(&format!("{}.{}", kind.name, engine.unwrap_or("build"))),
         kind: spanned(&kind.name),
-        spec: ServiceSpec {
+        spec: Box::new(ServiceSpec {
             engine: engine.map(spanned),
             build: engine.is_none().then(|| {
                 Spanned::new(
@@ -129,7 +129,7 @@ fn samples(kind: &Kind) -> Vec<Entry> {
                 )
             }),
             ..ServiceSpec::default()
-        },
+        }),
     };
     if kind.engines.is_empty() {
         vec![entry(None)]

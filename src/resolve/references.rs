@@ -97,7 +97,7 @@ fn broken_entry(
     if kinds.get(entry.kind.get_ref()).is_none() {
         diagnostics.push(super::unknown_kind(entry, catalogue.source, kinds));
     }
-    let layers = std::iter::once(&entry.spec).chain(
+    let layers = std::iter::once(&*entry.spec).chain(
         entry
             .spec
             .profiles
