@@ -392,7 +392,11 @@ fn matches(path: &[String], pattern: &str) -> bool {
 
 fn merge_value(base: Value, over: &Value, path: &mut Vec<String>) -> Value {
     let at = |pattern: &str| matches(path, pattern);
-    if at("command") || at("entrypoint") || at("healthcheck.test") || at("ulimits.*") {
+    // Compose's exceptions, and `gpus`: Compose appends a later file's device requests, but
+    // the catalogue's `gpus` is one request, which a higher layer replaces; a `compose.gpus`
+    // replaces it the same way, rather than asking for a second set of GPUs beside it.
+    if at("command") || at("entrypoint") || at("healthcheck.test") || at("ulimits.*") || at("gpus")
+    {
         return over.clone();
     }
     if BY_NAME.iter().any(|p| at(p)) {
@@ -617,6 +621,14 @@ mod tests {
                 "command: [echo, bar]\nhealthcheck: {test: [CMD, b]}\n"
             ),
             written("command: [echo, bar]\nhealthcheck: {test: [CMD, b], interval: 5s}\n")
+        );
+    }
+
+    #[test]
+    fn a_later_gpu_request_replaces_the_first() {
+        assert_eq!(
+            merged("gpus: [{count: 1}]\n", "gpus: [{count: 2}]\n"),
+            written("gpus: [{count: 2}]\n")
         );
     }
 
