@@ -15,7 +15,6 @@
 //! keys instead, `reset = ["gpus", "env.DEBUG"]` and `override = ["depends_on"]`.
 
 use crate::yaml::{Mapping, Value};
-use std::borrow::Cow;
 
 /// How a layer's value of a key combines with the value of the layers below it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -571,14 +570,6 @@ pub fn key_value_mapping(value: &Value, null_for_bare: bool) -> Mapping {
             })
             .collect(),
         _ => Mapping::new(),
-    }
-}
-
-/// The text of a scalar as a list item's identity for explain: its index under the key's rule.
-pub fn item_identity<'a>(key: &str, item: &'a str) -> Cow<'a, str> {
-    match rule(key).map(|r| r.rule) {
-        Some(Rule::Append(unique)) => Cow::Borrowed(unique_key(unique, item)),
-        _ => Cow::Borrowed(item),
     }
 }
 
