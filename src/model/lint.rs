@@ -4,8 +4,8 @@
 //! a misspelt lint is a compile error, and `[project] allow` / `--allow` are read into `Lint`s
 //! where they are written.
 //!
-//! Adding a lint is one entry below; the stage that finds it pushes
-//! `Diagnostic::warning(..).with_lint(Lint::NewOne)`.
+//! Adding a lint is one entry below, and its README row (the test at the bottom prints the table
+//! to paste); the stage that finds it pushes `Diagnostic::warning(..).with_lint(Lint::NewOne)`.
 
 use super::Severity;
 use std::fmt;
@@ -221,5 +221,27 @@ mod tests {
             assert_eq!(Lint::from_name(l.name()), Some(*l));
         }
         assert_eq!(Lint::from_name("no-such-lint"), None);
+    }
+
+    /// The README's table under "Lints by name" is the registry's: a lint added, renamed or
+    /// reworded here and not there fails, and the message holds the table to paste.
+    #[test]
+    fn the_readme_lists_every_lint_as_declared() {
+        let cell = |text: &str| text.replace('|', "\\|");
+        let mut table = String::from("| lint | checks | why |\n| --- | --- | --- |\n");
+        for l in Lint::ALL {
+            table.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                l.name(),
+                cell(l.checks()),
+                cell(l.why())
+            ));
+        }
+        let readme = include_str!("../../README.md");
+        assert!(
+            readme.contains(&table),
+            "README.md's table under \"Lints by name\" differs from src/model/lint.rs; paste \
+             this:\n{table}"
+        );
     }
 }
