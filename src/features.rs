@@ -31,6 +31,9 @@ pub enum Gated {
     BuildPrivileged,
     BuildUlimits,
     BuildEntitlements,
+    /// Not a key but a mount's type, which only the mounted probe writes (`mounted_probe.rs`):
+    /// its emitters ask [`lacking`] and bring the program through a volume instead.
+    ImageMount,
 }
 
 impl Gated {
@@ -59,6 +62,8 @@ impl Gated {
             Gated::BuildPrivileged => "build.privileged",
             Gated::BuildUlimits => "build.ulimits",
             Gated::BuildEntitlements => "build.entitlements",
+            // No path in a body: `fit` never finds it, and leaves the choice to the emitters.
+            Gated::ImageMount => "type: image",
         }
     }
 
@@ -279,6 +284,17 @@ pub static FEATURES: &[Feature] = &[
         source: "docker/docs data/summary.yaml \"Build ulimits: requires Docker Compose 2.23.1\"",
     },
     Feature {
+        key: Gated::ImageMount,
+        compose: Some(Version::new(2, 35, 0)),
+        engine: Some(Version::new(28, 0, 0)),
+        change: Change::Drop,
+        without: "the mounted probe's program is copied into a volume by a one-shot service, \
+                  which each probed service waits for",
+        source: "docker/compose 01e83defc \"introduce volume.type=image\" (first in v2.35.0), \
+                 whose create.go refuses it below API 1.48: \"volume with type=image require \
+                 Docker Engine v28 or later\"",
+    },
+    Feature {
         key: Gated::BuildEntitlements,
         compose: Some(Version::new(2, 27, 1)),
         engine: None,
@@ -315,6 +331,13 @@ impl Feature {
     pub fn is_top_level(&self) -> bool {
         self.key.path().starts_with('/')
     }
+}
+
+/// What of the target lacks `key`, for an emitter that picks a form of its own (the mounted
+/// probe's image mount); `None` when the target has it. `compose` says whether Compose reads
+/// the file.
+pub fn lacking(key: Gated, requires: &Requires, compose: bool) -> Option<String> {
+    key.feature().lacking(requires, compose)
 }
 
 /// The top-level key `key` (`models`) cannot be written for `requires`: its feature, and what

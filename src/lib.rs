@@ -31,6 +31,7 @@ pub mod lint;
 pub mod live;
 pub mod merge;
 pub mod model;
+pub mod mounted_probe;
 pub mod output;
 pub mod pipeline;
 pub mod ports;

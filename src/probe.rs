@@ -15,9 +15,14 @@ pub enum HttpClient {
     Wget,
     Python,
     BashTcp,
+    /// BusyBox wget that muster mounts into the container (`mounted_probe.rs`): the image needs
+    /// nothing.
+    Mounted,
 }
 
-/// `auto` prefers the clients that report HTTP errors most plainly.
+/// `auto` prefers the clients that report HTTP errors most plainly, among those the image has;
+/// the mounted one only where it has none, since it costs a mount (and on older targets a
+/// service) the others do not.
 const AUTO_ORDER: [HttpClient; 4] = [
     HttpClient::Curl,
     HttpClient::Wget,
@@ -32,26 +37,31 @@ impl HttpClient {
             HttpClient::Wget => "wget",
             HttpClient::Python => "python",
             HttpClient::BashTcp => "bash-tcp",
+            HttpClient::Mounted => "mounted",
         }
     }
 
-    /// The program the image must have.
+    /// The program the probe runs: one the image must have, except the mounted one.
     pub fn program(self) -> &'static str {
         match self {
             HttpClient::BashTcp => "bash",
+            HttpClient::Mounted => crate::mounted_probe::PROGRAM,
             other => other.name(),
         }
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        AUTO_ORDER.into_iter().find(|c| c.name() == name)
+        AUTO_ORDER
+            .into_iter()
+            .chain([HttpClient::Mounted])
+            .find(|c| c.name() == name)
     }
 }
 
 /// What the `probe` key may say: `auto`, each HTTP client by name, and `native`. The catalogue
 /// checks, the schema and `choose` all read this list.
 pub const REQUESTS: &[&str] = &[
-    "auto", "curl", "wget", "python", "bash-tcp", "native", "image",
+    "auto", "curl", "wget", "python", "bash-tcp", "mounted", "native", "image",
 ];
 
 /// How a service is probed, once the `probe` key, the kind and the image are taken together.
@@ -78,7 +88,8 @@ impl fmt::Display for Probe {
 
 /// Chooses the probe. `tools` is `None` for images muster does not know, including every `build`:
 /// those are assumed to be python-slim based, the base of the services this tool was made for,
-/// and `probe = "curl"` (or another) says otherwise.
+/// and `probe = "curl"` (or another) says otherwise. An image known to have no client gets the
+/// mounted one.
 pub fn choose(
     requested: Option<&str>,
     style: ProbeStyle,
@@ -98,45 +109,39 @@ pub fn choose(
         )),
         (ProbeStyle::Http, "native") => Err(
             "probe = \"native\" does not apply: this kind is probed over HTTP; use \"auto\", \
-             \"curl\", \"wget\", \"python\" or \"bash-tcp\""
+             \"curl\", \"wget\", \"python\", \"bash-tcp\" or \"mounted\""
                 .to_owned(),
         ),
-        (ProbeStyle::Http, "auto") => match tools {
-            None => Ok(Probe::Http(HttpClient::Python)),
+        (ProbeStyle::Http, "auto") => Ok(Probe::Http(match tools {
+            None => HttpClient::Python,
             Some(tools) => AUTO_ORDER
                 .into_iter()
                 .find(|c| tools.contains(&c.program()))
-                .map(Probe::Http)
-                .ok_or_else(|| {
-                    if tools.is_empty() {
-                        // Distroless: not even a shell, so only an exec-form test can run.
-                        "the image has no shell and no HTTP client muster can probe with; set \
-                         `healthcheck.test` in exec form, such as [\"CMD\", \"/app/healthcheck\"], \
-                         with a binary the app ships"
-                            .to_owned()
-                    } else {
-                        format!(
-                            "the image has no HTTP client muster can probe with (it has: {}); set \
-                             `healthcheck.test`",
-                            tools.join(", ")
-                        )
-                    }
-                }),
-        },
+                .unwrap_or(HttpClient::Mounted),
+        })),
         (ProbeStyle::Http, name) => {
             let client =
                 HttpClient::from_name(name).ok_or_else(|| format!("unknown probe \"{name}\""))?;
             match tools {
-                Some([]) => Err(format!(
-                    "probe = \"{name}\" cannot run: the image has no shell and no `{}`; set \
-                     `healthcheck.test` in exec form with a binary the app ships",
-                    client.program(),
-                )),
-                Some(tools) if !tools.contains(&client.program()) => Err(format!(
-                    "probe = \"{name}\" cannot run: the image has no `{}` (it has: {})",
-                    client.program(),
-                    tools.join(", ")
-                )),
+                _ if client == HttpClient::Mounted => Ok(Probe::Http(client)),
+                Some(tools) if !tools.contains(&client.program()) => {
+                    let has = if tools.is_empty() {
+                        "it has no shell and no programs muster knows of".to_owned()
+                    } else {
+                        format!("it has: {}", tools.join(", "))
+                    };
+                    let instead = match AUTO_ORDER
+                        .into_iter()
+                        .find(|c| tools.contains(&c.program()))
+                    {
+                        Some(other) => format!("probe = \"{}\" runs there", other.name()),
+                        None => "probe = \"mounted\" brings a client of muster's own".to_owned(),
+                    };
+                    Err(format!(
+                        "probe = \"{name}\" cannot run: the image has no `{}` ({has}); {instead}",
+                        client.program(),
+                    ))
+                }
                 _ => Ok(Probe::Http(client)),
             }
         }
@@ -146,7 +151,7 @@ pub fn choose(
 /// A Compose `test` that fetches `http://127.0.0.1:PORT/PATH` and fails unless the answer is
 /// 2xx. A redirect fails too where the client can say so (curl, python, bash): a health path that
 /// redirects to a login page is not a health check. busybox wget always follows redirects and
-/// has no option against it, so the wget probe does too. `127.0.0.1`, not `localhost`: busybox
+/// has no option against it, so the wget and mounted probes do too. `127.0.0.1`, not `localhost`: busybox
 /// wget tries `::1` first and does not fall back.
 ///
 /// `timeout` bounds the client where it has a portable option for it; wget has none (Debian's
@@ -170,6 +175,17 @@ pub fn http_test(client: HttpClient, port: u16, path: &str, timeout: u64) -> Vec
         .map(String::from)
         .into(),
         HttpClient::Wget => ["wget", "-q", "--spider", &url].map(String::from).into(),
+        // The same busybox wget, from the program muster mounts: exec form, as the image may
+        // have no shell to run a line.
+        HttpClient::Mounted => [
+            crate::mounted_probe::PROGRAM,
+            "wget",
+            "-q",
+            "--spider",
+            &url,
+        ]
+        .map(String::from)
+        .into(),
         // urlopen raises on >= 400 and on timeouts, and on 3xx once the redirect handler declines
         // to follow, so the exit status is the verdict. The URL is written as a JSON string,
         // which is also a valid Python string literal.
@@ -339,13 +355,47 @@ mod tests {
             choose(None, http, None),
             Ok(Probe::Http(HttpClient::Python))
         );
-        assert!(choose(None, http, Some(&["sh"])).is_err());
+        // No client at all, with or without a shell: the mounted one.
+        for none in [&[][..], &["sh"][..]] {
+            assert_eq!(
+                choose(None, http, Some(none)),
+                Ok(Probe::Http(HttpClient::Mounted))
+            );
+        }
+    }
+
+    #[test]
+    fn the_mounted_client_runs_in_any_image_when_asked_for() {
+        for tools in [None, Some(&[][..]), Some(&["curl"][..])] {
+            assert_eq!(
+                choose(Some("mounted"), ProbeStyle::Http, tools),
+                Ok(Probe::Http(HttpClient::Mounted))
+            );
+        }
+        let test = http_test(HttpClient::Mounted, 8080, "/healthz", 4);
+        assert_eq!(
+            test,
+            [
+                "CMD",
+                "/muster-probe/bin/busybox",
+                "wget",
+                "-q",
+                "--spider",
+                "http://127.0.0.1:8080/healthz"
+            ]
+        );
+        assert!(choose(Some("mounted"), ProbeStyle::Native, None).is_err());
     }
 
     #[test]
     fn refuses_a_client_the_image_lacks() {
         let err = choose(Some("curl"), ProbeStyle::Http, Some(&["sh", "bash"])).unwrap_err();
         assert!(err.contains("has no `curl`"), "{err}");
+        let err = choose(Some("wget"), ProbeStyle::Http, Some(&[])).unwrap_err();
+        assert!(
+            err.contains("no shell") && err.contains("\"mounted\""),
+            "{err}"
+        );
         assert!(choose(Some("curl"), ProbeStyle::Native, Some(&["curl"])).is_err());
         assert!(choose(Some("native"), ProbeStyle::Http, None).is_err());
     }

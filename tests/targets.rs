@@ -1297,3 +1297,82 @@ fn copy_folder(from: &std::path::Path, to: &std::path::Path) {
         std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
     }
 }
+
+// ------------------------------------------------------------------------- the mounted probe
+
+/// A distroless service (no client: the mounted probe) and one with busybox wget of its own.
+const MOUNTED: &str = r#"
+[services.api]
+kind = "http"
+image = "registry.example.com/shop/api:1.0"
+probe = "mounted"
+port = 8080
+health_path = "/healthz"
+
+[services.web]
+kind = "http"
+image = "node:20-alpine"
+port = 3000
+"#;
+
+#[test]
+fn swarm_fills_the_mounted_probe_on_every_node_and_stack_deploy_reads_it() {
+    let run = gen_target(MOUNTED, "prod", "swarm").success();
+    let stack = run.yaml();
+    assert_stack_deployable(&stack);
+    let api = &stack["services"]["api"];
+    assert_eq!(
+        api["volumes"],
+        yaml_serde::from_str::<Value>("[muster-probe:/muster-probe:ro]").unwrap()
+    );
+    assert!(api.get("depends_on").is_none());
+    assert!(stack["services"]["web"].get("volumes").is_none());
+    let installer = &stack["services"]["muster-probe"];
+    assert_eq!(installer["deploy"]["mode"], "global");
+    assert_eq!(installer["image"], "busybox:1.37.0-musl");
+    assert!(stack["volumes"].get("muster-probe").is_some());
+    // docker/cli's own stack loader: it refuses an unknown key or mode, and turns `$$` into `$`.
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_temp(&dir, "stack.yml", &run.stdout);
+    let read = common::tool("docker")
+        .args(["stack", "config", "-c"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&read.stdout);
+    assert!(
+        read.status.success(),
+        "docker stack config refused it:\n{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    assert!(said.contains("wait $!; done"), "{said}");
+}
+
+#[test]
+fn k8s_probes_a_service_without_a_client_from_the_kubelet() {
+    let run = gen_target(MOUNTED, "prod", "k8s").success();
+    let docs = documents(&run.stdout);
+    let api = container(document(&docs, "Deployment", "api"));
+    assert_eq!(api["livenessProbe"]["httpGet"]["path"], "/healthz");
+    assert_eq!(api["livenessProbe"]["httpGet"]["port"], 8080);
+    assert!(api.get("volumeMounts").is_none(), "{api:?}");
+    assert!(!run.stdout.contains("muster-probe"), "{}", run.stdout);
+}
+
+#[test]
+fn explain_names_the_mounted_probe_as_what_adds_its_keys() {
+    let catalogue = format!("[project]\nrequires = {{ engine = \"26.1\" }}\n{MOUNTED}");
+    let listing = Muster::new()
+        .catalogue(&catalogue)
+        .args(&["explain", "api"])
+        .run()
+        .success()
+        .stdout;
+    for key in ["volumes", "depends_on.muster-probe.condition"] {
+        let row = listing
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(key))
+            .unwrap_or_else(|| panic!("no row for `{key}`:\n{listing}"));
+        assert!(row.contains("muster's mounted probe"), "{row}");
+    }
+}

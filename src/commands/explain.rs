@@ -261,6 +261,11 @@ fn item_origin(s: &StackService, key: &str, item: &str) -> Option<String> {
     } else {
         key
     };
+    // The mounted probe's client is one more mount, which the emitter adds; no layer may mount
+    // on its folder while it is in use (validate), so a mount there is muster's.
+    if key == "volumes" && crate::mounted_probe::uses(&s.rendered.body) && is_probe_mount(item) {
+        return Some(MOUNTED.to_owned());
+    }
     if let Some(l) = layer(&format!("{catalogue_key}[{item}]")) {
         return Some(l);
     }
@@ -272,6 +277,13 @@ fn item_origin(s: &StackService, key: &str, item: &str) -> Option<String> {
         return layer("model_cache").map(|l| format!("model_cache in {l}"));
     }
     None
+}
+
+/// Whether a `volumes` item, as [`list_rows`] spells it (a string, or a long form as JSON),
+/// mounts the mounted probe's folder.
+fn is_probe_mount(item: &str) -> bool {
+    use crate::mounted_probe::{DIR, NAME};
+    item == format!("{NAME}:{DIR}:ro") || item.contains(&format!("\"target\":\"{DIR}\""))
 }
 
 /// The rows of one list: one row when a single layer gave every item, else a row per item
@@ -382,6 +394,7 @@ fn origin(stack: &Stack, s: &StackService, path: &[String]) -> String {
             item_origin(s, key, sub)
         }
         "networks" => layer(&format!("networks[{sub}]")),
+        "depends_on" if sub == crate::mounted_probe::NAME => Some(MOUNTED.to_owned()),
         "depends_on" => match path.get(2).map(String::as_str) {
             // An option the dependency's entry did not write came from `depends_on_options`.
             Some(option @ ("restart" | "required")) => layer(&format!("depends_on.{sub}.{option}"))
@@ -397,6 +410,9 @@ fn origin(stack: &Stack, s: &StackService, path: &[String]) -> String {
     };
     found.unwrap_or_else(|| "kind template".to_owned())
 }
+
+/// Who adds the mounted probe's client and the wait for its installer.
+const MOUNTED: &str = "muster's mounted probe";
 
 fn describe(layer: &Layer, service: &Service) -> String {
     match layer {

@@ -5,6 +5,7 @@
 //! into one document first would copy every service.
 
 use crate::key_order;
+use crate::mounted_probe;
 use crate::validate::{Stack, StackService};
 use crate::yaml::{Mapping, Value as Yaml};
 
@@ -36,11 +37,21 @@ pub fn write(stack: &Stack, sink: &mut dyn std::io::Write) -> std::io::Result<()
     } else {
         out.push_str("services:\n");
     }
+    let delivery = mounted_probe::Delivery::for_compose(&stack.project.requires);
+    let mut installer = false;
     for s in &stack.services {
         let name = &s.rendered.service.name;
-        if stack.project.autoheal && s.rendered.has_healthcheck() {
+        let healed = stack.project.autoheal && s.rendered.has_healthcheck();
+        let mounted = mounted_probe::uses(&s.rendered.body);
+        if healed || mounted {
             let mut body = s.rendered.body.mapping().clone();
-            label(&mut body, "autoheal", "true");
+            if healed {
+                label(&mut body, "autoheal", "true");
+            }
+            if mounted {
+                mounted_probe::add_to(&mut body, delivery, true);
+                installer |= delivery == mounted_probe::Delivery::Volume;
+            }
             yaml::write_mapping_entry(&mut out, name, &key_order::service(body), 2);
         } else {
             yaml::write_mapping_entry(&mut out, name, s.rendered.body.mapping(), 2);
@@ -58,7 +69,11 @@ pub fn write(stack: &Stack, sink: &mut dyn std::io::Write) -> std::io::Result<()
     if stack.project.autoheal && !users_autoheal {
         yaml::write_mapping_entry(&mut out, "autoheal", &autoheal(), 2);
     }
-    for (key, declared) in declarations(stack) {
+    if installer {
+        let installer = mounted_probe::compose_installer();
+        yaml::write_mapping_entry(&mut out, mounted_probe::NAME, &installer, 2);
+    }
+    for (key, declared) in declarations(stack, installer) {
         if !declared.is_empty() {
             yaml::write_mapping_entry(&mut out, key, &declared, 0);
         }
@@ -76,13 +91,14 @@ pub fn write(stack: &Stack, sink: &mut dyn std::io::Write) -> std::io::Result<()
 }
 
 /// The whole file around `services` as one value, for emitters that rework it (Swarm).
-pub(super) fn document(stack: &Stack, services: Mapping) -> Mapping {
+/// `probe_volume`: the services include the mounted probe's installer, whose volume is declared.
+pub(super) fn document(stack: &Stack, services: Mapping, probe_volume: bool) -> Mapping {
     let mut doc = Mapping::new();
     if let Some(name) = &stack.project.name {
         doc.insert("name".into(), Yaml::from(name.as_str()));
     }
     doc.insert("services".into(), Yaml::Mapping(services));
-    for (key, declared) in declarations(stack) {
+    for (key, declared) in declarations(stack, probe_volume) {
         if !declared.is_empty() {
             doc.insert(key.into(), Yaml::Mapping(declared));
         }
@@ -92,9 +108,20 @@ pub(super) fn document(stack: &Stack, services: Mapping) -> Mapping {
 
 /// The top-level declarations, each left out when the declared Compose cannot read it
 /// (`features::FEATURES`): `fit` has then left out the service keys that name it, and said so.
-pub(super) fn declarations(stack: &Stack) -> impl Iterator<Item = (&'static str, Mapping)> {
+/// `probe_volume`: the mounted probe's volume is declared too, after the services' own.
+pub(super) fn declarations(
+    stack: &Stack,
+    probe_volume: bool,
+) -> impl Iterator<Item = (&'static str, Mapping)> {
     let requires = stack.project.requires;
-    named_declarations(stack)
+    let mut sections = named_declarations(stack);
+    if probe_volume {
+        sections[0].1.insert(
+            Yaml::from(mounted_probe::NAME),
+            Yaml::Mapping(Mapping::new()),
+        );
+    }
+    sections
         .into_iter()
         .filter(move |(key, _)| crate::features::lacking_top_level(key, &requires).is_none())
 }

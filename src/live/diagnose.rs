@@ -415,7 +415,15 @@ fn probe(
                     cl.program()
                 ),
             ),
-            _ => (
+            // No client at all: the one muster mounts needs nothing from the image.
+            (true, None) => (
+                "add `probe = \"mounted\"`: the container has none of curl, wget, python and \
+                 bash, and muster mounts a client of its own"
+                    .to_owned(),
+                "set `probe = \"mounted\"`: the container has none of curl, wget, python and bash"
+                    .to_owned(),
+            ),
+            (false, _) => (
                 "set `healthcheck.test` to a command the image has".to_owned(),
                 "change this probe".to_owned(),
             ),

@@ -741,8 +741,8 @@ fn unknown_image_warning(
         ));
     }
     d.with_note(
-        "an image with none of them (distroless, scratch) needs `healthcheck.test` in exec form, \
-         such as [\"CMD\", \"/app/healthcheck\"], with a binary the app ships",
+        "an image with none of them (distroless, scratch) takes `probe = \"mounted\"`: a \
+         client muster mounts into the container",
     )
 }
 

@@ -88,6 +88,7 @@ pub fn validate(model: RenderedModel, sources: &Sources, diagnostics: &mut Diagn
     ports::check(&services, &mut locator, diagnostics);
     rules::container_names(&services, &mut locator, diagnostics);
     models(&services, &model.project, diagnostics);
+    mounted_probe(&services, &model.project, diagnostics);
     graph::validate(
         RenderedModel {
             project: model.project,
@@ -132,6 +133,88 @@ fn undeclared_resources(
                 )),
             );
         }
+    }
+}
+
+/// The mounted probe's names and folder are muster's while a service uses it: a service or a
+/// volume of the catalogue's named [`crate::mounted_probe::NAME`] would be merged with the
+/// installer or its volume, and the engine refuses two mounts on one container path.
+fn mounted_probe(
+    services: &[crate::render::Rendered],
+    project: &crate::resolve::Project,
+    diagnostics: &mut Diagnostics,
+) {
+    use crate::mounted_probe::{DIR, NAME};
+    let Some(user) = services
+        .iter()
+        .find(|r| crate::mounted_probe::uses(&r.body))
+    else {
+        return;
+    };
+    let catalogue = project.catalogue_source;
+    let at_service = |d: Diagnostic, r: &crate::render::Rendered| {
+        d.at(catalogue, Some(r.service.name_span.clone()), "this service")
+    };
+    let reserved = format!(
+        "`{NAME}` is the service and the volume that bring a probe client into `{}`, whose \
+         image has none",
+        user.service.name
+    );
+    for r in services {
+        if r.service.name == NAME {
+            diagnostics.push(
+                at_service(
+                    Diagnostic::error(format!("a service may not be named `{NAME}` here")),
+                    r,
+                )
+                .with_note(reserved.clone())
+                .with_note("rename this service"),
+            );
+        }
+        let mounts_the_name = r
+            .body
+            .volumes()
+            .any(|m| crate::volumes::named_volume(m) == Some(NAME));
+        if mounts_the_name {
+            diagnostics.push(
+                at_service(
+                    Diagnostic::error(format!(
+                        "service `{}` mounts a volume named `{NAME}`, muster's own here",
+                        r.service.name
+                    )),
+                    r,
+                )
+                .with_note(reserved.clone())
+                .with_note("give the volume another name"),
+            );
+        }
+        let on_the_folder = r
+            .body
+            .volumes()
+            .any(|m| crate::volumes::target(m).ok() == Some(DIR));
+        if on_the_folder && crate::mounted_probe::uses(&r.body) {
+            diagnostics.push(
+                at_service(
+                    Diagnostic::error(format!(
+                        "service `{}` mounts something at `{DIR}`, where muster mounts its probe \
+                         client",
+                        r.service.name
+                    )),
+                    r,
+                )
+                .with_note("the engine refuses two mounts on one path; mount it elsewhere"),
+            );
+        }
+    }
+    if let Some(volume) = project.resources.volumes.get(NAME) {
+        diagnostics.push(
+            Diagnostic::error(format!(
+                "the catalogue declares a volume `{NAME}`, muster's own here"
+            ))
+            .at(catalogue, Some(volume.span()), "this volume")
+            .with_note(reserved)
+            .with_note("give the volume another name"),
+        );
     }
 }
 

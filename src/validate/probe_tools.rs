@@ -82,7 +82,11 @@ const WITH_A_SHELL: &[&str] = &[
 ];
 
 /// Whether an image with `tools` has `program`, named bare or by its path in a system folder.
+/// The mounted probe's program is in every container that runs it: the emitters mount it there.
 fn has(tools: &[&str], program: &str) -> bool {
+    if program == crate::mounted_probe::PROGRAM {
+        return true;
+    }
     let bare = SYSTEM_DIRS
         .iter()
         .find_map(|dir| program.strip_prefix(dir))

@@ -15,6 +15,7 @@ use super::{at_service, compose};
 use crate::diagnostic::{Diagnostic, Diagnostics, Label};
 use crate::key_order;
 use crate::model::Restart;
+use crate::mounted_probe;
 use crate::resolve::{Project, Service};
 use crate::validate::{Stack, StackService};
 use crate::yaml::{Mapping, Value as Yaml};
@@ -24,17 +25,32 @@ pub fn emit(stack: &Stack, diagnostics: &mut Diagnostics) -> String {
     super::require_images(stack, "`docker stack deploy`", diagnostics);
     let mut notes = Notes::default();
     let mut services = Mapping::new();
+    let mut installer = false;
     for s in &stack.services {
+        let mut body = service(s, stack, &mut notes, diagnostics);
+        // swarmkit has no image mounts: the program always comes through the volume, which a
+        // global service fills on every node (`mounted_probe.rs`).
+        if mounted_probe::uses(&s.rendered.body) {
+            mounted_probe::add_to(&mut body, mounted_probe::Delivery::Volume, false);
+            body = key_order::service(body);
+            installer = true;
+        }
         services.insert(
             Yaml::from(s.rendered.service.name.as_str()),
-            Yaml::Mapping(service(s, stack, &mut notes, diagnostics)),
+            Yaml::Mapping(body),
+        );
+    }
+    if installer {
+        services.insert(
+            Yaml::from(mounted_probe::NAME),
+            Yaml::Mapping(mounted_probe::swarm_installer()),
         );
     }
     warn_dropped_dependencies(stack, diagnostics);
     refuse_ports_kept_apart_by_profiles(stack, diagnostics);
     refuse_unreadable_sources(stack, diagnostics);
     notes.report(&stack.project, diagnostics);
-    let mut doc = compose::document(stack, services);
+    let mut doc = compose::document(stack, services, installer);
     // The stack is named on the command line (`docker stack deploy -c FILE NAME`); the stack file
     // schema has no top-level `name` and rejects it.
     doc.shift_remove("name");
