@@ -22,7 +22,6 @@
 //! Which services get it is read from the body: a healthcheck whose program is [`PROGRAM`], so a
 //! test of the user's own that calls it is served too.
 
-use crate::compose_body::ComposeBody;
 use crate::model::version::Requires;
 use crate::yaml::{Mapping, Value as Yaml};
 
@@ -61,17 +60,21 @@ impl Delivery {
     }
 }
 
-/// Whether the service's healthcheck runs the mounted program. Read from the keys without
-/// building the healthcheck: every emitter asks it of every service.
-pub fn uses(body: &ComposeBody) -> bool {
-    if !body.has_healthcheck() {
+/// Whether a service's Compose keys (`ComposeBody::mapping`) run the mounted program in a
+/// healthcheck that is not disabled. Read from the keys without building the healthcheck: every
+/// emitter asks it of every service.
+pub fn uses(keys: &Mapping) -> bool {
+    let Some(hc) = keys.get("healthcheck") else {
+        return false;
+    };
+    if hc.get("disable") == Some(&Yaml::Bool(true)) {
         return false;
     }
-    let test = body
-        .get("healthcheck")
-        .and_then(|hc| hc.get("test"))
-        .and_then(Yaml::as_sequence);
-    match test.map(Vec::as_slice) {
+    match hc
+        .get("test")
+        .and_then(Yaml::as_sequence)
+        .map(Vec::as_slice)
+    {
         Some([cmd, program, ..]) => {
             cmd.as_str() == Some("CMD") && program.as_str() == Some(PROGRAM)
         }
@@ -141,11 +144,8 @@ pub fn swarm_installer() -> Mapping {
 mod tests {
     use super::*;
 
-    fn body(text: &str) -> ComposeBody {
-        ComposeBody::read(
-            crate::yaml::from_str(text).unwrap(),
-            crate::compose_body::TestOrigin::BuiltInTemplate,
-        )
+    fn body(text: &str) -> Mapping {
+        crate::yaml::from_str(text).unwrap()
     }
 
     #[test]

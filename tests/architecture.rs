@@ -120,6 +120,7 @@ const STAGES: &[(&str, &[&str])] = &[
             "ai_models",
             "compose_spec",
             "features",
+            "mounted_probe",
             "probe",
             "spec",
             "gpus",

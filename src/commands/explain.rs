@@ -263,7 +263,10 @@ fn item_origin(s: &StackService, key: &str, item: &str) -> Option<String> {
     };
     // The mounted probe's client is one more mount, which the emitter adds; no layer may mount
     // on its folder while it is in use (validate), so a mount there is muster's.
-    if key == "volumes" && crate::mounted_probe::uses(&s.rendered.body) && is_probe_mount(item) {
+    if key == "volumes"
+        && crate::mounted_probe::uses(s.rendered.body.mapping())
+        && is_probe_mount(item)
+    {
         return Some(MOUNTED.to_owned());
     }
     if let Some(l) = layer(&format!("{catalogue_key}[{item}]")) {

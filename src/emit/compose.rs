@@ -42,7 +42,7 @@ pub fn write(stack: &Stack, sink: &mut dyn std::io::Write) -> std::io::Result<()
     for s in &stack.services {
         let name = &s.rendered.service.name;
         let healed = stack.project.autoheal && s.rendered.has_healthcheck();
-        let mounted = mounted_probe::uses(&s.rendered.body);
+        let mounted = mounted_probe::uses(s.rendered.body.mapping());
         if healed || mounted {
             let mut body = s.rendered.body.mapping().clone();
             if healed {

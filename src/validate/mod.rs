@@ -147,7 +147,7 @@ fn mounted_probe(
     use crate::mounted_probe::{DIR, NAME};
     let Some(user) = services
         .iter()
-        .find(|r| crate::mounted_probe::uses(&r.body))
+        .find(|r| crate::mounted_probe::uses(r.body.mapping()))
     else {
         return;
     };
@@ -192,7 +192,7 @@ fn mounted_probe(
             .body
             .volumes()
             .any(|m| crate::volumes::target(m).ok() == Some(DIR));
-        if on_the_folder && crate::mounted_probe::uses(&r.body) {
+        if on_the_folder && crate::mounted_probe::uses(r.body.mapping()) {
             diagnostics.push(
                 at_service(
                     Diagnostic::error(format!(

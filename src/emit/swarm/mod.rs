@@ -30,7 +30,7 @@ pub fn emit(stack: &Stack, diagnostics: &mut Diagnostics) -> String {
         let mut body = service(s, stack, &mut notes, diagnostics);
         // swarmkit has no image mounts: the program always comes through the volume, which a
         // global service fills on every node (`mounted_probe.rs`).
-        if mounted_probe::uses(&s.rendered.body) {
+        if mounted_probe::uses(s.rendered.body.mapping()) {
             mounted_probe::add_to(&mut body, mounted_probe::Delivery::Volume, false);
             body = key_order::service(body);
             installer = true;
