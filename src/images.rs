@@ -170,6 +170,109 @@ impl ImageFacts {
     }
 }
 
+/// Program names on an image's PATH. Static: muster asks only about the programs it can probe
+/// with and the engines' own tools, so every name it records is one of its own tables'.
+pub type Tools = std::borrow::Cow<'static, [&'static str]>;
+
+/// What muster knows of the image a service runs, wherever it learned it: a row of [`IMAGES`]
+/// (with its tag's variant), a Dockerfile (its base's row and what its stages add or remove), or
+/// a lock-file entry read from the image itself. The probe is chosen from this alone, so each
+/// source of facts produces one and nothing downstream asks where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeFacts {
+    /// The programs a probe may call.
+    pub programs: Programs,
+    /// The user the container runs as (`USER`), where the image sets one; probes run as it.
+    pub user: Option<String>,
+    /// The image's `SHELL` in exec form, where it sets one: a `CMD-SHELL` test runs through it
+    /// instead of `/bin/sh -c`.
+    pub shell: Option<Vec<String>>,
+    /// The container ports the image declares (`EXPOSE`), in the order declared.
+    pub exposed: Vec<u16>,
+    pub healthcheck: ImageHealthcheck,
+}
+
+/// Which programs an image has, as far as muster can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Programs {
+    /// These and no other program a probe could use: an empty list is an image without a shell
+    /// or a client (distroless, scratch).
+    Exactly(Tools),
+    /// At least these (installed or copied by a Dockerfile muster followed), on a base whose
+    /// other programs muster cannot tell, for the reason given. Nothing at all is known when the
+    /// list is empty.
+    AtLeast(Tools, CannotTell),
+}
+
+/// Why muster cannot tell which programs an image has: a sentence fragment that completes
+/// "muster cannot tell which programs the image has: ..." (`it does not know image `x:1``,
+/// `the Dockerfile's base `${BASE}` has no default`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CannotTell(pub String);
+
+/// The image's own `HEALTHCHECK`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ImageHealthcheck {
+    /// Not recorded: the table does not say (its rows describe tools, not healthchecks).
+    #[default]
+    Unknown,
+    /// The image declares one (`HEALTHCHECK CMD ...`): it runs unless the service replaces it.
+    Declared,
+    /// It has none: never declared, or turned off (`HEALTHCHECK NONE`).
+    Off,
+}
+
+impl ProbeFacts {
+    /// Facts with nothing known but `programs`.
+    pub fn of(programs: Programs) -> Self {
+        ProbeFacts {
+            programs,
+            user: None,
+            shell: None,
+            exposed: Vec::new(),
+            healthcheck: ImageHealthcheck::Unknown,
+        }
+    }
+
+    /// A table row's facts for `image`, its tag's variant applied.
+    pub fn from_table(facts: &'static ImageFacts, image: &ImageRef) -> Self {
+        Self::of(Programs::Exactly(Tools::Borrowed(facts.tools_for(image))))
+    }
+
+    /// Nothing known, for `reason`.
+    pub fn cannot_tell(reason: impl Into<String>) -> Self {
+        Self::of(Programs::AtLeast(
+            Tools::Borrowed(&[]),
+            CannotTell(reason.into()),
+        ))
+    }
+}
+
+impl Programs {
+    /// The programs known to be there (all of them, or at least these).
+    pub fn known(&self) -> &[&'static str] {
+        match self {
+            Programs::Exactly(tools) | Programs::AtLeast(tools, _) => tools,
+        }
+    }
+
+    /// The whole list, when muster knows it.
+    pub fn exactly(&self) -> Option<&Tools> {
+        match self {
+            Programs::Exactly(tools) => Some(tools),
+            Programs::AtLeast(..) => None,
+        }
+    }
+
+    /// Why muster cannot tell the whole list, when it cannot.
+    pub fn cannot_tell(&self) -> Option<&CannotTell> {
+        match self {
+            Programs::Exactly(_) => None,
+            Programs::AtLeast(_, why) => Some(why),
+        }
+    }
+}
+
 /// The known images. The first row of an engine gives that engine's default image.
 pub static IMAGES: &[ImageFacts] = &[
     ImageFacts {

@@ -33,7 +33,7 @@ pub struct Planned {
     pub engine: Option<String>,
     pub image: Option<String>,
     /// The programs muster knows the image to have; `None` for a build or an unknown image.
-    pub tools: Option<&'static [&'static str]>,
+    pub tools: Option<crate::images::Tools>,
     pub probe: Probe,
     pub port: Option<u16>,
     pub health_path: Option<String>,
@@ -170,7 +170,7 @@ fn planned(s: &StackService) -> Planned {
         job: service.traits.runs_to_completion,
         engine: service.engine.clone(),
         image: service.image.clone(),
-        tools: service.tools,
+        tools: service.tools.clone(),
         probe: service.probe,
         port: service.health_port.or(service.port),
         health_path: service.health_path.clone(),

@@ -12,7 +12,7 @@
 use crate::catalogue::{Catalogue, Entry};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceId};
 use crate::features::Gated;
-use crate::images::{self, ImageFacts, ImageRef};
+use crate::images::{self, ImageFacts, ImageRef, ProbeFacts, Programs};
 use crate::kinds::Kinds;
 use crate::model::{Condition, Duration, HealthKey, KindTraits};
 use crate::probe::{self, Probe};
@@ -92,8 +92,8 @@ pub struct Service {
     pub engine: Option<String>,
     pub image: Option<String>,
     pub build: Option<Build>,
-    /// The programs in the image, when muster knows the image.
-    pub tools: Option<&'static [&'static str]>,
+    /// Every program in the image a probe could use, when muster knows them all.
+    pub tools: Option<images::Tools>,
     pub probe: Probe,
     /// The container port probes and Kubernetes Services target.
     pub port: Option<u16>,
@@ -414,11 +414,20 @@ fn resolve_service<'a>(
     // A custom image of a known engine (`myorg/postgres-postgis`) is taken to carry the engine's
     // tools: such images are built FROM the official one.
     let facts: Option<&ImageFacts> = image_facts.or(engine_facts);
-    let tools = match (&image_ref, facts) {
-        (Some(r), Some(f)) => Some(f.tools_for(r)),
-        (None, Some(f)) if build.is_none() => Some(f.tools),
-        _ => None,
+    let probe_facts = match (&image_ref, facts) {
+        (Some(r), Some(f)) => ProbeFacts::from_table(f, r),
+        (None, Some(f)) if build.is_none() => {
+            ProbeFacts::of(Programs::Exactly(images::Tools::Borrowed(f.tools)))
+        }
+        (Some(r), None) => ProbeFacts::cannot_tell(format!(
+            "it does not know image `{}`",
+            image
+                .map(|(i, _)| i.get_ref().as_str())
+                .unwrap_or(r.repository)
+        )),
+        _ => ProbeFacts::cannot_tell("it does not read the build's Dockerfile"),
     };
+    let tools = probe_facts.programs.exactly().cloned();
 
     let image = match (image, &build, engine_facts) {
         (Some((i, _)), _, _) => Some(i.get_ref().clone()),
@@ -471,7 +480,7 @@ fn resolve_service<'a>(
     let probe = match probe::choose(
         requested_probe.map(|(p, _)| p.get_ref().as_str()),
         kind.probe,
-        tools,
+        tools.as_deref(),
     ) {
         Ok(p) => p,
         // A test of the user's own replaces the template's probe, so an image without a client

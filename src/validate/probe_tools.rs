@@ -14,7 +14,7 @@ pub fn problem(
     catalogue: SourceId,
 ) -> Option<Diagnostic> {
     let service = &rendered.service;
-    let tools = service.tools?;
+    let tools: &[&str] = service.tools.as_deref()?;
     let users_probe = healthcheck.origin.is_users();
     // `CMD-SHELL` runs its line through `/bin/sh`: an image without one (distroless) runs only
     // the exec form.
