@@ -190,6 +190,9 @@ pub struct Catalogue {
     pub unloaded: Vec<String>,
     pub resources: crate::resources::Resources,
     pub models: crate::ai_models::Models,
+    /// The lock file beside the catalogue (`muster.lock`), when the pipeline read one: resolve
+    /// takes its facts over the image table.
+    pub lock: Option<crate::lock::Lock>,
 }
 
 /// One `[services.NAME]` table.
@@ -302,6 +305,7 @@ impl Catalogue {
             unloaded,
             resources,
             models: file.models,
+            lock: None,
         })
     }
 }

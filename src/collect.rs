@@ -31,6 +31,11 @@ impl Dropped {
         self.0.iter().any(|d| d.iter().eq(path))
     }
 
+    /// Whether no key was dropped: the value holds all the user wrote.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Whether a key at or under `prefix` was dropped.
     pub fn under(&self, prefix: &[&str]) -> bool {
         self.0

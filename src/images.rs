@@ -273,6 +273,36 @@ impl Programs {
     }
 }
 
+/// Programs a probe may run that no row below needs to list: the HTTP clients and shells (and
+/// the names they go by: busybox, python3, nc), looked for in every image.
+const CLIENTS: &[&str] = &[
+    "sh", "bash", "busybox", "curl", "wget", "python", "python3", "nc", "node", "grep",
+];
+
+/// Every program muster may look for in an image: [`CLIENTS`] and each program a row of
+/// [`IMAGES`] lists, sorted. `muster images` records which of these an image has, and a lock file
+/// may name no other.
+pub fn probe_programs() -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = CLIENTS
+        .iter()
+        .copied()
+        .chain(IMAGES.iter().flat_map(|row| {
+            row.tools
+                .iter()
+                .chain(row.variants.iter().flat_map(|v| v.tools.iter()))
+                .copied()
+        }))
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
+/// `name` as one of [`probe_programs`], if it is one.
+pub fn probe_program(name: &str) -> Option<&'static str> {
+    probe_programs().into_iter().find(|p| *p == name)
+}
+
 /// The known images. The first row of an engine gives that engine's default image.
 pub static IMAGES: &[ImageFacts] = &[
     ImageFacts {

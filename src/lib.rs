@@ -29,6 +29,7 @@ pub mod key_order;
 pub mod kinds;
 pub mod lint;
 pub mod live;
+pub mod lock;
 pub mod merge;
 pub mod model;
 pub mod mounted_probe;

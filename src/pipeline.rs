@@ -62,14 +62,43 @@ impl Session {
 /// stage found errors; every stage runs on what the earlier ones could make of the input, so
 /// that one run reports every error (see [`build`]).
 pub fn stack(inputs: &Inputs, session: &mut Session) -> Result<Stack, Error> {
+    stack_reading(inputs, ReadLock::Yes, session)
+}
+
+/// [`stack`] without the lock file, for `muster images`, which writes it: the images it reads
+/// replace the lock's facts, and a lock muster cannot read must not stop it writing a new one.
+pub fn stack_without_lock(inputs: &Inputs, session: &mut Session) -> Result<Stack, Error> {
+    stack_reading(inputs, ReadLock::No, session)
+}
+
+#[derive(PartialEq)]
+enum ReadLock {
+    Yes,
+    No,
+}
+
+fn stack_reading(
+    inputs: &Inputs,
+    read_lock: ReadLock,
+    session: &mut Session,
+) -> Result<Stack, Error> {
     session.allowed.extend(inputs.allow.iter().cloned());
     let Session {
         sources,
         diagnostics,
         ..
     } = session;
-    let catalogue = Catalogue::load(&inputs.catalogue, sources, diagnostics)
+    let mut catalogue = Catalogue::load(&inputs.catalogue, sources, diagnostics)
         .map_err(Error::io("read the catalogue", &inputs.catalogue))?;
+    // What `muster images` read from the images, beside the catalogue; resolve reads it with it.
+    if read_lock == ReadLock::Yes {
+        let lock_path = crate::lock::beside(&inputs.catalogue);
+        let lock = crate::lock::Lock::load(&lock_path, sources, diagnostics)
+            .map_err(Error::io("read the lock file", &lock_path))?;
+        if let Some(catalogue) = &mut catalogue {
+            catalogue.lock = lock;
+        }
+    }
     let profiles = Profiles::load(Some(&inputs.profiles_dir), sources, diagnostics)?;
     let kinds = Kinds::built_in().with_user_templates(&inputs.templates_dir)?;
     if let Some(d) = crate::schema::stale_warning(&inputs.catalogue, &kinds) {

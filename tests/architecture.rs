@@ -135,6 +135,7 @@ const STAGES: &[(&str, &[&str])] = &[
             "resources",
             "profile",
             "catalogue",
+            "lock",
             "schema",
         ],
     ),

@@ -51,6 +51,7 @@ pub fn run(inputs: &Inputs, json: bool, session: &mut Session) -> Result<Option<
         unloaded: Vec::new(),
         resources: Default::default(),
         models: Default::default(),
+        lock: None,
     };
     let mut rows = Vec::new();
     for profile in profiles.names() {

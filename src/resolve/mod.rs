@@ -70,6 +70,9 @@ pub struct Project {
     pub models: IndexMap<String, crate::ai_models::ModelSpec>,
     /// The services whose `only_in` names none of the profiles in force: not in the model.
     pub left_out: Vec<LeftOut>,
+    /// The lock file the services' facts were read from, for `check` to compare with the
+    /// engine.
+    pub lock: Option<crate::lock::Lock>,
 }
 
 /// A service that exists only under other profiles.
@@ -321,6 +324,7 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Context, diagnostics: &mut Diagno
         resolve_service(
             entry,
             catalogue.source,
+            catalogue.lock.as_ref(),
             inputs,
             &mut shared_compose,
             diagnostics,
@@ -364,6 +368,7 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Context, diagnostics: &mut Diagno
                 .map(|(name, spec)| (name.get_ref().clone(), spec.clone()))
                 .collect(),
             left_out,
+            lock: catalogue.lock.clone(),
         },
         services,
     }
@@ -372,6 +377,7 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Context, diagnostics: &mut Diagno
 fn resolve_service<'a>(
     entry: &'a Entry,
     catalogue: SourceId,
+    lock: Option<&crate::lock::Lock>,
     inputs: &Context<'a>,
     shared_compose: &mut SharedCompose<'a>,
     diagnostics: &mut Diagnostics,
@@ -414,12 +420,22 @@ fn resolve_service<'a>(
     // A custom image of a known engine (`myorg/postgres-postgis`) is taken to carry the engine's
     // tools: such images are built FROM the official one.
     let facts: Option<&ImageFacts> = image_facts.or(engine_facts);
-    let probe_facts = match (&image_ref, facts) {
-        (Some(r), Some(f)) => ProbeFacts::from_table(f, r),
-        (None, Some(f)) if build.is_none() => {
+    // What `muster images` read from the image itself comes first: by the reference the service
+    // runs (an engine's default image too), or, for a build without one, by the service's name.
+    let reference = image.map(|(i, _)| i.get_ref().as_str()).or_else(|| {
+        build
+            .is_none()
+            .then(|| engine_facts?.default_image)
+            .flatten()
+    });
+    let locked = lock.and_then(|l| l.entry_for(name, reference));
+    let probe_facts = match (locked, &image_ref, facts) {
+        (Some(locked), _, _) => locked.facts.clone(),
+        (None, Some(r), Some(f)) => ProbeFacts::from_table(f, r),
+        (None, None, Some(f)) if build.is_none() => {
             ProbeFacts::of(Programs::Exactly(images::Tools::Borrowed(f.tools)))
         }
-        (Some(r), None) => ProbeFacts::cannot_tell(format!(
+        (None, Some(r), None) => ProbeFacts::cannot_tell(format!(
             "it does not know image `{}`",
             image
                 .map(|(i, _)| i.get_ref().as_str())
@@ -704,7 +720,8 @@ fn resolve_service<'a>(
     if probes_over_http {
         let auto = requested_probe.is_none_or(|(p, _)| p.get_ref() == "auto");
         // An image Docker refuses is reported as such; a guess about its tools would be noise.
-        if let (Some((image, source)), None, None, true) = (image_key, &service.build, facts, auto)
+        if let (Some((image, source)), None, None, None, true) =
+            (image_key, &service.build, facts, locked, auto)
             && images::reference_problem(image.get_ref()).is_none()
         {
             diagnostics.push(unknown_image_warning(name, image, source, health_path_set));
