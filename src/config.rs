@@ -147,6 +147,17 @@ enum CliCommand {
         #[arg(long)]
         plain: bool,
     },
+    /// Read the stack's images from the engine (config and programs, without running them) into
+    /// muster.lock, which gen and check take over muster's own table.
+    Images {
+        /// The profile whose services' images are read [default: as `gen`].
+        #[arg(short, long)]
+        profile: Option<String>,
+        /// Write to FILE atomically instead (`-` is stdout) [default: muster.lock beside the
+        /// catalogue, the one gen reads].
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Show every service's state once, for a project already running.
     Status {
         /// The profile the project runs [default: as `gen`].
@@ -328,6 +339,11 @@ pub enum Request {
         file: PathBuf,
         json: bool,
     },
+    Images {
+        inputs: Inputs,
+        /// `None` for stdout.
+        output: Option<PathBuf>,
+    },
     Doctor {
         inputs: Inputs,
         file: PathBuf,
@@ -462,6 +478,7 @@ impl Cli {
             }
             | CliCommand::Add(_)
             | CliCommand::Explain { .. }
+            | CliCommand::Images { .. }
             | CliCommand::Report { .. } => found.ok_or_else(|| Error::NoCatalogue {
                 from: std::env::current_dir().unwrap_or_default(),
             })?,
@@ -620,6 +637,13 @@ impl Cli {
                     },
                 }
             }
+            CliCommand::Images { profile, output } => Request::Images {
+                inputs: inputs(profile),
+                output: match output {
+                    None => Some(crate::lock::beside(&catalogue)),
+                    Some(path) => stdio(Some(path)),
+                },
+            },
             CliCommand::Status {
                 profile,
                 output,

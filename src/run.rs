@@ -109,6 +109,9 @@ fn dispatch(request: &Request, session: &mut Session) -> Result<Option<String>, 
         Request::Completions { shell } => commands::completions::script(*shell).map(Some),
         Request::Man { command } => commands::completions::man(command.as_deref()).map(Some),
         Request::Up { inputs, up } => commands::up::run(inputs, up, session),
+        Request::Images { inputs, output } => {
+            commands::images::run(inputs, output.as_deref(), session)
+        }
         Request::Status { inputs, file, json } => {
             commands::status::run(inputs, file, *json, session)
         }

@@ -4,6 +4,7 @@ pub mod completions;
 pub mod doctor;
 pub mod explain;
 pub mod generate;
+pub mod images;
 pub mod import;
 pub mod init;
 pub mod kinds;

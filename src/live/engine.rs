@@ -161,6 +161,157 @@ impl Engine {
     }
 }
 
+/// What became of a `docker image inspect`.
+#[derive(Debug)]
+pub enum Inspected {
+    Found(Box<Image>),
+    /// The engine holds no image of that reference.
+    Missing,
+}
+
+impl Engine {
+    /// The image the engine holds under `reference` (a name or an ID).
+    pub fn image(&self, reference: &str) -> Result<Inspected, EngineError> {
+        let mut inspect = self.docker();
+        inspect.args(["image", "inspect", "--"]).arg(reference);
+        let out = self.output(inspect)?;
+        if !out.status.success() {
+            let said = String::from_utf8_lossy(&out.stderr);
+            // "Error: No such image: x" (CLI 28), "Error response from daemon: No such image".
+            if said.to_lowercase().contains("no such image") {
+                return Ok(Inspected::Missing);
+            }
+            return Err(EngineError(format!(
+                "cannot inspect image `{reference}`: {}",
+                said.trim()
+            )));
+        }
+        let mut found: Vec<Image> = serde_json::from_slice(&out.stdout).map_err(|e| {
+            EngineError(format!(
+                "cannot read `docker image inspect {reference}`: {e}"
+            ))
+        })?;
+        match found.pop() {
+            Some(image) => Ok(Inspected::Found(Box::new(image))),
+            None => Ok(Inspected::Missing),
+        }
+    }
+
+    /// Hands the image's file system, as the tar stream of `docker export`, to `read`. The image
+    /// is never run: a container is created from it (with an entrypoint that does not exist, so
+    /// that an image without a command can be created too), exported and removed.
+    pub fn read_filesystem<T>(
+        &self,
+        image_id: &str,
+        read: impl FnOnce(&mut dyn std::io::Read) -> std::io::Result<T>,
+    ) -> Result<T, EngineError> {
+        let mut create = self.docker();
+        create
+            .args(["create", "--pull", "never", "--network", "none"])
+            .args(["--label", "muster.images=read", "--entrypoint"])
+            .arg("/muster-reads-this-image-without-running-it")
+            .arg(image_id);
+        let out = self.output(create)?;
+        if !out.status.success() {
+            return Err(EngineError(format!(
+                "cannot create a container of {image_id} to read its files: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        let container = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let result = self.export(&container, read);
+        let mut remove = self.docker();
+        remove.args(["rm", "-f", &container]);
+        let removed = self.output(remove);
+        let read = result?;
+        match removed {
+            Ok(out) if out.status.success() => Ok(read),
+            Ok(out) => Err(EngineError(format!(
+                "cannot remove container {container}: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn export<T>(
+        &self,
+        container: &str,
+        read: impl FnOnce(&mut dyn std::io::Read) -> std::io::Result<T>,
+    ) -> Result<T, EngineError> {
+        let mut export = self.docker();
+        export
+            .args(["export", container])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = export
+            .spawn()
+            .map_err(|e| EngineError(format!("cannot run docker export: {e}")))?;
+        let mut stdout = child.stdout.take().expect("piped");
+        let mut stderr = child.stderr.take().expect("piped");
+        let errors = std::thread::spawn(move || read_all(&mut stderr));
+        let read = read(&mut stdout);
+        // A reader that stopped early must not leave export blocked on a full pipe.
+        if read.is_err() {
+            let _ = child.kill();
+        }
+        drop(stdout);
+        let status = child
+            .wait()
+            .map_err(|e| EngineError(format!("docker export: {e}")))?;
+        let said = errors.join().unwrap_or_default();
+        match read {
+            Ok(value) if status.success() => Ok(value),
+            Ok(_) => Err(EngineError(format!(
+                "docker export {container} failed: {}",
+                said.trim()
+            ))),
+            Err(e) => Err(EngineError(format!(
+                "cannot read the files of container {container}: {e}"
+            ))),
+        }
+    }
+}
+
+/// The parts of `docker image inspect` the lock file records.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Image {
+    pub id: String,
+    #[serde(default)]
+    pub repo_digests: Option<Vec<String>>,
+    #[serde(default)]
+    pub os: String,
+    #[serde(default)]
+    pub architecture: String,
+    #[serde(default)]
+    pub variant: Option<String>,
+    #[serde(default)]
+    pub config: Option<ImageConfig>,
+}
+
+/// An image's configuration: what its Dockerfile's `USER`, `ENV`, `ENTRYPOINT`, `CMD`,
+/// `EXPOSE`, `HEALTHCHECK` and `SHELL` left.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageConfig {
+    #[serde(default)]
+    pub user: String,
+    #[serde(default)]
+    pub env: Option<Vec<String>>,
+    #[serde(default)]
+    pub entrypoint: Option<Vec<String>>,
+    #[serde(default)]
+    pub cmd: Option<Vec<String>>,
+    #[serde(default)]
+    pub exposed_ports: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    #[serde(default)]
+    pub healthcheck: Option<HealthConfig>,
+    #[serde(default)]
+    pub shell: Option<Vec<String>>,
+}
+
 impl Default for Engine {
     fn default() -> Self {
         Engine::new()

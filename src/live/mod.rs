@@ -12,6 +12,8 @@ pub mod board;
 pub mod diagnose;
 pub mod display;
 pub mod engine;
+pub mod image_fs;
+pub mod images;
 pub mod plan;
 
 use crate::config::Inputs;

@@ -151,6 +151,11 @@ lints! {
         checks: "two mounts on one container path in one `volumes` list",
         why: "Compose keeps only the last and drops the others without a word",
     },
+    StaleLock = "stale-lock" {
+        level: Warning,
+        checks: "a muster.lock entry whose reference the engine now holds another image under (rebuilt, or pulled with a moved tag)",
+        why: "gen chooses the probe from the old image's programs, which the new one may lack: run `muster images` again",
+    },
     OlderTarget = "older-target" {
         level: Warning,
         checks: "a key the declared Compose or Engine (`[project] requires`) cannot do, left out or rewritten",
