@@ -1,7 +1,8 @@
 //! muster's output on a real Docker Engine 26 with Docker Compose 2.40: the generated files,
 //! used verbatim, come up healthy in dependency order; the engine restarts what crashes,
 //! probes notice what hangs, a failing job keeps its dependents down, autoheal restarts what
-//! turns unhealthy, and Swarm replaces a task whose probe fails.
+//! turns unhealthy, Swarm replaces a task whose probe fails, and the images teams build (node
+//! alpine, distroless, ruby slim) are read by `muster images` and probed with what they hold.
 //!
 //! ```sh
 //! bash .ci/install                                         # engine, images' tools, .venv
@@ -18,10 +19,11 @@ mod engine {
     pub mod harness;
     pub mod live;
     pub mod order;
+    pub mod probed;
 }
 
 use engine::harness::{Engine, Stack, health, repo, signal, stdout, wait_for};
-use engine::{live, order};
+use engine::{live, order, probed};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
@@ -58,6 +60,10 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     (
         "gpu_and_model_requests_are_refused_by_an_engine_without_them",
         gpu_without_driver,
+    ),
+    (
+        "images_are_read_and_probed_with_what_they_hold",
+        probed::images_are_read_and_probed_with_what_they_hold,
     ),
     ("live_ecommerce_comes_up_all_healthy", live::ecommerce_up),
     ("live_probe_tool_missing", live::probe_tool_missing),

@@ -205,6 +205,29 @@ impl Engine {
         eprintln!("images ready in {:.0?}", started.elapsed());
     }
 
+    /// Builds the images no Debian root can stand in for (`dockerfiles/NAME/`: a `Dockerfile`
+    /// and the `tag` it is built as): empty images with one static binary, as distroless,
+    /// busybox and `scratch` images are. They build FROM images of `build_images`, which must
+    /// have run; the engine's build cache makes a second build take a second.
+    pub fn build_dockerfile_images(&self) {
+        let started = Instant::now();
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(here().join("dockerfiles"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.join("Dockerfile").is_file())
+            .collect();
+        dirs.sort();
+        for dir in dirs {
+            let tag =
+                std::fs::read_to_string(dir.join("tag")).expect("a `tag` beside the Dockerfile");
+            run(self
+                .docker()
+                .args(["build", "-q", "-t", tag.trim()])
+                .arg(&dir));
+        }
+        eprintln!("  Dockerfile images ready in {:.0?}", started.elapsed());
+    }
+
     /// `None` for a container that went away since it was listed (a replaced Swarm task).
     pub fn try_inspect(&self, container: &str) -> Option<Json> {
         let output = self.docker().args(["inspect", container]).output().ok()?;
