@@ -596,9 +596,17 @@ image = "muster-test/backend:1"
 command = "gunicorn config.wsgi:application --bind 0.0.0.0:8000"
 env = { DATABASE_HOST = "postgres", DATABASE_PORT = "5432", POSTGRES_DB = "shop", POSTGRES_USER = "shop", POSTGRES_PASSWORD = "pw", DJANGO_SECRET_KEY = "test", DJANGO_ALLOWED_HOSTS = "127.0.0.1", GREETING = "{{ not a template }}" }
 depends_on = ["postgres", "redis", "migrate"]
+
+[services.whoami]                  # FROM scratch: the mounted client, filled in by a global service
+kind = "http"
+image = "traefik/whoami:v1.10.3"
+port = 80
+health_path = "/health"
+probe = "mounted"
 "#;
     let profile =
         "extends = \"prod\"\n[defaults]\ncompose = { deploy = { endpoint_mode = \"dnsrr\" } }\n";
+    engine.build_dockerfile_images();
     let stack = Stack::new(
         engine,
         &[
@@ -676,7 +684,15 @@ depends_on = ["postgres", "redis", "migrate"]
             let done = all.iter().any(|(s, c)| {
                 s == "migrate" && c["State"]["Status"] == "exited" && c["State"]["ExitCode"] == 0
             });
-            (done && ["postgres", "redis", "backend"].iter().all(|s| running(s))).then_some(())
+            let installer = all
+                .iter()
+                .any(|(s, c)| s == "muster-probe" && c["State"]["Status"] == "running");
+            (done
+                && installer
+                && ["postgres", "redis", "backend", "whoami"]
+                    .iter()
+                    .all(|s| running(s)))
+            .then_some(())
         },
         show,
     );
@@ -687,6 +703,7 @@ depends_on = ["postgres", "redis", "migrate"]
         .1;
     let env = backend["Config"]["Env"].to_string();
     assert!(env.contains("GREETING={{ not a template }}"), "{env}");
+    eprintln!("  whoami (scratch) healthy with the client the global muster-probe service copied");
 
     // A task whose probe fails is replaced by a new one, which turns healthy.
     let frozen = tasks()
