@@ -254,3 +254,16 @@ compose_profiles = ["debug"]
         "{dev}"
     );
 }
+
+#[test]
+fn a_service_without_a_client_is_reported_with_the_mounted_one() {
+    let out = report(
+        "[services.api]\nkind = \"http\"\nimage = \"gcr.io/distroless/static-debian12\"\nport = 8080\n",
+        &[],
+    );
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("| api | http |"))
+        .unwrap_or_else(|| panic!("no row for api:\n{out}"));
+    assert!(row.contains("| mounted busybox wget |"), "{row}");
+}

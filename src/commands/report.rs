@@ -181,6 +181,10 @@ fn client(test: &[&str]) -> String {
         .map(|p| match p.as_str() {
             "bash" | "sh" if text.contains("/dev/tcp") => format!("{p} /dev/tcp"),
             "python" | "python3" if text.contains("urllib") => format!("{p} urllib"),
+            // The client muster brings into an image that has none.
+            program if program == crate::mounted_probe::PROGRAM => {
+                "mounted busybox wget".to_owned()
+            }
             _ => p,
         })
         .collect::<Vec<_>>()

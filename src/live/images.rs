@@ -190,3 +190,91 @@ pub fn compare(
     }
     Ok(compared)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::{Diagnostics, Sources};
+    use crate::pipeline::{self, Session};
+    use crate::profile::Profiles;
+
+    fn stack(catalogue: &str) -> Stack {
+        let mut session = Session::default();
+        let catalogue = crate::catalogue::Catalogue::parse(
+            Path::new("services.toml"),
+            catalogue.to_owned(),
+            &mut session.sources,
+            &mut session.diagnostics,
+        );
+        let profiles =
+            Profiles::load(None, &mut Sources::default(), &mut Diagnostics::default()).unwrap();
+        pipeline::build(
+            catalogue,
+            &profiles,
+            &crate::kinds::Kinds::built_in(),
+            Some("dev"),
+            crate::resolve::Provenance::Skip,
+            &mut session,
+        )
+        .expect("the catalogue is valid")
+    }
+
+    #[test]
+    fn each_image_once_and_a_build_by_the_name_compose_gives_it() {
+        let stack = stack(
+            r#"
+[services.web]
+kind = "http"
+build = "./web"
+
+[services.admin]
+kind = "http"
+build = "./web"
+
+[services.api]
+kind = "http"
+build = "./api"
+image = "registry.example.com/shop/api:1.0"
+
+[services.worker]
+kind = "http"
+image = "registry.example.com/shop/api:1.0"
+
+[services.db]
+kind = "db"
+engine = "postgres"
+"#,
+        );
+        let found: Vec<(Key, String, Vec<String>)> = subjects(&stack, "shop")
+            .into_iter()
+            .map(|s| (s.key, s.reference, s.services))
+            .collect();
+        let image = "registry.example.com/shop/api:1.0".to_owned();
+        assert_eq!(
+            found,
+            [
+                (
+                    Key::Build("web".into()),
+                    "shop-web".into(),
+                    vec!["web".into()]
+                ),
+                (
+                    Key::Build("admin".into()),
+                    "shop-admin".into(),
+                    vec!["admin".into()]
+                ),
+                (
+                    Key::Image(image.clone()),
+                    image,
+                    vec!["api".into(), "worker".into()]
+                ),
+                // An engine's default image is what the service runs.
+                (
+                    Key::Image("postgres:17".into()),
+                    "postgres:17".into(),
+                    vec!["db".into()]
+                ),
+            ]
+        );
+    }
+}
