@@ -6,7 +6,7 @@ pub use crate::model::Severity;
 use codespan_reporting::diagnostic::{Diagnostic as Report, Label as ReportLabel};
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term;
-use codespan_reporting::term::termcolor::{Buffer, WriteColor};
+use codespan_reporting::term::termcolor::WriteColor;
 use std::ops::Range;
 
 /// Every source text muster has read, so that a diagnostic can quote any of them.
@@ -44,8 +44,9 @@ impl Sources {
 
     /// Renders diagnostics the way compilers do: `error: ...`, the file, line and column, the
     /// source line with a caret, then the notes.
+    #[cfg(feature = "internals")]
     pub fn render(&self, diagnostics: &[Diagnostic]) -> String {
-        let mut buffer = Buffer::no_color();
+        let mut buffer = codespan_reporting::term::termcolor::Buffer::no_color();
         self.render_to(diagnostics, &mut buffer);
         String::from_utf8(buffer.into_inner()).expect("sources and messages are UTF-8")
     }
@@ -232,10 +233,6 @@ impl Diagnostics {
         &self.0
     }
 
-    pub fn extend(&mut self, other: Diagnostics) {
-        self.0.extend(other.0);
-    }
-
     pub fn retain(&mut self, keep: impl FnMut(&Diagnostic) -> bool) {
         self.0.retain(keep);
     }
@@ -267,17 +264,4 @@ impl Diagnostics {
             )));
         }
     }
-
-    /// `Ok(value)` when nothing so far is an error; the warnings stay in `self`.
-    pub fn check<T>(&mut self, value: T) -> Result<T, Failed> {
-        if self.has_errors() {
-            Err(Failed)
-        } else {
-            Ok(value)
-        }
-    }
 }
-
-/// A stage found errors; they are in the run's [`Diagnostics`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Failed;

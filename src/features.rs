@@ -95,7 +95,11 @@ pub struct Feature {
     pub change: Change,
     /// What running without it means, for the warning.
     pub without: &'static str,
-    /// Where the versions come from.
+    /// Where the versions come from: for whoever checks or updates the row.
+    #[cfg_attr(
+        not(feature = "internals"),
+        expect(dead_code, reason = "a citation, read by people, not code")
+    )]
     pub source: &'static str,
 }
 

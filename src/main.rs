@@ -10,11 +10,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     #[cfg(target_os = "linux")]
     if closed_stdout::CLOSED.load(std::sync::atomic::Ordering::Relaxed) {
-        muster::output::mark_stdout_closed(libc::EBADF);
+        muster::mark_stdout_closed(libc::EBADF);
     }
     // A shell asking for completions (`COMPLETE=bash muster -- ...`) is answered, and the
     // process ends there.
-    muster::commands::completions::complete_if_asked();
+    muster::complete_if_asked();
     muster::run(muster::Cli::parse().into_invocation())
 }
 

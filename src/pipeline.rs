@@ -31,6 +31,7 @@ pub struct Session {
 }
 
 impl Session {
+    #[cfg(feature = "internals")]
     pub fn render_diagnostics(&self) -> String {
         self.sources.render(self.diagnostics.as_slice())
     }

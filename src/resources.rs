@@ -258,13 +258,6 @@ impl Resources {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.volumes.is_empty()
-            && self.networks.is_empty()
-            && self.secrets.is_empty()
-            && self.configs.is_empty()
-    }
-
     /// Whether `section` declares `name`.
     pub fn declares(&self, section: &str, name: &str) -> bool {
         match section {

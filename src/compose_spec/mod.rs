@@ -10,15 +10,12 @@
 //! object after `"$id": "compose_spec.json"` there equals this file, trailing newline included.
 //!
 //! To update it for a newer Compose: find the compose-go version in that Compose's `go.mod`,
-//! take `schema/compose-spec.json` of that tag, replace the file, update [`COMPOSE_GO`] and the
+//! take `schema/compose-spec.json` of that tag, replace the file, update the version and the
 //! commit above, and compare [`CASTS`] with that tag's `loader/interpolate.go`
 //! (`interpolateTypeCastMapping`). `tests/compose_agrees.rs` then holds muster's verdicts against
 //! the new loader's.
 
 use std::sync::OnceLock;
-
-/// The compose-go release whose schema and loader tables these are.
-pub const COMPOSE_GO: &str = "v2.9.1";
 
 /// The schema's text, as Compose embeds it.
 pub const SCHEMA: &str = include_str!("compose-spec.json");

@@ -33,12 +33,6 @@ impl Restart {
                 .map(|n| Restart::OnFailure(Some(n))),
         }
     }
-
-    /// Whether an orchestrator should bring the service back whatever its exit: an orchestrator
-    /// has no manual stop for `unless-stopped` to remember.
-    pub fn restarts_always(self) -> bool {
-        matches!(self, Restart::Always | Restart::UnlessStopped)
-    }
 }
 
 impl std::fmt::Display for Restart {

@@ -215,7 +215,6 @@ impl Renderer {
                             target: n.target,
                             condition: n.condition,
                             options: service.depends_on_options,
-                            own_options: Default::default(),
                             source,
                         })
                         .collect();

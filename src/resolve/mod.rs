@@ -52,8 +52,6 @@ pub struct Project {
     /// Every service the catalogue names, including any that failed to resolve, so that later
     /// stages do not report a dependency on a broken service as a dependency on a missing one.
     pub service_names: Vec<String>,
-    /// The selected profile and the ones it extends, base first.
-    pub profiles: Vec<String>,
     /// The profile's `autoheal`: the nearest profile along `extends` that sets it decides.
     pub autoheal: bool,
     /// The Compose and Engine the stack is generated for (`[project] requires`, or
@@ -247,7 +245,6 @@ pub struct Written {
 /// A port mapping a service publishes, where it was written.
 #[derive(Debug, Clone)]
 pub struct PublishedPort {
-    pub mapping: crate::ports::Mapping,
     pub text: String,
     pub source: SourceId,
     pub span: Range<usize>,
@@ -269,8 +266,6 @@ pub struct Dependency {
     pub condition: Option<Condition>,
     /// `restart` and `required`, from the entry or the service's `depends_on_options`.
     pub options: DependencyOptions,
-    /// Those the dependency's own entry wrote (the rest came from `depends_on_options`).
-    pub own_options: DependencyOptions,
     pub source: SourceId,
     pub span: Range<usize>,
 }
@@ -341,7 +336,6 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Context, diagnostics: &mut Diagno
                 .unwrap_or_default(),
             catalogue_source: catalogue.source,
             service_names: catalogue.all_names().map(str::to_owned).collect(),
-            profiles: inputs.profiles.iter().map(|p| p.name.clone()).collect(),
             autoheal: inputs
                 .profiles
                 .iter()
@@ -925,8 +919,8 @@ fn published(ports: &[(&Spanned<String>, SourceId)]) -> Vec<PublishedPort> {
     ports
         .iter()
         .filter_map(|(m, source)| {
+            crate::ports::parse(m.get_ref()).ok()?;
             Some(PublishedPort {
-                mapping: crate::ports::parse(m.get_ref()).ok()?,
                 text: m.get_ref().clone(),
                 source: *source,
                 span: m.span(),
@@ -966,7 +960,6 @@ fn dependencies(
                 target: d.target.get_ref().clone(),
                 condition,
                 options: options.or(defaults),
-                own_options: options,
                 source: d.source,
                 span: d.target.span(),
             })

@@ -151,7 +151,6 @@ impl Layers<'_> {
                 target: target.to_owned(),
                 condition,
                 options,
-                own_options: options,
                 source,
                 span: span.clone(),
             });
