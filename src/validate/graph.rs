@@ -60,183 +60,31 @@ pub(super) fn validate(
     locator: &mut Locator,
     diagnostics: &mut Diagnostics,
 ) -> Stack {
-    // Gathered in one pass, in catalogue order: looking each dependency's target up in its
-    // body instead jumped across every body in memory, and at 10,000 services validation cost
-    // twice as much per service as at 1,000, all of it in cache misses.
-    let by_name: HashMap<&str, Target> = model
-        .services
-        .iter()
-        .map(|r| {
-            let target = Target {
-                has_healthcheck: r.has_healthcheck(),
-                image_healthcheck: r.service.probe == crate::probe::Probe::Image,
-                is_job: r.service.traits.runs_to_completion,
-                compose_profiles: r.body.compose_profiles(),
-            };
-            (r.service.name.as_str(), target)
-        })
-        .collect();
-    // Every profile name the file uses: each is a `--profile` selection to judge.
-    let mut all_profiles: Vec<Cow<str>> = Vec::new();
-    for target in by_name.values() {
-        for p in &target.compose_profiles {
-            if !all_profiles.contains(p) {
-                all_profiles.push(p.clone());
-            }
-        }
-    }
-    // Sorted, so that the selection a message names does not depend on hashing.
-    all_profiles.sort();
+    let by_name = targets(&model);
+    let all_profiles = profile_names(&by_name);
     let names = &model.project.service_names;
     // A set, not the list: every dependency is looked up, and scanning the list made validation
     // quadratic in the number of services.
     let known: HashSet<&str> = names.iter().map(String::as_str).collect();
+    let stack = Graph {
+        known: &known,
+        by_name: &by_name,
+        project: &model.project,
+        all_profiles: &all_profiles,
+        names,
+    };
     let mut edges: Vec<Vec<Edge>> = Vec::with_capacity(model.services.len());
     // The dependencies Compose adds of its own (`network_mode: service:X`, `links`,
     // `volumes_from`), for the cycle search only: they are not written to `depends_on`.
     let mut implicit_edges: Vec<Vec<Edge>> = Vec::with_capacity(model.services.len());
     for rendered in &model.services {
-        implicit_edges.push(implicit(
-            rendered,
-            &ImplicitContext {
-                known: &known,
-                by_name: &by_name,
-                project: &model.project,
-                all_profiles: &all_profiles,
-                names,
-            },
-            locator,
-            diagnostics,
-        ));
-        let service = &rendered.service;
-        let mut deps = Vec::new();
-        for dep in &service.depends_on {
-            let here = |d: Diagnostic, label: &str| d.at(dep.source, Some(dep.span.clone()), label);
-            if dep.target == service.name {
-                diagnostics.push(here(
-                    Diagnostic::error(format!("service `{}` depends on itself", service.name)),
-                    "remove this dependency",
-                ));
-                continue;
-            }
-            if !known.contains(dep.target.as_str()) {
-                let mut d = here(
-                    Diagnostic::error(format!(
-                        "service `{}` depends on `{}`, which the catalogue does not define",
-                        service.name, dep.target
-                    )),
-                    "unknown service",
-                );
-                if let Some(hint) =
-                    crate::suggest::did_you_mean(&dep.target, names.iter().map(String::as_str))
-                {
-                    d = d.with_note(hint);
-                }
-                diagnostics.push(d);
-                continue;
-            }
-            // Left out by `only_in`: Compose refuses a dependency on a service the file does not
-            // define even when it is `required: false` (measured, 2.40.3).
-            if let Some(gone) = model.project.left_out.iter().find(|l| l.name == dep.target) {
-                diagnostics.push(left_out_dependency(
-                    &service.name,
-                    gone,
-                    &model.project,
-                    here,
-                ));
-                continue;
-            }
-            // A target that failed an earlier stage was reported there.
-            let Some(target) = by_name.get(dep.target.as_str()) else {
-                continue;
-            };
-            // The entry's `required = false`, or the `compose` table's `required: false` refining a
-            // dependency the entry names.
-            let optional = dep.options.required == Some(false)
-                || passthrough_optional(&service.compose, &dep.target);
-            // Compose accepts a dependency on a service behind profiles that are off when it is
-            // `required = false` (measured, 2.40.3), and refuses it otherwise.
-            if !optional
-                && let Some(refused_under) = super::profiles::runs_without(
-                    &rendered.body.compose_profiles(),
-                    &target.compose_profiles,
-                    &all_profiles,
-                )
-            {
-                diagnostics.push(
-                    here(
-                        Diagnostic::error(format!(
-                            "service `{}` depends on `{}`, which Compose runs only under its \
-                             profiles {}",
-                            service.name,
-                            dep.target,
-                            super::profiles::shown(&target.compose_profiles)
-                        )),
-                        "a dependency Compose may not run",
-                    )
-                    .with_note(format!(
-                        "Compose refuses the file {refused_under}: service \"{}\" depends on \
-                         undefined service \"{}\"",
-                        service.name, dep.target
-                    ))
-                    .with_note(format!(
-                        "give `{}` the same `compose_profiles`, take them off `{}`, or make the \
-                         dependency `required = false`",
-                        service.name, dep.target
-                    )),
-                );
-                continue;
-            }
-            // An optional dependency that can never turn healthy is Compose's to warn about,
-            // not to refuse: it starts the dependent at once ("optional dependency ... has no
-            // healthcheck configured"; measured with Compose 2.26.1 and 2.40.3).
-            if let Some(Condition::Healthy) = dep.condition
-                && optional
-                && let Some((why, _)) = unmeetable(Condition::Healthy, target, &dep.target)
-            {
-                diagnostics.push(
-                    here(
-                        Diagnostic::warning(format!(
-                            "service `{}` waits for the optional `{}` {why}",
-                            service.name, dep.target
-                        )),
-                        condition_label(Condition::Healthy),
-                    )
-                    .with_lint(crate::model::Lint::OptionalNeverReady)
-                    .with_note(
-                        "Compose warns and starts the dependent at once, so it does not wait at \
-                         all; ask for \"started\" to say so, or give the dependency a healthcheck",
-                    ),
-                );
-            } else if let Some(condition) = dep.condition
-                && let Some((why, note)) = unmeetable(condition, target, &dep.target)
-            {
-                diagnostics.push(
-                    here(
-                        Diagnostic::error(format!(
-                            "service `{}` waits for `{}` {why}",
-                            service.name, dep.target
-                        )),
-                        condition_label(condition),
-                    )
-                    .with_note(note),
-                );
-                continue;
-            }
-            let condition = match dep.condition {
-                Some(c) => c,
-                None if target.is_job => Condition::Completed,
-                None if target.has_healthcheck => Condition::Healthy,
-                None => Condition::Started,
-            };
-            deps.push(Edge {
-                target: dep.target.clone(),
-                condition,
-                options: dep.options,
-                source: dep.source,
-                span: dep.span.clone(),
-            });
-        }
+        implicit_edges.push(implicit(rendered, &stack, locator, diagnostics));
+        let deps = rendered
+            .service
+            .depends_on
+            .iter()
+            .filter_map(|dep| judge(rendered, dep, &stack, diagnostics))
+            .collect();
         edges.push(deps);
     }
     let every_edge: Vec<Vec<Edge>> = edges
@@ -274,8 +122,177 @@ pub(super) fn validate(
     }
 }
 
-/// What judging a service's implicit dependencies needs of the stack.
-struct ImplicitContext<'a, 'b> {
+/// What a dependent may ask of each service, gathered in one pass in catalogue order: looking
+/// each dependency's target up in its body instead jumped across every body in memory, and at
+/// 10,000 services validation cost twice as much per service as at 1,000, all of it in cache
+/// misses.
+fn targets(model: &RenderedModel) -> HashMap<&str, Target<'_>> {
+    model
+        .services
+        .iter()
+        .map(|r| {
+            let target = Target {
+                has_healthcheck: r.has_healthcheck(),
+                image_healthcheck: r.service.probe == crate::probe::Probe::Image,
+                is_job: r.service.traits.runs_to_completion,
+                compose_profiles: r.body.compose_profiles(),
+            };
+            (r.service.name.as_str(), target)
+        })
+        .collect()
+}
+
+/// Every profile name the file uses, each a `--profile` selection to judge; sorted, so that the
+/// selection a message names does not depend on hashing.
+fn profile_names<'a>(by_name: &HashMap<&str, Target<'a>>) -> Vec<Cow<'a, str>> {
+    let mut all: Vec<Cow<str>> = Vec::new();
+    for target in by_name.values() {
+        for p in &target.compose_profiles {
+            if !all.contains(p) {
+                all.push(p.clone());
+            }
+        }
+    }
+    all.sort();
+    all
+}
+
+/// One dependency the catalogue or a template wrote, judged in the order Compose would refuse
+/// it: itself, an undefined service, one `only_in` left out, one its profiles may not run, a
+/// condition it cannot meet. The edge it keeps, with its condition decided, or `None` once
+/// reported (or when its target failed an earlier stage, which reported it there).
+fn judge(
+    rendered: &Rendered,
+    dep: &crate::resolve::Dependency,
+    stack: &Graph,
+    diagnostics: &mut Diagnostics,
+) -> Option<Edge> {
+    let service = &rendered.service;
+    let here = |d: Diagnostic, label: &str| d.at(dep.source, Some(dep.span.clone()), label);
+    if dep.target == service.name {
+        diagnostics.push(here(
+            Diagnostic::error(format!("service `{}` depends on itself", service.name)),
+            "remove this dependency",
+        ));
+        return None;
+    }
+    if !stack.known.contains(dep.target.as_str()) {
+        let mut d = here(
+            Diagnostic::error(format!(
+                "service `{}` depends on `{}`, which the catalogue does not define",
+                service.name, dep.target
+            )),
+            "unknown service",
+        );
+        if let Some(hint) =
+            crate::suggest::did_you_mean(&dep.target, stack.names.iter().map(String::as_str))
+        {
+            d = d.with_note(hint);
+        }
+        diagnostics.push(d);
+        return None;
+    }
+    // Left out by `only_in`: Compose refuses a dependency on a service the file does not
+    // define even when it is `required: false` (measured, 2.40.3).
+    if let Some(gone) = stack.project.left_out.iter().find(|l| l.name == dep.target) {
+        diagnostics.push(left_out_dependency(
+            &service.name,
+            gone,
+            stack.project,
+            here,
+        ));
+        return None;
+    }
+    let target = stack.by_name.get(dep.target.as_str())?;
+    // The entry's `required = false`, or the `compose` table's `required: false` refining a
+    // dependency the entry names.
+    let optional = dep.options.required == Some(false)
+        || passthrough_optional(&service.compose, &dep.target);
+    // Compose accepts a dependency on a service behind profiles that are off when it is
+    // `required = false` (measured, 2.40.3), and refuses it otherwise.
+    if !optional
+        && let Some(refused_under) = super::profiles::runs_without(
+            &rendered.body.compose_profiles(),
+            &target.compose_profiles,
+            stack.all_profiles,
+        )
+    {
+        diagnostics.push(
+            here(
+                Diagnostic::error(format!(
+                    "service `{}` depends on `{}`, which Compose runs only under its profiles {}",
+                    service.name,
+                    dep.target,
+                    super::profiles::shown(&target.compose_profiles)
+                )),
+                "a dependency Compose may not run",
+            )
+            .with_note(format!(
+                "Compose refuses the file {refused_under}: service \"{}\" depends on undefined \
+                 service \"{}\"",
+                service.name, dep.target
+            ))
+            .with_note(format!(
+                "give `{}` the same `compose_profiles`, take them off `{}`, or make the \
+                 dependency `required = false`",
+                service.name, dep.target
+            )),
+        );
+        return None;
+    }
+    // An optional dependency that can never turn healthy is Compose's to warn about, not to
+    // refuse: it starts the dependent at once ("optional dependency ... has no healthcheck
+    // configured"; measured with Compose 2.26.1 and 2.40.3).
+    if let Some(Condition::Healthy) = dep.condition
+        && optional
+        && let Some((why, _)) = unmeetable(Condition::Healthy, target, &dep.target)
+    {
+        diagnostics.push(
+            here(
+                Diagnostic::warning(format!(
+                    "service `{}` waits for the optional `{}` {why}",
+                    service.name, dep.target
+                )),
+                condition_label(Condition::Healthy),
+            )
+            .with_lint(crate::model::Lint::OptionalNeverReady)
+            .with_note(
+                "Compose warns and starts the dependent at once, so it does not wait at all; ask \
+                 for \"started\" to say so, or give the dependency a healthcheck",
+            ),
+        );
+    } else if let Some(condition) = dep.condition
+        && let Some((why, note)) = unmeetable(condition, target, &dep.target)
+    {
+        diagnostics.push(
+            here(
+                Diagnostic::error(format!(
+                    "service `{}` waits for `{}` {why}",
+                    service.name, dep.target
+                )),
+                condition_label(condition),
+            )
+            .with_note(note),
+        );
+        return None;
+    }
+    let condition = match dep.condition {
+        Some(c) => c,
+        None if target.is_job => Condition::Completed,
+        None if target.has_healthcheck => Condition::Healthy,
+        None => Condition::Started,
+    };
+    Some(Edge {
+        target: dep.target.clone(),
+        condition,
+        options: dep.options,
+        source: dep.source,
+        span: dep.span.clone(),
+    })
+}
+
+/// What judging a service's dependencies, written or implicit, needs of the whole stack.
+struct Graph<'a, 'b> {
     known: &'b HashSet<&'a str>,
     by_name: &'b HashMap<&'a str, Target<'a>>,
     project: &'a Project,
@@ -290,7 +307,7 @@ struct ImplicitContext<'a, 'b> {
 /// search, which compose-go's `graph.CheckCycle` runs over them too.
 fn implicit(
     rendered: &Rendered,
-    cx: &ImplicitContext,
+    cx: &Graph,
     locator: &mut Locator,
     diagnostics: &mut Diagnostics,
 ) -> Vec<Edge> {
