@@ -878,6 +878,19 @@ pub fn data_dir(engine: &str) -> Option<DataDir> {
         .map(|(_, d)| *d)
 }
 
+/// The program that marks a healthcheck as one engine's (`pg_isready` is PostgreSQL's client),
+/// for a Compose file whose image muster does not know: `import` infers the engine from it. Each
+/// is a program of its engine's default image (tested).
+pub const ENGINE_CLIENTS: &[(&str, &str)] = &[
+    ("pg_isready", "postgres"),
+    ("redis-cli", "redis"),
+    ("valkey-cli", "valkey"),
+    ("mysqladmin", "mysql"),
+    ("healthcheck.sh", "mariadb"),
+    ("mongosh", "mongo"),
+    ("rabbitmq-diagnostics", "rabbitmq"),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -977,6 +990,14 @@ mod tests {
         assert!(!switch.is_on(no_env, &["--ping=false"]));
         assert!(switch.is_on(|k| (k == "TRAEFIK_PING").then_some("TRUE"), &[]));
         assert!(!switch.is_on(|k| (k == "TRAEFIK_PING").then_some("false"), &[]));
+    }
+
+    #[test]
+    fn every_client_is_a_program_of_its_engines_image() {
+        for (client, engine) in ENGINE_CLIENTS {
+            let facts = for_engine(engine).unwrap_or_else(|| panic!("no row for {engine}"));
+            assert!(facts.tools.contains(client), "{engine}'s image lacks {client}");
+        }
     }
 
     #[test]

@@ -227,16 +227,7 @@ fn is_one_shot(command: &str) -> bool {
 
 /// The engine whose client a healthcheck runs, for images muster does not know.
 fn probe_engine(test: &str) -> Option<&'static str> {
-    let engines = [
-        ("pg_isready", "postgres"),
-        ("redis-cli", "redis"),
-        ("valkey-cli", "valkey"),
-        ("mysqladmin", "mysql"),
-        ("healthcheck.sh", "mariadb"),
-        ("mongosh", "mongo"),
-        ("rabbitmq-diagnostics", "rabbitmq"),
-    ];
-    engines
+    images::ENGINE_CLIENTS
         .iter()
         .find(|(client, _)| test.contains(client))
         .map(|(_, engine)| *engine)
