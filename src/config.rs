@@ -146,6 +146,10 @@ enum CliCommand {
         /// One line per change, even on a terminal.
         #[arg(long)]
         plain: bool,
+        /// Fail a service only on the engine's word (unhealthy, exited), never sooner on what
+        /// its probes prove.
+        #[arg(long)]
+        wait_all: bool,
     },
     /// Read the stack's images from the engine (config and programs, without running them) into
     /// muster.lock, which gen and check take over muster's own table.
@@ -361,6 +365,8 @@ pub struct Up {
     /// Arguments for `docker compose up -d`.
     pub compose_args: Vec<String>,
     pub plain: bool,
+    /// Fail a service only on the engine's word.
+    pub wait_all: bool,
 }
 
 /// The entry `muster add` appends. Parsed by clap as it is: it only names values, so no stage
@@ -609,6 +615,7 @@ impl Cli {
                 force_recreate,
                 remove_orphans,
                 plain,
+                wait_all,
             } => {
                 let mut compose_args = Vec::new();
                 for (on, flag) in [
@@ -634,6 +641,7 @@ impl Cli {
                         timeout,
                         compose_args,
                         plain,
+                        wait_all,
                     },
                 }
             }

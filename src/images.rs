@@ -822,6 +822,42 @@ pub static IMAGES: &[ImageFacts] = &[
     },
 ];
 
+/// A server that may demand a password its probe's client then has to send, and how to tell:
+/// the probe pipes the reply into `grep` (`redis-cli ping` exits 0 on a refusal), so its output
+/// hides the refusal and the live diagnosis asks the server itself.
+#[derive(Debug)]
+pub struct PasswordCheck {
+    pub engine: &'static str,
+    /// The command that asks the server with no password, `{port}` standing for its port.
+    pub ping: &'static [&'static str],
+    /// What the server answers a client that sent none.
+    pub refusal: &'static str,
+    /// Where the client reads the password from: never argv, where `ps` would show it.
+    pub env: &'static str,
+}
+
+/// The servers [`PasswordCheck`] knows. valkey-cli, forked from redis-cli, kept its
+/// `REDISCLI_AUTH`.
+pub static PASSWORD_CHECKS: &[PasswordCheck] = &[
+    PasswordCheck {
+        engine: "redis",
+        ping: &["redis-cli", "-h", "127.0.0.1", "-p", "{port}", "ping"],
+        refusal: "NOAUTH",
+        env: "REDISCLI_AUTH",
+    },
+    PasswordCheck {
+        engine: "valkey",
+        ping: &["valkey-cli", "-h", "127.0.0.1", "-p", "{port}", "ping"],
+        refusal: "NOAUTH",
+        env: "REDISCLI_AUTH",
+    },
+];
+
+/// How to tell whether `engine`'s server wants a password, where muster knows.
+pub fn password_check(engine: &str) -> Option<&'static PasswordCheck> {
+    PASSWORD_CHECKS.iter().find(|c| c.engine == engine)
+}
+
 /// The facts for an image reference, if muster knows its repository. A repository written with a
 /// final `*` covers a family named by prefix (`distroless/static-debian12`, `-debian13`, ...);
 /// the first row that matches wins.

@@ -28,6 +28,9 @@ pub struct Session {
     /// The diagnostics went to stdout in a machine format (`check --format json`), so they are
     /// not drawn on stderr too.
     pub machine_output: bool,
+    /// Diagnostics on stderr are coloured: for a command that draws one before it ends (`up`
+    /// names a failed service at once).
+    pub colored: bool,
 }
 
 impl Session {

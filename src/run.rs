@@ -9,10 +9,6 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 pub fn run(invocation: Invocation) -> ExitCode {
-    let mut session = Session::default();
-    let result = invocation
-        .request
-        .and_then(|request| dispatch(&request, &mut session));
     let colored = match invocation.color {
         Color::Always => true,
         Color::Never => false,
@@ -21,6 +17,13 @@ pub fn run(invocation: Invocation) -> ExitCode {
                 && std::io::stderr().is_terminal()
         }
     };
+    let mut session = Session {
+        colored,
+        ..Session::default()
+    };
+    let result = invocation
+        .request
+        .and_then(|request| dispatch(&request, &mut session));
     let mut stderr = if colored {
         Buffer::ansi()
     } else {

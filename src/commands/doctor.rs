@@ -6,8 +6,9 @@ use crate::diagnostic::Diagnostic;
 use crate::error::Error;
 use crate::live;
 use crate::live::board::Board;
-use crate::live::diagnose::{self, Manual, secs};
+use crate::live::diagnose::{self, secs};
 use crate::live::engine::Engine;
+use crate::live::evidence::{Manual, probe_argv};
 use crate::pipeline::Session;
 use std::fmt::Write;
 use std::path::Path;
@@ -52,11 +53,7 @@ pub fn run(
                 .as_ref()
                 .map(|h| h.test.clone())
                 .unwrap_or_default();
-            let argv: Vec<String> = match test.first().map(String::as_str) {
-                Some("CMD") => test[1..].to_vec(),
-                Some("CMD-SHELL") => vec!["/bin/sh".into(), "-c".into(), test[1..].join(" ")],
-                _ => Vec::new(),
-            };
+            let argv: Vec<String> = probe_argv(&test).unwrap_or_default();
             if argv.is_empty() {
                 let _ = writeln!(out, "\n`{name}` has no healthcheck to run");
                 None
@@ -124,7 +121,7 @@ pub fn run(
     if passed && row.verdict != live::board::Verdict::Failed {
         return Ok(None);
     }
-    let d = diagnose::one(&plan, &board, &engine, service, row, manual.as_ref());
+    let d = diagnose::one(&plan, &board, &engine, service, row, manual);
     session.diagnostics.push(d.diagnostic);
     Err(Error::Unhealthy { failed: 1 })
 }

@@ -5,6 +5,7 @@ use crate::config::Inputs;
 use crate::error::Error;
 use crate::live::board::{Board, Verdict};
 use crate::live::engine::Engine;
+use crate::live::watch::Watch;
 use crate::live::{self, diagnose};
 use crate::pipeline::Session;
 use std::path::Path;
@@ -26,13 +27,24 @@ pub fn run(
             plan.project
         ));
     }
-    let board = Board::read(&plan, &containers);
-    let diagnoses = diagnose::diagnose(&plan, &board, &engine, false);
+    let mut board = Board::read(&plan, &containers);
+    // The same reading as `up`'s: a starting service whose probes prove a cause time cannot
+    // cure has failed; one whose probes suggest a cause shows it.
+    let mut watch = Watch::new(false);
+    let mut diagnoses = watch.look(&plan, &mut board, &engine);
+    diagnoses.extend(
+        diagnose::diagnose(&plan, &board, &engine, false)
+            .into_iter()
+            .filter(|d| !watch.told.contains_key(&d.service)),
+    );
+    let order = |name: &str| board.services.iter().position(|r| r.service == name);
+    diagnoses.sort_by_key(|d| order(&d.service));
     let text = if json {
         let value = serde_json::json!({
             "project": board.project,
             "profile": board.profile,
             "verdict": board.verdict(),
+            "ready_in": board.ready_in,
             "services": board.services,
             "diagnoses": diagnoses
                 .iter()
@@ -60,7 +72,7 @@ pub fn run(
         Verdict::Failed => Err(Error::Unhealthy {
             failed: count(Verdict::Failed),
         }),
-        Verdict::Pending => Err(Error::NotUp {
+        Verdict::Pending | Verdict::Blocked => Err(Error::NotUp {
             pending: count(Verdict::Pending),
         }),
     }

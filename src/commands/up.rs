@@ -1,17 +1,20 @@
 //! `muster up`: the Compose file written as `gen -o` writes it, `docker compose up -d` on it,
-//! and a live board until every service is healthy or completed, one fails, or the deadline
-//! passes; then the diagnosis of each service that is not up.
+//! and a live board until every service is ready, failed, or waits on one that failed (or the
+//! deadline passes). A service is failed by the engine's word (unhealthy, exited, restarting in
+//! a loop) or, sooner, by its probes' evidence proving a cause that waiting cannot cure; its
+//! diagnosis is printed at once and the rest of the stack keeps coming up.
 
 use crate::config::{Inputs, Up};
 use crate::emit;
 use crate::error::Error;
-use crate::live::board::State;
-use crate::live::board::{Board, Verdict};
+use crate::live;
+use crate::live::board::{Board, State, Verdict};
+use crate::live::diagnose::{self, Diagnosis};
 use crate::live::display::Display;
 use crate::live::engine::Engine;
-use crate::live::{self, diagnose};
+use crate::live::watch::Watch;
 use crate::pipeline::Session;
-use std::collections::HashMap;
+use codespan_reporting::term::termcolor::Buffer;
 use std::io::{IsTerminal, Read};
 use std::time::{Duration, Instant};
 
@@ -46,12 +49,9 @@ pub fn run(inputs: &Inputs, up: &Up, session: &mut Session) -> Result<Option<Str
     let started = Instant::now();
     let started_at = crate::live::engine::now();
     let mut display = Display::new(!up.plain && std::io::stdout().is_terminal());
+    let mut watch = Watch::new(up.wait_all);
     let mut compose_status = None;
-    let mut failed_since: Option<Instant> = None;
-    // Services whose failing probes were looked at, by the newest probe seen then; and those found
-    // failing for a reason start time cannot fix.
-    let mut looked: HashMap<String, String> = HashMap::new();
-    let mut hopeless: Vec<String> = Vec::new();
+    let mut previous: Option<Board> = None;
     let (board, timed_out) = loop {
         if compose_status.is_none() {
             compose_status = child.try_wait().ok().flatten();
@@ -67,51 +67,31 @@ pub fn run(inputs: &Inputs, up: &Up, session: &mut Session) -> Result<Option<Str
             });
         }
         let mut board = Board::read(&plan, &containers);
-        for r in &board.services {
-            // The engine does not count failures during start_period in its streak.
-            let failing = r.failing_streak + r.start_failures;
-            let newest = r
-                .container
-                .as_ref()
-                .and_then(|c| c.state.health.as_ref())
-                .and_then(|h| h.log.last())
-                .map(|p| p.start.clone())
-                .unwrap_or_default();
-            if r.state == State::Starting
-                && failing >= 2
-                && looked.get(&r.service) != Some(&newest)
-                && let Some(s) = plan.service(&r.service)
-            {
-                looked.insert(r.service.clone(), newest);
-                let d = diagnose::one(&plan, &board, &engine, s, r, None);
-                if diagnose::HOPELESS.contains(&d.cause) && !hopeless.contains(&r.service) {
-                    hopeless.push(r.service.clone());
-                }
-            }
+        if let Some(earlier) = &previous {
+            board.remember(earlier);
         }
-        for service in &hopeless {
-            board.fail(service);
+        for d in watch.look(&plan, &mut board, &engine) {
+            display.above(&draw(session, &d));
         }
         let elapsed = started.elapsed().as_secs_f64();
         display.show(&board, elapsed);
         let compose_failed = compose_status.is_some_and(|s| !s.success());
-        match board.verdict() {
-            Verdict::Done if compose_status.is_some() => break (board, false),
-            // One failure ends the wait, after a moment in which Compose, which gives up on
-            // a failed dependency at once, can say so itself.
-            Verdict::Failed => {
-                let since = *failed_since.get_or_insert_with(Instant::now);
-                if compose_status.is_some() || since.elapsed() > Duration::from_secs(3) {
-                    break (board, false);
-                }
-            }
+        let done = match board.verdict() {
+            Verdict::Done => compose_status.is_some(),
+            // Every service is ready, failed, or waits on one that failed: nothing more can
+            // change the outcome, and Compose, waiting on a failed service's health, would
+            // wait for the engine's verdict.
+            Verdict::Failed => board.settled(),
             // Compose gave up before creating or starting some of them: nobody else will.
-            _ if compose_failed && nothing_moving(&board) => break (board, false),
-            _ => {}
+            _ => compose_failed && nothing_moving(&board),
+        };
+        if done {
+            break (board, false);
         }
         if started.elapsed() > limit {
             break (board, true);
         }
+        previous = Some(board);
         std::thread::sleep(POLL);
     };
     let elapsed = started.elapsed().as_secs_f64();
@@ -129,7 +109,7 @@ pub fn run(inputs: &Inputs, up: &Up, session: &mut Session) -> Result<Option<Str
     // fine on the board, and is the cause all the same.
     if compose_status.is_some_and(|s| !s.success()) {
         for service in blamed(&compose_said, &plan.project) {
-            board.fail(&service);
+            board.fail(&plan, &service, "Compose gave up on it");
         }
     }
     let verdict = board.verdict();
@@ -137,7 +117,9 @@ pub fn run(inputs: &Inputs, up: &Up, session: &mut Session) -> Result<Option<Str
         return Ok(None);
     }
     for d in diagnose::diagnose(&plan, &board, &engine, timed_out) {
-        session.diagnostics.push(d.diagnostic);
+        if !watch.told.contains_key(&d.service) {
+            session.diagnostics.push(d.diagnostic);
+        }
     }
     if status.is_some_and(|s| !s.success()) && compose_status.is_some() {
         // Compose's verdict is its last lines; BuildKit's progress (`#12 ...`) is not.
@@ -169,6 +151,19 @@ pub fn run(inputs: &Inputs, up: &Up, session: &mut Session) -> Result<Option<Str
         .filter(|r| r.verdict != Verdict::Done)
         .count();
     Err(Error::NotUp { pending })
+}
+
+/// One diagnosis drawn as every muster error is, for stderr now.
+fn draw(session: &Session, d: &Diagnosis) -> Vec<u8> {
+    let mut buffer = if session.colored {
+        Buffer::ansi()
+    } else {
+        Buffer::no_color()
+    };
+    session
+        .sources
+        .render_to(std::slice::from_ref(&d.diagnostic), &mut buffer);
+    buffer.into_inner()
 }
 
 /// The services Compose's error names: `container P-S-1 is unhealthy`, `container P-S-1

@@ -30,6 +30,8 @@ pub enum Verdict {
     Done,
     Pending,
     Failed,
+    /// Not started, and never will be: it waits for a service that failed.
+    Blocked,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -50,6 +52,14 @@ pub struct Row {
     pub retries: Option<u32>,
     /// The dependency it waits for, and for what, while it has not started.
     pub waiting_for: Option<Waiting>,
+    /// The failed service it waits on, directly or through others, when it never will start.
+    pub blocked_by: Option<String>,
+    /// Seconds from its start to its first passing probe (to exit 0 for a job, to its start
+    /// for a service without a healthcheck), when the engine's record still shows it.
+    pub ready_after: Option<f64>,
+    /// What its failing probes suggest while it may still come up (a diagnosis that waiting
+    /// may cure, or one not yet proven); what it failed of, once it has.
+    pub note: Option<String>,
     #[serde(skip)]
     pub container: Option<Container>,
 }
@@ -69,6 +79,9 @@ pub struct Board {
     pub project: String,
     pub profile: String,
     pub services: Vec<Row>,
+    /// Seconds from the first container's creation to the last service's ready, once every
+    /// service is.
+    pub ready_in: Option<f64>,
 }
 
 impl Board {
@@ -114,19 +127,101 @@ impl Board {
                     });
             }
         }
-        Board {
+        let mut board = Board {
             project: plan.project.clone(),
             profile: plan.profile.clone(),
             services: rows,
+            ready_in: None,
+        };
+        board.settle(plan);
+        board
+    }
+
+    /// Marks a service failed on muster's word rather than the engine's (its probes prove a
+    /// cause that time cannot cure, while its start_period still runs), with the cause's gist.
+    pub fn fail(&mut self, plan: &Plan, service: &str, gist: &str) {
+        if let Some(r) = self.services.iter_mut().find(|r| r.service == service) {
+            r.verdict = Verdict::Failed;
+            // `exited 1` twice says nothing more.
+            r.note = (gist != r.state_text()).then(|| gist.to_owned());
+        }
+        self.settle(plan);
+    }
+
+    /// Shows what failing probes suggest of a service that may still come up.
+    pub fn suspect(&mut self, service: &str, gist: &str) {
+        if let Some(r) = self
+            .services
+            .iter_mut()
+            .find(|r| r.service == service && r.verdict == Verdict::Pending)
+        {
+            r.note = Some(format!("suspect: {gist}"));
         }
     }
 
-    /// Marks a service failed on muster's word rather than the engine's (a probe failing for
-    /// a reason time cannot fix, while its start_period still runs).
-    pub fn fail(&mut self, service: &str) {
-        if let Some(r) = self.services.iter_mut().find(|r| r.service == service) {
-            r.verdict = Verdict::Failed;
+    /// Keeps what an earlier look at the same containers saw and this one no longer can: a
+    /// service's time to ready, read from a health log that keeps five probes.
+    pub fn remember(&mut self, earlier: &Board) {
+        for r in &mut self.services {
+            let Some(old) = earlier.row(&r.service) else {
+                continue;
+            };
+            let same = r.container.as_ref().map(|c| &c.id) == old.container.as_ref().map(|c| &c.id);
+            if same && r.ready_after.is_none() && r.verdict == Verdict::Done {
+                r.ready_after = old.ready_after;
+            }
         }
+        self.ready_in = self.total();
+    }
+
+    /// Blocks what waits on a failed service, and totals the time to ready once all are.
+    fn settle(&mut self, plan: &Plan) {
+        // Rows are in dependency order: a dependency's verdict is final before its dependents'.
+        for i in 0..self.services.len() {
+            let r = &self.services[i];
+            if r.verdict != Verdict::Pending || !matches!(r.state, State::Missing | State::Created)
+            {
+                continue;
+            }
+            let Some(s) = plan.service(&r.service) else {
+                continue;
+            };
+            let root = s.depends_on.iter().find_map(|w| {
+                let d = self.row(&w.target)?;
+                match d.verdict {
+                    Verdict::Blocked => d.blocked_by.clone(),
+                    Verdict::Failed
+                        if w.condition != Condition::Started
+                            || matches!(d.state, State::Missing | State::Created) =>
+                    {
+                        Some(d.service.clone())
+                    }
+                    _ => None,
+                }
+            });
+            if let Some(root) = root {
+                self.services[i].verdict = Verdict::Blocked;
+                self.services[i].blocked_by = Some(root);
+            }
+        }
+        self.ready_in = self.total();
+    }
+
+    /// From the first container's creation to the last service's ready, when all are.
+    fn total(&self) -> Option<f64> {
+        let mut first: Option<f64> = None;
+        let mut last: Option<f64> = None;
+        for r in &self.services {
+            if r.verdict != Verdict::Done {
+                return None;
+            }
+            let c = r.container.as_ref()?;
+            let created = timestamp(&c.created)?;
+            let ready = timestamp(&c.state.started_at)? + r.ready_after?;
+            first = Some(first.map_or(created, |f: f64| f.min(created)));
+            last = Some(last.map_or(ready, |l: f64| l.max(ready)));
+        }
+        Some(last? - first?)
     }
 
     pub fn verdict(&self) -> Verdict {
@@ -137,6 +232,12 @@ impl Board {
         } else {
             Verdict::Pending
         }
+    }
+
+    /// Nothing more can change the outcome: every service is ready, failed, or waits on one
+    /// that failed.
+    pub fn settled(&self) -> bool {
+        self.services.iter().all(|r| r.verdict != Verdict::Pending)
     }
 
     pub fn row(&self, service: &str) -> Option<&Row> {
@@ -156,10 +257,13 @@ impl Board {
             self.profile,
             self.services.len()
         );
+        if let Some(t) = self.ready_in {
+            let _ = write!(head, " in {}", precise(t));
+        }
         if let Some(t) = elapsed {
             let _ = write!(head, ", {}", seconds(t));
         }
-        let cells: Vec<[String; 5]> = self
+        let cells: Vec<[String; 6]> = self
             .services
             .iter()
             .map(|r| {
@@ -167,18 +271,13 @@ impl Board {
                     r.service.clone(),
                     r.state_text(),
                     r.seconds.map_or_else(|| "-".to_owned(), seconds),
+                    r.ready_after.map_or_else(|| "-".to_owned(), precise),
                     r.probe_text(),
-                    r.note(),
+                    r.note_text(),
                 ]
             })
             .collect();
-        let titles = [
-            "SERVICE",
-            "STATE",
-            "SINCE",
-            "PROBE",
-            "WAITING FOR / RESTARTS",
-        ];
+        let titles = ["SERVICE", "STATE", "SINCE", "READY", "PROBE", "NOTE"];
         let width = |i: usize| {
             cells
                 .iter()
@@ -187,19 +286,19 @@ impl Board {
                 .max()
                 .unwrap_or(0)
         };
-        let widths: Vec<usize> = (0..4).map(width).collect();
-        let line = |c: [&str; 5]| {
+        let widths: Vec<usize> = (0..5).map(width).collect();
+        let line = |c: [&str; 6]| {
             let mut l = String::from(" ");
-            for (i, cell) in c.iter().enumerate().take(4) {
+            for (i, cell) in c.iter().enumerate().take(5) {
                 let _ = write!(l, " {cell:w$} ", w = widths[i]);
             }
             l.push(' ');
-            l.push_str(c[4]);
+            l.push_str(c[5]);
             l.trim_end().to_owned()
         };
         let mut lines = vec![head, line(titles)];
         for c in &cells {
-            lines.push(line([&c[0], &c[1], &c[2], &c[3], &c[4]]));
+            lines.push(line([&c[0], &c[1], &c[2], &c[3], &c[4], &c[5]]));
         }
         lines
     }
@@ -233,18 +332,30 @@ impl Row {
         }
     }
 
-    fn note(&self) -> String {
-        let mut note = match &self.waiting_for {
-            Some(w) => format!("{} ({})", w.service, w.condition),
-            None => String::new(),
-        };
-        if self.restarts > 0 {
-            if !note.is_empty() {
-                note.push_str("; ");
-            }
-            let _ = write!(note, "restarted {}x", self.restarts);
+    /// What the board's last column says: what it waits for, its restarts, what its probes
+    /// suggest or what it failed of.
+    pub fn note_text(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(root) = &self.blocked_by {
+            parts.push(format!("never starts: {root} failed"));
+        } else if let Some(w) = &self.waiting_for {
+            parts.push(format!("waits for {} ({})", w.service, w.condition));
         }
-        note
+        if self.restarts > 0 {
+            parts.push(format!("restarted {}x", self.restarts));
+        }
+        parts.extend(self.note.clone());
+        parts.join("; ")
+    }
+}
+
+/// A measured time to the tenth of a second: `8.4s`, `1m02.5s`.
+pub fn precise(t: f64) -> String {
+    let t = t.max(0.0);
+    if t >= 60.0 {
+        format!("{}m{:04.1}s", (t / 60.0) as u64, t % 60.0)
+    } else {
+        format!("{t:.1}s")
     }
 }
 
@@ -261,7 +372,8 @@ fn rank(v: Verdict) -> u8 {
     match v {
         Verdict::Done => 0,
         Verdict::Pending => 1,
-        Verdict::Failed => 2,
+        Verdict::Blocked => 2,
+        Verdict::Failed => 3,
     }
 }
 
@@ -289,6 +401,9 @@ fn row(s: &Planned, c: Option<&Container>) -> Row {
             passing_streak: 0,
             retries,
             waiting_for: None,
+            blocked_by: None,
+            ready_after: None,
+            note: None,
             container: None,
         };
     };
@@ -318,7 +433,8 @@ fn row(s: &Planned, c: Option<&Container>) -> Row {
     let looping = s.restart_limit.is_none() && restarts >= RESTART_LOOP;
     let verdict = match state {
         State::Healthy => Verdict::Done,
-        State::Running if s.healthcheck.is_none() && !looping => Verdict::Done,
+        // A job is done when it exits 0, not while it runs.
+        State::Running if s.healthcheck.is_none() && !s.job && !looping => Verdict::Done,
         State::Exited if s.job && exit_code == Some(0) => Verdict::Done,
         State::Unhealthy | State::Exited => Verdict::Failed,
         _ if looping => Verdict::Failed,
@@ -332,6 +448,16 @@ fn row(s: &Planned, c: Option<&Container>) -> Row {
         let failed = h.log.iter().rev().take_while(|p| p.exit_code != 0).count() as u32;
         failed.saturating_sub(failing_streak)
     });
+    let ready_after = match (state, started) {
+        (State::Exited, Some(start)) if verdict == Verdict::Done => {
+            timestamp(&c.state.finished_at).map(|f| f - start)
+        }
+        (State::Running, Some(_)) if verdict == Verdict::Done => Some(0.0),
+        (State::Healthy, Some(start)) => {
+            health.and_then(|h| first_pass(&h.log, start).map(|(t, _)| t))
+        }
+        _ => None,
+    };
     Row {
         service: s.name.clone(),
         state,
@@ -344,8 +470,27 @@ fn row(s: &Planned, c: Option<&Container>) -> Row {
         passing_streak,
         retries,
         waiting_for: None,
+        blocked_by: None,
+        ready_after,
+        note: None,
         container: Some(c.clone()),
     }
+}
+
+/// Seconds from `start` to the end of the first passing probe after it, when the health log
+/// shows which that was. The engine keeps the last five probes; the first pass is the one
+/// after a failure (a pass turns the service healthy at once, and failures after it fewer than
+/// `retries` keep it so), or the first of a log that has lost nothing.
+pub(crate) fn first_pass(log: &[super::engine::Probe], start: f64) -> Option<(f64, u32)> {
+    let since: Vec<&super::engine::Probe> = log
+        .iter()
+        .filter(|p| timestamp(&p.start).is_some_and(|t| t >= start))
+        .collect();
+    let pass = since.iter().position(|p| p.exit_code == 0)?;
+    if pass == 0 && since.len() >= 5 {
+        return None;
+    }
+    Some((timestamp(&since[pass].end)? - start, pass as u32))
 }
 
 #[cfg(test)]

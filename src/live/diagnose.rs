@@ -1,108 +1,126 @@
-//! Why a service is not up, told from what the engine recorded (the health log's outputs and
-//! exit codes, the container's state and last log lines), what muster knows of the service (its
-//! probe, its image's tools, its timing, its dependencies), and, where the record is not enough,
-//! a look inside the container (which programs it has, which ports it listens on, what the
-//! probe's own command answers). Each diagnosis points at the catalogue line to change.
+//! Why a service is not up, decided from [`Evidence`] alone: what the engine recorded (the
+//! health log's outputs and exit codes, the container's state), what muster asked the container
+//! (see [`super::evidence`]) and what muster knows of the service (its probe, its image's
+//! tools, its timing, its dependencies). Each diagnosis names a [`Cause`], says whether the
+//! evidence proves it, and points at the catalogue line to change.
 
 use super::board::{Board, Row, State, Verdict};
-use super::engine::{Container, Engine, Probe, now, timestamp};
+use super::cause::Cause;
+use super::engine::{Container, Probe, now, timestamp};
+use super::evidence::{self, Evidence, Look, Manual, Said, parse_listening};
 use super::plan::{Fix, Plan, Planned};
 use crate::diagnostic::Diagnostic;
 use crate::probe::{HttpClient, Probe as ProbeKind};
 use serde::Serialize;
 use std::time::Duration;
 
-/// One service's diagnosis: a muster diagnostic, and its gist for `--json`.
+/// One service's diagnosis: a muster diagnostic, and its gist for the board and `--json`.
 #[derive(Debug, Clone)]
-pub struct Diagnosis {
+pub(crate) struct Diagnosis {
     pub service: String,
-    /// A short name of the cause (`probe-tool-missing`, `wrong-port`, ...).
-    pub cause: &'static str,
+    pub cause: Cause,
+    /// The evidence proves the cause: with a cause waiting cannot cure, the service has failed,
+    /// whatever time its healthcheck still gives it.
+    pub proven: bool,
+    /// A few words for the board (`refused on port 8000: nothing listens yet`).
+    pub gist: String,
     pub diagnostic: Diagnostic,
 }
 
+impl Diagnosis {
+    /// Time cannot bring the service up: `up` concludes without waiting for the engine.
+    pub(crate) fn conclusive(&self) -> bool {
+        self.proven && !self.cause.waiting_can_cure()
+    }
+}
+
 #[derive(Debug, Serialize)]
-pub struct DiagnosisJson {
+pub(crate) struct DiagnosisJson {
     pub service: String,
-    pub cause: &'static str,
+    pub cause: Cause,
     pub message: String,
     pub notes: Vec<String>,
     pub file: String,
     pub line: Option<usize>,
 }
 
-/// What a probe run by hand said, for `doctor`: read like the engine's own log entries.
-pub struct Manual {
-    pub output: String,
-    pub exit: Option<i32>,
-    pub took: Duration,
-}
-
-/// Causes that more start time cannot fix: once two probes in a row fail for one of them, the
-/// service has failed, whatever its `start_period` still allows.
-pub const HOPELESS: &[&str] = &[
-    "probe-tool-missing",
-    "redis-noauth",
-    "http-400",
-    "http-redirect",
-];
-
-/// Diagnoses every failed service of `board`, and, when `all` (a deadline passed), the ones
-/// still pending too.
-pub fn diagnose(plan: &Plan, board: &Board, engine: &Engine, all: bool) -> Vec<Diagnosis> {
+/// Diagnoses every failed service of `board` and every one waiting on a failed one; when `all`
+/// (a deadline passed), the ones still pending too.
+pub(crate) fn diagnose(plan: &Plan, board: &Board, look: &dyn Look, all: bool) -> Vec<Diagnosis> {
     board
         .services
         .iter()
-        .filter(|r| r.verdict == Verdict::Failed || (all && r.verdict == Verdict::Pending))
-        .chain(board.services.iter().filter(|r| {
-            r.verdict == Verdict::Pending && !all && blocked_by_failure(board, r).is_some()
-        }))
+        .filter(|r| {
+            matches!(r.verdict, Verdict::Failed | Verdict::Blocked)
+                || (all && r.verdict == Verdict::Pending)
+        })
         .filter_map(|r| {
             let s = plan.service(&r.service)?;
-            Some(one(plan, board, engine, s, r, None))
+            Some(one(plan, board, look, s, r, None))
         })
         .collect()
 }
 
-/// The diagnosis of one service, with a probe run by hand when `doctor` ran one.
-pub fn one(
+/// Gathers the evidence of one service and decides; `manual` is the probe `doctor` ran.
+pub(crate) fn one(
     plan: &Plan,
     board: &Board,
-    engine: &Engine,
+    look: &dyn Look,
     s: &Planned,
     r: &Row,
-    manual: Option<&Manual>,
+    manual: Option<Manual>,
 ) -> Diagnosis {
-    let found = if let Some(d) = waiting(board, s, r) {
+    let looks = evidence::gather(s, r, look, manual);
+    let ev = Evidence {
+        board,
+        row: r,
+        looks: &looks,
+        now: now(),
+    };
+    evidence::record(plan, &ev);
+    decide(plan, s, &ev)
+}
+
+/// The diagnosis of `s` from the evidence alone.
+pub(crate) fn decide(plan: &Plan, s: &Planned, ev: &Evidence) -> Diagnosis {
+    let r = ev.row;
+    let found = if let Some(d) = waiting(ev.board, s, r) {
         d
     } else if let Some(c) = &r.container {
-        container(plan, engine, s, r, c, manual)
+        container(plan, s, ev, c)
     } else {
         finding(
-            "not-created",
+            Cause::NotCreated,
             format!("`{}` has no container", s.name),
             plan.fix(s, "", "this service", "this service"),
         )
+        .gist("no container")
         .note("Compose did not create it; its output above says why")
     };
     Diagnosis {
         service: s.name.clone(),
         cause: found.cause,
+        proven: found.proven,
+        gist: found.gist.clone(),
         diagnostic: found.into_diagnostic(),
     }
 }
 
 /// A diagnosis being put together.
 struct Finding {
-    cause: &'static str,
+    cause: Cause,
+    proven: bool,
+    gist: String,
     message: String,
     fix: Fix,
     notes: Vec<String>,
 }
 
-fn finding(cause: &'static str, message: String, fix: Fix) -> Finding {
+fn finding(cause: Cause, message: String, fix: Fix) -> Finding {
     Finding {
         cause,
+        proven: false,
+        gist: cause.code().to_owned(),
         message,
         fix,
         notes: Vec::new(),
@@ -120,6 +138,16 @@ impl Finding {
         self
     }
 
+    fn proven(mut self, proven: bool) -> Finding {
+        self.proven = proven;
+        self
+    }
+
+    fn gist(mut self, gist: impl Into<String>) -> Finding {
+        self.gist = gist.into();
+        self
+    }
+
     fn into_diagnostic(self) -> Diagnostic {
         let mut d = Diagnostic::error(self.message).with_label(self.fix.label);
         if let Some(n) = self.fix.note {
@@ -129,23 +157,6 @@ impl Finding {
             d = d.with_note(n);
         }
         d
-    }
-}
-
-/// The failed service at the end of the chain `r` waits on, if any.
-fn blocked_by_failure<'b>(board: &'b Board, r: &Row) -> Option<&'b Row> {
-    let mut seen = vec![r.service.clone()];
-    let mut at = board.row(&r.waiting_for.as_ref()?.service)?;
-    loop {
-        if at.verdict == Verdict::Failed {
-            return Some(at);
-        }
-        let next = at.waiting_for.as_ref()?;
-        if seen.contains(&next.service) {
-            return None;
-        }
-        seen.push(at.service.clone());
-        at = board.row(&next.service)?;
     }
 }
 
@@ -183,7 +194,9 @@ fn waiting(board: &Board, s: &Planned, r: &Row) -> Option<Finding> {
         label: crate::diagnostic::Label::new(wait.source, wait.span.clone(), "waits for this"),
         note: None,
     };
-    let mut f = finding("dependency-failed", message, fix);
+    let mut f = finding(Cause::DependencyFailed, message, fix)
+        .proven(root.verdict == Verdict::Failed)
+        .gist(format!("`{}` failed", root.service));
     if chain.len() > 2 {
         f = f.note(format!("the chain: {}", chain.join(" -> ")));
     }
@@ -204,15 +217,19 @@ fn phrase(r: &Row) -> String {
     }
 }
 
-fn container(
-    plan: &Plan,
-    engine: &Engine,
-    s: &Planned,
-    r: &Row,
-    c: &Container,
-    manual: Option<&Manual>,
-) -> Finding {
+fn log_lines(lines: Option<&Vec<String>>) -> Vec<String> {
+    lines
+        .into_iter()
+        .flatten()
+        .map(|l| format!("  | {l}"))
+        .collect()
+}
+
+fn container(plan: &Plan, s: &Planned, ev: &Evidence, c: &Container) -> Finding {
+    let r = ev.row;
     let header = |msg: &str| plan.fix(s, "", msg, msg);
+    // The engine's own word that the service failed, not muster's reading of its probes.
+    let engine_says = r.verdict == Verdict::Failed && r.state != State::Starting;
     // Killed: by the kernel's OOM killer, or by a SIGKILL from outside.
     if c.state.oom_killed || (c.state.exit_code == 137 && r.state != State::Healthy) {
         let why = if c.state.oom_killed {
@@ -221,7 +238,7 @@ fn container(
             "it was killed with SIGKILL: most often the kernel's OOM killer"
         };
         return finding(
-            "killed",
+            Cause::Killed,
             format!("`{}` exited 137: {why}", s.name),
             plan.fix(
                 s,
@@ -230,13 +247,19 @@ fn container(
                 "give it more memory: compose = { mem_limit = \"1g\" }",
             ),
         )
+        .proven(engine_says)
+        .gist(if c.state.oom_killed {
+            "OOMKilled"
+        } else {
+            "SIGKILL (the OOM killer?)"
+        })
         .note("raise its memory limit (`mem_limit`, `deploy.resources.limits.memory`) or lower its use")
-        .notes(log_notes(engine, c));
+        .notes(log_lines(ev.looks.logs.as_ref()));
     }
     let looping = s.restart_limit.is_none() && r.restarts >= super::board::RESTART_LOOP;
     if looping || r.state == State::Restarting {
         return finding(
-            "restart-loop",
+            Cause::RestartLoop,
             format!(
                 "`{}` is restarting in a loop: {} restarts, last exit {}",
                 s.name, r.restarts, c.state.exit_code
@@ -248,18 +271,21 @@ fn container(
                 "this service keeps exiting",
             ),
         )
+        .proven(looping)
+        .gist(format!("restarting, last exit {}", c.state.exit_code))
         .note("its last log lines say why it exits:")
-        .notes(log_notes(engine, c));
+        .notes(log_lines(ev.looks.logs.as_ref()));
     }
     if r.state == State::Exited {
-        return exited(plan, engine, s, r, c, header);
+        return exited(plan, s, ev, c, header);
     }
     if r.state == State::Created || r.state == State::Missing {
         return finding(
-            "not-started",
+            Cause::NotStarted,
             format!("`{}` was created but never started", s.name),
             header("this service"),
         )
+        .gist("created, not started")
         .note("Compose's output above says why");
     }
     let mut probes: Vec<Probe> = c
@@ -268,6 +294,7 @@ fn container(
         .as_ref()
         .map(|h| h.log.clone())
         .unwrap_or_default();
+    let manual = ev.looks.manual.as_ref();
     if let Some(m) = manual {
         probes.push(Probe {
             start: String::new(),
@@ -279,39 +306,54 @@ fn container(
     let failed: Vec<&Probe> = probes.iter().filter(|p| p.exit_code != 0).collect();
     if failed.is_empty() && r.restarts > 0 {
         // It crashed and came back: what it said before its last start is why.
-        let before = engine.logs_before(&c.id, &c.state.started_at, 10);
-        return finding(
-            "restarted",
+        let before = log_lines(ev.looks.logs_before_start.as_ref());
+        let f = finding(
+            Cause::Restarted,
             format!(
-                "`{}` exited and was restarted {} time(s); Compose saw it unhealthy meanwhile",
+                "`{}` exited and was restarted {} time(s), and is not up",
                 s.name, r.restarts
             ),
             header("this service"),
         )
-        .note("its last log lines before the restart:")
-        .notes(before.into_iter().map(|l| format!("  | {l}")));
+        .gist(format!("restarted {}x", r.restarts));
+        return if before.is_empty() {
+            f.note("it printed nothing before the restart")
+        } else {
+            f.note("its last log lines before the restart:")
+                .notes(before)
+        };
     }
     let Some(last) = failed.last().copied() else {
         return finding(
-            "not-healthy-yet",
+            Cause::NotHealthyYet,
             format!("`{}` is {} and no probe has failed", s.name, r.state_text()),
             header("this service"),
-        );
+        )
+        .gist("no probe failed yet");
     };
+    // What the two newest probes said, when both failed: one probe can catch a service
+    // between two states, two in a row saying the same make it the service's answer.
+    let newest: Vec<Said> = probes
+        .iter()
+        .rev()
+        .take(2)
+        .take_while(|p| p.exit_code != 0)
+        .map(|p| Said::of(&p.output, p.exit_code))
+        .collect();
     let history = probe_notes(&probes, s, manual);
-    probe(plan, engine, s, c, last, manual).notes(history)
+    probe(plan, s, ev, last, &newest).notes(history)
 }
 
 fn exited(
     plan: &Plan,
-    engine: &Engine,
     s: &Planned,
-    r: &Row,
+    ev: &Evidence,
     c: &Container,
     header: impl Fn(&str) -> Fix,
 ) -> Finding {
+    let r = ev.row;
     let code = c.state.exit_code;
-    let logs = engine.logs(&c.id, 12);
+    let logs: &[String] = ev.looks.logs.as_deref().unwrap_or_default();
     let text = logs.join("\n").to_lowercase();
     let dependents: Vec<&str> = {
         let mut d = Vec::new();
@@ -343,7 +385,7 @@ fn exited(
     }
     let mut f = if code == 0 && !s.job {
         finding(
-            "exited",
+            Cause::Exited,
             format!(
                 "`{}` exited 0: a service that should keep running stopped",
                 s.name
@@ -352,11 +394,13 @@ fn exited(
         )
     } else {
         finding(
-            "exited",
+            Cause::Exited,
             message,
             plan.fix(s, "command", "the command that failed", "this service"),
         )
-    };
+    }
+    .proven(r.verdict == Verdict::Failed)
+    .gist(format!("exited {code}"));
     if text.contains("password authentication failed") || text.contains("access denied") {
         f = f.note(format!(
             "{what} could not log in to its database: check the password in its `env` against the database's"
@@ -379,20 +423,16 @@ fn exited(
 }
 
 /// The diagnosis of a failing probe, from its last failure.
-fn probe(
-    plan: &Plan,
-    engine: &Engine,
-    s: &Planned,
-    c: &Container,
-    last: &Probe,
-    manual: Option<&Manual>,
-) -> Finding {
+fn probe(plan: &Plan, s: &Planned, ev: &Evidence, last: &Probe, newest: &[Said]) -> Finding {
+    let twice = |what: &dyn Fn(&Said) -> bool| newest.len() == 2 && newest.iter().all(what);
     let out = last.output.to_lowercase();
+    let manual = ev.looks.manual.as_ref();
     let timing = s.healthcheck;
     let timeout = timing.map(|t| t.timeout);
+    let said = Said::of(&last.output, last.exit_code);
     // 1. The probe's program is not in the image.
-    if let Some(tool) = missing_tool(&last.output, last.exit_code) {
-        let has = clients(engine, c);
+    if let Said::Missing(tool) = &said {
+        let has: &[String] = ev.looks.clients.as_deref().unwrap_or_default();
         let wanted = [
             HttpClient::Curl,
             HttpClient::Wget,
@@ -435,13 +475,15 @@ fn probe(
             ""
         };
         return finding(
-            "probe-tool-missing",
+            Cause::ProbeToolMissing,
             format!(
                 "the probe of `{}` runs `{tool}`, which its image does not have{assumed}",
                 s.name
             ),
             plan.fix(s, key, &change, &add),
         )
+        .proven(manual.is_some() || twice(&|w| matches!(w, Said::Missing(_))))
+        .gist(format!("no `{tool}` in the image"))
         .note(if has.is_empty() {
             "the container has none of curl, wget, python, bash".to_owned()
         } else {
@@ -466,7 +508,7 @@ fn probe(
             (None, None) => String::new(),
         };
         return finding(
-            "probe-timeout",
+            Cause::ProbeTimeout,
             format!(
                 "the probe of `{}` does not answer within its timeout of {limit}{detail}",
                 s.name
@@ -478,46 +520,74 @@ fn probe(
                 "raise `healthcheck.timeout` here",
             ),
         )
+        .gist(format!("probe slower than its {limit} timeout"))
         .note("\"context deadline exceeded\": raise `timeout`, or `start_period` if it happens only while the service starts");
     }
-    // 3. Redis or Valkey with a password the probe does not send.
-    let redis = matches!(s.engine.as_deref(), Some("redis" | "valkey"));
-    if redis && (out.contains("noauth") || redis_says_noauth(engine, s, c)) {
-        return finding(
-            "redis-noauth",
-            format!(
-                "the probe of `{}` is refused with NOAUTH: the server wants a password and the probe sends none",
-                s.name
-            ),
-            plan.fix(
-                s,
-                "env.REDISCLI_AUTH",
-                "add REDISCLI_AUTH to this env",
-                "add `env = { REDISCLI_AUTH = \"${REDIS_PASSWORD}\" }` here",
-            ),
-        )
-        .note("the probe is `redis-cli ping | grep -q PONG`: redis-cli reads the password from REDISCLI_AUTH, never from argv")
-        .note("`redis-cli ping` itself exits 0 on NOAUTH; muster's probe checks the reply for PONG");
+    // 3. A server that wants a password the probe does not send.
+    if let Some(check) = s.engine.as_deref().and_then(crate::images::password_check) {
+        let refusal = check.refusal.to_lowercase();
+        let answered = ev
+            .looks
+            .password_ping
+            .as_deref()
+            .is_some_and(|a| a.to_lowercase().contains(&refusal));
+        if answered || out.contains(&refusal) {
+            let test = ev
+                .row
+                .container
+                .as_ref()
+                .and_then(|c| c.config.healthcheck.as_ref())
+                .map(|h| h.test.iter().skip(1).cloned().collect::<Vec<_>>().join(" "))
+                .unwrap_or_default();
+            return finding(
+                Cause::PasswordMissing,
+                format!(
+                    "the probe of `{}` is refused with {}: the server wants a password and the probe sends none",
+                    s.name, check.refusal
+                ),
+                plan.fix(
+                    s,
+                    &format!("env.{}", check.env),
+                    &format!("add {} to this env", check.env),
+                    &format!(
+                        "add `env = {{ {} = \"${{{}_PASSWORD}}\" }}` here",
+                        check.env,
+                        check.engine.to_uppercase()
+                    ),
+                ),
+            )
+            .proven(answered)
+            .gist(format!("{} to a probe without a password", check.refusal))
+            .note(format!(
+                "the probe is `{test}`: {} reads the password from {}, never from argv",
+                check.ping[0], check.env
+            ))
+            .note(format!(
+                "`{} ping` itself exits 0 on {}; muster's probe checks the reply",
+                check.ping[0], check.refusal
+            ));
+        }
     }
     // 4. An HTTP answer that is not 2xx.
-    if let Some(status) = http_status(&last.output) {
-        return http(plan, engine, s, c, status);
+    if let Said::Status(status) = said {
+        return http(plan, s, ev, status)
+            .proven(twice(&|w| *w == Said::Status(status)) || manual.is_some());
     }
     // 5. Nothing answers on the probed port.
-    if refused(&out) {
-        return refused_finding(plan, engine, s, c, last);
+    if said == Said::Refused {
+        return refused_finding(plan, s, ev, last);
     }
     let code = last.exit_code;
     finding(
-        "probe-failed",
+        Cause::ProbeFailed,
         format!("the probe of `{}` fails with exit {code}", s.name),
         plan.fix(s, "healthcheck.test", "the probe", "this service's probe"),
     )
+    .gist(format!("probe exits {code}"))
 }
 
-fn http(plan: &Plan, engine: &Engine, s: &Planned, c: &Container, status: u16) -> Finding {
+fn http(plan: &Plan, s: &Planned, ev: &Evidence, status: u16) -> Finding {
     let path = s.health_path.as_deref().unwrap_or("/");
-    let port = s.port.unwrap_or(80);
     let django = s.env.keys().any(|k| k.starts_with("DJANGO"))
         || s.command.iter().any(|w| {
             w.ends_with("manage.py")
@@ -530,9 +600,10 @@ fn http(plan: &Plan, engine: &Engine, s: &Planned, c: &Container, status: u16) -
             "`{}` answers 400 Bad Request to its probe on {path}",
             s.name
         );
+        let gist = format!("answers 400 on {path}");
         if django {
             return finding(
-                "http-400",
+                Cause::Http400,
                 message,
                 plan.fix(
                     s,
@@ -541,13 +612,14 @@ fn http(plan: &Plan, engine: &Engine, s: &Planned, c: &Container, status: u16) -
                     "add `DJANGO_ALLOWED_HOSTS = \"127.0.0.1\"` to its env",
                 ),
             )
+            .gist(gist)
             .note(
                 "Django answers 400 to a Host it does not allow; the probe asks for 127.0.0.1: \
                  ALLOWED_HOSTS must admit `127.0.0.1`",
             );
         }
         return finding(
-            "http-400",
+            Cause::Http400,
             message,
             plan.fix(
                 s,
@@ -556,21 +628,18 @@ fn http(plan: &Plan, engine: &Engine, s: &Planned, c: &Container, status: u16) -
                 "this service must allow the Host 127.0.0.1",
             ),
         )
+        .gist(gist)
         .note(
             "a 400 to a plain GET is most often a Host check (Django's ALLOWED_HOSTS, Rails' \
              config.hosts): the probe asks for 127.0.0.1, which must be allowed",
         );
     }
     if (300..400).contains(&status) {
-        let location = location(engine, c, port, path);
-        let to = location
-            .as_deref()
-            .map_or_else(String::new, |l| format!(" to {l}"));
-        let login = location
-            .as_deref()
-            .is_some_and(|l| l.to_lowercase().contains("login"));
+        let location = ev.looks.location.as_deref();
+        let to = location.map_or_else(String::new, |l| format!(" to {l}"));
+        let login = location.is_some_and(|l| l.to_lowercase().contains("login"));
         let mut f = finding(
-            "http-redirect",
+            Cause::HttpRedirect,
             format!(
                 "`{}` answers its probe on {path} with a redirect ({status}){to}",
                 s.name
@@ -582,14 +651,26 @@ fn http(plan: &Plan, engine: &Engine, s: &Planned, c: &Container, status: u16) -
                 "set `health_path` to a path that answers 200 without a login",
             ),
         )
+        .gist(format!("redirects {path}{to}"))
         .note("a health path that redirects is not healthy: curl and python probes fail on a redirect");
         if login {
             f = f.note("it redirects to a login page: health endpoints must not need a login");
         }
         return f;
     }
+    let (cause, note) = if matches!(status, 404 | 410) {
+        (
+            Cause::HttpNotFound,
+            "the server answers, and has no such path: a path it serves comes back 2xx once the service is ready",
+        )
+    } else {
+        (
+            Cause::HttpStatus,
+            "a status like this one can change as the service finishes starting: muster waits for the engine's verdict",
+        )
+    };
     finding(
-        "http-status",
+        cause,
         format!("`{}` answers {status} to its probe on {path}", s.name),
         plan.fix(
             s,
@@ -598,19 +679,25 @@ fn http(plan: &Plan, engine: &Engine, s: &Planned, c: &Container, status: u16) -
             "set `health_path` to the service's health endpoint",
         ),
     )
+    .gist(format!("answers {status} on {path}"))
+    .note(note)
 }
 
-fn refused_finding(
-    plan: &Plan,
-    engine: &Engine,
-    s: &Planned,
-    c: &Container,
-    last: &Probe,
-) -> Finding {
+fn refused_finding(plan: &Plan, s: &Planned, ev: &Evidence, last: &Probe) -> Finding {
+    let c = ev
+        .row
+        .container
+        .as_ref()
+        .expect("a probe ran in a container");
     let port = s.port;
-    let listening = listening_ports(engine, c);
+    let listening = ev
+        .looks
+        .net_tcp
+        .as_deref()
+        .map(parse_listening)
+        .unwrap_or_default();
     let started = timestamp(&c.state.started_at);
-    let age = started.map(|t| now() - t);
+    let age = started.map(|t| ev.now - t);
     let at = timestamp(&last.start).zip(started).map(|(p, s)| p - s);
     let start_period = s.healthcheck.map(|t| t.start_period).unwrap_or_default();
     let port_text = port.map_or_else(|| "its port".to_owned(), |p| format!("port {p}"));
@@ -623,8 +710,17 @@ fn refused_finding(
     let platform = "\"connection refused\": nothing listened yet; the service needs more start time (`start_period`)";
     if !listens_now && !others.is_empty() {
         let shown: Vec<String> = others.iter().map(u16::to_string).collect();
-        return finding(
-            "wrong-port",
+        // Proof: the probe itself passes on the port the service listens on. Without it, a
+        // server that opens another port first (a cluster's transport before its HTTP) only
+        // looks like one on the wrong port.
+        let passed = ev
+            .looks
+            .rerun
+            .as_ref()
+            .filter(|r| r.exit == Some(0) && others.contains(&r.port));
+        let target = passed.map_or(others[0], |r| r.port);
+        let mut f = finding(
+            Cause::WrongPort,
             format!(
                 "the probe of `{}` is refused on {port_text}, but the service listens on {}",
                 s.name,
@@ -633,10 +729,15 @@ fn refused_finding(
             plan.fix(
                 s,
                 "port",
-                &format!("the service listens on {}", shown[0]),
-                &format!("add `port = {}`: the service listens there", shown[0]),
+                &format!("the service listens on {target}"),
+                &format!("add `port = {target}`: the service listens there"),
             ),
         )
+        .proven(passed.is_some())
+        .gist(format!(
+            "refused on {port_text}; it listens on {}",
+            shown.join(", ")
+        ))
         .note(format!(
             "inside the container, listening: {}",
             listening
@@ -645,6 +746,10 @@ fn refused_finding(
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
+        if let Some(r) = passed {
+            f = f.note(format!("the same probe on port {} passes", r.port));
+        }
+        return f;
     }
     let suggested = age.map_or(60, |a| ((a * 1.5 / 10.0).ceil() as u64 * 10).max(30));
     let when = match (at, age) {
@@ -672,7 +777,7 @@ fn refused_finding(
         )
     };
     finding(
-        "start-period-too-short",
+        Cause::StartPeriodTooShort,
         format!(
             "the probe of `{}` was refused on {port_text} {when}: the service starts slower than start_period allows",
             s.name
@@ -684,6 +789,11 @@ fn refused_finding(
             &format!("add `healthcheck = {{ start_period = \"{suggested}s\" }}` here"),
         ),
     )
+    .gist(if listens_now {
+        format!("refused on {port_text}, which listens now")
+    } else {
+        format!("refused on {port_text}: nothing listens yet")
+    })
     .note(now_text)
     .note(platform)
 }
@@ -761,15 +871,7 @@ fn probe_notes(probes: &[Probe], s: &Planned, manual: Option<&Manual>) -> Vec<St
         .collect()
 }
 
-fn log_notes(engine: &Engine, c: &Container) -> Vec<String> {
-    engine
-        .logs(&c.id, 10)
-        .into_iter()
-        .map(|l| format!("  | {l}"))
-        .collect()
-}
-
-pub fn secs(d: Duration) -> String {
+pub(crate) fn secs(d: Duration) -> String {
     let s = d.as_secs_f64();
     if s >= 10.0 || s.fract() < 0.05 {
         format!("{s:.0}s")
@@ -778,163 +880,12 @@ pub fn secs(d: Duration) -> String {
     }
 }
 
-/// The program a probe could not run, from the engine's or the shell's words.
-fn missing_tool(output: &str, exit: i64) -> Option<String> {
-    // exec form: `exec: "python": executable file not found in $PATH`
-    if let Some(i) = output.find("executable file not found") {
-        let before = &output[..i];
-        let name = before.rsplit('"').nth(1)?;
-        return Some(name.to_owned());
-    }
-    // shell form: `/bin/sh: 1: curl: not found`, `sh: curl: not found`, `bash: line 1: x: command not found`
-    if exit == 127 || output.contains("not found") {
-        for line in output.lines() {
-            let line = line.trim();
-            let Some(rest) = line
-                .strip_suffix(": not found")
-                .or_else(|| line.strip_suffix(": command not found"))
-            else {
-                continue;
-            };
-            return rest.rsplit(": ").next().map(str::to_owned);
-        }
-    }
-    None
-}
-
-/// An HTTP status a probe's client reported, when it reported one.
-fn http_status(output: &str) -> Option<u16> {
-    let number_after = |marker: &str| {
-        let i = output.find(marker)? + marker.len();
-        output[i..]
-            .trim_start()
-            .get(..3)
-            .and_then(|n| n.parse::<u16>().ok())
-    };
-    number_after("HTTP Error ")
-        .or_else(|| number_after("returned error:"))
-        .or_else(|| number_after("server returned error: HTTP/1.1"))
-        .or_else(|| number_after("server returned error: HTTP/1.0"))
-        .or_else(|| {
-            // curl with --max-redirs 0: "Maximum (0) redirects followed"
-            output.contains("redirects followed").then_some(302)
-        })
-}
-
-fn refused(out: &str) -> bool {
-    [
-        "connection refused",
-        "errno 111",
-        "could not connect",
-        "couldn't connect",
-        "failed to connect",
-        "can't connect",
-        "no response",
-        "connection reset",
-    ]
-    .iter()
-    .any(|m| out.contains(m))
-}
-
-/// Which HTTP clients (and bash) the running container has.
-fn clients(engine: &Engine, c: &Container) -> Vec<String> {
-    let script =
-        "for p in curl wget python python3 bash; do command -v $p >/dev/null 2>&1 && echo $p; done";
-    let argv = ["sh".to_owned(), "-c".to_owned(), script.to_owned()];
-    engine
-        .exec(&c.id, &argv, Duration::from_secs(5))
-        .ok()
-        .filter(|r| r.exit == Some(0))
-        .map(|r| r.output.lines().map(str::to_owned).collect())
-        .unwrap_or_default()
-}
-
-/// The TCP ports the container listens on, from the kernel's tables (no tool needed but `cat`).
-fn listening_ports(engine: &Engine, c: &Container) -> Vec<u16> {
-    let argv = [
-        "cat".to_owned(),
-        "/proc/net/tcp".to_owned(),
-        "/proc/net/tcp6".to_owned(),
-    ];
-    let Ok(ran) = engine.exec(&c.id, &argv, Duration::from_secs(5)) else {
-        return Vec::new();
-    };
-    parse_listening(&ran.output)
-}
-
-pub fn parse_listening(table: &str) -> Vec<u16> {
-    let mut ports: Vec<u16> = table
-        .lines()
-        .filter_map(|line| {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            // sl local_address rem_address st ...; state 0A is LISTEN.
-            if fields.len() < 4 || fields[3] != "0A" {
-                return None;
-            }
-            let (address, port) = fields[1].rsplit_once(':')?;
-            // Docker's embedded DNS server listens on 127.0.0.11, on a port of its own.
-            if address == "0B00007F" {
-                return None;
-            }
-            u16::from_str_radix(port, 16).ok()
-        })
-        .collect();
-    ports.sort_unstable();
-    ports.dedup();
-    ports
-}
-
-/// Whether the server answers NOAUTH to a bare ping: muster's probe pipes the reply into grep,
-/// so the health log shows only that it failed.
-fn redis_says_noauth(engine: &Engine, s: &Planned, c: &Container) -> bool {
-    let cli = if s.engine.as_deref() == Some("valkey") {
-        "valkey-cli"
-    } else {
-        "redis-cli"
-    };
-    let port = s.port.unwrap_or(6379).to_string();
-    let argv = [cli, "-h", "127.0.0.1", "-p", &port, "ping"].map(str::to_owned);
-    engine
-        .exec(&c.id, &argv, Duration::from_secs(5))
-        .is_ok_and(|r| r.output.contains("NOAUTH"))
-}
-
-/// Where a redirect points, asked with a client the container has.
-fn location(engine: &Engine, c: &Container, port: u16, path: &str) -> Option<String> {
-    let url = format!("http://127.0.0.1:{port}{path}");
-    let tries: [Vec<String>; 2] = [
-        [
-            "curl",
-            "-sS",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{redirect_url}",
-            &url,
-        ]
-        .map(str::to_owned)
-        .into(),
-        [
-            "python",
-            "-c",
-            &format!(
-                "import http.client as h; c = h.HTTPConnection('127.0.0.1', {port}, timeout=5); \
-                 c.request('GET', {}); print(c.getresponse().getheader('Location') or '')",
-                serde_json::to_string(path).unwrap_or_default()
-            ),
-        ]
-        .map(str::to_owned)
-        .into(),
-    ];
-    tries.iter().find_map(|argv| {
-        let r = engine.exec(&c.id, argv, Duration::from_secs(5)).ok()?;
-        let l = r.output.trim();
-        (r.exit == Some(0) && !l.is_empty()).then(|| l.to_owned())
-    })
-}
-
 impl Diagnosis {
-    pub fn to_json(&self, plan: &Plan, sources: &crate::diagnostic::Sources) -> DiagnosisJson {
+    pub(crate) fn to_json(
+        &self,
+        plan: &Plan,
+        sources: &crate::diagnostic::Sources,
+    ) -> DiagnosisJson {
         let label = self.diagnostic.labels.first();
         let line = label.map(|l| {
             let text = sources.text(l.source);
@@ -955,54 +906,363 @@ impl Diagnosis {
     }
 }
 
+/// Each cause decided from evidence a real engine showed: `tests/fixtures/live/CAUSE.json`,
+/// recorded with `MUSTER_RECORD_EVIDENCE` while the engine scenarios of `tests/engine/live.rs`
+/// ran (the catalogue, every container's `docker inspect`, and what muster asked the
+/// container).
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::live::engine::Container;
+    use crate::live::evidence::Recorded;
 
-    #[test]
-    fn the_missing_program_is_read_from_either_form() {
-        let exec = "OCI runtime exec failed: exec failed: unable to start container process: \
-                    exec: \"python\": executable file not found in $PATH: unknown";
-        assert_eq!(missing_tool(exec, -1).as_deref(), Some("python"));
-        assert_eq!(
-            missing_tool("/bin/sh: 1: curl: not found\n", 127).as_deref(),
-            Some("curl")
+    fn recorded(fixture: &str) -> Recorded {
+        let path = format!(
+            "{}/tests/fixtures/live/{fixture}.json",
+            env!("CARGO_MANIFEST_DIR")
         );
-        assert_eq!(
-            missing_tool("bash: line 1: wget: command not found", 127).as_deref(),
-            Some("wget")
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn plan(catalogue: &str, profile: &str) -> Plan {
+        use crate::pipeline::{self, Session};
+        let mut session = Session::default();
+        let parsed = crate::catalogue::Catalogue::parse(
+            std::path::Path::new("services.toml"),
+            catalogue.to_owned(),
+            &mut session.sources,
+            &mut session.diagnostics,
         );
-        assert_eq!(missing_tool("HTTP Error 404: Not Found", 1), None);
+        let profiles = crate::profile::Profiles::load(
+            None,
+            &mut crate::diagnostic::Sources::default(),
+            &mut crate::diagnostic::Diagnostics::default(),
+        )
+        .unwrap();
+        let stack = pipeline::build(
+            parsed,
+            &profiles,
+            &crate::kinds::Kinds::built_in(),
+            Some(profile),
+            crate::resolve::Provenance::Record,
+            &mut session,
+        )
+        .expect("the recorded catalogue is valid");
+        Plan::new(&stack, &session.sources, "shop")
+    }
+
+    /// The decision over `rec`, and the catalogue line its label points at.
+    fn decide_recorded(rec: &Recorded) -> (Diagnosis, String) {
+        let plan = plan(&rec.catalogue, &rec.profile);
+        let containers: Vec<Container> = rec
+            .containers
+            .iter()
+            .cloned()
+            .filter_map(Container::from_json)
+            .collect();
+        let board = Board::read(&plan, &containers);
+        let row = board.row(&rec.service).expect("the service has a row");
+        let s = plan.service(&rec.service).expect("the service is planned");
+        let d = decide(
+            &plan,
+            s,
+            &Evidence {
+                board: &board,
+                row,
+                looks: &rec.looks,
+                now: rec.now,
+            },
+        );
+        let label = d
+            .diagnostic
+            .labels
+            .first()
+            .expect("a diagnosis points somewhere");
+        let start = rec.catalogue[..label.span.start]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let end = rec.catalogue[label.span.start..]
+            .find('\n')
+            .map_or(rec.catalogue.len(), |i| label.span.start + i);
+        (d, rec.catalogue[start..end].to_owned())
+    }
+
+    fn decided(fixture: &str) -> (Diagnosis, String) {
+        decide_recorded(&recorded(fixture))
+    }
+
+    /// `cause`, proven or not, with a message holding `words` and a label on `line`.
+    #[track_caller]
+    fn check(fixture: &str, cause: Cause, proven: bool, words: &str, line: &str) -> Diagnosis {
+        let (d, at) = decided(fixture);
+        assert_eq!(d.cause, cause, "{fixture}: {}", d.diagnostic.message);
+        assert_eq!(d.proven, proven, "{fixture}: proven");
+        assert!(
+            d.diagnostic.message.contains(words),
+            "{fixture}: {}",
+            d.diagnostic.message
+        );
+        assert!(at.contains(line), "{fixture}: points at `{at}`");
+        d
+    }
+
+    fn notes(d: &Diagnosis) -> String {
+        d.diagnostic.notes.join("\n")
     }
 
     #[test]
-    fn http_statuses_as_each_client_reports_them() {
-        assert_eq!(
-            http_status("urllib.error.HTTPError: HTTP Error 400: Bad Request"),
-            Some(400)
+    fn probe_tool_missing() {
+        let d = check(
+            "probe-tool-missing",
+            Cause::ProbeToolMissing,
+            true,
+            "runs `python`, which its image does not have",
+            "[services.web]",
         );
-        assert_eq!(
-            http_status("curl: (22) The requested URL returned error: 404"),
-            Some(404)
+        assert!(d.conclusive());
+        assert!(
+            notes(&d).contains("the container has: curl"),
+            "{}",
+            notes(&d)
         );
-        assert_eq!(
-            http_status("wget: server returned error: HTTP/1.1 500 Internal Server Error"),
-            Some(500)
-        );
-        assert_eq!(
-            http_status("curl: (47) Maximum (0) redirects followed"),
-            Some(302)
-        );
-        assert_eq!(http_status("connection refused"), None);
+        assert!(d.diagnostic.labels[0].message.contains("probe = \"curl\""));
     }
 
     #[test]
-    fn listening_sockets_are_read_from_the_kernel_table() {
-        let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n\
-            0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 1 1\n\
-            1: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000  1000        0 2 1\n\
-            2: 0B00007F:8AF9 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3 1\n\
-            0: 00000000000000000000000000000000:0050 00000000000000000000000000000000:0000 0A 0 0 0 0 0 0\n";
-        assert_eq!(parse_listening(table), [80, 8080]);
+    fn probe_timeout() {
+        let d = check(
+            "probe-timeout",
+            Cause::ProbeTimeout,
+            false,
+            "does not answer within its timeout of 1s",
+            "timeout = \"1s\"",
+        );
+        assert!(!d.conclusive(), "a slow probe may speed up: waited for");
+    }
+
+    #[test]
+    fn wrong_port_is_proven_by_the_probe_passing_on_the_port_it_listens_on() {
+        let d = check(
+            "wrong-port",
+            Cause::WrongPort,
+            true,
+            "refused on port 8000, but the service listens on 8080",
+            "port = 8000",
+        );
+        assert!(d.conclusive());
+        assert!(notes(&d).contains("the same probe on port 8080 passes"));
+        // The same evidence without the probe run again: another port listening is only a
+        // hint (a cluster's transport opens before its HTTP), and `up` waits.
+        let mut rec = recorded("wrong-port");
+        rec.looks.rerun = None;
+        let (d, _) = decide_recorded(&rec);
+        assert_eq!((d.cause, d.proven), (Cause::WrongPort, false));
+        let mut rec = recorded("wrong-port");
+        if let Some(r) = rec.looks.rerun.as_mut() {
+            r.exit = Some(1);
+        }
+        assert!(!decide_recorded(&rec).0.conclusive());
+    }
+
+    #[test]
+    fn start_period_too_short() {
+        let d = check(
+            "start-period-too-short",
+            Cause::StartPeriodTooShort,
+            false,
+            "starts slower than start_period allows",
+            "healthcheck = {",
+        );
+        assert!(notes(&d).contains("connection refused"));
+        // Starting, refused, nothing listening: a suspicion, waited for.
+        let (d, _) = decided("start-period-too-short-starting");
+        assert_eq!(d.cause, Cause::StartPeriodTooShort);
+        assert!(!d.conclusive());
+        assert_eq!(d.gist, "refused on port 8000: nothing listens yet");
+    }
+
+    #[test]
+    fn password_missing() {
+        let d = check(
+            "redis-noauth",
+            Cause::PasswordMissing,
+            true,
+            "is refused with NOAUTH",
+            "env = { REDIS_PASSWORD",
+        );
+        assert!(d.conclusive());
+        assert!(notes(&d).contains("redis-cli reads the password from REDISCLI_AUTH"));
+        // Without the server's own answer, the probe's output says nothing of a password.
+        let mut rec = recorded("redis-noauth");
+        rec.looks.password_ping = None;
+        assert_ne!(decide_recorded(&rec).0.cause, Cause::PasswordMissing);
+    }
+
+    #[test]
+    fn http_400() {
+        let d = check(
+            "http-400",
+            Cause::Http400,
+            true,
+            "answers 400 Bad Request to its probe on /health/live",
+            "DJANGO_ALLOWED_HOSTS = \"backend\"",
+        );
+        assert!(d.conclusive());
+    }
+
+    #[test]
+    fn http_redirect() {
+        let d = check(
+            "http-redirect",
+            Cause::HttpRedirect,
+            true,
+            "with a redirect (302) to",
+            "health_path = \"/admin\"",
+        );
+        assert!(notes(&d).contains("login page"));
+    }
+
+    #[test]
+    fn http_404() {
+        let d = check(
+            "http-404",
+            Cause::HttpNotFound,
+            true,
+            "answers 404 to its probe on /healthz",
+            "health_path = \"/healthz\"",
+        );
+        assert!(d.conclusive());
+    }
+
+    #[test]
+    fn http_status() {
+        let d = check(
+            "http-status",
+            Cause::HttpStatus,
+            true,
+            "answers 503 to its probe on /health",
+            "health_path = \"/health\"",
+        );
+        assert!(!d.conclusive(), "a 503 can turn 200");
+    }
+
+    #[test]
+    fn probe_failed() {
+        let d = check(
+            "probe-failed",
+            Cause::ProbeFailed,
+            false,
+            "fails with exit 1",
+            "healthcheck = { test",
+        );
+        assert!(!d.conclusive());
+    }
+
+    #[test]
+    fn killed() {
+        let d = check(
+            "killed",
+            Cause::Killed,
+            true,
+            "exited 137",
+            "[services.worker]",
+        );
+        assert!(notes(&d).contains("memory"));
+    }
+
+    #[test]
+    fn restart_loop() {
+        let d = check(
+            "restart-loop",
+            Cause::RestartLoop,
+            true,
+            "is restarting in a loop",
+            "command = [\"python\"",
+        );
+        assert!(notes(&d).contains("API_KEY is not set"), "{}", notes(&d));
+    }
+
+    #[test]
+    fn exited() {
+        let d = check(
+            "exited",
+            Cause::Exited,
+            true,
+            "`migrate` exited 1, so `api`, `web` never start",
+            "command = [\"python\"",
+        );
+        assert!(notes(&d).contains("check `depends_on`"));
+        assert!(notes(&d).contains("database connection failed"));
+    }
+
+    #[test]
+    fn restarted() {
+        let d = check(
+            "restarted",
+            Cause::Restarted,
+            false,
+            "`again` exited and was restarted 1 time(s)",
+            "[services.again]",
+        );
+        assert!(!d.conclusive());
+    }
+
+    #[test]
+    fn dependency_failed() {
+        let d = check(
+            "dependency-failed",
+            Cause::DependencyFailed,
+            true,
+            "`web` never started: it waits for `api` to be healthy, and `migrate` exited 1",
+            "depends_on = [\"api\"]",
+        );
+        assert!(notes(&d).contains("web -> api -> migrate"));
+    }
+
+    #[test]
+    fn not_created() {
+        check(
+            "not-created",
+            Cause::NotCreated,
+            false,
+            "`first` has no container",
+            "[services.first]",
+        );
+    }
+
+    #[test]
+    fn not_started() {
+        check(
+            "not-started",
+            Cause::NotStarted,
+            false,
+            "`first` was created but never started",
+            "[services.first]",
+        );
+    }
+
+    #[test]
+    fn not_healthy_yet() {
+        check(
+            "not-healthy-yet",
+            Cause::NotHealthyYet,
+            false,
+            "`unready` is starting and no probe has failed",
+            "[services.unready]",
+        );
+    }
+
+    /// Every cause of the registry has its fixture here.
+    #[test]
+    fn every_cause_has_recorded_evidence() {
+        let dir = format!("{}/tests/fixtures/live", env!("CARGO_MANIFEST_DIR"));
+        for cause in Cause::ALL {
+            let path = format!("{dir}/{}.json", cause.code());
+            assert!(
+                std::path::Path::new(&path).is_file(),
+                "no recorded evidence for `{cause}`: {path}"
+            );
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! else (CI logs, a pipe) a line is printed only when a service changes, so the log reads as
 //! what happened, in order.
 
-use super::board::{Board, seconds};
+use super::board::{Board, precise, seconds};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::io::Write;
@@ -66,11 +66,13 @@ impl Display {
                 }
                 for r in &board.services {
                     let mut now = r.state_text();
-                    if let Some(w) = &r.waiting_for {
-                        now.push_str(&format!(", waiting for {} ({})", w.service, w.condition));
+                    let note = r.note_text();
+                    if !note.is_empty() {
+                        now.push_str(", ");
+                        now.push_str(&note);
                     }
-                    if r.restarts > 0 {
-                        now.push_str(&format!(", restarted {}x", r.restarts));
+                    if let Some(t) = r.ready_after {
+                        now.push_str(&format!(" (ready after {})", precise(t)));
                     }
                     if last.get(&r.service) != Some(&now) {
                         let _ = writeln!(out, "{:>6}  {}: {now}", seconds(elapsed), r.service);
@@ -78,6 +80,23 @@ impl Display {
                     }
                 }
                 let _ = out.flush();
+            }
+        }
+    }
+
+    /// Writes `text` (a diagnosis, drawn) to stderr while the board runs: on a terminal above
+    /// the board, which is drawn again under it.
+    pub fn above(&self, text: &[u8]) {
+        let write = || {
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(text);
+            let _ = err.flush();
+        };
+        match self {
+            Display::Terminal { multi, .. } => multi.suspend(write),
+            Display::Plain { .. } => {
+                let _ = std::io::stdout().lock().flush();
+                write();
             }
         }
     }

@@ -100,37 +100,8 @@ impl Engine {
         // A container removed between `ps` and `inspect` makes inspect fail for all; what
         // it printed for the others is still good.
         let out = self.output(inspect)?;
-        let all: Vec<Container> = serde_json::from_slice(&out.stdout).unwrap_or_default();
-        Ok(all)
-    }
-
-    /// The container's last `lines` log lines, stdout and stderr together.
-    pub fn logs(&self, id: &str, lines: usize) -> Vec<String> {
-        let mut logs = self.docker();
-        logs.args(["logs", "--tail", &lines.to_string(), id]);
-        match self.output(logs) {
-            Ok(out) => {
-                let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-                text.push_str(&String::from_utf8_lossy(&out.stderr));
-                text.lines().map(str::to_owned).collect()
-            }
-            Err(_) => Vec::new(),
-        }
-    }
-
-    /// The last `lines` log lines written before `until` (an engine timestamp): what a
-    /// container said before its last restart.
-    pub fn logs_before(&self, id: &str, until: &str, lines: usize) -> Vec<String> {
-        let mut logs = self.docker();
-        logs.args(["logs", "--until", until, "--tail", &lines.to_string(), id]);
-        match self.output(logs) {
-            Ok(out) => {
-                let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-                text.push_str(&String::from_utf8_lossy(&out.stderr));
-                text.lines().map(str::to_owned).collect()
-            }
-            Err(_) => Vec::new(),
-        }
+        let all: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        Ok(all.into_iter().filter_map(Container::from_json).collect())
     }
 
     /// Runs `argv` in the running container, as its user, for at most `limit`.
@@ -138,6 +109,69 @@ impl Engine {
         let mut exec = self.docker();
         exec.args(["exec", id]).args(argv);
         run_for(exec, limit)
+    }
+
+    /// `docker events` for the project's containers, streamed as JSON lines from now on: an
+    /// engine answers a later `--since` from its last 256 events only, which the probes of a
+    /// stack fill in a minute.
+    pub fn events(&self, project: &str) -> Result<Child, EngineError> {
+        let mut events = self.docker();
+        events
+            .args([
+                "events",
+                "--format",
+                "{{json .}}",
+                "--filter",
+                "type=container",
+            ])
+            .arg("--filter")
+            .arg(format!("label=com.docker.compose.project={project}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        events
+            .spawn()
+            .map_err(|e| EngineError(format!("cannot run docker events: {e}")))
+    }
+
+    /// The project's container events between two moments (seconds since the epoch), as far
+    /// as the engine still holds them: its last 256.
+    pub fn events_between(
+        &self,
+        project: &str,
+        since: f64,
+        until: f64,
+    ) -> Result<String, EngineError> {
+        let mut events = self.docker();
+        events
+            .args([
+                "events",
+                "--format",
+                "{{json .}}",
+                "--filter",
+                "type=container",
+            ])
+            .arg("--filter")
+            .arg(format!("label=com.docker.compose.project={project}"))
+            .args([
+                "--since",
+                &format!("{since:.3}"),
+                "--until",
+                &format!("{until:.3}"),
+            ]);
+        let out = self.output(events)?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// `docker compose -f FILE ARGS`, run to its end: `down` between `tune`'s runs.
+    pub fn compose(&self, file: &Path, args: &[&str]) -> Result<Output, EngineError> {
+        let (program, pre) = self
+            .compose
+            .split_first()
+            .expect("with_compose found Compose");
+        let mut command = Command::new(program);
+        command.args(pre).arg("-f").arg(file).args(args);
+        self.output(command)
     }
 
     /// `docker compose -f FILE up -d ARGS`, started, not waited for: Compose waits for each
@@ -312,6 +346,29 @@ pub struct ImageConfig {
     pub shell: Option<Vec<String>>,
 }
 
+impl super::evidence::Look for Engine {
+    fn logs(&self, id: &str, lines: usize, until: Option<&str>) -> Vec<String> {
+        let mut logs = self.docker();
+        logs.arg("logs");
+        if let Some(until) = until {
+            logs.args(["--until", until]);
+        }
+        logs.args(["--tail", &lines.to_string(), id]);
+        match self.output(logs) {
+            Ok(out) => {
+                let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+                text.push_str(&String::from_utf8_lossy(&out.stderr));
+                text.lines().map(str::to_owned).collect()
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+
+    fn exec(&self, id: &str, argv: &[String], limit: Duration) -> Result<Ran, EngineError> {
+        Engine::exec(self, id, argv, limit)
+    }
+}
+
 impl Default for Engine {
     fn default() -> Self {
         Engine::new()
@@ -365,10 +422,13 @@ fn read_all(r: &mut impl std::io::Read) -> String {
     String::from_utf8_lossy(&buf).into_owned()
 }
 
-/// The parts of `docker inspect` the board and the diagnoses read.
+/// The parts of `docker inspect` the board and the diagnoses read, and the whole of it, which
+/// recorded evidence keeps.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Container {
+    #[serde(skip)]
+    pub raw: serde_json::Value,
     pub id: String,
     #[serde(default)]
     pub created: String,
@@ -435,6 +495,13 @@ pub struct HealthConfig {
 }
 
 impl Container {
+    /// One container of `docker inspect`'s list; `None` for JSON that is not one.
+    pub fn from_json(raw: serde_json::Value) -> Option<Container> {
+        let mut c: Container = serde_json::from_value(raw.clone()).ok()?;
+        c.raw = raw;
+        Some(c)
+    }
+
     pub fn service(&self) -> &str {
         self.config
             .labels
@@ -444,10 +511,6 @@ impl Container {
 
     pub fn short_id(&self) -> &str {
         &self.id[..self.id.len().min(12)]
-    }
-
-    pub fn never_started(&self) -> bool {
-        self.state.started_at.starts_with("0001-")
     }
 }
 

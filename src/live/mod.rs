@@ -6,15 +6,20 @@
 //! - [`engine`]: the user's `docker` CLI and its JSON;
 //! - [`board`]: each service's state against the plan;
 //! - [`display`]: the board redrawn in place on a terminal, one line per change elsewhere;
-//! - [`diagnose`]: causes, from the health log, the container and muster's knowledge.
+//! - [`evidence`]: what the engine shows of a service, gathered before any decision;
+//! - [`diagnose`]: the [`cause`] of a service not up, decided from the evidence alone;
+//! - [`watch`]: the evidence read as it comes while the stack comes up.
 
 pub mod board;
-pub mod diagnose;
+pub(crate) mod cause;
+pub(crate) mod diagnose;
 pub mod display;
 pub mod engine;
+pub(crate) mod evidence;
 pub mod image_fs;
 pub mod images;
 pub mod plan;
+pub(crate) mod watch;
 
 use crate::config::Inputs;
 use crate::error::Error;

@@ -22,6 +22,8 @@ pub struct Plan {
     pub catalogue: SourceId,
     pub services: Vec<Planned>,
     locator: Locator,
+    /// The catalogue's text, which recorded evidence keeps beside what the engine showed.
+    pub(crate) catalogue_text: String,
 }
 
 #[derive(Debug, Clone)]
@@ -30,6 +32,8 @@ pub struct Planned {
     pub kind: String,
     /// Runs to completion: done when it exits 0.
     pub job: bool,
+    /// Its kind takes time to load: `muster check` asks for a start_period of 30 s or more.
+    pub slow_to_start: bool,
     pub engine: Option<String>,
     pub image: Option<String>,
     /// The programs muster knows the image to have; `None` for a build or an unknown image.
@@ -51,7 +55,10 @@ pub struct Planned {
 }
 
 /// A healthcheck's timing as the engine runs it: Docker's defaults where the body sets none.
-#[derive(Debug, Clone, Copy)]
+// Docker's defaults are written here and again in emit/k8s/probes.rs, which falls back to
+// `interval` for a missing start_interval where the engine uses 5 s: issue 24 moves them into
+// one healthcheck model in `model/`, which both will read.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Timing {
     pub interval: Duration,
     pub timeout: Duration,
@@ -86,6 +93,7 @@ impl Plan {
             catalogue,
             services,
             locator: Locator::new(sources.text(catalogue), &stack.project.profile),
+            catalogue_text: sources.text(catalogue).to_owned(),
         }
     }
 
@@ -168,6 +176,7 @@ fn planned(s: &StackService) -> Planned {
         name: service.name.clone(),
         kind: service.kind.clone(),
         job: service.traits.runs_to_completion,
+        slow_to_start: service.traits.slow_to_start,
         engine: service.engine.clone(),
         image: service.image.clone(),
         tools: service.tools.clone(),
