@@ -162,6 +162,34 @@ enum CliCommand {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Measure how long each service takes to turn healthy, and propose healthcheck timings.
+    Tune {
+        /// The profile to measure [default: `[project] default_profile`, else dev].
+        #[arg(short, long)]
+        profile: Option<String>,
+        /// The Compose file to write and run [default: docker-compose.yml beside the catalogue].
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Bring the stack up this many times, taking it down (volumes kept) in between.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+        runs: u32,
+        /// Measure the stack already running, from what the engine still holds of its start.
+        #[arg(long, conflicts_with = "runs")]
+        running: bool,
+        /// Write the proposals as a profile extending the measured one (`profiles/NAME.toml`).
+        #[arg(long)]
+        write: bool,
+        /// The profile `--write` writes [default: PROFILE-tuned, or the measured profile itself
+        /// when `muster tune` wrote it].
+        #[arg(long, value_name = "NAME", requires = "write")]
+        name: Option<String>,
+        /// Build images before the first run (`docker compose up --build`).
+        #[arg(long)]
+        build: bool,
+        /// Give up on one run after this long [default: as `up`].
+        #[arg(long, value_name = "DURATION", value_parser = crate::model::duration::parse)]
+        timeout: Option<std::time::Duration>,
+    },
     /// Show every service's state once, for a project already running.
     Status {
         /// The profile the project runs [default: as `gen`].
@@ -338,6 +366,10 @@ pub enum Request {
         inputs: Inputs,
         up: Up,
     },
+    Tune {
+        inputs: Inputs,
+        tune: Tune,
+    },
     Status {
         inputs: Inputs,
         file: PathBuf,
@@ -367,6 +399,20 @@ pub struct Up {
     pub plain: bool,
     /// Fail a service only on the engine's word.
     pub wait_all: bool,
+}
+
+/// What `muster tune` was asked for, besides the inputs.
+#[derive(Debug, Clone)]
+pub struct Tune {
+    /// The Compose file written and run.
+    pub file: PathBuf,
+    /// How many times to bring the stack up; `None` to read the stack running.
+    pub runs: Option<u32>,
+    /// The profile to write the proposals to, when asked.
+    pub write: Option<Option<String>>,
+    /// Arguments for the first `docker compose up -d`.
+    pub compose_args: Vec<String>,
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// The entry `muster add` appends. Parsed by clap as it is: it only names values, so no stage
@@ -650,6 +696,29 @@ impl Cli {
                 output: match output {
                     None => Some(crate::lock::beside(&catalogue)),
                     Some(path) => stdio(Some(path)),
+                },
+            },
+            CliCommand::Tune {
+                profile,
+                output,
+                runs,
+                running,
+                write,
+                name,
+                build,
+                timeout,
+            } => Request::Tune {
+                inputs: inputs(profile),
+                tune: Tune {
+                    file: output.unwrap_or_else(|| base.join("docker-compose.yml")),
+                    runs: (!running).then_some(runs),
+                    write: write.then_some(name),
+                    compose_args: if build {
+                        vec!["--build".to_owned()]
+                    } else {
+                        Vec::new()
+                    },
+                    timeout,
                 },
             },
             CliCommand::Status {

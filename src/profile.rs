@@ -32,6 +32,52 @@ pub struct ProfileFile {
     /// Keys applied to every service of one kind, over `defaults`.
     #[serde(default)]
     pub kinds: IndexMap<Spanned<String>, ServiceSpec>,
+    /// Healthcheck timings of one service, measured by `muster tune`: over the catalogue's
+    /// entry, as a measurement beats a guess.
+    #[serde(default)]
+    pub services: IndexMap<Spanned<String>, MeasuredTiming>,
+    /// The figures behind `services`, as `muster tune --write` recorded them.
+    pub measured: Option<Measured>,
+}
+
+/// `[services.NAME]` of a profile: only `healthcheck`, the keys `muster tune` measures.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasuredTiming {
+    pub healthcheck: crate::spec::HealthcheckSpec,
+    /// The same, as a layer the resolve stage stacks (filled when the profile is read).
+    #[serde(skip)]
+    pub layer: ServiceSpec,
+}
+
+/// What `muster tune` measured, and when.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Measured {
+    /// The day of the measurement, `YYYY-MM-DD` (UTC).
+    pub date: String,
+    /// The profile the stack ran under while measured.
+    pub profile: String,
+    pub runs: u32,
+    /// How each proposal follows from the figures.
+    pub margin: String,
+    /// Each run's time from the first container's creation to every service ready.
+    #[serde(default)]
+    pub ready_in: Vec<String>,
+    #[serde(default)]
+    pub services: IndexMap<String, Figures>,
+}
+
+/// One service's measured figures.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Figures {
+    /// Each run's time from the container's start to its first passing probe.
+    pub ready: Vec<String>,
+    /// The slowest probe of all runs.
+    pub slowest_probe: String,
+    /// The most probes that failed before the first pass, in one run.
+    pub failures_before_ready: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -92,13 +138,19 @@ impl Profiles {
         match crate::collect::parse::<ProfileFile>(text, source, "profile", diagnostics) {
             // A key dropped as wrong (reported) is left out: the profile applies without it.
             Some(collected) => {
-                let file = collected.value;
+                let mut file = collected.value;
+                for timing in file.services.values_mut() {
+                    timing.layer.healthcheck = Some(timing.healthcheck.clone());
+                }
                 for spec in std::iter::once(&file.defaults).chain(file.kinds.values()) {
                     crate::spec::check::check_layer_keys(spec, "a profile", source, diagnostics);
                 }
                 crate::spec::check::check_layer(&file.defaults, source, diagnostics);
                 for spec in file.kinds.values() {
                     crate::spec::check::check_layer(spec, source, diagnostics);
+                }
+                for timing in file.services.values() {
+                    crate::spec::check::check_layer(&timing.layer, source, diagnostics);
                 }
                 self.profiles.insert(
                     name.to_owned(),

@@ -115,6 +115,7 @@ fn dispatch(request: &Request, session: &mut Session) -> Result<Option<String>, 
         Request::Images { inputs, output } => {
             commands::images::run(inputs, output.as_deref(), session)
         }
+        Request::Tune { inputs, tune } => commands::tune::run(inputs, tune, session),
         Request::Status { inputs, file, json } => {
             commands::status::run(inputs, file, *json, session)
         }

@@ -10,7 +10,7 @@ use crate::emit::compose;
 use crate::error::Error;
 use crate::model::Condition;
 use crate::pipeline::{self, Session};
-use crate::profile::Profiles;
+use crate::profile::{Figures, Measured, Profiles};
 use crate::resolve::{Layer, Provenance, Service};
 use crate::validate::{Stack, StackService};
 use crate::yaml::{Mapping, Value as Yaml};
@@ -44,8 +44,9 @@ pub fn run(
     let files = layer_files(inputs, &stack, s)?;
     let rows = rows(&stack, s, &body);
     let budget = crate::emit::swarm::budget::budget(s, &stack);
+    let measured = measured(inputs, &stack, name)?;
     Ok(Some(if json {
-        to_json(&stack, s, &files, &rows, budget.as_ref())
+        to_json(&stack, s, &files, &rows, budget.as_ref(), measured.as_ref())
     } else {
         let mut text = render(&stack, s, &files, &rows);
         if let Some(b) = &budget {
@@ -56,7 +57,42 @@ pub fn run(
                 b.describe(name)
             );
         }
+        if let Some((m, f)) = &measured {
+            let _ = write!(
+                text,
+                "\nmeasured by muster tune on {} ({} start(s) under profile {}): ready after {}; slowest probe {}; at most {} failed probe(s) before the first pass\n",
+                m.date,
+                m.runs,
+                m.profile,
+                f.ready.join(", "),
+                f.slowest_probe,
+                f.failures_before_ready
+            );
+        }
         text
+    }))
+}
+
+/// What `muster tune` measured of the service, from the nearest profile along `extends` that
+/// recorded it.
+fn measured(
+    inputs: &Inputs,
+    stack: &Stack,
+    name: &str,
+) -> Result<Option<(Measured, Figures)>, Error> {
+    let mut sources = Sources::default();
+    let profiles = Profiles::load(
+        Some(&inputs.profiles_dir),
+        &mut sources,
+        &mut Diagnostics::default(),
+    )?;
+    let Ok(chain) = profiles.chain(&stack.project.profile) else {
+        return Ok(None);
+    };
+    Ok(chain.iter().rev().find_map(|p| {
+        let m = p.file.measured.as_ref()?;
+        let f = m.services.get(name)?;
+        Some((m.clone(), f.clone()))
     }))
 }
 
@@ -67,6 +103,7 @@ fn to_json(
     files: &[(String, String)],
     rows: &[(Vec<String>, String, Yaml)],
     budget: Option<&crate::emit::swarm::budget::Budget>,
+    measured: Option<&(Measured, Figures)>,
 ) -> String {
     let service = &s.rendered.service;
     let swarm_budget = budget.map(|b| {
@@ -80,6 +117,17 @@ fn to_json(
                 "first_probe_seconds": l.first_probe.as_secs(),
                 "first_probe_after": l.probe_timing,
             })).collect::<Vec<_>>(),
+        })
+    });
+    let measured = measured.map(|(m, f)| {
+        serde_json::json!({
+            "date": m.date,
+            "profile": m.profile,
+            "runs": m.runs,
+            "margin": m.margin,
+            "ready": f.ready,
+            "slowest_probe": f.slowest_probe,
+            "failures_before_ready": f.failures_before_ready,
         })
     });
     let document = serde_json::json!({
@@ -106,6 +154,7 @@ fn to_json(
             .collect::<Vec<_>>(),
         // The restart budget `--target swarm` writes for a bounded policy; null without one.
         "swarm_restart_budget": swarm_budget,
+        "measured": measured,
     });
     let mut text = serde_json::to_string_pretty(&document).expect("JSON values serialize");
     text.push('\n');
@@ -420,6 +469,12 @@ const MOUNTED: &str = "muster's mounted probe";
 fn describe(layer: &Layer, service: &Service) -> String {
     match layer {
         Layer::ProfileKind(p) => format!("profile {p} [kinds.{}]", service.kind),
+        Layer::Measured { profile, date } => {
+            format!(
+                "profile {profile} [services.{}], measured {date}",
+                service.name
+            )
+        }
         other => other.to_string(),
     }
 }

@@ -11,6 +11,7 @@ pub mod kinds;
 pub mod report;
 pub mod schema;
 pub mod status;
+pub mod tune;
 pub mod up;
 
 use crate::config::Inputs;

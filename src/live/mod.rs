@@ -8,7 +8,8 @@
 //! - [`display`]: the board redrawn in place on a terminal, one line per change elsewhere;
 //! - [`evidence`]: what the engine shows of a service, gathered before any decision;
 //! - [`diagnose`]: the [`cause`] of a service not up, decided from the evidence alone;
-//! - [`watch`]: the evidence read as it comes while the stack comes up.
+//! - [`watch`]: the evidence read as it comes while the stack comes up;
+//! - [`tune`]: probe timings measured from the engine's events, and the timings they suggest.
 
 pub mod board;
 pub(crate) mod cause;
@@ -19,6 +20,7 @@ pub(crate) mod evidence;
 pub mod image_fs;
 pub mod images;
 pub mod plan;
+pub(crate) mod tune;
 pub(crate) mod watch;
 
 use crate::config::Inputs;

@@ -20,6 +20,11 @@ pub enum Layer {
     ProfileKind(String),
     Catalogue,
     Override(String),
+    /// A profile's `[services.NAME]`: timings `muster tune` measured on the day it says.
+    Measured {
+        profile: String,
+        date: String,
+    },
 }
 
 impl fmt::Display for Layer {
@@ -30,6 +35,9 @@ impl fmt::Display for Layer {
             Layer::ProfileKind(p) => write!(f, "profile {p} [kinds]"),
             Layer::Catalogue => f.write_str("catalogue"),
             Layer::Override(p) => write!(f, "catalogue profiles.{p}"),
+            Layer::Measured { profile, date } => {
+                write!(f, "profile {profile} [services], measured {date}")
+            }
         }
     }
 }
@@ -42,6 +50,8 @@ pub(super) enum Origin<'a> {
     ProfileKind(&'a str),
     Catalogue,
     Override(&'a str),
+    /// The profile and the day of its measurement.
+    Measured(&'a str, &'a str),
 }
 
 impl<'a> Origin<'a> {
@@ -49,10 +59,10 @@ impl<'a> Origin<'a> {
         self.profile().is_some()
     }
 
-    /// The profile whose `[defaults]` or `[kinds.KIND]` this is.
+    /// The profile whose `[defaults]`, `[kinds.KIND]` or `[services.NAME]` this is.
     pub(super) fn profile(self) -> Option<&'a str> {
         match self {
-            Origin::Profile(p) | Origin::ProfileKind(p) => Some(p),
+            Origin::Profile(p) | Origin::ProfileKind(p) | Origin::Measured(p, _) => Some(p),
             Origin::Catalogue | Origin::Override(_) => None,
         }
     }
@@ -63,6 +73,10 @@ impl<'a> Origin<'a> {
             Origin::ProfileKind(p) => Layer::ProfileKind(p.to_owned()),
             Origin::Catalogue => Layer::Catalogue,
             Origin::Override(p) => Layer::Override(p.to_owned()),
+            Origin::Measured(profile, date) => Layer::Measured {
+                profile: profile.to_owned(),
+                date: date.to_owned(),
+            },
         }
     }
 }
@@ -533,6 +547,22 @@ pub(super) fn layer_stack<'a>(
                     spec: spec.get_ref(),
                 });
             }
+        }
+    }
+    // Measured timings go over every layer that guessed them, the entry's own included.
+    for p in profiles {
+        if let Some((_, timing)) = p
+            .file
+            .services
+            .iter()
+            .find(|(name, _)| name.get_ref() == entry.name.get_ref())
+        {
+            let date = p.file.measured.as_ref().map_or("", |m| m.date.as_str());
+            layers.push(LayerRef {
+                origin: Origin::Measured(&p.name, date),
+                source: p.source,
+                spec: &timing.layer,
+            });
         }
     }
     layers

@@ -3,7 +3,8 @@
 //!
 //! Layers, lowest first: kind and image defaults; the profile's `[defaults]` (base profile first
 //! along `extends`); the profile's `[kinds.KIND]` sections (likewise); the catalogue entry; the
-//! entry's `[services.NAME.profiles.PROFILE]` overrides. Each layer merges over the ones below
+//! entry's `[services.NAME.profiles.PROFILE]` overrides; the healthcheck timings `muster tune`
+//! measured, in a profile's `[services.NAME]`. Each layer merges over the ones below
 //! as Compose merges files (`crate::merge` holds the rule of each key): scalars replace, tables
 //! merge key by key, lists append; a layer's `reset` and `override` cut off the layers below for
 //! the paths they name. Which layer set each value (each item of a merged list, each reset) is

@@ -1,6 +1,7 @@
 //! Names one input gives that another must define: a catalogue entry's `profiles.NAME` names a
-//! profile, and so does its `only_in`; a profile's `[kinds.KIND]` a kind. A misspelt one would apply to nothing and say
-//! nothing, although every unknown key is an error, so each is refused where it is written.
+//! profile, and so does its `only_in`; a profile's `[kinds.KIND]` a kind, its `[services.NAME]`
+//! a service. A misspelt one would apply to nothing and say nothing, although every unknown key
+//! is an error, so each is refused where it is written.
 
 use crate::catalogue::Catalogue;
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -57,6 +58,33 @@ pub fn check(
     }
     for entry in &catalogue.broken {
         broken_entry(entry, catalogue, kinds, diagnostics);
+    }
+    // A broken entry is still a service of the catalogue: its timings are not misspelt.
+    let service_names: Vec<&str> = catalogue
+        .services
+        .iter()
+        .chain(&catalogue.broken)
+        .map(|e| e.name.get_ref().as_str())
+        .collect();
+    for profile in profiles.iter() {
+        for service in profile.file.services.keys() {
+            if service_names.contains(&service.get_ref().as_str()) {
+                continue;
+            }
+            let mut d = Diagnostic::error(format!(
+                "profile `{}` has timings for service `{}`, which the catalogue does not have",
+                profile.name,
+                service.get_ref()
+            ))
+            .at(profile.source, Some(service.span()), "no such service")
+            .with_note(format!("services: {}", service_names.join(", ")));
+            if let Some(hint) =
+                crate::suggest::did_you_mean(service.get_ref(), service_names.iter().copied())
+            {
+                d = d.with_note(hint);
+            }
+            diagnostics.push(d);
+        }
     }
     let kind_names: Vec<&str> = kinds.names().collect();
     for profile in profiles.iter() {
