@@ -55,9 +55,6 @@ pub struct Planned {
 }
 
 /// A healthcheck's timing as the engine runs it: Docker's defaults where the body sets none.
-// Docker's defaults are written here and again in emit/k8s/probes.rs, which falls back to
-// `interval` for a missing start_interval where the engine uses 5 s: issue 24 moves them into
-// one healthcheck model in `model/`, which both will read.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Timing {
     pub interval: Duration,

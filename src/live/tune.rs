@@ -207,23 +207,13 @@ pub(crate) struct Proposal {
 }
 
 impl Proposal {
-    /// Kubernetes' startup probe for the proposed timing: `(periodSeconds, failureThreshold)`,
-    /// as `emit/k8s/probes.rs` derives it from `start_interval` and `start_period`.
+    /// Kubernetes' startup probe for the proposed timing: `(periodSeconds, failureThreshold)`.
     pub(crate) fn startup_probe(&self) -> Option<(u64, u64)> {
-        let period = self.start_period.unwrap_or(self.today.start_period);
-        let every = self.start_interval.unwrap_or(self.today.start_interval);
-        startup_probe(period, every)
+        crate::emit::k8s::startup_probe(
+            self.start_period.unwrap_or(self.today.start_period),
+            self.start_interval.unwrap_or(self.today.start_interval),
+        )
     }
-}
-
-/// `(periodSeconds, failureThreshold)` of a startup probe covering `start_period`.
-pub(crate) fn startup_probe(start_period: Duration, every: Duration) -> Option<(u64, u64)> {
-    if start_period.is_zero() {
-        return None;
-    }
-    let every = every.as_millis().div_ceil(1000).max(1) as u64;
-    let tries = (start_period.as_millis().div_ceil(u128::from(every) * 1000) as u64).max(1);
-    Some((every, tries))
 }
 
 /// How each proposal follows from the figures, as `tune` prints it and its profile records it.
@@ -435,18 +425,5 @@ mod tests {
             every(0.4, 0.2, 0.2, Duration::from_secs(5)),
             Duration::from_secs(1)
         );
-    }
-
-    #[test]
-    fn a_startup_probe_covers_the_start_period() {
-        assert_eq!(
-            startup_probe(Duration::from_secs(25), Duration::from_secs(1)),
-            Some((1, 25))
-        );
-        assert_eq!(
-            startup_probe(Duration::from_secs(30), Duration::from_millis(2500)),
-            Some((3, 10))
-        );
-        assert_eq!(startup_probe(Duration::ZERO, Duration::from_secs(5)), None);
     }
 }

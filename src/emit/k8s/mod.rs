@@ -13,6 +13,7 @@ mod containers;
 mod interpolation;
 mod names;
 mod probes;
+pub(crate) use probes::startup as startup_probe;
 mod resources;
 mod storage;
 mod workloads;

@@ -86,20 +86,27 @@ pub fn probes(s: &StackService) -> Result<Probes, ProbeError> {
         ("livenessProbe", probe(&live, period, retries)),
         ("readinessProbe", probe(&ready, period, retries)),
     ];
-    let start_period = timing(HealthKey::StartPeriod)?;
-    if !start_period.is_zero() {
-        let start_every = seconds(timing(HealthKey::StartInterval)?);
-        let tries = start_period
-            .as_millis()
-            .div_ceil(u128::from(start_every) * 1000);
-        let tries = u64::try_from(tries).unwrap_or(u64::MAX).max(1);
-        out.push(("startupProbe", probe(&live, start_every, tries)));
+    let start_every = timing(HealthKey::StartInterval)?;
+    if let Some((every, tries)) = startup(timing(HealthKey::StartPeriod)?, start_every) {
+        out.push(("startupProbe", probe(&live, every, tries)));
     }
     Ok(Probes {
         probes: out,
         vars,
         defaulted,
     })
+}
+
+/// The startup probe that covers `start_period`, as `(periodSeconds, failureThreshold)`: tried
+/// every `start_interval`, as the engine probes while a container starts; none without a
+/// start_period. `muster tune` shows its proposals in these terms.
+pub(crate) fn startup(start_period: Duration, start_interval: Duration) -> Option<(u64, u64)> {
+    if start_period.is_zero() {
+        return None;
+    }
+    let every = seconds(start_interval);
+    let tries = start_period.as_millis().div_ceil(u128::from(every) * 1000);
+    Some((every, u64::try_from(tries).unwrap_or(u64::MAX).max(1)))
 }
 
 /// Whole seconds, rounded up: Kubernetes counts in seconds and a zero means its default.
@@ -241,6 +248,15 @@ mod tests {
             ["sh", "-c", "curl -f x || exit 1"]
         );
         assert!(exec(&["NONE"]).is_err());
+    }
+
+    #[test]
+    fn a_startup_probe_covers_the_start_period_at_the_start_interval() {
+        let s = Duration::from_secs;
+        assert_eq!(startup(s(25), s(1)), Some((1, 25)));
+        // 2.5 s is tried every 3 s, 10 times for 30 s.
+        assert_eq!(startup(s(30), Duration::from_millis(2500)), Some((3, 10)));
+        assert_eq!(startup(Duration::ZERO, s(5)), None);
     }
 
     #[test]
