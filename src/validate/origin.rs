@@ -129,6 +129,7 @@ fn layer_name(layer: &Layer) -> String {
         Layer::Profile(p) => format!("profile {p}'s `[defaults]`"),
         Layer::ProfileKind(p) => format!("profile {p}'s `[kinds]` section"),
         Layer::KindDefault => "the kind".to_owned(),
+        Layer::Measured { profile, .. } => format!("profile {profile}'s measured `[services]`"),
     }
 }
 
@@ -197,7 +198,8 @@ fn span_in_table(
         Layer::Override(p) => vec!["services", service, "profiles", p],
         Layer::Profile(_) => vec!["defaults"],
         Layer::ProfileKind(_) => vec!["kinds", kind],
-        Layer::KindDefault => return None,
+        // Measured timings are healthcheck keys only, never a `compose` table.
+        Layer::KindDefault | Layer::Measured { .. } => return None,
     };
     prefix.push("compose");
     let mut item = doc.as_item();
