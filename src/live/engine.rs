@@ -447,8 +447,6 @@ pub struct State {
     #[serde(rename = "OOMKilled", default)]
     pub oom_killed: bool,
     #[serde(default)]
-    pub error: String,
-    #[serde(default)]
     pub started_at: String,
     #[serde(default)]
     pub finished_at: String,
@@ -489,9 +487,6 @@ pub struct Config {
 pub struct HealthConfig {
     #[serde(default)]
     pub test: Vec<String>,
-    /// Nanoseconds, 0 for the engine's default.
-    #[serde(default)]
-    pub timeout: u64,
 }
 
 impl Container {

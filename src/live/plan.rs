@@ -29,7 +29,6 @@ pub struct Plan {
 #[derive(Debug, Clone)]
 pub struct Planned {
     pub name: String,
-    pub kind: String,
     /// Runs to completion: done when it exits 0.
     pub job: bool,
     /// Its kind takes time to load: `muster check` asks for a start_period of 30 s or more.
@@ -171,7 +170,6 @@ fn planned(s: &StackService) -> Planned {
     };
     Planned {
         name: service.name.clone(),
-        kind: service.kind.clone(),
         job: service.traits.runs_to_completion,
         slow_to_start: service.traits.slow_to_start,
         engine: service.engine.clone(),
