@@ -128,6 +128,271 @@ impl HealthSwitch {
     }
 }
 
+/// Who an image lets in: what turns its authentication on or off, which variables its
+/// entrypoint reads from a file (so that a Compose secret can give them), and which of its ports
+/// serves a management UI. Read by the production lints and by `env = { X = { secret = ... } }`.
+#[derive(Debug)]
+pub struct Access {
+    pub auth: Option<Auth>,
+    pub files: FileVariables,
+    pub admin_ui: Option<AdminUi>,
+}
+
+impl Access {
+    /// Nothing recorded: no authentication muster knows of, the `_FILE` convention for secrets,
+    /// no management UI.
+    pub const UNRECORDED: Access = Access {
+        auth: None,
+        files: FileVariables::Convention,
+        admin_ui: None,
+    };
+}
+
+/// How an image's authentication is turned on, as its documentation or entrypoint says.
+#[derive(Debug)]
+pub struct Auth {
+    /// Whether it is on when the service says nothing about it.
+    pub default: AuthDefault,
+    /// Each group, wholly set, turns it on.
+    pub on: &'static [&'static [Switch]],
+    /// Each of these turns it off, unless a group of `on` is set.
+    pub off: &'static [Switch],
+    /// What anyone who reaches the port can do while it is off.
+    pub open: &'static str,
+    /// What to write to turn it on.
+    pub fix: &'static str,
+}
+
+/// Whether an image's authentication is on by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthDefault {
+    On,
+    Off,
+    /// On from this major version of the tag (Elasticsearch 8); a tag muster cannot read a
+    /// version from (`latest`, none) counts as the newest.
+    OnFromMajor(u32),
+}
+
+/// One setting an image reads from the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Switch {
+    /// A variable with a value (from `env`, from a secret through its file variable, or from
+    /// the environment Compose interpolates), other than one of `not`: the image's own default
+    /// credential, which is no secret.
+    Env {
+        name: &'static str,
+        not: &'static [&'static str],
+    },
+    /// A variable set to one of `values` (any case), as Compose reads it with every variable at
+    /// its default.
+    EnvIs {
+        name: &'static str,
+        values: &'static [&'static str],
+    },
+    /// A word of the command or entrypoint: `--flag` or `--flag=...`.
+    Flag(&'static str),
+    /// A word ending in this suffix names a configuration file, which muster cannot read: it
+    /// may say anything.
+    ConfigFile(&'static str),
+}
+
+/// Which of an image's variables its entrypoint reads from a file, for Compose secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileVariables {
+    /// Not recorded: the image runs your own program (a language's base image, or a build), or
+    /// muster has not read its entrypoint. `NAME_FILE`, the official images' convention, is
+    /// written; the program must read it.
+    Convention,
+    /// The entrypoint reads each of `names` (a final `*` covers every name it begins) from the
+    /// file that the variable named with `suffix` names; an empty list: none. `instead` says what
+    /// gives such an image a secret.
+    Listed {
+        names: &'static [&'static str],
+        suffix: &'static str,
+        instead: Option<&'static str>,
+    },
+}
+
+impl FileVariables {
+    /// The variable that names the file `name`'s value is read from, or `None` when the image
+    /// reads `name` from no file.
+    pub fn file_variable(&self, name: &str) -> Option<String> {
+        match self {
+            FileVariables::Convention => Some(format!("{name}_FILE")),
+            FileVariables::Listed { names, suffix, .. } => names
+                .iter()
+                .any(|n| match n.strip_suffix('*') {
+                    Some(prefix) => name.starts_with(prefix),
+                    None => *n == name,
+                })
+                .then(|| format!("{name}{suffix}")),
+        }
+    }
+}
+
+/// A management UI an image serves: whoever reaches it administers the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdminUi {
+    /// What it is, for messages.
+    pub name: &'static str,
+    /// The container ports it answers on.
+    pub ports: &'static [u16],
+    /// The tags that serve it contain this (`management`); `None`: every tag.
+    pub tag: Option<&'static str>,
+    /// Each group, wholly set, puts it behind credentials of the user's own (Grafana's admin
+    /// password); none: it is not to face the network, whatever guards it.
+    pub guarded_by: &'static [&'static [Switch]],
+}
+
+/// What a service says that an image's switches read: its environment, as the emitted body has
+/// it, the words of its command and entrypoint, and whether an `env_file` may say more.
+#[derive(Debug, Default)]
+pub struct Said<'a> {
+    pub env: Vec<(&'a str, &'a str)>,
+    pub words: Vec<&'a str>,
+    pub env_file: bool,
+}
+
+/// Whether a switch is set, as far as muster can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Known {
+    Yes,
+    No,
+    /// An `env_file`, a configuration file or a variable without a default may set it.
+    Maybe,
+}
+
+impl Said<'_> {
+    fn value(&self, name: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| *v)
+    }
+
+    /// Whether `switch` is set, with `files` telling which variable holds a file's name.
+    pub fn holds(&self, switch: Switch, files: FileVariables) -> Known {
+        let unset = if self.env_file {
+            Known::Maybe
+        } else {
+            Known::No
+        };
+        match switch {
+            Switch::Env { name, not } => {
+                let from_file = files
+                    .file_variable(name)
+                    .and_then(|f| self.value(&f))
+                    .is_some_and(|v| !v.is_empty());
+                match self.value(name) {
+                    _ if from_file => Known::Yes,
+                    Some(v) => match crate::model::interpolation::with_defaults(v) {
+                        // A variable without a default: the environment Compose reads has it.
+                        Ok(None) | Err(_) => Known::Yes,
+                        Ok(Some(v)) if v.is_empty() => unset,
+                        Ok(Some(v)) if crate::model::interpolation::interpolates(&v) => Known::Yes,
+                        Ok(Some(v)) => {
+                            if not.iter().any(|n| n.eq_ignore_ascii_case(&v)) {
+                                Known::No
+                            } else {
+                                Known::Yes
+                            }
+                        }
+                    },
+                    None => unset,
+                }
+            }
+            Switch::EnvIs { name, values } => match self.value(name) {
+                Some(v) => match crate::model::interpolation::with_defaults(v) {
+                    Ok(Some(v)) if values.iter().any(|w| w.eq_ignore_ascii_case(&v)) => Known::Yes,
+                    Ok(Some(_)) => Known::No,
+                    Ok(None) | Err(_) => Known::Maybe,
+                },
+                None => unset,
+            },
+            Switch::Flag(flag) => {
+                let set = self.words.iter().any(|w| {
+                    *w == flag || w.strip_prefix(flag).is_some_and(|r| r.starts_with('='))
+                });
+                if set { Known::Yes } else { Known::No }
+            }
+            Switch::ConfigFile(suffix) => {
+                if self.words.iter().any(|w| w.ends_with(suffix)) {
+                    Known::Maybe
+                } else {
+                    Known::No
+                }
+            }
+        }
+    }
+
+    /// Whether every switch of `group` is set.
+    pub fn holds_all(&self, group: &[Switch], files: FileVariables) -> Known {
+        group
+            .iter()
+            .map(|s| self.holds(*s, files))
+            .fold(Known::Yes, |all, one| match (all, one) {
+                (Known::No, _) | (_, Known::No) => Known::No,
+                (Known::Maybe, _) | (_, Known::Maybe) => Known::Maybe,
+                _ => Known::Yes,
+            })
+    }
+
+    /// Whether any group of `groups` is wholly set.
+    pub fn holds_any(&self, groups: &[&[Switch]], files: FileVariables) -> Known {
+        groups
+            .iter()
+            .map(|g| self.holds_all(g, files))
+            .fold(Known::No, |any, one| match (any, one) {
+                (Known::Yes, _) | (_, Known::Yes) => Known::Yes,
+                (Known::Maybe, _) | (_, Known::Maybe) => Known::Maybe,
+                _ => Known::No,
+            })
+    }
+}
+
+/// Whether an image's authentication is on, for a service that says `said`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthState {
+    On,
+    /// Off: by the image's default (`None`), or by this switch.
+    Off(Option<Switch>),
+    /// A file or the environment muster cannot read decides.
+    Unknown,
+}
+
+impl Auth {
+    /// The state of the authentication of an image tagged `tag`.
+    pub fn state(&self, said: &Said, files: FileVariables, tag: Option<&str>) -> AuthState {
+        match said.holds_any(self.on, files) {
+            Known::Yes => return AuthState::On,
+            Known::Maybe => return AuthState::Unknown,
+            Known::No => {}
+        }
+        let mut maybe = false;
+        for switch in self.off {
+            match said.holds(*switch, files) {
+                Known::Yes => return AuthState::Off(Some(*switch)),
+                Known::Maybe => maybe = true,
+                Known::No => {}
+            }
+        }
+        let on = match self.default {
+            AuthDefault::On => true,
+            AuthDefault::Off => false,
+            AuthDefault::OnFromMajor(major) => tag
+                .and_then(|t| t.split(['.', '-']).next())
+                .and_then(|m| m.trim_start_matches('v').parse::<u32>().ok())
+                .is_none_or(|m| m >= major),
+        };
+        match (on, maybe) {
+            (true, true) => AuthState::Unknown,
+            (true, false) => AuthState::On,
+            (false, _) => AuthState::Off(None),
+        }
+    }
+}
+
 /// The tools of the tags whose name contains `tag` (`alpine`, `slim`, `debug`), where they differ
 /// from the default tag's.
 #[derive(Debug)]
@@ -155,6 +420,8 @@ pub struct ImageFacts {
     pub tools: &'static [&'static str],
     /// Where a model server keeps the weights it downloads, for the `model_cache` volume.
     pub model_cache: Option<&'static str>,
+    /// Who the image lets in, and how.
+    pub access: Access,
     /// Tags whose tools differ, most specific first (`alpine-slim` before `alpine`): busybox
     /// replaces bash and coreutils, a slim tag drops curl.
     pub variants: &'static [Variant],
@@ -303,6 +570,442 @@ pub fn probe_program(name: &str) -> Option<&'static str> {
     probe_programs().into_iter().find(|p| *p == name)
 }
 
+// Who each image lets in. Each fact names the Dockerfile, entrypoint or documentation it comes
+// from; an image whose entrypoint muster has not read keeps `Access::UNRECORDED`.
+
+/// The postgres entrypoint's `file_env` variables (docker-library/postgres
+/// docker-entrypoint.sh: `file_env 'POSTGRES_PASSWORD'`, `POSTGRES_USER`, `POSTGRES_DB`,
+/// `POSTGRES_INITDB_ARGS`). Its authentication is refused without a password and turned off only
+/// by `POSTGRES_HOST_AUTH_METHOD=trust`, which lint `trust-auth` names; `pgvector/pgvector` is
+/// built FROM it.
+const POSTGRES_ACCESS: Access = Access {
+    auth: None,
+    files: FileVariables::Listed {
+        names: &[
+            "POSTGRES_PASSWORD",
+            "POSTGRES_USER",
+            "POSTGRES_DB",
+            "POSTGRES_INITDB_ARGS",
+        ],
+        suffix: "_FILE",
+        instead: None,
+    },
+    admin_ui: None,
+};
+
+/// MySQL refuses to start without one of MYSQL_ROOT_PASSWORD, MYSQL_ALLOW_EMPTY_PASSWORD or
+/// MYSQL_RANDOM_ROOT_PASSWORD; any non-empty MYSQL_ALLOW_EMPTY_PASSWORD alone leaves root, on host
+/// `%`, without a password. `file_env` reads MYSQL_ROOT_HOST, MYSQL_DATABASE, MYSQL_USER,
+/// MYSQL_PASSWORD, MYSQL_ROOT_PASSWORD. [docker-library/mysql: docker-entrypoint.sh]
+const MYSQL_ACCESS: Access = Access {
+    auth: Some(Auth {
+        default: AuthDefault::On,
+        on: &[
+            &[Switch::Env {
+                name: "MYSQL_ROOT_PASSWORD",
+                not: &[],
+            }],
+            &[Switch::Env {
+                name: "MYSQL_RANDOM_ROOT_PASSWORD",
+                not: &[],
+            }],
+        ],
+        off: &[Switch::Env {
+            name: "MYSQL_ALLOW_EMPTY_PASSWORD",
+            not: &[],
+        }],
+        open: "root logs in from any host without a password",
+        fix: "set MYSQL_ROOT_PASSWORD (or MYSQL_RANDOM_ROOT_PASSWORD) instead of \
+              MYSQL_ALLOW_EMPTY_PASSWORD",
+    }),
+    files: FileVariables::Listed {
+        names: &[
+            "MYSQL_ROOT_HOST",
+            "MYSQL_DATABASE",
+            "MYSQL_USER",
+            "MYSQL_PASSWORD",
+            "MYSQL_ROOT_PASSWORD",
+        ],
+        suffix: "_FILE",
+        instead: None,
+    },
+    admin_ui: None,
+};
+
+/// MariaDB as MySQL, under both prefixes: `_mariadb_file_env` reads MYSQL_X and MARIADB_X (and
+/// their `_FILE`), `MARIADB_ALLOW_EMPTY_ROOT_PASSWORD` defaults to MYSQL_ALLOW_EMPTY_PASSWORD.
+/// [MariaDB/mariadb-docker: docker-entrypoint.sh]
+const MARIADB_ACCESS: Access = Access {
+    auth: Some(Auth {
+        default: AuthDefault::On,
+        on: &[
+            &[Switch::Env {
+                name: "MARIADB_ROOT_PASSWORD",
+                not: &[],
+            }],
+            &[Switch::Env {
+                name: "MYSQL_ROOT_PASSWORD",
+                not: &[],
+            }],
+            &[Switch::Env {
+                name: "MARIADB_ROOT_PASSWORD_HASH",
+                not: &[],
+            }],
+            &[Switch::Env {
+                name: "MARIADB_RANDOM_ROOT_PASSWORD",
+                not: &[],
+            }],
+            &[Switch::Env {
+                name: "MYSQL_RANDOM_ROOT_PASSWORD",
+                not: &[],
+            }],
+        ],
+        off: &[
+            Switch::Env {
+                name: "MARIADB_ALLOW_EMPTY_ROOT_PASSWORD",
+                not: &[],
+            },
+            Switch::Env {
+                name: "MYSQL_ALLOW_EMPTY_PASSWORD",
+                not: &[],
+            },
+        ],
+        open: "root logs in from any host without a password",
+        fix: "set MARIADB_ROOT_PASSWORD (or MARIADB_RANDOM_ROOT_PASSWORD) instead of \
+              MARIADB_ALLOW_EMPTY_ROOT_PASSWORD",
+    }),
+    files: FileVariables::Listed {
+        names: &[
+            "MARIADB_ROOT_PASSWORD",
+            "MYSQL_ROOT_PASSWORD",
+            "MARIADB_PASSWORD",
+            "MYSQL_PASSWORD",
+            "MARIADB_USER",
+            "MYSQL_USER",
+            "MARIADB_DATABASE",
+            "MYSQL_DATABASE",
+            "MARIADB_ROOT_HOST",
+            "MYSQL_ROOT_HOST",
+            "MARIADB_PASSWORD_HASH",
+            "MARIADB_ROOT_PASSWORD_HASH",
+            "MARIADB_REPLICATION_USER",
+            "MARIADB_REPLICATION_PASSWORD",
+            "MARIADB_REPLICATION_PASSWORD_HASH",
+            "MARIADB_MASTER_HOST",
+            "MARIADB_MASTER_PORT",
+            "MARIADB_USER_HOST",
+        ],
+        suffix: "_FILE",
+        instead: None,
+    },
+    admin_ui: None,
+};
+
+/// mongod runs without access control unless the entrypoint adds `--auth`, which it does when
+/// both root variables are set (`file_env` reads them). [docker-library/mongo:
+/// docker-entrypoint.sh, `_mongod_hack_ensure_arg '--auth'`]
+const MONGO_ACCESS: Access = Access {
+    auth: Some(Auth {
+        default: AuthDefault::Off,
+        on: &[
+            &[
+                Switch::Env {
+                    name: "MONGO_INITDB_ROOT_USERNAME",
+                    not: &[],
+                },
+                Switch::Env {
+                    name: "MONGO_INITDB_ROOT_PASSWORD",
+                    not: &[],
+                },
+            ],
+            &[Switch::Flag("--auth")],
+            &[Switch::Flag("--keyFile")],
+            &[Switch::ConfigFile(".conf")],
+        ],
+        off: &[],
+        open: "anyone who reaches port 27017 reads and writes every database",
+        fix: "set MONGO_INITDB_ROOT_USERNAME and MONGO_INITDB_ROOT_PASSWORD (the entrypoint then \
+              adds --auth)",
+    }),
+    files: FileVariables::Listed {
+        names: &["MONGO_INITDB_ROOT_USERNAME", "MONGO_INITDB_ROOT_PASSWORD"],
+        suffix: "_FILE",
+        instead: None,
+    },
+    admin_ui: None,
+};
+
+/// Redis and Valkey: no password unless the command sets one, and the images turn protected
+/// mode off ("unnecessary in context of Docker"); the entrypoint takes a first argument ending
+/// in `.conf` as a configuration file, and reads no variable at all. [docker-library/redis:
+/// Dockerfile.template, docker-entrypoint.sh; valkey-io/valkey-container: Dockerfile.template]
+const REDIS_ACCESS: Access = Access {
+    auth: Some(Auth {
+        default: AuthDefault::Off,
+        on: &[
+            &[Switch::Flag("--requirepass")],
+            &[Switch::Flag("--aclfile")],
+            &[Switch::ConfigFile(".conf")],
+        ],
+        off: &[],
+        open: "anyone who reaches port 6379 reads and writes every key, and can rewrite the \
+               server's configuration",
+        fix: "add `\"--requirepass\", \"${REDIS_PASSWORD:?set it in .env}\"` to `command`, and \
+              `REDISCLI_AUTH = \"${REDIS_PASSWORD:?...}\"` to `env` for the probe",
+    }),
+    files: FileVariables::Listed {
+        names: &[],
+        suffix: "_FILE",
+        instead: Some(
+            "pass the password in `command` (`--requirepass ${REDIS_PASSWORD:?...}`), or mount \
+             a configuration file that sets `requirepass` and name it as the command's first \
+             argument",
+        ),
+    },
+    admin_ui: None,
+};
+
+/// Memcached has no authentication in the official image (SASL needs a build with it), nor any
+/// variable: keep it unpublished. [docker-library/memcached: Dockerfile]
+const MEMCACHED_ACCESS: Access = Access {
+    auth: None,
+    files: FileVariables::Listed {
+        names: &[],
+        suffix: "_FILE",
+        instead: None,
+    },
+    admin_ui: None,
+};
+
+/// edoburu's entrypoint writes `auth_type = ${AUTH_TYPE:-md5}`: `trust` and `any` let every
+/// client in; it reads DB_PASSWORD and DATABASE_URL from the environment only.
+/// [edoburu/docker-pgbouncer: entrypoint.sh]
+const PGBOUNCER_ACCESS: Access = Access {
+    auth: Some(Auth {
+        default: AuthDefault::On,
+        on: &[],
+        off: &[Switch::EnvIs {
+            name: "AUTH_TYPE",
+            values: &["trust", "any"],
+        }],
+        open: "every client is let through to the database without a password",
+        fix: "set AUTH_TYPE = \"scram-sha-256\"",
+    }),
+    files: FileVariables::Listed {
+        names: &[],
+        suffix: "_FILE",
+        instead: None,
+    },
+    admin_ui: None,
+};
+
+/// Elasticsearch turns security on by default from 8.0 (off before); a setting is an
+/// environment variable by its own name or as `ES_SETTING_` in capitals. ELASTIC_PASSWORD and
+/// KEYSTORE_PASSWORD are read from `_FILE`. [elastic.co: Configure Elasticsearch with Docker;
+/// Elasticsearch 8.0 release notes, "security on by default"]
+const ELASTICSEARCH_ACCESS: Access = Access {
+    auth: Some(Auth {
+        default: AuthDefault::OnFromMajor(8),
+        on: &[
+            &[Switch::EnvIs {
+                name: "xpack.security.enabled",
+                values: &["true"],
+            }],
+            &[Switch::EnvIs {
+                name: "ES_SETTING_XPACK_SECURITY_ENABLED",
+                values: &["true"],
+            }],
+        ],
+        off: &[
+            Switch::EnvIs {
+                name: "xpack.security.enabled",
+                values: &["false"],
+            },
+            Switch::EnvIs {
+                name: "ES_SETTING_XPACK_SECURITY_ENABLED",
+                values: &["false"],
+            },
+        ],
+        open: "anyone who reaches port 9200 reads, writes and deletes every index",
+        fix: "leave `xpack.security.enabled` on (Elasticsearch 8's default; `\"true\"` before 8) \
+              and set ELASTIC_PASSWORD",
+    }),
+    files: FileVariables::Listed {
+        names: &["ELASTIC_PASSWORD", "KEYSTORE_PASSWORD"],
+        suffix: "_FILE",
+        instead: None,
+    },
+    admin_ui: None,
+};
+
+/// OpenSearch's security plugin is on unless DISABLE_SECURITY_PLUGIN=true (or the setting
+/// `plugins.security.disabled`); it reads OPENSEARCH_INITIAL_ADMIN_PASSWORD from the environment
+/// only. [opensearch.org: Docker installation, "Disable security"]
+const OPENSEARCH_ACCESS: Access = Access {
+    auth: Some(Auth {
+        default: AuthDefault::On,
+        on: &[],
+        off: &[
+            Switch::EnvIs {
+                name: "DISABLE_SECURITY_PLUGIN",
+                values: &["true"],
+            },
+            Switch::EnvIs {
+                name: "plugins.security.disabled",
+                values: &["true"],
+            },
+        ],
+        open: "anyone who reaches port 9200 reads, writes and deletes every index",
+        fix: "remove DISABLE_SECURITY_PLUGIN and set OPENSEARCH_INITIAL_ADMIN_PASSWORD",
+    }),
+    files: FileVariables::Listed {
+        names: &[],
+        suffix: "_FILE",
+        instead: None,
+    },
+    admin_ui: None,
+};
+
+/// Qdrant is "unsecured by default": an API key turns authentication on
+/// (`QDRANT__SERVICE__API_KEY`); `/`, `/healthz`, `/readyz` and `/livez` answer without it, so
+/// the probe needs none. [qdrant.tech: Security; qdrant/qdrant: src/actix/mod.rs
+/// `api_key_whitelist`]
+const QDRANT_ACCESS: Access = Access {
+    auth: Some(Auth {
+        default: AuthDefault::Off,
+        on: &[
+            &[Switch::Env {
+                name: "QDRANT__SERVICE__API_KEY",
+                not: &[],
+            }],
+            &[Switch::Env {
+                name: "QDRANT__SERVICE__READ_ONLY_API_KEY",
+                not: &[],
+            }],
+        ],
+        off: &[],
+        open: "anyone who reaches port 6333 reads, writes and deletes every collection",
+        fix: "set QDRANT__SERVICE__API_KEY = \"${QDRANT_API_KEY:?set it in .env}\" (clients send \
+              it as the `api-key` header)",
+    }),
+    files: FileVariables::Listed {
+        names: &[],
+        suffix: "_FILE",
+        instead: None,
+    },
+    admin_ui: None,
+};
+
+/// RabbitMQ's default user is guest/guest unless RABBITMQ_DEFAULT_USER and _PASS are set. Since
+/// 3.9 the image's entrypoint exits when RABBITMQ_DEFAULT_PASS_FILE (or _USER_FILE) is set
+/// ("deprecated environment variables detected"). The `management` tags serve the management
+/// UI on 15672. [docker-library/rabbitmq: docker-entrypoint.sh, Dockerfile-management.template;
+/// rabbitmq.com: Access Control, "guest"]
+const RABBITMQ_ACCESS: Access = Access {
+    auth: Some(Auth {
+        default: AuthDefault::Off,
+        on: &[&[
+            Switch::Env {
+                name: "RABBITMQ_DEFAULT_USER",
+                not: &["guest"],
+            },
+            Switch::Env {
+                name: "RABBITMQ_DEFAULT_PASS",
+                not: &["guest"],
+            },
+        ]],
+        off: &[],
+        open: "the broker keeps its default user guest/guest, whose password everyone knows",
+        fix: "set RABBITMQ_DEFAULT_USER and RABBITMQ_DEFAULT_PASS = \
+              \"${RABBITMQ_PASSWORD:?set it in .env}\"",
+    }),
+    files: FileVariables::Listed {
+        names: &[],
+        suffix: "_FILE",
+        instead: Some(
+            "the image's entrypoint exits when RABBITMQ_DEFAULT_PASS_FILE is set; put \
+             `default_pass` in a configuration file under /etc/rabbitmq/conf.d/ and mount that \
+             as a secret (`compose.secrets` with a `target`)",
+        ),
+    },
+    admin_ui: Some(AdminUi {
+        name: "RabbitMQ's management UI",
+        ports: &[15672],
+        tag: Some("management"),
+        guarded_by: &[],
+    }),
+};
+
+/// Grafana's admin is admin/admin unless GF_SECURITY_ADMIN_PASSWORD says otherwise (the first
+/// login only suggests changing it); its run.sh reads every `GF_*` variable from the file named
+/// by `GF_*__FILE`. [grafana/grafana: packaging/docker/run.sh; grafana.com: Configure a Grafana
+/// Docker image]
+const GRAFANA_ACCESS: Access = Access {
+    auth: None,
+    files: FileVariables::Listed {
+        names: &["GF_*"],
+        suffix: "__FILE",
+        instead: None,
+    },
+    admin_ui: Some(AdminUi {
+        name: "Grafana",
+        ports: &[3000],
+        tag: None,
+        guarded_by: &[&[Switch::Env {
+            name: "GF_SECURITY_ADMIN_PASSWORD",
+            not: &["admin"],
+        }]],
+    }),
+};
+
+/// pgAdmin administers the databases it is given; PGADMIN_DEFAULT_PASSWORD is read from
+/// PGADMIN_DEFAULT_PASSWORD_FILE. [pgadmin-org/pgadmin4: pkg/docker/entrypoint.sh,
+/// docs/en_US/container_deployment.rst]
+const PGADMIN_ACCESS: Access = Access {
+    auth: None,
+    files: FileVariables::Listed {
+        names: &["PGADMIN_DEFAULT_PASSWORD"],
+        suffix: "_FILE",
+        instead: None,
+    },
+    admin_ui: Some(AdminUi {
+        name: "pgAdmin",
+        ports: &[80, 443],
+        tag: None,
+        guarded_by: &[],
+    }),
+};
+
+/// Flower lets anyone in unless basic auth or OAuth is configured, by option or by its
+/// `FLOWER_` variable; it reads no variable from a file. [mher/flower: flower/options.py
+/// (`basic_auth`, `auth`), flower/command.py (`ENV_VAR_PREFIX = 'FLOWER_'`)]
+const FLOWER_ACCESS: Access = Access {
+    auth: None,
+    files: FileVariables::Listed {
+        names: &[],
+        suffix: "_FILE",
+        instead: None,
+    },
+    admin_ui: Some(AdminUi {
+        name: "Flower",
+        ports: &[5555],
+        tag: None,
+        guarded_by: &[
+            &[Switch::Env {
+                name: "FLOWER_BASIC_AUTH",
+                not: &[],
+            }],
+            &[Switch::Flag("--basic_auth")],
+            &[Switch::Flag("--basic-auth")],
+            &[Switch::Env {
+                name: "FLOWER_AUTH",
+                not: &[],
+            }],
+            &[Switch::Flag("--auth")],
+        ],
+    }),
+};
+
 /// The known images. The first row of an engine gives that engine's default image.
 pub static IMAGES: &[ImageFacts] = &[
     ImageFacts {
@@ -314,6 +1017,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "bash", "grep", "pg_isready", "psql"],
         model_cache: None,
+        access: POSTGRES_ACCESS,
         variants: &[Variant {
             tag: "alpine",
             tools: &["sh", "grep", "wget", "pg_isready", "psql"],
@@ -328,6 +1032,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "bash", "grep", "pg_isready", "psql"],
         model_cache: None,
+        access: POSTGRES_ACCESS,
         variants: &[],
     },
     ImageFacts {
@@ -339,6 +1044,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "bash", "grep", "mysqladmin", "mysql"],
         model_cache: None,
+        access: MYSQL_ACCESS,
         variants: &[],
     },
     ImageFacts {
@@ -350,6 +1056,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "bash", "grep", "healthcheck.sh", "mariadb-admin"],
         model_cache: None,
+        access: MARIADB_ACCESS,
         variants: &[],
     },
     ImageFacts {
@@ -361,6 +1068,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "bash", "grep", "mongosh"],
         model_cache: None,
+        access: MONGO_ACCESS,
         variants: &[],
     },
     ImageFacts {
@@ -372,6 +1080,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "bash", "grep", "redis-cli"],
         model_cache: None,
+        access: REDIS_ACCESS,
         variants: &[Variant {
             tag: "alpine",
             tools: &["sh", "grep", "wget", "redis-cli"],
@@ -386,6 +1095,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "bash", "grep", "valkey-cli", "redis-cli"],
         model_cache: None,
+        access: REDIS_ACCESS,
         variants: &[Variant {
             tag: "alpine",
             tools: &["sh", "grep", "wget", "valkey-cli", "redis-cli"],
@@ -400,6 +1110,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "bash"],
         model_cache: None,
+        access: MEMCACHED_ACCESS,
         variants: &[Variant {
             tag: "alpine",
             tools: &["sh", "grep", "wget"],
@@ -415,6 +1126,7 @@ pub static IMAGES: &[ImageFacts] = &[
         // Alpine-based on every tag (busybox: sh, grep, sed, wget), with postgresql-client.
         tools: &["sh", "grep", "sed", "wget", "pg_isready", "psql"],
         model_cache: None,
+        access: PGBOUNCER_ACCESS,
         variants: &[],
     },
     ImageFacts {
@@ -426,6 +1138,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "bash", "grep", "curl"],
         model_cache: None,
+        access: ELASTICSEARCH_ACCESS,
         variants: &[],
     },
     ImageFacts {
@@ -437,6 +1150,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "bash", "grep", "curl"],
         model_cache: None,
+        access: OPENSEARCH_ACCESS,
         variants: &[],
     },
     ImageFacts {
@@ -452,6 +1166,7 @@ pub static IMAGES: &[ImageFacts] = &[
         // The maintainers refused to add curl or wget (qdrant#3491, #4250): bash is the client.
         tools: &["sh", "bash", "grep"],
         model_cache: None,
+        access: QDRANT_ACCESS,
         variants: &[],
     },
     ImageFacts {
@@ -463,6 +1178,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "bash", "grep", "rabbitmq-diagnostics", "rabbitmqctl"],
         model_cache: None,
+        access: RABBITMQ_ACCESS,
         variants: &[Variant {
             tag: "alpine",
             tools: &["sh", "grep", "wget", "rabbitmq-diagnostics", "rabbitmqctl"],
@@ -480,6 +1196,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "grep", "wget", "promtool"],
         model_cache: None,
+        access: Access::UNRECORDED,
         variants: &[],
     },
     ImageFacts {
@@ -498,6 +1215,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "grep", "curl", "wget"],
         model_cache: None,
+        access: GRAFANA_ACCESS,
         variants: &[],
     },
     ImageFacts {
@@ -513,6 +1231,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "grep", "wget"],
         model_cache: None,
+        access: Access::UNRECORDED,
         variants: &[],
     },
     ImageFacts {
@@ -528,6 +1247,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "grep", "wget"],
         model_cache: None,
+        access: Access::UNRECORDED,
         variants: &[],
     },
     ImageFacts {
@@ -540,6 +1260,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "bash", "grep", "python"],
         model_cache: None,
+        access: Access::UNRECORDED,
         variants: &[Variant {
             tag: "alpine",
             tools: &["sh", "grep", "wget", "python"],
@@ -561,6 +1282,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "bash", "grep", "curl"],
         model_cache: None,
+        access: Access::UNRECORDED,
         variants: &[
             Variant {
                 tag: "alpine-slim",
@@ -587,6 +1309,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "bash", "grep"],
         model_cache: None,
+        access: Access::UNRECORDED,
         variants: &[Variant {
             tag: "alpine",
             tools: &["sh", "grep", "wget"],
@@ -610,6 +1333,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "grep", "wget", "caddy"],
         model_cache: None,
+        access: Access::UNRECORDED,
         variants: &[],
     },
     // Traefik: alpine (busybox wget). `/ping` answers on the `traefik` entry point (8080) only
@@ -631,6 +1355,7 @@ pub static IMAGES: &[ImageFacts] = &[
         }),
         tools: &["sh", "grep", "wget", "traefik"],
         model_cache: None,
+        access: Access::UNRECORDED,
         variants: &[],
     },
     // MinIO: ubi9-micro with a static curl copied in (not on s390x), minio and mc; the
@@ -649,6 +1374,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "curl", "minio", "mc"],
         model_cache: None,
+        access: Access::UNRECORDED,
         variants: &[],
     },
     // Ollama: ubuntu:24.04 with ca-certificates and GPU libraries only: no curl or wget, bash
@@ -668,6 +1394,7 @@ pub static IMAGES: &[ImageFacts] = &[
         // `docker run -v ollama:/root/.ollama` in Ollama's Docker instructions; its default
         // OLLAMA_MODELS is `$HOME/.ollama/models`, and the image runs as root.
         model_cache: Some("/root/.ollama"),
+        access: Access::UNRECORDED,
         variants: &[],
     },
     // vLLM's OpenAI server: nvidia/cuda ubuntu22.04 with curl, wget and python3 (no `python`),
@@ -688,6 +1415,7 @@ pub static IMAGES: &[ImageFacts] = &[
         // vLLM downloads from the Hugging Face hub into HF_HOME, `/root/.cache/huggingface` as
         // root: its Docker deployment page mounts `~/.cache/huggingface` there.
         model_cache: Some("/root/.cache/huggingface"),
+        access: Access::UNRECORDED,
         variants: &[],
     },
     // MailHog: alpine:3 (busybox wget) running as user mailhog; the UI on 8025 serves `/`.
@@ -704,6 +1432,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "grep", "wget", "MailHog"],
         model_cache: None,
+        access: Access::UNRECORDED,
         variants: &[],
     },
     // Mailpit: alpine (busybox wget), the binary at `/mailpit`, off PATH. `/readyz` on 8025 is
@@ -721,6 +1450,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "grep", "wget"],
         model_cache: None,
+        access: Access::UNRECORDED,
         variants: &[],
     },
     // Keycloak: ubi9-micro with Java and bash, no curl (keycloak#17438, #39373: not to be
@@ -742,6 +1472,42 @@ pub static IMAGES: &[ImageFacts] = &[
         }),
         tools: &["sh", "bash", "grep"],
         model_cache: None,
+        access: Access::UNRECORDED,
+        variants: &[],
+    },
+    // pgAdmin: python:3-alpine with bash added (busybox sh, grep, wget), gunicorn on 80 (443 with
+    // TLS); `/misc/ping` answers "PING". [pgadmin-org/pgadmin4: Dockerfile, web/pgadmin/misc/
+    // __init__.py `ping`]
+    ImageFacts {
+        repositories: &["dpage/pgadmin4"],
+        engine: None,
+        default_image: None,
+        port: Some(80),
+        health: Some(HealthEndpoint {
+            port: 80,
+            path: "/misc/ping",
+        }),
+        health_switch: None,
+        tools: &["sh", "bash", "grep", "wget", "python"],
+        model_cache: None,
+        access: PGADMIN_ACCESS,
+        variants: &[],
+    },
+    // Flower: python:alpine (busybox sh, grep, wget), `celery flower` on 5555, `/healthcheck`
+    // answers "OK". [mher/flower: Dockerfile, flower/urls.py]
+    ImageFacts {
+        repositories: &["mher/flower"],
+        engine: None,
+        default_image: None,
+        port: Some(5555),
+        health: Some(HealthEndpoint {
+            port: 5555,
+            path: "/healthcheck",
+        }),
+        health_switch: None,
+        tools: &["sh", "grep", "wget", "python"],
+        model_cache: None,
+        access: FLOWER_ACCESS,
         variants: &[],
     },
     // Node: the default tag is buildpack-deps (curl, wget); `slim` installs curl and wget to
@@ -758,6 +1524,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "bash", "grep", "curl", "wget", "node"],
         model_cache: None,
+        access: Access::UNRECORDED,
         variants: &[
             Variant {
                 tag: "alpine",
@@ -781,6 +1548,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["sh", "bash", "grep", "curl", "wget", "go"],
         model_cache: None,
+        access: Access::UNRECORDED,
         variants: &[Variant {
             tag: "alpine",
             tools: &["sh", "grep", "wget", "go"],
@@ -798,6 +1566,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &["python"],
         model_cache: None,
+        access: Access::UNRECORDED,
         variants: &[Variant {
             tag: "debug",
             tools: &["sh", "grep", "wget", "python"],
@@ -815,6 +1584,7 @@ pub static IMAGES: &[ImageFacts] = &[
         health_switch: None,
         tools: &[],
         model_cache: None,
+        access: Access::UNRECORDED,
         variants: &[Variant {
             tag: "debug",
             tools: &["sh", "grep", "wget"],

@@ -61,9 +61,12 @@ const PLAIN: KindTraits = KindTraits {
     stateful: false,
     slow_to_start: false,
     single_instance: false,
+    datastore: false,
 };
-const STATEFUL: KindTraits = KindTraits {
+/// A server other services keep their data in, and reach over the network.
+const DATASTORE: KindTraits = KindTraits {
     stateful: true,
+    datastore: true,
     ..PLAIN
 };
 
@@ -73,7 +76,7 @@ static BUILT_IN: &[BuiltIn] = &[
         summary: "a database server",
         engines: &["postgres", "mysql", "mariadb", "mongo"],
         probe: ProbeStyle::Native,
-        traits: STATEFUL,
+        traits: DATASTORE,
         default_port: None,
         template: template!("db"),
     },
@@ -82,7 +85,7 @@ static BUILT_IN: &[BuiltIn] = &[
         summary: "an in-memory cache or key-value store",
         engines: &["redis", "valkey", "memcached"],
         probe: ProbeStyle::Native,
-        traits: STATEFUL,
+        traits: DATASTORE,
         default_port: None,
         template: template!("cache"),
     },
@@ -91,7 +94,11 @@ static BUILT_IN: &[BuiltIn] = &[
         summary: "a connection pooler in front of a database",
         engines: &["pgbouncer"],
         probe: ProbeStyle::Native,
-        traits: PLAIN,
+        // Stateless itself, but whoever reaches it reaches the database behind it.
+        traits: KindTraits {
+            datastore: true,
+            ..PLAIN
+        },
         default_port: None,
         template: template!("pool"),
     },
@@ -101,9 +108,8 @@ static BUILT_IN: &[BuiltIn] = &[
         engines: &["elasticsearch", "opensearch"],
         probe: ProbeStyle::Native,
         traits: KindTraits {
-            stateful: true,
             slow_to_start: true,
-            ..PLAIN
+            ..DATASTORE
         },
         default_port: None,
         template: template!("search"),
@@ -113,7 +119,7 @@ static BUILT_IN: &[BuiltIn] = &[
         summary: "a vector database",
         engines: &["qdrant"],
         probe: ProbeStyle::Http,
-        traits: STATEFUL,
+        traits: DATASTORE,
         default_port: None,
         template: template!("vector-db"),
     },
@@ -122,7 +128,7 @@ static BUILT_IN: &[BuiltIn] = &[
         summary: "a message broker",
         engines: &["rabbitmq"],
         probe: ProbeStyle::Native,
-        traits: STATEFUL,
+        traits: DATASTORE,
         default_port: None,
         template: template!("broker"),
     },

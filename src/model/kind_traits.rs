@@ -14,6 +14,10 @@ pub struct KindTraits {
     /// Must never run twice at once (a scheduler would fire every job twice): a rollout
     /// replaces it rather than starting the new one beside the old.
     pub single_instance: bool,
+    /// Holds data the stack's own services reach over the network (a database, a cache, a pool,
+    /// a search engine, a broker): its port is for them, not for the world, so in production
+    /// it is published on a host interface only deliberately, and its authentication is on.
+    pub datastore: bool,
 }
 
 /// How a kind's template probes health, which decides what the `probe` key may say.
