@@ -20,6 +20,7 @@ const SERVICE_HEAD: &[&str] = &[
     "expose",
     "env_file",
     "environment",
+    "secrets",
     "volumes",
     "networks",
     "models",

@@ -1376,3 +1376,85 @@ fn explain_names_the_mounted_probe_as_what_adds_its_keys() {
         assert!(row.contains("muster's mounted probe"), "{row}");
     }
 }
+
+/// `env = { X = { secret = "./FILE" } }`: on every target the container reads the same file
+/// through the same variable, and no target carries the value. A secret the `compose` table
+/// mounts elsewhere is mounted there on Kubernetes too.
+#[test]
+fn every_target_mounts_an_env_secret_where_its_file_variable_points() {
+    let catalogue = r#"
+[project]
+name = "shop"
+
+[secrets.tls_key]
+file = "./tls.key"
+
+[services.postgres]
+kind = "db"
+image = "postgres:17"
+env = { POSTGRES_PASSWORD = { secret = "./secrets/pg_password.txt" } }
+compose = { secrets = [{ source = "tls_key", target = "/etc/ssl/private/server.key" }] }
+"#;
+    for target in ["compose", "swarm"] {
+        let run = gen_target(catalogue, "prod", target).success();
+        let file = run.yaml();
+        let pg = &file["services"]["postgres"];
+        assert_eq!(
+            pg["environment"]["POSTGRES_PASSWORD_FILE"], "/run/secrets/pg_password",
+            "{target}"
+        );
+        assert_eq!(pg["secrets"][0]["source"], "tls_key", "{target}");
+        assert_eq!(pg["secrets"][1], "pg_password", "{target}");
+        assert_eq!(
+            file["secrets"]["pg_password"]["file"], "./secrets/pg_password.txt",
+            "{target}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        assert_valid_compose(&write_temp(&dir, "file.yml", &run.stdout));
+        if target == "swarm" {
+            assert_stack_deployable(&file);
+        }
+    }
+    let run = gen_target(catalogue, "prod", "k8s").success();
+    run.says(
+        "kubectl create secret generic pg-password --from-file=pg_password=./secrets/pg_password.txt",
+    )
+    .says("kubectl create secret generic tls-key --from-file=tls_key=./tls.key");
+    assert!(!run.stderr.contains("`secrets` left out"), "{}", run.stderr);
+    let docs = documents(&run.stdout);
+    let pod = &document(&docs, "StatefulSet", "postgres")["spec"]["template"]["spec"];
+    let mounts = pod["containers"][0]["volumeMounts"].as_sequence().unwrap();
+    let mount = |path: &str| {
+        mounts
+            .iter()
+            .find(|m| m["mountPath"] == path)
+            .unwrap_or_else(|| panic!("nothing mounted at {path}: {mounts:?}"))
+    };
+    assert_eq!(mount("/run/secrets/pg_password")["subPath"], "pg_password");
+    assert_eq!(mount("/etc/ssl/private/server.key")["subPath"], "tls_key");
+    let volume = |name: &Value| {
+        pod["volumes"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|v| &v["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        volume(&mount("/run/secrets/pg_password")["name"])["secret"]["secretName"],
+        "pg-password"
+    );
+    let env = container(document(&docs, "StatefulSet", "postgres"))["env"].clone();
+    assert!(
+        env.as_sequence()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "POSTGRES_PASSWORD_FILE"
+                && e["value"] == "/run/secrets/pg_password"),
+        "{env:?}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_temp(&dir, "k8s.yml", &run.stdout);
+    common::assert_kubernetes_valid(&[&path]);
+}

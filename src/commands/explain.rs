@@ -434,7 +434,17 @@ fn origin(stack: &Stack, s: &StackService, path: &[String]) -> String {
     let key = path[0].as_str();
     let sub = path.get(1).map(String::as_str).unwrap_or_default();
     let found = match key {
-        "environment" => layer(&format!("env.{sub}")),
+        // A secret's file variable is written for the `env` entry that names the secret.
+        "environment" => layer(&format!("env.{sub}")).or_else(|| {
+            let secret = service.secret_env.iter().find(|e| e.file_variable == sub)?;
+            layer(&format!("env.{}", secret.variable))
+                .map(|l| format!("{l} (secret `{}`)", secret.variable))
+        }),
+        "secrets" => service
+            .secret_env
+            .first()
+            .and_then(|e| layer(&format!("env.{}", e.variable)))
+            .map(|l| format!("env secrets in {l}")),
         // The emitter labels every service with a healthcheck when the profile asks for autoheal.
         "labels" => layer(&format!("labels.{sub}")).or_else(|| {
             (sub == "autoheal" && stack.project.autoheal)

@@ -60,6 +60,7 @@ pub(super) fn overlay(mut kind_layer: Mapping, s: &Service) -> Mapping {
     merge_string_map(&mut body, "labels", &s.labels);
     healthcheck(&mut body, s);
     body.merge(&s.compose);
+    secrets(&mut body, s);
     // Validation fills in the conditions; holding the key's place now spares it ordering the
     // whole body again.
     if !s.depends_on.is_empty() {
@@ -168,6 +169,61 @@ fn merge_string_map(body: &mut Draft, key: &str, values: &indexmap::IndexMap<Str
         .map(|(k, v)| (Yaml::from(k.as_str()), Yaml::from(v.as_str())))
         .collect();
     body.merge_key(key, Yaml::Mapping(map));
+}
+
+/// Each secret variable's file variable, set to where the secret is mounted, and the secret
+/// named beside those the `compose` table names: after that table, whose `secrets` list would
+/// otherwise replace muster's.
+fn secrets(body: &mut Draft, s: &Service) {
+    if s.secret_env.is_empty() {
+        return;
+    }
+    let environment = match body.remove("environment") {
+        // The `compose` table may write the list form, `["NAME=value"]`.
+        Some(Yaml::Sequence(mut items)) => {
+            for secret in &s.secret_env {
+                let entry = format!("{}={}", secret.file_variable, secret.target());
+                items.push(Yaml::from(entry.as_str()));
+            }
+            Yaml::Sequence(items)
+        }
+        other => {
+            let mut map = match other {
+                Some(Yaml::Mapping(m)) => m,
+                _ => Mapping::with_capacity(s.secret_env.len()),
+            };
+            for secret in &s.secret_env {
+                map.insert(
+                    Yaml::from(secret.file_variable.as_str()),
+                    Yaml::from(secret.target().as_str()),
+                );
+            }
+            Yaml::Mapping(map)
+        }
+    };
+    body.set("environment", environment);
+    let mut list = match body.remove("secrets") {
+        Some(Yaml::Sequence(items)) => items,
+        _ => Vec::with_capacity(s.secret_env.len()),
+    };
+    for secret in &s.secret_env {
+        // Mounted at `/run/secrets/NAME` already; a long entry with another `target` mounts it
+        // elsewhere, and the file variable names the default place.
+        let mounted = list.iter().any(|item| match item {
+            Yaml::String(name) => *name == secret.secret,
+            Yaml::Mapping(m) => {
+                m.get("source").and_then(Yaml::as_str) == Some(secret.secret.as_str())
+                    && m.get("target")
+                        .and_then(Yaml::as_str)
+                        .is_none_or(|t| t == secret.secret || t == secret.target())
+            }
+            _ => false,
+        });
+        if !mounted {
+            list.push(Yaml::from(secret.secret.as_str()));
+        }
+    }
+    body.set("secrets", Yaml::Sequence(list));
 }
 
 fn strings(items: &[String]) -> Yaml {

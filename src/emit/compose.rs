@@ -144,9 +144,21 @@ fn named_declarations(stack: &Stack) -> [(&'static str, Mapping); 4] {
     [
         ("volumes", volumes),
         ("networks", networks),
-        ("secrets", resources.section("secrets")),
+        ("secrets", secrets(stack)),
         ("configs", resources.section("configs")),
     ]
+}
+
+/// The catalogue's secrets, then those muster declares for the files `env` secrets name, each
+/// from its `file`.
+fn secrets(stack: &Stack) -> Mapping {
+    let mut secrets = stack.project.resources.section("secrets");
+    for (name, file) in &stack.project.secret_files {
+        let mut from = Mapping::new();
+        from.insert("file".into(), Yaml::from(file.file.as_str()));
+        secrets.insert(Yaml::from(name.as_str()), Yaml::Mapping(from));
+    }
+    secrets
 }
 
 /// The named volumes a service mounts, in the short syntax or the long one

@@ -410,6 +410,8 @@ struct ServiceView<'a> {
     /// Seconds the probe itself may take.
     probe_timeout: u64,
     env: &'a indexmap::IndexMap<String, String>,
+    /// The variables `env` gives as secrets, each with the file the container reads it from.
+    secret_files: indexmap::IndexMap<&'a str, String>,
 }
 
 impl<'a> ServiceView<'a> {
@@ -431,6 +433,11 @@ impl<'a> ServiceView<'a> {
             },
             probe_timeout: s.healthcheck.probe_timeout_secs(),
             env: &s.env,
+            secret_files: s
+                .secret_env
+                .iter()
+                .map(|e| (e.variable.as_str(), e.target()))
+                .collect(),
         }
     }
 }
@@ -540,14 +547,14 @@ mod tests {
 
     #[test]
     fn built_in_templates_are_keyed_by_the_fields_they_read() {
-        assert_eq!(reads("db").unwrap(), ["engine", "port"]);
+        assert_eq!(reads("db").unwrap(), ["engine", "port", "secret_files"]);
         assert_eq!(
             reads("http").unwrap(),
             ["health_path", "health_port", "probe", "probe_timeout"]
         );
         assert_eq!(
             reads("search").unwrap(),
-            ["engine", "env", "port", "probe_timeout"]
+            ["engine", "env", "port", "probe_timeout", "secret_files"]
         );
         assert_eq!(reads("celery-worker").unwrap(), ["app", "probe_timeout"]);
         assert!(reads("broker").unwrap().is_empty());

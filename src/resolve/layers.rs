@@ -6,7 +6,7 @@ use crate::kinds::Kind;
 use crate::merge::{ResetPath, Rule};
 use crate::model::HealthKey;
 use crate::profile::Profile;
-use crate::spec::{Build, Command, HealthcheckSpec, ModelBinding, Scalar, ServiceSpec};
+use crate::spec::{Build, Command, EnvValue, HealthcheckSpec, ModelBinding, Scalar, ServiceSpec};
 use indexmap::IndexMap;
 use std::fmt;
 use toml::Spanned;
@@ -95,6 +95,9 @@ pub(super) struct Floor<'a> {
     /// Which layer it is, for provenance.
     pub(super) origin: Origin<'a>,
 }
+
+/// The `env` variables the layers give as secrets: each one's `secret` and the file it is in.
+pub(super) type SecretVariables<'a> = IndexMap<String, (&'a Spanned<String>, SourceId)>;
 
 /// The layers of one service, with the provenance they produce as keys are picked.
 pub(super) struct Layers<'a> {
@@ -445,6 +448,38 @@ impl<'a> Layers<'a> {
             }
         }
         merged
+    }
+
+    /// `env` merged key by key as [`Layers::merge_map`] merges a map: the plain values, and the
+    /// variables a layer gives as a secret with where it says so. A higher layer's value
+    /// replaces a lower one's of either kind, so that `profiles.prod` may turn a development
+    /// password into a secret.
+    pub(super) fn merge_env(&mut self) -> (IndexMap<String, String>, SecretVariables<'a>) {
+        let mut plain = IndexMap::new();
+        let mut secrets = IndexMap::new();
+        let whole = self.floor("env", &[]);
+        for (i, l) in self.layers.iter().enumerate().skip(whole) {
+            for (k, v) in l.spec.env.iter().flatten() {
+                // `reset = ["env.X"]` or `override` in a higher layer: this one's X does not count.
+                if !self.floors.is_empty() && i < self.floor("env", &[k]) {
+                    continue;
+                }
+                match v.get_ref() {
+                    EnvValue::Plain(value) => {
+                        secrets.shift_remove(k);
+                        plain.insert(k.clone(), value.0.clone());
+                    }
+                    EnvValue::Secret(secret) => {
+                        plain.shift_remove(k);
+                        secrets.insert(k.clone(), (secret, l.source));
+                    }
+                }
+                if let Some(provenance) = &mut self.provenance {
+                    provenance.insert(format!("env.{k}"), l.origin.to_layer());
+                }
+            }
+        }
+        (plain, secrets)
     }
 
     pub(super) fn healthcheck_field<T: ?Sized>(

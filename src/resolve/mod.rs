@@ -28,6 +28,7 @@ mod engine;
 mod layers;
 mod passthrough;
 mod references;
+mod secrets;
 
 use engine::{health_endpoint, infer_engine};
 pub use layers::Layer;
@@ -64,6 +65,9 @@ pub struct Project {
     pub production: bool,
     /// The catalogue's top-level volumes, networks, secrets and configs.
     pub resources: crate::resources::Resources,
+    /// The secrets muster declares for the files `env = { X = { secret = "./FILE" } }` names,
+    /// by name: each file's path, in first-use order.
+    pub secret_files: IndexMap<String, SecretFile>,
     /// The catalogue's `[models]`, by name, for the top-level `models` and the services'
     /// bindings.
     pub models: IndexMap<String, crate::ai_models::ModelSpec>,
@@ -72,6 +76,14 @@ pub struct Project {
     /// The lock file the services' facts were read from, for `check` to compare with the
     /// engine.
     pub lock: Option<crate::lock::Lock>,
+}
+
+impl Project {
+    /// Whether a service may name secret `name`: the catalogue declares it, or muster does for
+    /// a file an `env` secret names.
+    pub fn declares_secret(&self, name: &str) -> bool {
+        self.resources.declares("secrets", name) || self.secret_files.contains_key(name)
+    }
 }
 
 /// A service that exists only under other profiles.
@@ -96,6 +108,8 @@ pub struct Service {
     pub build: Option<Build>,
     /// Every program in the image a probe could use, when muster knows them all.
     pub tools: Option<images::Tools>,
+    /// Who the image lets in, when muster knows the image (or its engine's image).
+    pub access: Option<&'static images::Access>,
     pub probe: Probe,
     /// The container port probes and Kubernetes Services target.
     pub port: Option<u16>,
@@ -108,7 +122,10 @@ pub struct Service {
     pub ports: Vec<String>,
     /// The `ports` that publish a host port, parsed, with where each was written.
     pub published: Vec<PublishedPort>,
+    /// The plain `env` values; the variables given as secrets are in `secret_env`.
     pub env: IndexMap<String, String>,
+    /// The `env` variables whose values are Compose secrets, in the order the layers give them.
+    pub secret_env: Vec<SecretEnv>,
     pub env_file: Vec<String>,
     pub volumes: Vec<String>,
     pub networks: Vec<String>,
@@ -243,6 +260,37 @@ pub struct Written {
     pub profile: Option<String>,
 }
 
+/// An `env` variable whose value reaches the container as a Compose secret.
+#[derive(Debug, Clone)]
+pub struct SecretEnv {
+    /// The variable the catalogue names (`POSTGRES_PASSWORD`).
+    pub variable: String,
+    /// The variable the image reads the file's path from (`POSTGRES_PASSWORD_FILE`).
+    pub file_variable: String,
+    /// The top-level secret's name.
+    pub secret: String,
+    /// The file, where the entry names one rather than a `[secrets.NAME]` table.
+    pub file: Option<String>,
+    pub source: SourceId,
+    pub span: Range<usize>,
+}
+
+/// A secret muster declares for a file an `env` secret names.
+#[derive(Debug, Clone)]
+pub struct SecretFile {
+    pub file: String,
+    /// Where the first `env` entry that names the file was written.
+    pub source: SourceId,
+    pub span: Range<usize>,
+}
+
+impl SecretEnv {
+    /// Where Compose, Swarm and muster's Kubernetes mount put the secret in the container.
+    pub fn target(&self) -> String {
+        format!("/run/secrets/{}", self.secret)
+    }
+}
+
 /// A port mapping a service publishes, where it was written.
 #[derive(Debug, Clone)]
 pub struct PublishedPort {
@@ -326,6 +374,11 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Context, diagnostics: &mut Diagno
             diagnostics,
         )
     }));
+    let secret_files = secrets::declared(
+        services.iter().flat_map(|s: &Service| &s.secret_env),
+        &catalogue.resources,
+        diagnostics,
+    );
     Model {
         project: Project {
             name: catalogue.project.name.as_ref().map(|n| n.get_ref().clone()),
@@ -357,6 +410,7 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Context, diagnostics: &mut Diagno
                 .find_map(|p| p.file.production)
                 .unwrap_or(false),
             resources: catalogue.resources.clone(),
+            secret_files,
             models: catalogue
                 .models
                 .iter()
@@ -629,6 +683,15 @@ fn resolve_service<'a>(
             );
         }
     }
+    let (env, secrets) = layers.merge_env();
+    let secret_env = secrets::secret_env(
+        name,
+        image.as_deref(),
+        facts.map_or(images::FileVariables::Convention, |f| f.access.files),
+        secrets,
+        &env,
+        diagnostics,
+    );
     let service = Service {
         name: name.clone(),
         name_span: entry.name.span(),
@@ -638,6 +701,7 @@ fn resolve_service<'a>(
         image,
         build: build.clone(),
         tools,
+        access: facts.map(|f| &f.access),
         probe,
         port,
         health_port,
@@ -659,7 +723,8 @@ fn resolve_service<'a>(
             .map(|(c, _)| c.clone()),
         ports: strings(&ports),
         published,
-        env: layers.merge_map("env", |s| s.env.as_ref()),
+        env,
+        secret_env,
         env_file: layers.merge_env_file(),
         volumes: strings(&layers.merge_list("volumes", |s| s.volumes.as_ref())),
         networks: strings(&layers.merge_list("networks", |s| s.networks.as_ref())),

@@ -3,10 +3,11 @@
 //! per-profile overrides and a profile's sections are all such layers, so the catalogue and the
 //! profile loaders both run them, and this module sits below both.
 
-use super::{Command, ServiceSpec};
+use super::{Command, EnvValue, ServiceSpec};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceId};
 use crate::model::HealthKey;
 use crate::probe::REQUESTS;
+use toml::Spanned;
 
 /// `kind` and `profiles` belong to a catalogue entry alone: a layer applied over many services
 /// (`what`: a profile's section, or an entry's per-profile override) cannot set them.
@@ -267,11 +268,14 @@ pub fn check_layer(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagn
         );
     }
     if let Some(env) = &spec.env {
-        for key in env.keys() {
+        for (key, value) in env {
             if key.is_empty() || key.contains('=') {
                 diagnostics.push(Diagnostic::error(format!(
                     "invalid environment variable name {key:?}"
                 )));
+            }
+            if let EnvValue::Secret(secret) = value.get_ref() {
+                secret_reference(secret, source, diagnostics);
             }
         }
     }
@@ -327,6 +331,29 @@ fn check_floors(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagnost
     }
 }
 
+/// `env.X.secret`: a file (it has a `/`) or the name of a `[secrets.NAME]` table, which Compose
+/// allows only of letters, digits, `.`, `_` and `-`.
+fn secret_reference(secret: &Spanned<String>, source: SourceId, diagnostics: &mut Diagnostics) {
+    let text = secret.get_ref();
+    let valid_name = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    if text.contains('/') || valid_name {
+        return;
+    }
+    diagnostics.push(
+        Diagnostic::error(format!(
+            "`secret = {text:?}` is neither a file nor a secret's name"
+        ))
+        .at(source, Some(secret.span()), "a file path has a `/`")
+        .with_note(
+            "write a file as a path (`./secrets/pg_password.txt`), or name a `[secrets.NAME]` \
+                 table: letters, digits, `.`, `_` and `-`",
+        ),
+    );
+}
+
 /// Compose interpolates every value of the file before it reads any, and refuses the whole file
 /// over one it cannot (`${`, `${A:-`, `${A`, `${1X}`): "invalid interpolation format". The
 /// values whose own checks interpolate them already (image, ports, volumes, durations) are
@@ -345,7 +372,14 @@ fn check_interpolation(spec: &ServiceSpec, source: SourceId, diagnostics: &mut D
         }
     };
     for (key, value) in spec.env.iter().flatten() {
-        check(&value.get_ref().0, value.span(), &format!("`env.{key}`"));
+        match value.get_ref() {
+            EnvValue::Plain(plain) => check(&plain.0, value.span(), &format!("`env.{key}`")),
+            EnvValue::Secret(secret) => check(
+                secret.get_ref(),
+                secret.span(),
+                &format!("`env.{key}.secret`"),
+            ),
+        }
     }
     for (key, value) in spec.labels.iter().flatten() {
         check(&value.get_ref().0, value.span(), &format!("`labels.{key}`"));

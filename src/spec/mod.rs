@@ -66,12 +66,14 @@ pub struct ServiceSpec {
     #[schemars(with = "Option<Vec<String>>", extend("examples" = [["8000:8000"]]))]
     pub ports: Option<Vec<Spanned<String>>>,
     /// Environment variables. Numbers and booleans are written as strings; `${VAR}` is
-    /// interpolated by Compose from `.env`.
+    /// interpolated by Compose from `.env`. `{ secret = "./secrets/pg.txt" }` gives the value as
+    /// a Compose secret instead, through the variable the image reads the file from
+    /// (`POSTGRES_PASSWORD_FILE`): the value is in neither file nor `docker inspect`.
     #[schemars(
-        with = "Option<IndexMap<String, Scalar>>",
-        extend("examples" = [{ "POSTGRES_DB": "shop", "POSTGRES_PASSWORD": "${POSTGRES_PASSWORD:?set it in .env}" }])
+        with = "Option<IndexMap<String, EnvValue>>",
+        extend("examples" = [{ "POSTGRES_DB": "shop", "POSTGRES_PASSWORD": { "secret": "./secrets/postgres_password.txt" } }])
     )]
-    pub env: Option<IndexMap<String, Spanned<Scalar>>>,
+    pub env: Option<IndexMap<String, Spanned<EnvValue>>>,
     /// Files of environment variables, as in Compose: a path or a list of paths.
     #[schemars(extend("examples" = [".env"]))]
     pub env_file: Option<Command>,
@@ -419,6 +421,25 @@ pub enum Command {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scalar(pub String);
 
+/// An `env` value: a scalar, written as a string, or `{ secret = "..." }`, a Compose secret the
+/// image reads through its `_FILE` variable. `secret` is a file (a path, with a `/`:
+/// `./secrets/pg.txt`) or the name of a `[secrets.NAME]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvValue {
+    Plain(Scalar),
+    Secret(Spanned<String>),
+}
+
+impl EnvValue {
+    /// The plain value; `None` for a secret.
+    pub fn plain(&self) -> Option<&str> {
+        match self {
+            EnvValue::Plain(s) => Some(&s.0),
+            EnvValue::Secret(_) => None,
+        }
+    }
+}
+
 /// `depends_on = ["a", "b"]` (conditions inferred) or `depends_on = { a = "healthy" }`.
 #[derive(Debug, Clone)]
 pub enum DependsOn {
@@ -628,6 +649,56 @@ impl<'de> Deserialize<'de> for Scalar {
             }
         }
         deserializer.deserialize_any(ScalarVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for EnvValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // A visitor of its own: `untagged` would replace both shapes' precise errors with one
+        // that names neither, and toml's spans reach the secret only through its map access.
+        struct EnvVisitor;
+        impl<'de> Visitor<'de> for EnvVisitor {
+            type Value = EnvValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, number or boolean, or { secret = \"FILE or NAME\" }")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<EnvValue, E> {
+                Ok(EnvValue::Plain(Scalar(v.to_owned())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<EnvValue, E> {
+                Ok(EnvValue::Plain(Scalar(v.to_string())))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<EnvValue, E> {
+                Ok(EnvValue::Plain(Scalar(v.to_string())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<EnvValue, E> {
+                Ok(EnvValue::Plain(Scalar(v.to_string())))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<EnvValue, E> {
+                Ok(EnvValue::Plain(Scalar(v.to_string())))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EnvValue, A::Error> {
+                let mut secret: Option<Spanned<String>> = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "secret" if secret.is_none() => secret = Some(map.next_value()?),
+                        "secret" => return Err(de::Error::duplicate_field("secret")),
+                        TOML_DATETIME => {
+                            let value: String = map.next_value()?;
+                            return Err(de::Error::custom(format!(
+                                "expected a string, number or boolean, found a TOML date-time; \
+                                 quote it: \"{value}\""
+                            )));
+                        }
+                        other => return Err(de::Error::unknown_field(other, &["secret"])),
+                    }
+                }
+                secret
+                    .map(EnvValue::Secret)
+                    .ok_or_else(|| de::Error::missing_field("secret"))
+            }
+        }
+        deserializer.deserialize_any(EnvVisitor)
     }
 }
 

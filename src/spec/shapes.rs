@@ -6,8 +6,8 @@
 //! `crate::schema` assembles the whole schema from them.
 
 use super::{
-    Build, Command, DependsOn, GpuRequest, Gpus, ModelBinding, ModelBindings, ModelCache, Scalar,
-    ServiceSpec,
+    Build, Command, DependsOn, EnvValue, GpuRequest, Gpus, ModelBinding, ModelBindings, ModelCache,
+    Scalar, ServiceSpec,
 };
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Value, json};
@@ -224,6 +224,32 @@ schema!(Command, inline = true, |_g| {
 
 schema!(Scalar, inline = true, |_g| {
     json_schema!({ "type": ["string", "number", "boolean"] })
+});
+
+schema!(EnvValue, inline = true, |_g| {
+    json_schema!({
+        "anyOf": [
+            { "type": ["string", "number", "boolean"] },
+            {
+                "type": "object",
+                "description": "The value as a Compose secret: muster declares it, mounts it at \
+                                /run/secrets/NAME and sets the variable the image reads the file \
+                                from (POSTGRES_PASSWORD_FILE), so the value is in neither the \
+                                generated file nor `docker inspect`.",
+                "properties": {
+                    "secret": {
+                        "type": "string",
+                        "description": "A file holding the value (a path with a `/`, relative \
+                                        to the generated file: ./secrets/pg.txt), or the name \
+                                        of a [secrets.NAME] table.",
+                        "examples": ["./secrets/postgres_password.txt"],
+                    },
+                },
+                "required": ["secret"],
+                "additionalProperties": false,
+            },
+        ],
+    })
 });
 
 schema!(DependsOn, inline = true, |_g| {

@@ -112,7 +112,15 @@ fn undeclared_resources(
             continue;
         };
         for name in crate::resources::references(value) {
-            if project.resources.declares(section, name) {
+            // An `env` secret's name resolve has judged, at the `secret` that names it.
+            let declared = match section {
+                "secrets" => {
+                    project.declares_secret(name)
+                        || rendered.service.secret_env.iter().any(|e| e.secret == name)
+                }
+                _ => project.resources.declares(section, name),
+            };
+            if declared {
                 continue;
             }
             let service = &rendered.service;

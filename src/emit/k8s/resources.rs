@@ -45,7 +45,7 @@ pub(super) fn documents(ctx: &Context, diagnostics: &mut Diagnostics) -> Vec<Map
     }
     for (name, s) in &resources.secrets {
         let spec = s.get_ref();
-        let object = dns_label(spec.name.as_deref().unwrap_or(name), SUBDOMAIN_MAX);
+        let object = secret_object(ctx, name);
         diagnostics.push(
             at(
                 Diagnostic::warning(format!(
@@ -57,6 +57,21 @@ pub(super) fn documents(ctx: &Context, diagnostics: &mut Diagnostics) -> Vec<Map
             .with_note(format!(
                 "create it first: kubectl create secret generic {object} --from-file={name}={}",
                 spec.file.as_deref().unwrap_or("FILE")
+            )),
+        );
+    }
+    for (name, file) in &project.secret_files {
+        diagnostics.push(
+            Diagnostic::warning(format!(
+                "secret `{name}` (`{}`) is not written for Kubernetes: its value stays out of \
+                 the manifests",
+                file.file
+            ))
+            .at(file.source, Some(file.span.clone()), "the secret's file")
+            .with_note(format!(
+                "create it first: kubectl create secret generic {} --from-file={name}={}",
+                secret_object(ctx, name),
+                file.file
             )),
         );
     }
@@ -91,4 +106,17 @@ pub(super) fn documents(ctx: &Context, diagnostics: &mut Diagnostics) -> Vec<Map
         }
     }
     docs
+}
+
+/// The Kubernetes Secret a Compose secret becomes: its `name`, or its own, as a DNS-1123
+/// subdomain.
+pub(super) fn secret_object(ctx: &Context, name: &str) -> String {
+    let named = ctx
+        .stack
+        .project
+        .resources
+        .secrets
+        .get(name)
+        .and_then(|s| s.get_ref().name.as_deref());
+    dns_label(named.unwrap_or(name), SUBDOMAIN_MAX)
 }

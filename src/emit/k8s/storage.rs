@@ -221,6 +221,7 @@ pub(super) fn storage(
         }
         storage.mounts.push(Yaml::Mapping(m));
     }
+    secret_mounts(ctx, s, &mut storage);
     if !skipped.is_empty() {
         let service = &s.rendered.service;
         diagnostics.push(
@@ -239,6 +240,47 @@ pub(super) fn storage(
         );
     }
     storage
+}
+
+/// The secrets the service names, each mounted where Compose mounts it (`/run/secrets/NAME`, or
+/// the entry's `target`) from the Secret `kubectl create secret generic` makes of it (the
+/// warnings of `resources.rs` give the line), under the key of the secret's name, so that a
+/// `NAME_FILE` variable reads the same path on every target.
+fn secret_mounts(ctx: &Context, s: &StackService, storage: &mut Storage) {
+    let Some(Yaml::Sequence(entries)) = s.rendered.body.get("secrets") else {
+        return;
+    };
+    for entry in entries {
+        let (name, target) = match entry {
+            Yaml::String(name) => (name.as_str(), None),
+            Yaml::Mapping(m) => match m.get("source").and_then(Yaml::as_str) {
+                Some(name) => (name, m.get("target").and_then(Yaml::as_str)),
+                None => continue,
+            },
+            _ => continue,
+        };
+        let target = match target {
+            Some(t) if t.starts_with('/') => t.to_owned(),
+            Some(t) => format!("/run/secrets/{t}"),
+            None => format!("/run/secrets/{name}"),
+        };
+        let volume = dns_label(&format!("secret-{name}"), names::LABEL_MAX);
+        let mut source = Mapping::new();
+        source.insert(
+            "secretName".into(),
+            super::resources::secret_object(ctx, name).into(),
+        );
+        let mut v = Mapping::new();
+        v.insert("name".into(), volume.as_str().into());
+        v.insert("secret".into(), Yaml::Mapping(source));
+        storage.volumes.push(Yaml::Mapping(v));
+        let mut m = Mapping::new();
+        m.insert("name".into(), volume.into());
+        m.insert("mountPath".into(), target.into());
+        m.insert("subPath".into(), name.into());
+        m.insert("readOnly".into(), true.into());
+        storage.mounts.push(Yaml::Mapping(m));
+    }
 }
 
 /// What a shared claim cannot do that the Compose volume did: share a StatefulSet pod's data

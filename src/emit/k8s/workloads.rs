@@ -20,6 +20,7 @@ pub(super) const UNDERSTOOD: &[&str] = &[
     "ports",
     "env_file",
     "environment",
+    "secrets",
     "volumes",
     "networks",
     "labels",
