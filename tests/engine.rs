@@ -44,6 +44,10 @@ const SCENARIOS: &[(&str, Scenario)] = &[
         failing_job,
     ),
     ("pool_logs_in_with_only_a_database_url", pool_database_url),
+    (
+        "secret_password_logs_in_and_stays_out_of_inspect",
+        secret_password,
+    ),
     ("autoheal_restarts_an_unhealthy_container", autoheal),
     (
         "swarm_tasks_turn_healthy_and_a_failing_task_is_replaced",
@@ -186,7 +190,65 @@ fn ecommerce_for<'e>(engine: &'e Engine, profile: &str, extra: &[&str]) -> Stack
 }
 
 fn ecommerce_dev(engine: &Engine) {
-    ecommerce(engine, "dev");
+    let stack = ecommerce(engine, "dev");
+    // In dev the data services publish their ports for the laptop's tools, on its loopback only.
+    for (service, port) in [("postgres", "5432/tcp"), ("rabbitmq", "15672/tcp")] {
+        let bound = bindings(&stack.container(service));
+        assert!(
+            bound
+                .iter()
+                .any(|(p, ip, _)| p == port && ip == "127.0.0.1"),
+            "{service}: {bound:?}"
+        );
+        assert!(
+            bound.iter().all(|(_, ip, _)| !every_interface(ip)),
+            "{service} is bound to every interface: {bound:?}"
+        );
+    }
+    eprintln!("  dev: postgres and rabbitmq published on 127.0.0.1 only");
+}
+
+/// A container's host port bindings as the engine made them: (container port, host address,
+/// host port).
+fn bindings(container: &serde_json::Value) -> Vec<(String, String, String)> {
+    let Some(ports) = container["NetworkSettings"]["Ports"].as_object() else {
+        return Vec::new();
+    };
+    ports
+        .iter()
+        .flat_map(|(port, bound)| {
+            bound.as_array().into_iter().flatten().map(move |b| {
+                (
+                    port.clone(),
+                    b["HostIp"].as_str().unwrap_or_default().to_owned(),
+                    b["HostPort"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+        })
+        .collect()
+}
+
+fn every_interface(ip: &str) -> bool {
+    matches!(ip, "" | "0.0.0.0" | "::")
+}
+
+/// The example's services whose kind holds data, read from the catalogue as a reader of it
+/// would.
+fn datastores() -> Vec<String> {
+    let catalogue: toml::Table = toml::from_str(
+        &std::fs::read_to_string(repo().join("examples/ecommerce/services.toml")).unwrap(),
+    )
+    .unwrap();
+    catalogue["services"]
+        .as_table()
+        .unwrap()
+        .iter()
+        .filter(|(_, entry)| {
+            ["db", "cache", "pool", "search", "vector-db", "broker"]
+                .contains(&entry["kind"].as_str().unwrap())
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 /// The two declared targets, each on its own engine and Compose: the example comes up healthy
@@ -247,6 +309,56 @@ fn version_matrix(engine: &Engine) {
 
 fn ecommerce_prod(engine: &Engine) {
     let stack = ecommerce(engine, "prod");
+
+    // Closed by default: no datastore is bound to any host interface in prod, read from the
+    // engine; the gateway, which is meant to be, is bound to every one, so the reading works.
+    let datastores = datastores();
+    assert!(datastores.len() >= 7, "{datastores:?}");
+    for service in &datastores {
+        let bound = bindings(&stack.container(service));
+        assert!(bound.is_empty(), "{service} publishes {bound:?} in prod");
+    }
+    let gateway = bindings(&stack.container("gateway"));
+    assert!(
+        gateway
+            .iter()
+            .any(|(p, ip, _)| p == "80/tcp" && every_interface(ip)),
+        "{gateway:?}"
+    );
+    eprintln!(
+        "  prod: none of {} datastores publishes a port; the gateway is on {:?}",
+        datastores.len(),
+        gateway
+    );
+    // Grafana's admin password came from its Compose secret (GF_SECURITY_ADMIN_PASSWORD__FILE),
+    // and is not in what `docker inspect` shows.
+    let grafana = stack.container("grafana");
+    let login = |password: &str| {
+        stack
+            .compose()
+            .args([
+                "exec",
+                "-T",
+                "grafana",
+                "curl",
+                "-fsS",
+                "-o",
+                "/dev/null",
+                "-u",
+            ])
+            .arg(format!("admin:{password}"))
+            .arg("http://127.0.0.1:3000/api/org")
+            .status()
+            .unwrap()
+            .success()
+    };
+    assert!(
+        login("grafana-test-password"),
+        "the secret's password is refused"
+    );
+    assert!(!login("admin"), "the default password still works");
+    assert!(!grafana.to_string().contains("grafana-test-password"));
+    eprintln!("  grafana: admin logs in with the secret's password, absent from inspect");
 
     // A crash: the engine restarts the container under `restart: always`, and it turns healthy.
     let before = stack.container("redis");
@@ -522,6 +634,97 @@ depends_on = ["pool"]
     eprintln!(
         "  md5 pool: unhealthy, the probe says {}",
         said.chars().take(160).collect::<String>()
+    );
+}
+
+/// `env = { POSTGRES_PASSWORD = { secret = "./FILE" } }`: PostgreSQL initialises with the
+/// password it reads through POSTGRES_PASSWORD_FILE, the migrations job and the backend log in
+/// with the same file (their settings read `_FILE`), the backend's readiness endpoint queries
+/// the database, and the password is in no container's `docker inspect`, where Compose would
+/// have put a `${VAR}` value.
+fn secret_password(engine: &Engine) {
+    const PASSWORD: &str = "secret-test-password-31a9";
+    let catalogue = r#"
+[project]
+name = "secret"
+
+[services.postgres]
+kind = "db"
+image = "postgres:17"
+env = { POSTGRES_DB = "shop", POSTGRES_USER = "shop", POSTGRES_PASSWORD = { secret = "./secrets/pg_password.txt" } }
+
+[services.migrate]
+kind = "job"
+build = "../backend"
+command = "python manage.py migrate --noinput"
+env = { DATABASE_HOST = "postgres", DATABASE_PORT = "5432", POSTGRES_DB = "shop", POSTGRES_USER = "shop", POSTGRES_PASSWORD = { secret = "./secrets/pg_password.txt" }, DJANGO_SECRET_KEY = "test" }
+depends_on = ["postgres"]
+
+[services.backend]
+kind = "http"
+build = "../backend"
+command = "gunicorn config.wsgi:application --bind 0.0.0.0:8000"
+health_path = "/health/ready"
+env = { DATABASE_HOST = "postgres", DATABASE_PORT = "5432", POSTGRES_DB = "shop", POSTGRES_USER = "shop", POSTGRES_PASSWORD = { secret = "./secrets/pg_password.txt" }, DJANGO_SECRET_KEY = "test", DJANGO_ALLOWED_HOSTS = "127.0.0.1" }
+depends_on = ["migrate"]
+"#;
+    let mut stack = Stack::new(
+        engine,
+        &[
+            ("services.toml", catalogue),
+            ("secrets/pg_password.txt", &format!("{PASSWORD}\n")),
+        ],
+    );
+    stack.generate(&["gen", "--profile", "prod"], "docker-compose.yml");
+    let file = std::fs::read_to_string(&stack.file).unwrap();
+    assert!(
+        !file.contains(PASSWORD),
+        "the password is in the generated file"
+    );
+    stack.up_healthy();
+    let migrate = stack.container("migrate");
+    assert_eq!(migrate["State"]["ExitCode"], 0, "{}", stack.describe());
+    // The backend is healthy only when its readiness query passed.
+    assert_eq!(health(&stack.container("backend")), "healthy");
+    for service in ["postgres", "migrate", "backend"] {
+        let inspect = stack.container(service);
+        let env = inspect["Config"]["Env"].to_string();
+        assert!(
+            env.contains("POSTGRES_PASSWORD_FILE=/run/secrets/pg_password"),
+            "{service}: {env}"
+        );
+        assert!(
+            !inspect.to_string().contains(PASSWORD),
+            "{service}: the password is in `docker inspect`"
+        );
+    }
+    // The server holds that password and no other: over the network (the image trusts its own
+    // loopback, as initdb's default pg_hba.conf does), a login with it passes, one without fails.
+    let query = |password: &str| {
+        stack
+            .compose()
+            .args(["exec", "-T", "backend", "python", "-c"])
+            .arg(
+                "import sys, psycopg2\n\
+                 c = psycopg2.connect(host='postgres', dbname='shop', user='shop', password=sys.argv[1]).cursor()\n\
+                 c.execute('SELECT count(*) FROM shop_product')\n\
+                 print(c.fetchone()[0])",
+            )
+            .arg(password)
+            .output()
+            .unwrap()
+    };
+    let with = query(PASSWORD);
+    assert!(
+        with.status.success(),
+        "{}",
+        String::from_utf8_lossy(&with.stderr)
+    );
+    assert!(!query("wrong").status.success(), "a wrong password logs in");
+    eprintln!(
+        "  postgres initialised from the secret; migrate exit 0, backend ready; {} products; \
+         the password in no `docker inspect`",
+        String::from_utf8_lossy(&with.stdout).trim()
     );
 }
 

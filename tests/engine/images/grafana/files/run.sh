@@ -1,8 +1,8 @@
 #!/bin/bash
 # STAND-IN for grafana/grafana:11.3.1's /run.sh and server (tests/engine/images/grafana).
-# Not Grafana: it checks its paths as run.sh does, creates the SQLite database file in
-# GF_PATHS_DATA (the server fails without a writable data path, like Grafana's), and answers on
-# 3000 what the tests ask (see /opt/standin/grafana-http.sh).
+# Not Grafana: it reads GF_*__FILE and checks its paths as run.sh does, creates the SQLite
+# database file in GF_PATHS_DATA (the server fails without a writable data path, like
+# Grafana's), and answers on 3000 what the tests ask (see /opt/standin/grafana-http.sh).
 set -uo pipefail
 permissions_ok=1
 if [ ! -r "$GF_PATHS_CONFIG" ]; then
@@ -20,6 +20,18 @@ fi
 if [ $permissions_ok -eq 0 ]; then
     echo "You may have issues with file permissions, more information here: http://docs.grafana.org/installation/docker/#migrate-to-v51-or-later"
 fi
+# As Grafana's run.sh does: a variable GF_X__FILE names a file (a Docker secret) whose content
+# becomes GF_X; GF_X and GF_X__FILE both set is an error.
+while IFS= read -r name; do
+    base=${name%__FILE}
+    if [ -n "${!base:-}" ]; then
+        echo >&2 "ERROR: Both $base and $name are set (but are exclusive)"
+        exit 1
+    fi
+    echo "Getting secret $base from ${!name}"
+    export "$base=$(<"${!name}")"
+    unset "$name"
+done < <(compgen -e | grep '^GF_.*__FILE$' || true)
 ts() { date -u +%Y-%m-%dT%H:%M:%S.%NZ; }
 echo "logger=settings t=$(ts) level=info msg=\"Starting Grafana\" version=11.3.1 commit=stand-in branch=HEAD"
 if ! { mkdir -p "$GF_PATHS_DATA/plugins" && touch "$GF_PATHS_DATA/grafana.db"; } 2>/dev/null; then

@@ -6,6 +6,16 @@ def env_list(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_or_file(name, default=""):
+    """NAME, or the content of the file NAME_FILE names (a Compose secret, as muster writes one
+    for `env = { NAME = { secret = ... } }`), as the official images read their own."""
+    path = os.environ.get(name + "_FILE")
+    if path:
+        with open(path) as f:
+            return f.read().rstrip("\n")
+    return os.environ.get(name, default)
+
+
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
 DEBUG = os.environ.get("DJANGO_DEBUG", "") in ("1", "true", "True")
 # The healthchecks call 127.0.0.1: Django answers 400 to a host not listed here.
@@ -34,7 +44,7 @@ DATABASES = {
         "PORT": os.environ.get("DATABASE_PORT", "5432"),
         "NAME": os.environ.get("POSTGRES_DB", "shop"),
         "USER": os.environ.get("POSTGRES_USER", "shop"),
-        "PASSWORD": os.environ.get("POSTGRES_PASSWORD", ""),
+        "PASSWORD": env_or_file("POSTGRES_PASSWORD"),
         # A connection per request: PgBouncer's transaction pooling does the reuse.
         "CONN_MAX_AGE": 0,
         # Server-side cursors do not survive transaction pooling.
