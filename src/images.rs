@@ -1807,6 +1807,71 @@ mod tests {
     }
 
     #[test]
+    fn authentication_follows_the_tag_the_default_and_the_switches() {
+        let es = ELASTICSEARCH_ACCESS.auth.as_ref().unwrap();
+        let said = |env: &[(&'static str, &'static str)], env_file: bool| Said {
+            env: env.to_vec(),
+            words: Vec::new(),
+            env_file,
+        };
+        let state = |said: &Said, tag| es.state(said, ELASTICSEARCH_ACCESS.files, tag);
+        let nothing = said(&[], false);
+        assert_eq!(state(&nothing, Some("8.15.3")), AuthState::On);
+        assert_eq!(state(&nothing, Some("latest")), AuthState::On);
+        assert_eq!(state(&nothing, Some("7.17.25")), AuthState::Off(None));
+        let on = said(&[("xpack.security.enabled", "true")], false);
+        assert_eq!(state(&on, Some("7.17.25")), AuthState::On);
+        // Compose reads the variable at its default when the environment has none.
+        let off = said(
+            &[("xpack.security.enabled", "${ES_SECURITY:-false}")],
+            false,
+        );
+        assert!(matches!(
+            state(&off, Some("8.15.3")),
+            AuthState::Off(Some(_))
+        ));
+        let unknown = said(&[("xpack.security.enabled", "${ES_SECURITY}")], false);
+        assert_eq!(state(&unknown, Some("8.15.3")), AuthState::Unknown);
+
+        let redis = REDIS_ACCESS.auth.as_ref().unwrap();
+        let words = |words: &[&'static str]| Said {
+            words: words.to_vec(),
+            ..Said::default()
+        };
+        let redis_state = |said: &Said| redis.state(said, REDIS_ACCESS.files, Some("7.4"));
+        assert_eq!(redis_state(&words(&["redis-server"])), AuthState::Off(None));
+        assert_eq!(
+            redis_state(&words(&["redis-server", "--requirepass=x"])),
+            AuthState::On
+        );
+        assert_eq!(
+            redis_state(&words(&["redis-server", "/etc/redis.conf"])),
+            AuthState::Unknown
+        );
+
+        // A password from a secret's file counts; one only an env_file may hold is unknown.
+        let mongo = MONGO_ACCESS.auth.as_ref().unwrap();
+        let user = ("MONGO_INITDB_ROOT_USERNAME", "root");
+        let from_file = said(
+            &[user, ("MONGO_INITDB_ROOT_PASSWORD_FILE", "/run/secrets/m")],
+            false,
+        );
+        assert_eq!(
+            mongo.state(&from_file, MONGO_ACCESS.files, None),
+            AuthState::On
+        );
+        let env_file = said(&[user], true);
+        assert_eq!(
+            mongo.state(&env_file, MONGO_ACCESS.files, None),
+            AuthState::Unknown
+        );
+        assert_eq!(
+            mongo.state(&said(&[user], false), MONGO_ACCESS.files, None),
+            AuthState::Off(None)
+        );
+    }
+
+    #[test]
     fn every_engine_has_one_default_image_that_maps_back_to_it() {
         for facts in IMAGES.iter().filter(|f| f.default_image.is_some()) {
             let image = ImageRef::parse(facts.default_image.unwrap());

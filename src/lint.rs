@@ -4,6 +4,8 @@
 //! team that made a deliberate choice can allow it (`[project] allow`, `--allow`) and still deny
 //! every other warning in CI.
 
+mod exposure;
+
 use crate::compose_body::{CommandRef, Healthcheck};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::model::Condition;
@@ -94,6 +96,7 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
                 }
             }
             prod_lints(service, &mut |m| found.push(warn(m)));
+            found.extend(exposure::lints(s, project));
         }
         if let Some(message) = unhealthy_dependency_target(stack, s) {
             found.push(warn((Lint::UnprobedDependency, message)));

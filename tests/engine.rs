@@ -750,6 +750,16 @@ image = "redis:7.4"
     );
     stack.generate(&["gen", "--profile", "prod-heal"], "docker-compose.yml");
     stack.up_healthy();
+    // The socket is mounted read-only, which limits nothing asked through it: the restart
+    // below goes through this mount.
+    let healer = stack.container("autoheal");
+    let socket = healer["Mounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["Destination"] == "/var/run/docker.sock")
+        .unwrap_or_else(|| panic!("no socket mount: {}", healer["Mounts"]));
+    assert_eq!(socket["RW"], false, "{socket}");
     let frozen = stack.container("redis");
     assert_eq!(frozen["Config"]["Labels"]["autoheal"], "true");
     signal(&frozen, "STOP");

@@ -793,7 +793,7 @@ depends_on = ["db"]
     );
     assert_eq!(
         healer["volumes"][0],
-        "/var/run/docker.sock:/var/run/docker.sock"
+        "/var/run/docker.sock:/var/run/docker.sock:ro"
     );
     let dir = tempfile::tempdir().unwrap();
     assert_valid_compose(&write_temp(&dir, "compose.yml", &run.stdout));

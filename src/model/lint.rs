@@ -106,6 +106,36 @@ lints! {
         checks: "POSTGRES_HOST_AUTH_METHOD=trust in a production profile",
         why: "Postgres then lets anyone who reaches its port in as any user, without a password",
     },
+    DatastorePublished = "datastore-published" {
+        level: Warning,
+        checks: "a datastore (db, cache, pool, search, vector-db, broker) publishing a port on every interface of the host in a production profile",
+        why: "Docker opens a published port in the firewall ahead of the host's own rules: whoever reaches the host reaches the data; `127.0.0.1:PORT:PORT` or a private address is the fix",
+    },
+    AuthOff = "auth-off" {
+        level: Warning,
+        checks: "a datastore whose image runs without authentication in a production profile: Redis without `--requirepass`, Elasticsearch with `xpack.security.enabled=false`, RabbitMQ's guest user, Qdrant without an API key, MongoDB without a root user, an empty MySQL or MariaDB root password, PgBouncer's `trust`",
+        why: "anyone who reaches its port reads and writes its data, another container of the stack or a published port's visitor alike",
+    },
+    DockerSocket = "docker-socket" {
+        level: Warning,
+        checks: "the Docker socket (`docker.sock`, or the `/run` folder that holds it) mounted into a service in a production profile, read-only or not",
+        why: "whoever controls the container controls the engine and so the host; `:ro` does not limit the API; muster's own `autoheal` is the one mount it writes",
+    },
+    Privileged = "privileged" {
+        level: Warning,
+        checks: "`privileged` or `cap_add: [ALL]` in a production profile",
+        why: "every capability and device, without seccomp or AppArmor: root in the container is root on the host",
+    },
+    HostNamespace = "host-namespace" {
+        level: Warning,
+        checks: "`network_mode`, `pid` or `ipc` set to `host` in a production profile",
+        why: "the container shares the host's network (listening past the port publishing and its firewall rules), its processes or its shared memory",
+    },
+    AdminUiPublished = "admin-ui-published" {
+        level: Warning,
+        checks: "a management UI published on every interface of the host in a production profile: RabbitMQ's 15672, Flower, pgAdmin, Grafana with the default admin password",
+        why: "a console that administers the service faces whoever reaches the host; bind it to 127.0.0.1 and tunnel to it",
+    },
     UnprobedDependency = "unprobed-dependency" {
         level: Warning,
         checks: "a service others depend on that has no healthcheck",
@@ -164,6 +194,20 @@ lints! {
 }
 
 impl Lint {
+    /// The production lints about who gets in: the README's "Production, closed by default"
+    /// table lists them, row for row (`tests/production.rs`).
+    pub const CLOSED_BY_DEFAULT: &'static [Lint] = &[
+        Lint::DatastorePublished,
+        Lint::AuthOff,
+        Lint::AdminUiPublished,
+        Lint::DockerSocket,
+        Lint::Privileged,
+        Lint::HostNamespace,
+        Lint::TrustAuth,
+        Lint::PlainSecret,
+        Lint::UrlCredentials,
+    ];
+
     /// The lint named `name`, as `allow` and `--allow` write it.
     pub fn from_name(name: &str) -> Option<Lint> {
         Lint::ALL.iter().copied().find(|l| l.name() == name)
@@ -229,12 +273,17 @@ mod tests {
     }
 
     /// The README's table under "Lints by name" is the registry's: a lint added, renamed or
-    /// reworded here and not there fails, and the message holds the table to paste.
+    /// reworded here and not there fails, and the message holds the table to paste. The lints
+    /// of "Production, closed by default" are in that section's table instead
+    /// (`tests/production.rs` holds it).
     #[test]
     fn the_readme_lists_every_lint_as_declared() {
         let cell = |text: &str| text.replace('|', "\\|");
         let mut table = String::from("| lint | checks | why |\n| --- | --- | --- |\n");
-        for l in Lint::ALL {
+        for l in Lint::ALL
+            .iter()
+            .filter(|l| !Lint::CLOSED_BY_DEFAULT.contains(l))
+        {
             table.push_str(&format!(
                 "| `{}` | {} | {} |\n",
                 l.name(),
