@@ -277,9 +277,11 @@ fn docker_socket(s: &StackService) -> Option<Diagnostic> {
     let Some(Yaml::Sequence(mounts)) = s.rendered.body.get("volumes") else {
         return None;
     };
+    // A path, not a named volume that happens to be called `docker.sock`.
     let socket = |source: &str| {
         let source = source.trim_end_matches('/');
-        source.rsplit('/').next() == Some(SOCKET) || SOCKET_FOLDERS.contains(&source)
+        source.contains('/')
+            && (source.rsplit('/').next() == Some(SOCKET) || SOCKET_FOLDERS.contains(&source))
     };
     let mount = mounts.iter().find_map(|m| match m {
         Yaml::String(short) => {
