@@ -1393,7 +1393,7 @@ file = "./tls.key"
 kind = "db"
 image = "postgres:17"
 env = { POSTGRES_PASSWORD = { secret = "./secrets/pg_password.txt" } }
-compose = { secrets = [{ source = "tls_key", target = "/etc/ssl/private/server.key" }] }
+compose = { secrets = [{ source = "tls_key", target = "/etc/ssl/private/server.key" }, { source = "tls_key", target = "/etc/ssl/private/copy.key" }] }
 "#;
     for target in ["compose", "swarm"] {
         let run = gen_target(catalogue, "prod", target).success();
@@ -1404,7 +1404,7 @@ compose = { secrets = [{ source = "tls_key", target = "/etc/ssl/private/server.k
             "{target}"
         );
         assert_eq!(pg["secrets"][0]["source"], "tls_key", "{target}");
-        assert_eq!(pg["secrets"][1], "pg_password", "{target}");
+        assert_eq!(pg["secrets"][2], "pg_password", "{target}");
         assert_eq!(
             file["secrets"]["pg_password"]["file"], "./secrets/pg_password.txt",
             "{target}"
@@ -1432,6 +1432,9 @@ compose = { secrets = [{ source = "tls_key", target = "/etc/ssl/private/server.k
     };
     assert_eq!(mount("/run/secrets/pg_password")["subPath"], "pg_password");
     assert_eq!(mount("/etc/ssl/private/server.key")["subPath"], "tls_key");
+    assert_eq!(mount("/etc/ssl/private/copy.key")["subPath"], "tls_key");
+    // One volume for a secret mounted twice: a pod refuses two volumes of one name.
+    assert_eq!(pod["volumes"].as_sequence().unwrap().len(), 2, "{pod:?}");
     let volume = |name: &Value| {
         pod["volumes"]
             .as_sequence()

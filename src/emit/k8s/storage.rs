@@ -250,6 +250,8 @@ fn secret_mounts(ctx: &Context, s: &StackService, storage: &mut Storage) {
     let Some(Yaml::Sequence(entries)) = s.rendered.body.get("secrets") else {
         return;
     };
+    // One volume per secret, however many places it is mounted at.
+    let mut added: IndexSet<String> = IndexSet::new();
     for entry in entries {
         let (name, target) = match entry {
             Yaml::String(name) => (name.as_str(), None),
@@ -265,15 +267,17 @@ fn secret_mounts(ctx: &Context, s: &StackService, storage: &mut Storage) {
             None => format!("/run/secrets/{name}"),
         };
         let volume = dns_label(&format!("secret-{name}"), names::LABEL_MAX);
-        let mut source = Mapping::new();
-        source.insert(
-            "secretName".into(),
-            super::resources::secret_object(ctx, name).into(),
-        );
-        let mut v = Mapping::new();
-        v.insert("name".into(), volume.as_str().into());
-        v.insert("secret".into(), Yaml::Mapping(source));
-        storage.volumes.push(Yaml::Mapping(v));
+        if added.insert(volume.clone()) {
+            let mut source = Mapping::new();
+            source.insert(
+                "secretName".into(),
+                super::resources::secret_object(ctx, name).into(),
+            );
+            let mut v = Mapping::new();
+            v.insert("name".into(), volume.as_str().into());
+            v.insert("secret".into(), Yaml::Mapping(source));
+            storage.volumes.push(Yaml::Mapping(v));
+        }
         let mut m = Mapping::new();
         m.insert("name".into(), volume.into());
         m.insert("mountPath".into(), target.into());
