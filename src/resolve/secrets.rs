@@ -27,6 +27,11 @@ pub(super) fn secret_env(
     let mut found = Vec::with_capacity(secrets.len());
     for (variable, (secret, source)) in secrets {
         let text = secret.get_ref();
+        // Refused where it was read, with what to write instead; a second error here would say
+        // the same mistake again as a missing table.
+        if !crate::spec::secret_reference_is_valid(text) {
+            continue;
+        }
         let Some(file_variable) = files.file_variable(&variable) else {
             diagnostics.push(unreadable(service, image, &variable, files).at(
                 source,

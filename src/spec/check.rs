@@ -331,15 +331,10 @@ fn check_floors(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagnost
     }
 }
 
-/// `env.X.secret`: a file (it has a `/`) or the name of a `[secrets.NAME]` table, which Compose
-/// allows only of letters, digits, `.`, `_` and `-`.
+/// `env.X.secret`: a file or the name of a `[secrets.NAME]` table.
 fn secret_reference(secret: &Spanned<String>, source: SourceId, diagnostics: &mut Diagnostics) {
     let text = secret.get_ref();
-    let valid_name = !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
-    if text.contains('/') || valid_name {
+    if super::secret_reference_is_valid(text) {
         return;
     }
     diagnostics.push(

@@ -440,6 +440,16 @@ impl EnvValue {
     }
 }
 
+/// Whether `env.X.secret` can name something: a file (it has a `/`) or the name of a
+/// `[secrets.NAME]` table, which Compose allows only of letters, digits, `.`, `_` and `-`.
+pub(crate) fn secret_reference_is_valid(text: &str) -> bool {
+    text.contains('/')
+        || (!text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)))
+}
+
 /// `depends_on = ["a", "b"]` (conditions inferred) or `depends_on = { a = "healthy" }`.
 #[derive(Debug, Clone)]
 pub enum DependsOn {
