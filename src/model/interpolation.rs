@@ -144,7 +144,15 @@ pub fn variables(text: &str) -> Vec<String> {
 
 /// Whether Compose will interpolate anything in `text` (`$$` alone is only an escape).
 pub fn interpolates(text: &str) -> bool {
-    text.replace("$$", "").contains('$')
+    // Every duration, restart and port of every layer asks this; copying the text without its
+    // `$$` first cost more than parsing the value.
+    let mut bytes = text.as_bytes().iter();
+    while let Some(&b) = bytes.next() {
+        if b == b'$' && bytes.next() != Some(&b'$') {
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -199,5 +207,8 @@ mod tests {
     fn only_a_lone_dollar_interpolates() {
         assert!(interpolates("${X}") && interpolates("a$X"));
         assert!(!interpolates("$${X}") && !interpolates("plain"));
+        // `$$` pairs from the left: the third of three dollars is a lone one.
+        assert!(interpolates("$$$X") && interpolates("a$$b$"));
+        assert!(!interpolates("$$$$") && !interpolates("a$$b$$c"));
     }
 }
