@@ -228,8 +228,8 @@ impl ComposeBody {
                 "stop_grace_period" => {
                     stop_grace_period = duration(
                         value,
-                        "stop_grace_period",
-                        "stop_grace_period",
+                        format_args!("stop_grace_period"),
+                        format_args!("stop_grace_period"),
                         &mut problem,
                     )
                     .flatten();
@@ -450,18 +450,20 @@ fn read_healthcheck(hc: &Mapping, problem: &mut impl FnMut(&str, String)) -> Opt
         };
         *slot = duration(
             value,
-            &format!("healthcheck {key}"),
-            &format!("healthcheck.{key}"),
+            format_args!("healthcheck {key}"),
+            format_args!("healthcheck.{key}"),
             problem,
         );
     }
     has_test.then_some(timing)
 }
 
+/// `what` and `path` are formatted only for a problem: every healthcheck of every body is read
+/// here.
 fn duration(
     value: &Yaml,
-    what: &str,
-    path: &str,
+    what: fmt::Arguments,
+    path: fmt::Arguments,
     problem: &mut impl FnMut(&str, String),
 ) -> Option<Option<Span>> {
     let parsed = match value.as_str() {
@@ -472,7 +474,7 @@ fn duration(
         )),
     };
     parsed
-        .map_err(|e| problem(path, format!("{what}: {e}")))
+        .map_err(|e| problem(&path.to_string(), format!("{what}: {e}")))
         .ok()
 }
 

@@ -354,7 +354,12 @@ fn secret_reference(secret: &Spanned<String>, source: SourceId, diagnostics: &mu
 /// values whose own checks interpolate them already (image, ports, volumes, durations) are
 /// left to those checks, so that one mistake is one error.
 fn check_interpolation(spec: &ServiceSpec, source: SourceId, diagnostics: &mut Diagnostics) {
-    let mut check = |text: &str, span: std::ops::Range<usize>, what: &str| {
+    // Every value of every entry passes here: text without a `$` is left at once, and `what`
+    // formatted only for an error.
+    let mut check = |text: &str, span: std::ops::Range<usize>, what: std::fmt::Arguments| {
+        if !text.contains('$') {
+            return;
+        }
         if let Err(reason) = crate::model::interpolation::with_defaults(text) {
             diagnostics.push(
                 Diagnostic::error(format!("Compose cannot interpolate {what} {text:?}"))
@@ -368,16 +373,20 @@ fn check_interpolation(spec: &ServiceSpec, source: SourceId, diagnostics: &mut D
     };
     for (key, value) in spec.env.iter().flatten() {
         match value.get_ref() {
-            EnvValue::Plain(plain) => check(&plain.0, value.span(), &format!("`env.{key}`")),
+            EnvValue::Plain(plain) => check(&plain.0, value.span(), format_args!("`env.{key}`")),
             EnvValue::Secret(secret) => check(
                 secret.get_ref(),
                 secret.span(),
-                &format!("`env.{key}.secret`"),
+                format_args!("`env.{key}.secret`"),
             ),
         }
     }
     for (key, value) in spec.labels.iter().flatten() {
-        check(&value.get_ref().0, value.span(), &format!("`labels.{key}`"));
+        check(
+            &value.get_ref().0,
+            value.span(),
+            format_args!("`labels.{key}`"),
+        );
     }
     let hc_test = spec.healthcheck.as_ref().and_then(|hc| hc.test.as_ref());
     for (what, command) in [
@@ -387,12 +396,18 @@ fn check_interpolation(spec: &ServiceSpec, source: SourceId, diagnostics: &mut D
     ] {
         let Some(command) = command else { continue };
         match command.get_ref() {
-            Command::Line(line) => check(line, command.span(), what),
-            Command::Argv(argv) => argv.iter().for_each(|a| check(a, command.span(), what)),
+            Command::Line(line) => check(line, command.span(), format_args!("{what}")),
+            Command::Argv(argv) => argv
+                .iter()
+                .for_each(|a| check(a, command.span(), format_args!("{what}"))),
         }
     }
     for network in spec.networks.iter().flatten() {
-        check(network.get_ref(), network.span(), "the network");
+        check(
+            network.get_ref(),
+            network.span(),
+            format_args!("the network"),
+        );
     }
     if let Some(build) = &spec.build {
         let b = build.get_ref();
@@ -406,7 +421,7 @@ fn check_interpolation(spec: &ServiceSpec, source: SourceId, diagnostics: &mut D
         .flatten()
         .chain(args)
         {
-            check(text, build.span(), "a `build` value");
+            check(text, build.span(), format_args!("a `build` value"));
         }
     }
     if let Some(compose) = &spec.compose {
@@ -436,7 +451,7 @@ fn check_interpolation(spec: &ServiceSpec, source: SourceId, diagnostics: &mut D
             let duration =
                 key == "stop_grace_period" || HealthKey::DURATIONS.iter().any(|k| k.path() == key);
             if !duration {
-                check(text, compose.span(), &format!("`{path}`"));
+                check(text, compose.span(), format_args!("`{path}`"));
             }
         }
         for key in compose.get_ref().keys() {
