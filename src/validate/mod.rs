@@ -65,6 +65,7 @@ pub fn validate(model: RenderedModel, sources: &Sources, diagnostics: &mut Diagn
         })
         .collect();
     drop(checker);
+    let mut programs = probe_tools::Programs::default();
     for (rendered, readable) in rendered_services.into_iter().zip(readable) {
         if !readable {
             continue;
@@ -74,7 +75,7 @@ pub fn validate(model: RenderedModel, sources: &Sources, diagnostics: &mut Diagn
         undeclared_resources(&rendered, &model.project, diagnostics);
         let mut runs = true;
         if let Some(hc) = rendered.body.healthcheck()
-            && let Some(d) = probe_tools::problem(&rendered, &hc, catalogue)
+            && let Some(d) = probe_tools::problem(&rendered, &hc, catalogue, &mut programs)
         {
             // A probe that can never pass: dependents waiting for it would be judged against a
             // healthcheck that does not work, so the service goes no further.

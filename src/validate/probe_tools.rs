@@ -4,6 +4,8 @@ use crate::compose_body::Healthcheck;
 use crate::diagnostic::{Diagnostic, SourceId};
 use crate::probe;
 use crate::render::Rendered;
+use std::collections::HashMap;
+use std::fmt::Write;
 
 /// A healthcheck that calls a program its image does not have can never turn healthy. From a
 /// built-in template that is an error; from the user's own `healthcheck.test` or template a
@@ -12,16 +14,17 @@ pub fn problem(
     rendered: &Rendered,
     healthcheck: &Healthcheck,
     catalogue: SourceId,
+    programs: &mut Programs,
 ) -> Option<Diagnostic> {
     let service = &rendered.service;
     let tools: &[&str] = service.tools.as_deref()?;
     let users_probe = healthcheck.origin.is_users();
     // `CMD-SHELL` runs its line through `/bin/sh`: an image without one (distroless) runs only
     // the exec form.
-    let shell = (healthcheck.test.first().copied() == Some("CMD-SHELL")).then(|| "sh".to_owned());
-    let missing: Vec<String> = shell
+    let shell = (healthcheck.test.first().copied() == Some("CMD-SHELL")).then_some("sh");
+    let missing: Vec<&str> = shell
         .into_iter()
-        .chain(probe::programs(&healthcheck.test))
+        .chain(programs.of(&healthcheck.test).iter().map(String::as_str))
         .filter(|p| !has(tools, p))
         .filter(|p| !(users_probe && ships_with_the_app(p)))
         .collect();
@@ -55,6 +58,23 @@ pub fn problem(
         d.at(catalogue, Some(service.name_span.clone()), "this service")
             .with_note(note),
     )
+}
+
+/// The programs each distinct healthcheck test runs, read once: most services of a kind share
+/// their probe, and reading a shell line word by word cost more than the rest of validation's
+/// checks of the service.
+#[derive(Default)]
+pub struct Programs(HashMap<String, Vec<String>>);
+
+impl Programs {
+    fn of(&mut self, test: &[&str]) -> &[String] {
+        // Each part with its length first, so that no two tests share a key.
+        let mut key = String::new();
+        for part in test {
+            let _ = write!(key, "{}:{part}", part.len());
+        }
+        self.0.entry(key).or_insert_with(|| probe::programs(test))
+    }
 }
 
 const SYSTEM_DIRS: &[&str] = &[
