@@ -241,7 +241,15 @@ fn write_float(out: &mut String, text: &str) {
 /// `\u2028`, ...): JSON's escaping leaves DEL and C1 controls raw, which YAML parsers refuse.
 fn write_quoted(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
+    let mut rest = s;
+    // Runs of printable ASCII that need no escape are copied whole.
+    while let Some(i) = rest
+        .bytes()
+        .position(|b| !matches!(b, 0x20..=0x7E) || b == b'"' || b == b'\\')
+    {
+        out.push_str(&rest[..i]);
+        let c = rest[i..].chars().next().unwrap_or_default();
+        rest = &rest[i + c.len_utf8()..];
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -258,6 +266,7 @@ fn write_quoted(out: &mut String, s: &str) {
             }
         }
     }
+    out.push_str(rest);
     out.push('"');
 }
 
@@ -268,14 +277,15 @@ fn is_printable(c: char) -> bool {
         && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}')
 }
 
-/// What each ASCII character may be in a plain scalar: [`PLAIN`] where it may appear anywhere
-/// but first (not a space, which depends on what precedes it, nor `#`, which after a space
-/// starts a comment and is quoted wherever it is), [`NUMBERISH`] where it can be part of a
-/// YAML 1.1 number or sexagesimal.
-const ASCII_CLASS: [u8; 128] = {
-    let mut class = [0u8; 128];
+/// What each byte may be in a plain scalar: [`PLAIN`] where it may appear anywhere but first
+/// (not a space, which depends on what precedes it, nor `#`, which after a space starts a
+/// comment and is quoted wherever it is), [`NUMBERISH`] where it can be part of a YAML 1.1
+/// number or sexagesimal, [`DIGIT`], and [`SLOW`] for a space or a byte of a non-ASCII
+/// character, which need what precedes them or the whole character.
+const CLASS: [u8; 256] = {
+    let mut class = [0u8; 256];
     let mut b = 0;
-    while b < 128 {
+    while b < 256 {
         let c = b as u8;
         if c.is_ascii_alphanumeric()
             || matches!(
@@ -326,15 +336,25 @@ const ASCII_CLASS: [u8; 128] = {
         {
             class[b] |= NUMBERISH;
         }
+        if c.is_ascii_digit() {
+            class[b] |= DIGIT;
+        }
+        if c == b' ' || !c.is_ascii() {
+            class[b] |= SLOW;
+        }
         b += 1;
     }
     class
 };
 const PLAIN: u8 = 1;
 const NUMBERISH: u8 = 2;
+const DIGIT: u8 = 4;
+const SLOW: u8 = 8;
 
-/// Whether `s` reads back as the same string, unquoted, under YAML 1.1 and 1.2 alike. One pass
-/// over the text: the writer asks this of every scalar it writes.
+/// Whether `s` reads back as the same string, unquoted, under YAML 1.1 and 1.2 alike. The writer
+/// asks this of every key and scalar it writes, so most strings are judged by one pass that
+/// only gathers their bytes' classes; a space or a non-ASCII character takes the scan that
+/// follows each character.
 fn is_plain_safe(s: &str) -> bool {
     let (Some(first), Some(last)) = (s.bytes().next(), s.bytes().last()) else {
         return false;
@@ -364,9 +384,29 @@ fn is_plain_safe(s: &str) -> bool {
     {
         return false;
     }
-    // Byte by byte, through a table: every character that matters is ASCII, and decoding and
-    // matching every character cost the writer more than anything else it does. Only other
-    // characters are decoded.
+    let (mut all, mut any) = (u8::MAX, 0u8);
+    for &b in s.as_bytes() {
+        let class = CLASS[usize::from(b)];
+        all &= class;
+        any |= class;
+    }
+    let (number_like, has_digit) = if any & SLOW == 0 {
+        if all & PLAIN == 0 {
+            return false;
+        }
+        (all & NUMBERISH != 0, any & DIGIT != 0)
+    } else {
+        match scan(s) {
+            Some(found) => found,
+            None => return false,
+        }
+    };
+    !(number_like && has_digit || looks_like_non_string(s) || looks_like_timestamp_or_marker(s))
+}
+
+/// Character by character, for text with a space or a non-ASCII character: whether it may be
+/// plain at all, and if so whether it reads like a number and has a digit.
+fn scan(s: &str) -> Option<(bool, bool)> {
     let bytes = s.as_bytes();
     let mut previous = 0u8;
     let mut number_like = true;
@@ -378,25 +418,25 @@ fn is_plain_safe(s: &str) -> bool {
             // `i` moves by whole characters, so it is at the start of one.
             let c = s[i..].chars().next().unwrap_or_default();
             if !is_printable(c) {
-                return false;
+                return None;
             }
             number_like = false;
             previous = b;
             i += c.len_utf8();
             continue;
         }
-        let class = ASCII_CLASS[usize::from(b)];
+        let class = CLASS[usize::from(b)];
         // `: ` starts a mapping value.
         let plain = class & PLAIN != 0 || (b == b' ' && previous != b':');
         if !plain {
-            return false;
+            return None;
         }
-        has_digit |= b.is_ascii_digit();
+        has_digit |= class & DIGIT != 0;
         number_like &= class & NUMBERISH != 0;
         previous = b;
         i += 1;
     }
-    !(number_like && has_digit || looks_like_non_string(s) || looks_like_timestamp_or_marker(s))
+    Some((number_like, has_digit))
 }
 
 /// YAML 1.1 timestamps (`2001-12-14 21:59:43.10`, `2001-12-14t21:59:43Z`), which PyYAML and the
@@ -413,6 +453,15 @@ fn looks_like_timestamp_or_marker(s: &str) -> bool {
 /// Booleans, nulls, numbers and YAML 1.1's special keys, in words or with a radix prefix, in any
 /// version: YAML 1.1's `yes`/`on`/`y` too, and `0x1F`, `0o17`, `0b101`.
 fn looks_like_non_string(s: &str) -> bool {
+    // Every word below, and every radix number after its sign, starts with one of these: most
+    // strings are settled by their first byte.
+    let first = s.bytes().next().map(|b| b.to_ascii_lowercase());
+    if !matches!(
+        first,
+        Some(b'y' | b'n' | b'o' | b't' | b'f' | b'~' | b'.' | b'-' | b'+' | b'=' | b'<' | b'0')
+    ) {
+        return false;
+    }
     // `=` and `<<` are YAML 1.1's value and merge keys, which PyYAML resolves as such.
     const WORDS: &[&str] = &[
         "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".inf", "-.inf", "+.inf",
@@ -430,7 +479,15 @@ fn looks_like_non_string(s: &str) -> bool {
 }
 
 fn pad(out: &mut String, indent: usize) {
-    out.extend(std::iter::repeat_n(' ', indent));
+    // As slices: pushed one character at a time, the indentation cost the writer as much as
+    // its keys.
+    const SPACES: &str = "                                                                ";
+    let mut left = indent;
+    while left > 0 {
+        let n = left.min(SPACES.len());
+        out.push_str(&SPACES[..n]);
+        left -= n;
+    }
 }
 
 #[cfg(test)]
@@ -620,7 +677,25 @@ mod tests {
         }
         strings.extend(
             [
-                "0x1F", "0o17", "+0b101", "yes", "NULL", "8000:80", "a: b", "a #b", "1e5", "-.inf",
+                "0x1F",
+                "0o17",
+                "+0b101",
+                "yes",
+                "NULL",
+                "8000:80",
+                "a: b",
+                "a #b",
+                "1e5",
+                "-.inf",
+                "postgres:17",
+                "12:30:45",
+                "2001-12-14",
+                "1_000.5e+3",
+                "redis-server --save",
+                "${PG_PASSWORD_0:?set it in .env}",
+                "/var/lib/postgresql/data",
+                "a:b c",
+                "é:x",
             ]
             .map(str::to_owned),
         );
