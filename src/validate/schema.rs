@@ -39,7 +39,63 @@ struct Read {
 /// order.
 #[derive(Default)]
 pub(super) struct Checker<'b> {
-    valid: HashSet<(&'b Yaml, &'b Yaml), BuildHasherDefault<ahash::AHasher>>,
+    valid: HashSet<(Exact<'b>, Exact<'b>), BuildHasherDefault<ahash::AHasher>>,
+}
+
+/// A value that equals another only entry for entry in the same order, and is hashed in one
+/// walk by the set's own hasher. yaml_serde hashes each mapping entry with a SipHash of its
+/// own and compares mappings by looking each key up in the other (SipHash again): those were
+/// most of the set's cost. Equal here is equal there, so a value found in the set is one
+/// judged valid; a mapping written in another order is only judged again.
+#[derive(Clone, Copy)]
+struct Exact<'b>(&'b Yaml);
+
+impl PartialEq for Exact<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self.0, other.0) {
+            (Yaml::Mapping(a), Yaml::Mapping(b)) => {
+                a.len() == b.len()
+                    && a.iter().zip(b).all(|((ka, va), (kb, vb))| {
+                        Exact(ka) == Exact(kb) && Exact(va) == Exact(vb)
+                    })
+            }
+            (Yaml::Sequence(a), Yaml::Sequence(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| Exact(x) == Exact(y))
+            }
+            (Yaml::Tagged(a), Yaml::Tagged(b)) => {
+                a.tag == b.tag && Exact(&a.value) == Exact(&b.value)
+            }
+            (a, b) => a == b,
+        }
+    }
+}
+
+impl Eq for Exact<'_> {}
+
+impl std::hash::Hash for Exact<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match self.0 {
+            Yaml::Mapping(map) => {
+                state.write_u8(b'm');
+                state.write_usize(map.len());
+                for (key, value) in map {
+                    Exact(key).hash(state);
+                    Exact(value).hash(state);
+                }
+            }
+            Yaml::Sequence(items) => {
+                state.write_u8(b's');
+                state.write_usize(items.len());
+                items.iter().for_each(|item| Exact(item).hash(state));
+            }
+            Yaml::Tagged(tagged) => {
+                state.write_u8(b't');
+                Exact(&tagged.value).hash(state);
+            }
+            // Scalars hash through the state they are given.
+            scalar => scalar.hash(state),
+        }
+    }
 }
 
 impl<'b> Checker<'b> {
@@ -56,7 +112,7 @@ impl<'b> Checker<'b> {
         let mut ok = true;
         for (key, value) in rendered.body.mapping() {
             if typed_only(rendered, key.as_str().unwrap_or_default())
-                || self.valid.contains(&(key, value))
+                || self.valid.contains(&(Exact(key), Exact(value)))
             {
                 continue;
             }
@@ -66,7 +122,7 @@ impl<'b> Checker<'b> {
                     .iter()
                     .any(|s| s.first().map(String::as_str) == key.as_str())
                 {
-                    self.valid.insert((key, value));
+                    self.valid.insert((Exact(key), Exact(value)));
                 }
                 continue;
             }
@@ -457,6 +513,27 @@ mod tests {
         assert_eq!(read.unknown, vec![vec!["cpus".to_owned()]]);
         assert_eq!(read.casts.len(), 1, "{:?}", read.casts);
         assert_eq!(read.casts[0].0, ["init"]);
+    }
+
+    #[test]
+    fn a_value_is_found_judged_only_when_it_is_the_same_entry_for_entry() {
+        let value = |text: &str| crate::yaml::from_str::<Yaml>(text).unwrap();
+        let hash = |v: &Yaml| {
+            use std::hash::BuildHasher;
+            BuildHasherDefault::<ahash::AHasher>::default().hash_one(Exact(v))
+        };
+        let a = value("{driver: json-file, options: {max-size: 10m, max-file: \"3\"}}");
+        let same = value("{driver: json-file, options: {max-size: 10m, max-file: \"3\"}}");
+        assert!(Exact(&a) == Exact(&same) && hash(&a) == hash(&same));
+        for other in [
+            "{driver: json-file, options: {max-size: 10m, max-file: 3}}",
+            "{driver: json-file, options: {max-size: 10m}}",
+            "{driver: json-file, options: [max-size, 10m, max-file, \"3\"]}",
+            // Equal as a mapping, but not entry for entry: judged again, never taken as judged.
+            "{options: {max-size: 10m, max-file: \"3\"}, driver: json-file}",
+        ] {
+            assert!(Exact(&a) != Exact(&value(other)), "{other}");
+        }
     }
 
     #[test]
