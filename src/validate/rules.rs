@@ -113,6 +113,35 @@ fn port_address(value: &Yaml) -> Option<(String, &'static str)> {
     })
 }
 
+/// Some keys of a body, found in one pass over its entries: looking each of them up by name
+/// hashed the name with yaml_serde's SipHash, a dozen times per service, which cost more than
+/// the rules themselves.
+struct Keys<'a, const N: usize> {
+    names: &'static [&'static str; N],
+    values: [Option<&'a Yaml>; N],
+}
+
+impl<'a, const N: usize> Keys<'a, N> {
+    fn of(body: &'a crate::yaml::Mapping, names: &'static [&'static str; N]) -> Self {
+        let mut values = [None; N];
+        for (key, value) in body {
+            if let Some(i) = key
+                .as_str()
+                .and_then(|k| names.iter().position(|n| *n == k))
+            {
+                values[i] = Some(value);
+            }
+        }
+        Keys { names, values }
+    }
+
+    fn get(&self, key: &str) -> Option<&'a Yaml> {
+        let i = self.names.iter().position(|n| *n == key);
+        debug_assert!(i.is_some(), "`{key}` is not among the keys read");
+        self.values[i?]
+    }
+}
+
 /// A string value as Compose reads it, at its defaults; `None` when the environment decides.
 fn at_defaults(value: &Yaml) -> Option<Cow<'_, str>> {
     let text = value.as_str()?;
@@ -140,9 +169,19 @@ pub(super) fn check_body(
                 .with_note(note.to_owned()),
         );
     };
-    let body = rendered.body.mapping();
+    let body = Keys::of(
+        rendered.body.mapping(),
+        &[
+            "extra_hosts",
+            "healthcheck",
+            "ports",
+            "network_mode",
+            "networks",
+            "container_name",
+        ],
+    );
     for (key, under, check) in VALUE_RULES {
-        let Some(value) = body.get(*key) else {
+        let Some(value) = body.get(key) else {
             continue;
         };
         let found: Vec<(String, &Yaml)> = match (under, value) {
@@ -176,7 +215,7 @@ pub(super) fn check_body(
     }
     // compose-go `loader.checkConsistency`: "declares mutually exclusive `network_mode` and
     // `networks`".
-    if body.contains_key("network_mode")
+    if body.get("network_mode").is_some()
         && body.get("networks").is_some_and(|n| {
             !matches!(n, Yaml::Null) && n.as_sequence().is_none_or(|s| !s.is_empty())
         })
@@ -193,7 +232,8 @@ pub(super) fn check_body(
     }
     // compose-go `loader.checkConsistency`: "can't set container_name and deploy.replicas as
     // container name must be unique".
-    if body.contains_key("container_name") {
+    if body.get("container_name").is_some() {
+        let body = rendered.body.mapping();
         let replicas = replicas(body);
         if replicas.is_some_and(|r| r > 1) {
             let key = if body.contains_key("scale") {
@@ -233,7 +273,7 @@ pub(super) fn replicas(body: &crate::yaml::Mapping) -> Option<i64> {
 /// a mount of `volumes` takes ("target /data already mounted as services.web.tmpfs[0]"), after
 /// `path.Clean`. Two mounts of `volumes` on one path are not refused: Compose keeps the last.
 fn mounts(rendered: &Rendered, locator: &mut Locator, diagnostics: &mut Diagnostics) {
-    let body = rendered.body.mapping();
+    let body = Keys::of(rendered.body.mapping(), &["tmpfs", "volumes"]);
     let mut seen: Vec<(String, Vec<String>)> = Vec::new();
     let list = |key: &str| -> Vec<(usize, &Yaml)> {
         match body.get(key) {
@@ -321,7 +361,18 @@ pub(super) struct Implicit {
 /// `loader.Normalize`: `links`, `volumes_from` other than `container:`, and `network_mode`,
 /// `ipc`, `pid`, `uts`, `cgroup` set to `service:NAME`, all `required: true`).
 pub(super) fn implicit_dependencies(rendered: &Rendered) -> Vec<Implicit> {
-    let body = rendered.body.mapping();
+    let body = Keys::of(
+        rendered.body.mapping(),
+        &[
+            "links",
+            "network_mode",
+            "ipc",
+            "pid",
+            "uts",
+            "cgroup",
+            "volumes_from",
+        ],
+    );
     let mut found = Vec::new();
     let items = |key: &str| -> Vec<(usize, String)> {
         match body.get(key) {
