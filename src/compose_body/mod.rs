@@ -265,12 +265,17 @@ impl ComposeBody {
         &mut self.keys
     }
 
+    /// A key's value, found by reading the keys in order: a body has a score of them, and
+    /// looking one up hashed its name with yaml_serde's SipHash, which cost more than reading
+    /// them; validation and emit ask a few dozen times per service.
     pub fn get(&self, key: &str) -> Option<&Yaml> {
-        self.keys.get(key)
+        self.keys
+            .iter()
+            .find_map(|(k, v)| (k.as_str() == Some(key)).then_some(v))
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
-        self.keys.contains_key(key)
+        self.get(key).is_some()
     }
 
     /// Whether Compose will run a healthcheck, which decides what dependents may wait for.
@@ -281,7 +286,7 @@ impl ComposeBody {
     /// The healthcheck Compose will run; `None` when there is none or it is disabled.
     pub fn healthcheck(&self) -> Option<Healthcheck<'_>> {
         let mut timing = self.healthcheck.clone()?;
-        let Some(Yaml::Mapping(hc)) = self.keys.get("healthcheck") else {
+        let Some(Yaml::Mapping(hc)) = self.get("healthcheck") else {
             return None;
         };
         let mut found = Healthcheck {
@@ -319,16 +324,16 @@ impl ComposeBody {
     }
 
     pub fn command(&self) -> Option<CommandRef<'_>> {
-        command_of(self.keys.get("command")?)
+        command_of(self.get("command")?)
     }
 
     pub fn entrypoint(&self) -> Option<CommandRef<'_>> {
-        command_of(self.keys.get("entrypoint")?)
+        command_of(self.get("entrypoint")?)
     }
 
     /// Short-syntax mounts, as written (the long syntax passes through and names none).
     pub fn volumes(&self) -> impl Iterator<Item = &str> {
-        let mounts: &[Yaml] = match self.keys.get("volumes") {
+        let mounts: &[Yaml] = match self.get("volumes") {
             Some(Yaml::Sequence(items)) if items.iter().all(Yaml::is_string) => items,
             _ => &[],
         };
@@ -337,15 +342,14 @@ impl ComposeBody {
 
     /// The networks the service joins.
     pub fn networks(&self) -> Vec<&str> {
-        self.keys
-            .get("networks")
+        self.get("networks")
             .and_then(|v| names("networks", v))
             .unwrap_or_default()
     }
 
     /// The models the service is bound to: the short list's names or the long form's keys.
     pub fn models(&self) -> Vec<&str> {
-        match self.keys.get("models") {
+        match self.get("models") {
             Some(Yaml::Sequence(items)) => items.iter().filter_map(Yaml::as_str).collect(),
             Some(Yaml::Mapping(m)) => m.keys().filter_map(Yaml::as_str).collect(),
             _ => Vec::new(),
@@ -357,7 +361,7 @@ impl ComposeBody {
     /// `${P:-}` the empty profile, which Compose enables when no `--profile` is given); a
     /// variable without a default is empty too, as Compose reads it without that variable.
     pub fn compose_profiles(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        let Some(Yaml::Sequence(items)) = self.keys.get("profiles") else {
+        let Some(Yaml::Sequence(items)) = self.get("profiles") else {
             return Vec::new();
         };
         items

@@ -190,9 +190,11 @@ pub(super) fn check_body(
                 .enumerate()
                 .map(|(i, item)| (i.to_string(), item))
                 .collect(),
+            // Read in order, not looked up: four durations of every healthcheck asked.
             (Under::Key(sub), Yaml::Mapping(map)) => map
-                .get(*sub)
-                .map(|v| ((*sub).to_owned(), v))
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(*sub))
+                .map(|(_, v)| ((*sub).to_owned(), v))
                 .into_iter()
                 .collect(),
             _ => Vec::new(),
