@@ -92,11 +92,34 @@ fn quoted(value: &str) -> String {
 
 #[test]
 fn interpolation_in_any_string_is_refused_as_compose_refuses_it() {
+    // Compose reads an operand eagerly, so one it cannot read is refused even where the
+    // variable is set (`${A:?${}}`); braces end where compose-go's counting ends them.
     let refused = [
-        "${", "${A:-", "${A", "${1X}", "${A:=x}", "${ A}", "${A:}", "${}",
+        "${",
+        "${A:-",
+        "${A",
+        "${1X}",
+        "${A:=x}",
+        "${ A}",
+        "${A:}",
+        "${}",
+        "${A:?${}}",
+        "${A:+${B}",
     ];
     let accepted = [
-        "$", "a$ b", "$1", "$-", "$$", "${A-x}", "${A:-}}", "$${A", "$A",
+        "$",
+        "a$ b",
+        "$1",
+        "$-",
+        "$$",
+        "${A-x}",
+        "${A:-}}",
+        "$${A",
+        "$A",
+        "${A:-{}",
+        "${A:-{x}}",
+        "${A:-a}b}",
+        "${A:-{}}",
     ];
     let mut cases = Vec::new();
     for (values, ok) in [(&refused[..], false), (&accepted[..], true)] {
