@@ -125,6 +125,7 @@ const STAGES: &[(&str, &[&str])] = &[
             "spec",
             "gpus",
             "merge",
+            "host_paths",
         ],
     ),
     (

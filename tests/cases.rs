@@ -30,6 +30,7 @@ fn every_generated_file_passes_the_compose_loader() {
     let mut checked = Vec::new();
     let mut for_2_26 = Vec::new();
     let mut profiled = Vec::new();
+    let mut rebased = Vec::new();
     for entry in std::fs::read_dir(cases).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_none_or(|x| x != "toml") {
@@ -58,16 +59,28 @@ fn every_generated_file_passes_the_compose_loader() {
         }
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&path.with_extension("in"), dir.path());
+        // `fs.cwd` names a folder inside the case's `.in`.
+        let cwd = match case
+            .get("fs")
+            .and_then(|fs| fs.get("cwd"))
+            .and_then(|c| c.as_str())
+        {
+            Some(cwd) => dir
+                .path()
+                .join(cwd.split_once('/').map_or("", |(_, rest)| rest)),
+            None => dir.path().to_owned(),
+        };
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_muster"))
             .args(&args)
-            .current_dir(dir.path())
+            .current_dir(&cwd)
             .output()
             .unwrap();
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         assert!(output.status.success(), "{name}: muster gen failed");
-        // `-o -` is stdout, as no `-o` is.
+        // `-o -` is stdout, as no `-o` is. The written file is given to Compose by the path
+        // muster was given, as a user would, so that a linked folder is read as it was named.
         let written = match args.iter().position(|a| *a == "-o") {
-            Some(i) if args[i + 1] != "-" => dir.path().join(args[i + 1]),
+            Some(i) if args[i + 1] != "-" => cwd.join(args[i + 1]),
             _ => {
                 let file = dir.path().join("generated.yml");
                 std::fs::write(&file, &output.stdout).unwrap();
@@ -84,6 +97,9 @@ fn every_generated_file_passes_the_compose_loader() {
                 .unwrap()
         };
         let mut compose = loader(&[]);
+        if args.contains(&"-o") {
+            rebased.push(name.clone());
+        }
         // A `${VAR}` without a default is the environment's to fill: Compose then reads the
         // file as written, uninterpolated.
         let mut interpolation: &[&str] = &[];
@@ -139,6 +155,16 @@ fn every_generated_file_passes_the_compose_loader() {
                 .any(|c| c == "env-values-yaml-1-1-reads-as-other-types"),
         "the cases of merge keys and YAML 1.1 values must be among those checked: {checked:?}"
     );
+    for case in [
+        "gen-rebased-into-a-sibling-folder",
+        "gen-rebased-into-a-parent-folder",
+        "gen-rebased-through-a-linked-folder",
+    ] {
+        assert!(
+            rebased.iter().any(|c| c == case),
+            "{case} must be read by the loader from where it was written: {rebased:?}"
+        );
+    }
     assert!(
         profiled
             .iter()
@@ -204,11 +230,15 @@ fn compose_profiles(file: &std::path::Path) -> Vec<String> {
     names
 }
 
+/// A copy of a case's `.in` folder, its symbolic links kept as links (as trycmd keeps them).
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
+        let kind = entry.file_type().unwrap();
+        if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path()).unwrap(), target).unwrap();
+        } else if kind.is_dir() {
             std::fs::create_dir_all(&target).unwrap();
             copy_dir(&entry.path(), &target);
         } else {

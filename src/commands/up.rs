@@ -23,7 +23,8 @@ use std::time::{Duration, Instant};
 const POLL: Duration = Duration::from_millis(1000);
 
 pub fn run(inputs: &Inputs, up: &Up, session: &mut Session) -> Result<Option<String>, Error> {
-    let (stack, plan) = live::load(inputs, &up.file, session)?;
+    let (mut stack, plan) = live::load(inputs, &up.file, session)?;
+    stack.project.output = super::generate::destination(&inputs.catalogue, &up.file);
     crate::output::write_atomic_with(&up.file, |sink| emit::compose::write(&stack, sink))
         .map_err(Error::io("write", &up.file))?;
     drop(stack);

@@ -28,7 +28,7 @@ const CHUNK: usize = 64 * 1024;
 /// whole text is never held in memory: at 10,000 services it is 6 MB, and a string grown to
 /// hold it would be 8 MB.
 pub fn write(stack: &Stack, sink: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let mut out = super::header(&stack.project, None);
+    let mut out = super::header(stack, None);
     if let Some(name) = &stack.project.name {
         yaml::write_entry(&mut out, "name", &Yaml::from(name.as_str()), 0);
     }
@@ -41,10 +41,11 @@ pub fn write(stack: &Stack, sink: &mut dyn std::io::Write) -> std::io::Result<()
     let mut installer = false;
     for s in &stack.services {
         let name = &s.rendered.service.name;
+        let keys = super::service_keys(stack, s);
         let healed = stack.project.autoheal && s.rendered.has_healthcheck();
-        let mounted = mounted_probe::uses(s.rendered.body.mapping());
+        let mounted = mounted_probe::uses(&keys);
         if healed || mounted {
-            let mut body = s.rendered.body.mapping().clone();
+            let mut body = keys.into_owned();
             if healed {
                 label(&mut body, "autoheal", "true");
             }
@@ -54,7 +55,7 @@ pub fn write(stack: &Stack, sink: &mut dyn std::io::Write) -> std::io::Result<()
             }
             yaml::write_mapping_entry(&mut out, name, &key_order::service(body), 2);
         } else {
-            yaml::write_mapping_entry(&mut out, name, s.rendered.body.mapping(), 2);
+            yaml::write_mapping_entry(&mut out, name, &keys, 2);
         }
         if out.len() >= CHUNK {
             sink.write_all(out.as_bytes())?;
@@ -144,8 +145,14 @@ fn named_declarations(stack: &Stack) -> [(&'static str, Mapping); 4] {
     [
         ("volumes", volumes),
         ("networks", networks),
-        ("secrets", secrets(stack)),
-        ("configs", resources.section("configs")),
+        (
+            "secrets",
+            super::rebased_section(stack, "secrets", secrets(stack)),
+        ),
+        (
+            "configs",
+            super::rebased_section(stack, "configs", resources.section("configs")),
+        ),
     ]
 }
 

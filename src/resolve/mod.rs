@@ -76,6 +76,9 @@ pub struct Project {
     /// The lock file the services' facts were read from, for `check` to compare with the
     /// engine.
     pub lock: Option<crate::lock::Lock>,
+    /// Where the generated file goes, set by the command that writes it (`gen -o`, `up`):
+    /// emitters rebase relative paths for it.
+    pub output: crate::host_paths::Destination,
 }
 
 impl Project {
@@ -418,6 +421,7 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Context, diagnostics: &mut Diagno
                 .collect(),
             left_out,
             lock: catalogue.lock.clone(),
+            output: crate::host_paths::Destination::Stdout,
         },
         services,
     }

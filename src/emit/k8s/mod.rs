@@ -105,7 +105,7 @@ impl Manifests {
 pub fn manifests(stack: &Stack, sources: &Sources, diagnostics: &mut Diagnostics) -> Manifests {
     super::require_images(stack, "Kubernetes", diagnostics);
     let locate = Locator::new(sources, &stack.project);
-    let header = super::header(&stack.project, Some("k8s"));
+    let header = super::header(stack, Some("k8s"));
     let Some(names) = Names::new(stack, diagnostics) else {
         return Manifests {
             header,

@@ -57,7 +57,7 @@ pub fn emit(stack: &Stack, diagnostics: &mut Diagnostics) -> String {
     warn_about_interpolation(&doc, diagnostics);
     format!(
         "{}{}",
-        super::header(&stack.project, Some("swarm")),
+        super::header(stack, Some("swarm")),
         crate::yaml::to_string(&doc)
     )
 }
@@ -154,7 +154,7 @@ fn service<'a>(
 ) -> Mapping {
     let project = &stack.project;
     let service = &s.rendered.service;
-    let mut body = s.rendered.body.mapping().clone();
+    let mut body = super::service_keys(stack, s).into_owned();
     escape_task_templates(&mut body);
     // `require_images` reported a service without an image; with one, the build is Compose's
     // business and the image is what Swarm pulls.
