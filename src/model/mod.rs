@@ -5,6 +5,7 @@
 pub mod command_line;
 mod condition;
 pub mod count;
+pub mod dotenv;
 pub mod duration;
 mod healthcheck;
 pub mod interpolation;
