@@ -83,6 +83,30 @@ enum CliCommand {
         /// List the lints, what each checks and why, and exit.
         #[arg(long, exclusive = true)]
         list_lints: bool,
+        /// Also hold the stack against this host, with the variables of FILE (Compose's `.env`
+        /// format) and the environment: every required variable without a value, every file
+        /// it names that is missing. Repeat for several files, later ones winning.
+        #[arg(long, value_name = "FILE")]
+        env_file: Vec<PathBuf>,
+    },
+    /// List every variable the generated stack reads, or write a `.env.example`.
+    Env {
+        /// The profile to generate for [default: `[project] default_profile`, else dev].
+        #[arg(short, long)]
+        profile: Option<String>,
+        /// What the stack is generated for: its variables are those that file reads.
+        #[arg(short, long, value_enum, default_value_t = CliTarget::Compose)]
+        target: CliTarget,
+        /// A list for people, or JSON.
+        #[arg(long, value_enum, default_value_t = CliListFormat::Human, conflicts_with = "example")]
+        format: CliListFormat,
+        /// A `.env.example`: the required variables first, each with its message; the
+        /// optional ones commented out with their defaults.
+        #[arg(long)]
+        example: bool,
+        /// Write to FILE atomically instead of printing (`-` is stdout).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Print the catalogue's JSON Schema, for editor completion and validators.
     Schema {
@@ -150,6 +174,10 @@ enum CliCommand {
         /// its probes prove.
         #[arg(long)]
         wait_all: bool,
+        /// Read the variables from FILE instead of the `.env` beside the Compose file, and
+        /// give it to Compose (`--env-file`). Repeat for several files, later ones winning.
+        #[arg(long, value_name = "FILE")]
+        env_file: Vec<PathBuf>,
     },
     /// Read the stack's images from the engine (config and programs, without running them) into
     /// muster.lock, which gen and check take over muster's own table.
@@ -271,6 +299,16 @@ enum CliTarget {
     K8s,
 }
 
+impl From<CliTarget> for Target {
+    fn from(target: CliTarget) -> Target {
+        match target {
+            CliTarget::Compose => Target::Compose,
+            CliTarget::Swarm => Target::Swarm,
+            CliTarget::K8s => Target::Kubernetes,
+        }
+    }
+}
+
 /// Where a run reads its inputs.
 #[derive(Debug, Clone)]
 pub struct Inputs {
@@ -295,6 +333,16 @@ pub enum Color {
     Auto,
     Always,
     Never,
+}
+
+/// What `muster env` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvShape {
+    /// One paragraph per variable, for people.
+    Human,
+    Json,
+    /// A `.env.example`.
+    Example,
 }
 
 /// How `check` prints its findings.
@@ -325,6 +373,13 @@ pub enum Request {
         inputs: Inputs,
         deny_warnings: bool,
         format: Format,
+        /// Hold the stack against the host with these files' variables (`--env-file`).
+        env_files: Option<Vec<PathBuf>>,
+    },
+    Env {
+        inputs: Inputs,
+        shape: EnvShape,
+        output: Option<PathBuf>,
     },
     ListLints,
     Schema {
@@ -399,6 +454,8 @@ pub struct Up {
     pub plain: bool,
     /// Fail a service only on the engine's word.
     pub wait_all: bool,
+    /// The `--env-file`s, given to Compose too; none means the `.env` beside the file.
+    pub env_files: Vec<PathBuf>,
 }
 
 /// What `muster tune` was asked for, besides the inputs.
@@ -525,6 +582,7 @@ impl Cli {
         // only the profiles and templates beside a catalogue, when there is one.
         let catalogue = match &self.command {
             CliCommand::Gen { .. }
+            | CliCommand::Env { .. }
             | CliCommand::Check {
                 list_lints: false, ..
             }
@@ -583,11 +641,7 @@ impl Cli {
                         "`--check` compares with a file: give `-o FILE`, not stdout".to_owned(),
                     ));
                 }
-                let target = match target {
-                    CliTarget::Compose => Target::Compose,
-                    CliTarget::Swarm => Target::Swarm,
-                    CliTarget::K8s => Target::Kubernetes,
-                };
+                let target = target.into();
                 if let Some(output) = &output {
                     refuse_input(output, &inputs(None), true)?;
                 }
@@ -609,6 +663,7 @@ impl Cli {
                 deny_warnings,
                 format,
                 list_lints: false,
+                env_file,
             } => Request::Check {
                 inputs: inputs(profile),
                 deny_warnings,
@@ -617,7 +672,33 @@ impl Cli {
                     CliFormat::Json => Format::Json,
                     CliFormat::Sarif => Format::Sarif,
                 },
+                env_files: (!env_file.is_empty()).then_some(env_file),
             },
+            CliCommand::Env {
+                profile,
+                target,
+                format,
+                example,
+                output,
+            } => {
+                let target: Target = target.into();
+                let output = stdio(output);
+                if let Some(output) = &output {
+                    refuse_input(output, &inputs(None), false)?;
+                }
+                Request::Env {
+                    inputs: Inputs {
+                        target,
+                        ..inputs(profile)
+                    },
+                    shape: match (example, format) {
+                        (true, _) => EnvShape::Example,
+                        (false, CliListFormat::Json) => EnvShape::Json,
+                        (false, CliListFormat::Human) => EnvShape::Human,
+                    },
+                    output,
+                }
+            }
             CliCommand::Schema { output } => {
                 let output = stdio(output);
                 if let Some(output) = &output {
@@ -662,6 +743,7 @@ impl Cli {
                 remove_orphans,
                 plain,
                 wait_all,
+                env_file,
             } => {
                 let mut compose_args = Vec::new();
                 for (on, flag) in [
@@ -688,6 +770,7 @@ impl Cli {
                         compose_args,
                         plain,
                         wait_all,
+                        env_files: env_file,
                     },
                 }
             }

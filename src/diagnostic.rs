@@ -38,6 +38,14 @@ impl Sources {
         self.files.iter().position(|(n, _)| n == name).map(SourceId)
     }
 
+    /// Every source, in the order read.
+    pub fn ids(&self) -> impl Iterator<Item = (SourceId, &str)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| (SourceId(i), name.as_str()))
+    }
+
     pub fn name(&self, id: SourceId) -> &str {
         self.files.get(id.0).map_or("", |(name, _)| name)
     }

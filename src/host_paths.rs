@@ -510,14 +510,18 @@ impl Rebase {
     }
 }
 
-/// `path` with `.` and `..` resolved as text, as Go's `filepath.Clean` does.
-fn lexical(path: &Path) -> PathBuf {
+/// `path` with `.` and `..` resolved as text, as Go's `filepath.Clean` does (`./a/../b` is
+/// `b`; a relative path keeps the `..` it cannot resolve).
+pub fn lexical(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {
             Component::CurDir => {}
             Component::ParentDir => {
-                if !out.pop() {
+                let can_pop = matches!(out.components().next_back(), Some(Component::Normal(_)));
+                if can_pop {
+                    out.pop();
+                } else if !out.has_root() {
                     out.push(component);
                 }
             }

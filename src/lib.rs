@@ -42,6 +42,7 @@ modules! {
     findings,
     fit,
     gpus,
+    host,
     host_paths,
     images,
     key_order,

@@ -12,6 +12,7 @@ use crate::model::Condition;
 use crate::model::{HealthKey, Lint, Restart};
 use crate::resolve::{Service, Written};
 use crate::validate::{Stack, StackService};
+use crate::yaml::Value as Yaml;
 use std::time::Duration;
 
 /// Substrings of environment variable names that hold secrets.
@@ -23,6 +24,12 @@ const SECRET_NAMES: &[&str] = &[
     "API_KEY",
     "PRIVATE_KEY",
 ];
+
+/// Whether a variable's name says it holds a secret (`DB_PASSWORD`, `api_token`).
+pub fn looks_secret(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    SECRET_NAMES.iter().any(|s| upper.contains(s))
+}
 
 pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
     let project = &stack.project;
@@ -95,7 +102,7 @@ pub fn lint(stack: &Stack, diagnostics: &mut Diagnostics) {
                     ))),
                 }
             }
-            prod_lints(service, &mut |m| found.push(warn(m)));
+            prod_lints(s, &mut |m| found.push(warn(m)));
             found.extend(exposure::lints(s, project));
         }
         if let Some(message) = unhealthy_dependency_target(stack, s) {
@@ -321,7 +328,8 @@ fn healthcheck_lints(service: &Service, hc: &Healthcheck, warn: &mut dyn FnMut(K
     }
 }
 
-fn prod_lints(service: &Service, warn: &mut dyn FnMut(Finding)) {
+fn prod_lints(s: &StackService, warn: &mut dyn FnMut(Finding)) {
+    let service = &s.rendered.service;
     if let Some(image) = &service.image {
         let reference = crate::images::ImageRef::parse(image);
         if reference.tag.is_none_or(|t| t == "latest") && !image.contains('@') {
@@ -333,8 +341,13 @@ fn prod_lints(service: &Service, warn: &mut dyn FnMut(Finding)) {
             ));
         }
     }
-    for (key, value) in &service.env {
+    let body = &s.rendered.body;
+    // The body's environment, not the catalogue's `env`: one the `compose` table sets runs too.
+    let environment = pairs(body.get("environment"));
+    let mut named_secrets: Vec<&str> = Vec::new();
+    for (key, value) in &environment {
         if plain_secret(key, value) {
+            named_secrets.push(value);
             warn((
                 Lint::PlainSecret,
                 format!(
@@ -343,6 +356,38 @@ fn prod_lints(service: &Service, warn: &mut dyn FnMut(Finding)) {
                 ),
             ));
         }
+    }
+    // A build argument is kept in the image's history, for whoever pulls it.
+    for (key, value) in pairs(body.get("build").and_then(|b| b.get("args"))) {
+        if plain_secret(key, value) {
+            named_secrets.push(value);
+            warn((
+                Lint::PlainSecret,
+                format!(
+                    "build argument `{key}` is a plain value in the catalogue, and stays in the \
+                     image's history; pass it as `${{{key}:?set {key} in .env}}`, or better as a \
+                     build secret (`compose = {{ build = {{ secrets = [...] }} }}`)"
+                ),
+            ));
+        }
+    }
+    // A value shaped like a known token or key is a secret whatever its key is called.
+    let mut strings = Vec::new();
+    each_string(&Yaml::Mapping(body.mapping().clone()), "", &mut strings);
+    for (key, value) in strings {
+        if let Some(kind) = token_shape(&value)
+            && !named_secrets.contains(&value.as_str())
+        {
+            warn((
+                Lint::PlainSecret,
+                format!(
+                    "`{key}` holds what looks like {kind}, written in the catalogue; read it \
+                     from a variable (`${{NAME:?set NAME in .env}}`) or a secret file"
+                ),
+            ));
+        }
+    }
+    for (key, value) in &environment {
         if let Some(password) = url_password(value) {
             let variable = format!("{}_PASSWORD", key.strip_suffix("_URL").unwrap_or(key));
             let suggested = value.replacen(
@@ -358,7 +403,7 @@ fn prod_lints(service: &Service, warn: &mut dyn FnMut(Finding)) {
                 ),
             ));
         }
-        if key == "POSTGRES_HOST_AUTH_METHOD" && value.eq_ignore_ascii_case("trust") {
+        if *key == "POSTGRES_HOST_AUTH_METHOD" && value.eq_ignore_ascii_case("trust") {
             warn((
                 Lint::TrustAuth,
                 "POSTGRES_HOST_AUTH_METHOD is `trust`: Postgres lets anyone who reaches its port \
@@ -366,6 +411,97 @@ fn prod_lints(service: &Service, warn: &mut dyn FnMut(Finding)) {
                     .to_owned(),
             ));
         }
+    }
+}
+
+/// The `KEY: value` pairs of an environment or `build.args`, in either of Compose's forms: a
+/// mapping, or a list of `KEY=value` (an entry without `=` has no value in the file).
+fn pairs(value: Option<&Yaml>) -> Vec<(&str, &str)> {
+    match value {
+        Some(Yaml::Mapping(m)) => m
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str()?, v.as_str()?)))
+            .collect(),
+        Some(Yaml::Sequence(items)) => items
+            .iter()
+            .filter_map(|i| i.as_str()?.split_once('='))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Every string under `value`, with its key path.
+fn each_string(value: &Yaml, path: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        Yaml::String(text) => out.push((path.to_owned(), text.clone())),
+        Yaml::Mapping(m) => {
+            for (k, v) in m {
+                let key = k.as_str().unwrap_or_default();
+                let path = if path.is_empty() {
+                    key.to_owned()
+                } else {
+                    format!("{path}.{key}")
+                };
+                each_string(v, &path, out);
+            }
+        }
+        Yaml::Sequence(items) => {
+            for (i, v) in items.iter().enumerate() {
+                each_string(v, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What a value looks like when it has the shape of a well-known token or key: a prefix its
+/// issuer documents for secret scanning, and the length that follows. Interpolated text is
+/// never one.
+fn token_shape(value: &str) -> Option<&'static str> {
+    if crate::model::interpolation::interpolates(value) {
+        return None;
+    }
+    let tail = |prefix: &str, min: usize| -> bool {
+        value
+            .split(|c: char| !(c.is_ascii_alphanumeric() || "_-".contains(c)))
+            .any(|word| {
+                word.strip_prefix(prefix).is_some_and(|rest| {
+                    rest.len() >= min && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                })
+            })
+    };
+    let aws = value.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| {
+        w.len() == 20
+            && (w.starts_with("AKIA") || w.starts_with("ASIA"))
+            && w[4..]
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    });
+    if value.contains("-----BEGIN") && value.contains("PRIVATE KEY-----") {
+        Some("a private key (PEM)")
+    } else if ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
+        .iter()
+        .any(|p| tail(p, 36))
+        || tail("github_pat_", 40)
+    {
+        Some("a GitHub token")
+    } else if tail("glpat-", 20) {
+        Some("a GitLab token")
+    } else if aws {
+        Some("an AWS access key")
+    } else if ["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-"]
+        .iter()
+        .any(|p| value.contains(p))
+    {
+        Some("a Slack token")
+    } else if tail("sk_live_", 20) || tail("rk_live_", 20) {
+        Some("a Stripe live key")
+    } else if tail("AIza", 35) {
+        Some("a Google API key")
+    } else if tail("npm_", 36) {
+        Some("an npm token")
+    } else {
+        None
     }
 }
 
@@ -424,4 +560,41 @@ fn unhealthy_dependency_target(stack: &Stack, target: &StackService) -> Option<S
                 .join(", ")
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_shapes_are_told_from_settings() {
+        for (value, kind) in [
+            (
+                "ghp_EXAMPLEexampleEXAMPLEexampleEXAMPLE12",
+                "a GitHub token",
+            ),
+            (
+                "--token=ghp_EXAMPLEexampleEXAMPLEexampleEXAMPLE12",
+                "a GitHub token",
+            ),
+            ("AKIAEXAMPLEEXAMPLE12", "an AWS access key"),
+            ("sk_live_EXAMPLEexampleEXAMPLE12", "a Stripe live key"),
+            (
+                "-----BEGIN RSA PRIVATE KEY-----\nMII...",
+                "a private key (PEM)",
+            ),
+        ] {
+            assert_eq!(token_shape(value), Some(kind), "{value}");
+        }
+        for value in [
+            "ghp_short",
+            "${GITHUB_TOKEN:?set it}",
+            "AKIAEXAMPLE",
+            "eu-west-1",
+            "sk_test_EXAMPLEexampleEXAMPLE12",
+            "-----BEGIN CERTIFICATE-----",
+        ] {
+            assert_eq!(token_shape(value), None, "{value}");
+        }
+    }
 }

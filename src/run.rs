@@ -92,7 +92,19 @@ fn dispatch(request: &Request, session: &mut Session) -> Result<Option<String>, 
             inputs,
             deny_warnings,
             format,
-        } => commands::check::run(inputs, *deny_warnings, *format, session),
+            env_files,
+        } => commands::check::run(
+            inputs,
+            *deny_warnings,
+            *format,
+            env_files.as_deref(),
+            session,
+        ),
+        Request::Env {
+            inputs,
+            shape,
+            output,
+        } => commands::env::run(inputs, inputs.target, *shape, output.as_deref(), session),
         Request::ListLints => Ok(Some(crate::model::Lint::list())),
         Request::Schema { inputs, output } => {
             commands::schema::run(inputs, output.as_deref(), session)

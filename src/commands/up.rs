@@ -5,8 +5,10 @@
 //! diagnosis is printed at once and the rest of the stack keeps coming up.
 
 use crate::config::{Inputs, Up};
-use crate::emit;
+use crate::diagnostic::SourceId;
+use crate::emit::{self, Target};
 use crate::error::Error;
+use crate::host::{self, Contract, environment::Environment};
 use crate::live;
 use crate::live::board::{Board, State, Verdict};
 use crate::live::diagnose::{self, Diagnosis};
@@ -16,6 +18,7 @@ use crate::live::watch::Watch;
 use crate::pipeline::Session;
 use codespan_reporting::term::termcolor::Buffer;
 use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// How often the engine is asked: probes run every few seconds at the fastest, and each look
@@ -24,6 +27,37 @@ const POLL: Duration = Duration::from_millis(1000);
 
 pub fn run(inputs: &Inputs, up: &Up, session: &mut Session) -> Result<Option<String>, Error> {
     let (mut stack, plan) = live::load(inputs, &up.file, session)?;
+    // Held against this host before Compose is called: every variable and file it would stop
+    // at, one at a time, in one run.
+    let contract = Contract::of(&mut stack, Target::Compose, &session.sources);
+    let env_files: Vec<PathBuf> = match up.env_files.as_slice() {
+        [] => host::environment::default_env_file(&up.file)
+            .into_iter()
+            .collect(),
+        given => given.to_vec(),
+    };
+    let env = Environment::read(
+        std::env::vars(),
+        &env_files,
+        &mut session.sources,
+        &mut session.diagnostics,
+    )?;
+    host::check::check(
+        &contract,
+        &env,
+        &super::check::folder(&inputs.catalogue),
+        &session.sources,
+        &mut session.diagnostics,
+    );
+    let read: Vec<(PathBuf, Option<SourceId>)> = env
+        .read
+        .iter()
+        .map(|(p, s)| (p.clone(), Some(*s)))
+        .collect();
+    host::check::tracked_env_files(&read, &mut session.diagnostics);
+    if session.diagnostics.has_errors() {
+        return Err(Error::Invalid);
+    }
     stack.project.output = super::generate::destination(&inputs.catalogue, &up.file);
     crate::output::write_atomic_with(&up.file, |sink| emit::compose::write(&stack, sink))
         .map_err(Error::io("write", &up.file))?;
@@ -33,7 +67,7 @@ pub fn run(inputs: &Inputs, up: &Up, session: &mut Session) -> Result<Option<Str
         .map_err(|e| Error::Engine(e.to_string()))?;
     let limit = up.timeout.unwrap_or_else(|| live::deadline(&plan));
     let mut child = engine
-        .compose_up(&up.file, &up.compose_args)
+        .compose_up(&up.file, &up.env_files, &up.compose_args)
         .map_err(|e| Error::Engine(e.to_string()))?;
     // Compose reports its progress on stderr; kept, not shown, so it cannot tear the board,
     // and printed when it fails.

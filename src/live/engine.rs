@@ -176,14 +176,24 @@ impl Engine {
 
     /// `docker compose -f FILE up -d ARGS`, started, not waited for: Compose waits for each
     /// dependency's condition before starting its dependents, so it runs while the board does.
-    pub fn compose_up(&self, file: &Path, args: &[String]) -> Result<Child, EngineError> {
+    /// `env_files` are given to Compose as `--env-file`; none leaves it the `.env` beside
+    /// `file`.
+    pub fn compose_up(
+        &self,
+        file: &Path,
+        env_files: &[std::path::PathBuf],
+        args: &[String],
+    ) -> Result<Child, EngineError> {
         let (program, pre) = self
             .compose
             .split_first()
             .expect("with_compose found Compose");
         let mut up = Command::new(program);
-        up.args(pre)
-            .arg("-f")
+        up.args(pre);
+        for env_file in env_files {
+            up.arg("--env-file").arg(env_file);
+        }
+        up.arg("-f")
             .arg(file)
             .args(["up", "-d"])
             .args(args.iter().map(OsStr::new))

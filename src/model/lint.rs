@@ -93,8 +93,8 @@ lints! {
     },
     PlainSecret = "plain-secret" {
         level: Warning,
-        checks: "a PASSWORD, SECRET, TOKEN or API_KEY written as a plain value in a production profile (not a `_FILE` path, a number or a flag)",
-        why: "the secret ends up in the repository and in the generated file",
+        checks: "a secret written as a plain value rather than read from a variable or a secret, in a production profile: a PASSWORD, SECRET, TOKEN, API_KEY or PRIVATE_KEY in `env`, `build.args` or the `compose` table's environment (not a `_FILE` path, a number or a flag), or a value shaped like a known token or key (`ghp_...`, `AKIA...`, `sk_live_...`, a PEM private key) anywhere in a service",
+        why: "the secret ends up in the repository and in the generated file (a build argument in the image's history too)",
     },
     UrlCredentials = "url-credentials" {
         level: Warning,
@@ -185,6 +185,21 @@ lints! {
         level: Warning,
         checks: "a muster.lock entry whose reference the engine now holds another image under (rebuilt, or pulled with a moved tag)",
         why: "gen chooses the probe from the old image's programs, which the new one may lack: run `muster images` again",
+    },
+    RequiredWithoutMessage = "required-without-message" {
+        level: Warning,
+        checks: "a required variable without a message (`${NAME:?}`, `${NAME?}`)",
+        why: "Compose then refuses the file with \"required variable NAME is missing a value\" and no word on what it is for or where to get it",
+    },
+    TrackedEnvFile = "tracked-env-file" {
+        level: Warning,
+        checks: "a `.env` the generated file reads (or an `--env-file`) that git tracks, in a git checkout",
+        why: "the values the stack keeps out of the file, its secrets among them, are then in the repository after all",
+    },
+    MissingBindSource = "missing-bind-source" {
+        level: Warning,
+        checks: "a bind mount whose source does not exist on the host, where the engine creates it (short syntax, or `create_host_path`), in `check --env-file` and `up`",
+        why: "the engine makes an empty folder owned by root there: a configuration file meant for the container arrives as a folder",
     },
     OlderTarget = "older-target" {
         level: Warning,

@@ -54,6 +54,10 @@ pub struct Project {
     /// Every service the catalogue names, including any that failed to resolve, so that later
     /// stages do not report a dependency on a broken service as a dependency on a missing one.
     pub service_names: Vec<String>,
+    /// The selected profile and the ones it extends, base first.
+    pub profiles: Vec<String>,
+    /// Where each of `profiles` was read.
+    pub profile_sources: Vec<SourceId>,
     /// The profile's `autoheal`: the nearest profile along `extends` that sets it decides.
     pub autoheal: bool,
     /// The Compose and Engine the stack is generated for (`[project] requires`, or
@@ -393,6 +397,8 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Context, diagnostics: &mut Diagno
                 .unwrap_or_default(),
             catalogue_source: catalogue.source,
             service_names: catalogue.all_names().map(str::to_owned).collect(),
+            profiles: inputs.profiles.iter().map(|p| p.name.clone()).collect(),
+            profile_sources: inputs.profiles.iter().map(|p| p.source).collect(),
             autoheal: inputs
                 .profiles
                 .iter()

@@ -426,3 +426,82 @@ pub fn assert_kubernetes_api_rules(text: &str) {
         found.join("\n")
     );
 }
+
+/// Where muster's list of the variables a generated file reads (`muster env --format json`
+/// with `args`, in `dir`) and Compose's (`docker-compose config --variables --format json` of
+/// `file` there, Compose 2.40.3) disagree: name by name, the required flag, the default and the
+/// alternate value. Empty when they agree.
+///
+/// Compose 2.40.3 keeps, of a variable read in several places, whichever occurrence its walk
+/// over Go maps meets last, in an order that changes between runs (compose-go 2.9.1
+/// `recurseExtract`): where the uses differ, Compose's answer must be one of them. Variables a
+/// secret or config reads by name (`environment = "NAME"`) are muster's alone: Compose's list
+/// holds interpolated ones only.
+pub fn variables_disagree(dir: &Path, args: &[&str], file: &str) -> Vec<String> {
+    let env = Command::new(env!("CARGO_BIN_EXE_muster"))
+        .current_dir(dir)
+        .arg("env")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .expect("muster runs");
+    assert!(
+        env.status.success(),
+        "muster env {args:?}: {}",
+        String::from_utf8_lossy(&env.stderr)
+    );
+    let ours: serde_json::Value = serde_json::from_slice(&env.stdout).expect("JSON");
+    let compose = tool("docker-compose")
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .args(["-f", file, "config", "--variables", "--format", "json"])
+        .output()
+        .expect("docker-compose runs");
+    assert!(
+        compose.status.success(),
+        "config --variables of {file}: {}",
+        String::from_utf8_lossy(&compose.stderr)
+    );
+    let theirs: serde_json::Value = serde_json::from_slice(&compose.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&compose.stdout)));
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    let mut ours_by_name: std::collections::BTreeMap<String, Vec<(bool, String, String)>> =
+        Default::default();
+    for v in ours["variables"].as_array().expect("variables") {
+        for u in v["uses"].as_array().unwrap() {
+            if u["reader"] == "interpolation" {
+                ours_by_name.entry(text(&v["name"])).or_default().push((
+                    u["required"].as_bool().unwrap(),
+                    text(&u["default"]),
+                    text(&u["alternate"]),
+                ));
+            }
+        }
+    }
+    let theirs = theirs.as_object().cloned().unwrap_or_default();
+    let mut wrong = Vec::new();
+    for (name, uses) in &ours_by_name {
+        match theirs.get(name) {
+            None => wrong.push(format!("{name}: muster lists it, Compose does not")),
+            Some(t) => {
+                let said = (
+                    t["Required"].as_bool().unwrap_or_default(),
+                    text(&t["DefaultValue"]),
+                    text(&t["PresenceValue"]),
+                );
+                if !uses.contains(&said) {
+                    wrong.push(format!(
+                        "{name}: Compose says {said:?}, muster's uses are {uses:?}"
+                    ));
+                }
+            }
+        }
+    }
+    for name in theirs.keys() {
+        if !ours_by_name.contains_key(name) {
+            wrong.push(format!("{name}: Compose lists it, muster does not"));
+        }
+    }
+    wrong
+}
