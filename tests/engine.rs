@@ -17,12 +17,13 @@
 
 mod engine {
     pub mod harness;
+    pub mod host;
     pub mod live;
     pub mod order;
     pub mod probed;
 }
 
-use engine::harness::{Engine, Stack, health, repo, signal, stdout, wait_for};
+use engine::harness::{Engine, Stack, health, signal, stdout, wait_for};
 use engine::{live, order, probed};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
@@ -87,6 +88,10 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("live_probe_timeout", live::probe_timeout),
     ("live_killed_exit_137", live::killed),
     ("live_terminal_board_redraws_in_place", live::terminal_board),
+    (
+        "host_rebased_stack_builds_and_runs",
+        engine::host::rebased_stack_builds_and_runs,
+    ),
 ];
 
 fn main() {
@@ -137,14 +142,8 @@ fn ecommerce<'e>(engine: &'e Engine, profile: &str) -> Stack<'e> {
 /// [`ecommerce`], generated with `extra` arguments (`--requires ...`).
 fn ecommerce_for<'e>(engine: &'e Engine, profile: &str, extra: &[&str]) -> Stack<'e> {
     let mut stack = Stack::new(engine, &[]);
-    let catalogue = repo().join("examples/ecommerce/services.toml");
-    let mut args = vec![
-        "gen",
-        "-c",
-        catalogue.to_str().unwrap(),
-        "--profile",
-        profile,
-    ];
+    let catalogue = stack.ecommerce_catalogue();
+    let mut args = vec!["gen", "-c", catalogue, "--profile", profile];
     args.extend(extra);
     stack.generate(&args, "docker-compose.yml");
     // A `shop` project some earlier run left up would be kept as it is, and its containers
@@ -284,9 +283,9 @@ fn version_matrix(engine: &Engine) {
 
     // The newer pair's file, as `gen` writes it by default, on the older pair.
     let mut refused = Stack::new(&older, &[]);
-    let catalogue = repo().join("examples/ecommerce/services.toml");
+    let catalogue = refused.ecommerce_catalogue();
     refused.generate(
-        &["gen", "-c", catalogue.to_str().unwrap(), "--profile", "dev"],
+        &["gen", "-c", catalogue, "--profile", "dev"],
         "docker-compose.yml",
     );
     let output = refused.up();

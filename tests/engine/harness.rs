@@ -358,6 +358,18 @@ impl<'e> Stack<'e> {
         self.dir.path().join("shop")
     }
 
+    /// The ecommerce example's catalogue, copied into `shop/` beside what its paths name
+    /// (`../backend`, `./gateway/nginx.conf`): its relative paths then point there, whichever
+    /// file it is generated into. Its name, for `-c`.
+    pub fn ecommerce_catalogue(&self) -> &'static str {
+        std::fs::copy(
+            repo().join("examples/ecommerce/services.toml"),
+            self.shop().join("services.toml"),
+        )
+        .expect("the example's catalogue");
+        "services.toml"
+    }
+
     /// `muster ARGS -o FILE` in `shop/`; returns what muster said on stderr.
     pub fn generate(&self, args: &[&str], file: &str) -> String {
         let output = run(Command::new(env!("CARGO_BIN_EXE_muster"))
