@@ -241,8 +241,9 @@ pub fn in_service(body: &Mapping) -> Vec<Found> {
                     match mount {
                         // `SOURCE:TARGET[:MODE]`; one part alone is an anonymous volume's target.
                         Yaml::String(short) => {
-                            if let Some((source, _)) = short.split_once(':')
-                                && is_host_source(source)
+                            if let Some((source, _)) = split_short(short)
+                                && (is_host_source(source)
+                                    || crate::model::interpolation::interpolates(source))
                             {
                                 let at = vec![step("volumes"), Step::Index(i)];
                                 let key = format!("volumes[{i}]");
@@ -350,7 +351,7 @@ pub fn replace(root: &mut Mapping, found: &Found, new: &str) {
     };
     *text = match found.part {
         Part::Whole | Part::Implied => new.to_owned(),
-        Part::BeforeColon => match text.split_once(':') {
+        Part::BeforeColon => match split_short(text) {
             Some((_, rest)) => format!("{new}:{rest}"),
             None => return,
         },
@@ -379,9 +380,26 @@ pub fn rewrite(
     }
 }
 
+/// A short-syntax mount's source and the rest (`TARGET[:MODE]`), split at the first `:` that
+/// is not inside a `${...}` (Compose interpolates before it splits). `None` for a target alone.
+fn split_short(mount: &str) -> Option<(&str, &str)> {
+    let bytes = mount.as_bytes();
+    let mut depth = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'{' if i > 0 && bytes[i - 1] == b'$' => depth += 1,
+            b'}' if depth > 0 => depth -= 1,
+            b':' if depth == 0 => return Some((&mount[..i], &mount[i + 1..])),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// A short-syntax source Compose reads as a host path rather than a volume's name (compose-go
-/// `isFilePath`): it starts with `.`, `/` or `~`, or a Windows drive or pipe.
-fn is_host_source(source: &str) -> bool {
+/// `isFilePath`): it starts with `.`, `/` or `~`, or a Windows drive or pipe. One that
+/// interpolates is known only once Compose has its value.
+pub fn is_host_source(source: &str) -> bool {
     source.starts_with(['.', '/', '~', '\\']) || is_windows_absolute(source)
 }
 
@@ -503,11 +521,6 @@ impl Rebase {
             _ => text,
         })
     }
-
-    /// The output's folder, for messages.
-    pub fn to(&self) -> &Path {
-        &self.to
-    }
 }
 
 /// `path` with `.` and `..` resolved as text, as Go's `filepath.Clean` does (`./a/../b` is
@@ -567,6 +580,9 @@ mod tests {
             ]
         );
         assert_eq!(found[3].kind, HostPath::EnvFile { required: false });
+        let interpolated = paths_of("volumes: [\"${DATA:-./data}:/data:ro\", \"${VOL}:/v\"]\n");
+        let sources: Vec<&str> = interpolated.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(sources, ["${DATA:-./data}", "${VOL}"]);
         assert_eq!(found[7].kind, HostPath::LongBind { create: false });
         assert!(paths_of("build: https://github.com/org/app.git#main\n").is_empty());
     }

@@ -54,6 +54,7 @@ pub fn run(
     };
     if let Some(path) = output {
         stack.project.output = destination(&inputs.catalogue, path);
+        crate::host::unrebased_paths(&stack, &session.sources, &mut session.diagnostics);
     }
     if target == Target::Kubernetes
         && let Some(dir) = output.filter(|p| crate::output::is_folder(p))

@@ -59,6 +59,7 @@ pub fn run(inputs: &Inputs, up: &Up, session: &mut Session) -> Result<Option<Str
         return Err(Error::Invalid);
     }
     stack.project.output = super::generate::destination(&inputs.catalogue, &up.file);
+    host::unrebased_paths(&stack, &session.sources, &mut session.diagnostics);
     crate::output::write_atomic_with(&up.file, |sink| emit::compose::write(&stack, sink))
         .map_err(Error::io("write", &up.file))?;
     drop(stack);

@@ -134,6 +134,14 @@ fn missing_file(file: &HostFile, env: &Environment, base: &Path) -> Option<Diagn
     if kind == HostPath::WatchPath || kind == (HostPath::EnvFile { required: false }) {
         return None;
     }
+    // A short-syntax source from the environment may turn out to name a volume.
+    if kind == HostPath::ShortBind && interpolation::interpolates(&file.found.path) {
+        let lookup = |name: &str| env.get(name);
+        let value = interpolation::substitute(&file.found.path, &lookup, &mut Vec::new()).ok()?;
+        if !host_paths::is_host_source(&value) {
+            return None;
+        }
+    }
     let path = resolve(&file.found.path, env, base)?;
     let written = &file.found.path;
     // Where it was looked for, when that is not plain from what was written.

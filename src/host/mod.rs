@@ -19,9 +19,10 @@ pub mod environment;
 pub mod example;
 pub mod locate;
 
-use crate::diagnostic::{SourceId, Sources};
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceId, Sources};
 use crate::emit::Target;
 use crate::host_paths::{self, Found};
+use crate::model::Lint;
 use crate::model::interpolation;
 use crate::validate::Stack;
 use crate::yaml::{Mapping, Value as Yaml};
@@ -376,4 +377,57 @@ fn gather(uses: Vec<Use>) -> Vec<Variable> {
         v.uses.push(u);
     }
     variables
+}
+
+/// `path-from-environment`: a relative path that interpolates, in a file written to another
+/// folder than the catalogue's. Only Compose knows its value, so it stays as written, and reads
+/// from the file's folder.
+pub fn unrebased_paths(stack: &Stack, sources: &Sources, diagnostics: &mut Diagnostics) {
+    if stack.project.output.rebase().is_none() {
+        return;
+    }
+    // A short-syntax source is a path only when it starts like one (else a volume's name).
+    let relative = |text: &str, kind: host_paths::HostPath| {
+        let path = |value: &str| {
+            host_paths::is_relative(value)
+                && !value.is_empty()
+                && (kind != host_paths::HostPath::ShortBind || host_paths::is_host_source(value))
+        };
+        interpolation::interpolates(text)
+            && match interpolation::with_defaults(text) {
+                Ok(Some(value)) => path(&value),
+                // Text before the first variable that already makes it relative (`./${SUB}`).
+                _ => {
+                    let literal = &text[..text.find('$').unwrap_or(0)];
+                    !literal.is_empty() && path(literal)
+                }
+            }
+    };
+    let mut locator = None;
+    for s in &stack.services {
+        let service = &s.rendered.service.name;
+        for found in host_paths::in_service(s.rendered.body.mapping()) {
+            if !relative(&found.path, found.kind) {
+                continue;
+            }
+            let locator = locator.get_or_insert_with(|| Locator::new(stack, sources));
+            let mut d = Diagnostic::warning(format!(
+                "{service}: {}: the {} `{}` comes from the environment, and stays as written: \
+                 Compose reads it from the generated file's folder, not from the catalogue's",
+                found.key,
+                found.kind.what(),
+                found.path,
+            ))
+            .with_lint(Lint::PathFromEnvironment)
+            .with_note(
+                "give the variable an absolute path, or generate the file beside the catalogue",
+            );
+            if let Some(Place { source, span }) =
+                locator.in_service(service, &found.key, &found.path)
+            {
+                d = d.at(source, Some(span), "from the environment");
+            }
+            diagnostics.push(d);
+        }
+    }
 }

@@ -201,6 +201,11 @@ lints! {
         checks: "a bind mount whose source does not exist on the host, where the engine creates it (short syntax, or `create_host_path`), in `check --env-file` and `up`",
         why: "the engine makes an empty folder owned by root there: a configuration file meant for the container arrives as a folder",
     },
+    PathFromEnvironment = "path-from-environment" {
+        level: Warning,
+        checks: "a relative path Compose takes from the environment (`${DATA_DIR:-./data}`) in a file written to another folder than the catalogue's",
+        why: "muster rebases the paths it can read; this one Compose resolves against the file's folder, whatever the catalogue meant",
+    },
     OlderTarget = "older-target" {
         level: Warning,
         checks: "a key the declared Compose or Engine (`[project] requires`) cannot do, left out or rewritten",
