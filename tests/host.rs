@@ -208,3 +208,47 @@ fn a_filled_example_passes_the_loader_and_an_empty_env_is_refused_first() {
         }
     }
 }
+
+/// `tracked-env-file`: asked of git itself. A `.env` git tracks is warned of; one it ignores,
+/// or one outside a checkout, is not.
+#[test]
+fn a_tracked_env_file_is_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalogue = "[services.db]\nkind = \"db\"\nimage = \"postgres:17\"\n\
+                     env = { POSTGRES_PASSWORD = \"${PG_PASSWORD:?set it in .env}\" }\n";
+    std::fs::write(dir.path().join("services.toml"), catalogue).unwrap();
+    std::fs::write(dir.path().join(".env"), "PG_PASSWORD=hunter2\n").unwrap();
+    let check = |args: &[&str]| {
+        let out = muster(dir.path(), &[&["check"], args].concat());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).contains("warning[tracked-env-file]")
+    };
+    assert!(!check(&[]), "outside a checkout");
+    let git = |args: &[&str]| {
+        let out = tool("git")
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    assert!(!check(&[]), "untracked");
+    git(&["add", ".env"]);
+    assert!(check(&[]), "tracked, read beside the catalogue");
+    assert!(
+        check(&["--env-file", ".env"]),
+        "tracked, given by --env-file"
+    );
+    git(&["rm", "-q", "--cached", ".env"]);
+    std::fs::write(dir.path().join(".gitignore"), ".env\n").unwrap();
+    assert!(!check(&["--env-file", ".env"]), "ignored");
+}
