@@ -541,6 +541,9 @@ pub fn lexical(path: &Path) -> PathBuf {
             other => out.push(other),
         }
     }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
     out
 }
 
@@ -602,6 +605,8 @@ mod tests {
         for kept in ["/srv/data", "~/data", "${DATA:-./data}", "C:\\data"] {
             assert_eq!(child.path(kept), None, "{kept}");
         }
+        assert_eq!(lexical(Path::new("./.")), Path::new("."));
+        assert_eq!(lexical(Path::new("a/../../b")), Path::new("../b"));
         // Nothing in common below the root: absolute.
         let far = Rebase::new(Path::new("."), Path::new("/tmp/out"), cwd).unwrap();
         assert_eq!(far.path("./web").as_deref(), Some("/home/u/shop/web"));

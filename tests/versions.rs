@@ -45,11 +45,17 @@ fn config(mut command: Command, file: &Path) -> std::process::Output {
 fn compose_2_26_accepts_every_file_generated_for_it() {
     let compose = common::compose_2_26;
     let dir = tempfile::tempdir().unwrap();
-    // The example's `env_file`, which Compose reads relative to the file.
+    // The example's `env_file`, which Compose reads relative to the file, beside a copy of the
+    // catalogue (whose relative paths `-o` points back at).
     std::fs::write(dir.path().join(".env"), "").unwrap();
     let mut checked = 0;
     for example in ["ecommerce", "minimal"] {
-        let catalogue = repo().join(format!("examples/{example}/services.toml"));
+        let catalogue = dir.path().join(format!("{example}.toml"));
+        std::fs::copy(
+            repo().join(format!("examples/{example}/services.toml")),
+            &catalogue,
+        )
+        .unwrap();
         for profile in ["dev", "prod"] {
             let out = dir.path().join(format!("{example}.{profile}.yml"));
             let said = generate(
