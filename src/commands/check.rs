@@ -39,7 +39,12 @@ pub fn run(
             .lock
             .as_ref()
             .map(|lock| compare_lock(&stack, lock, &inputs.catalogue, session));
-        let contract = Contract::of(&mut stack, inputs.target, &session.sources);
+        let contract = Contract::of(
+            &mut stack,
+            inputs.target,
+            &session.sources,
+            &mut session.diagnostics,
+        );
         host::check::lints(&contract, &mut session.diagnostics);
         // The file `gen -o` writes by default, beside the catalogue, reads the `.env` there.
         let base = folder(&inputs.catalogue);

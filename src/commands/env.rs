@@ -20,7 +20,16 @@ pub fn run(
     session: &mut Session,
 ) -> Result<Option<String>, Error> {
     let mut stack = pipeline::stack(inputs, session)?;
-    let contract = Contract::of(&mut stack, target, &session.sources);
+    let contract = Contract::of(
+        &mut stack,
+        target,
+        &session.sources,
+        &mut session.diagnostics,
+    );
+    // A file `gen` would refuse to write reads nothing.
+    if session.diagnostics.has_errors() {
+        return Err(Error::Invalid);
+    }
     let project = &stack.project;
     let text = match shape {
         Shape::Example => {

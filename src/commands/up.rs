@@ -29,7 +29,12 @@ pub fn run(inputs: &Inputs, up: &Up, session: &mut Session) -> Result<Option<Str
     let (mut stack, plan) = live::load(inputs, &up.file, session)?;
     // Held against this host before Compose is called: every variable and file it would stop
     // at, one at a time, in one run.
-    let contract = Contract::of(&mut stack, Target::Compose, &session.sources);
+    let contract = Contract::of(
+        &mut stack,
+        Target::Compose,
+        &session.sources,
+        &mut session.diagnostics,
+    );
     let env_files: Vec<PathBuf> = match up.env_files.as_slice() {
         [] => host::environment::default_env_file(&up.file)
             .into_iter()

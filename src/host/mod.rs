@@ -119,8 +119,14 @@ pub struct Contract {
     pub files: Vec<HostFile>,
 }
 
-/// The file of `target` for `stack`, as its emitter writes it.
-fn document(stack: &Stack, target: Target, sources: &Sources) -> Mapping {
+/// The file of `target` for `stack`, as its emitter writes it; what the emitter reports goes to
+/// `diagnostics`, as `gen` reports it.
+fn document(
+    stack: &Stack,
+    target: Target,
+    sources: &Sources,
+    diagnostics: &mut Diagnostics,
+) -> Mapping {
     // Kubernetes writes one document per object; the Compose body is what it reads variables
     // from, through the Secret made from the same `.env`.
     if target == Target::Kubernetes {
@@ -128,12 +134,7 @@ fn document(stack: &Stack, target: Target, sources: &Sources) -> Mapping {
     }
     let text = match target {
         Target::Compose => crate::emit::compose::emit(stack),
-        other => crate::emit::emit(
-            other,
-            stack,
-            sources,
-            &mut crate::diagnostic::Diagnostics::default(),
-        ),
+        other => crate::emit::emit(other, stack, sources, diagnostics),
     };
     crate::yaml::from_str(&text).unwrap_or_default()
 }
@@ -162,10 +163,16 @@ fn kubernetes_reads(stack: &Stack) -> Mapping {
 
 impl Contract {
     /// The contract of `stack` generated for `target`, its paths as the catalogue wrote them
-    /// whatever the stack's output destination (which is left as it was).
-    pub fn of(stack: &mut Stack, target: Target, sources: &Sources) -> Contract {
+    /// whatever the stack's output destination (which is left as it was). What the target's
+    /// emitter reports (Swarm's and Kubernetes') goes to `diagnostics`.
+    pub fn of(
+        stack: &mut Stack,
+        target: Target,
+        sources: &Sources,
+        diagnostics: &mut Diagnostics,
+    ) -> Contract {
         let output = std::mem::take(&mut stack.project.output);
-        let doc = document(stack, target, sources);
+        let doc = document(stack, target, sources, diagnostics);
         stack.project.output = output;
         let locator = Locator::new(stack, sources);
         let mut contract = Contract::default();
