@@ -140,17 +140,23 @@ fn document(
 }
 
 /// What the Kubernetes manifests read from the project's Secret: each service's `environment`,
-/// `command` and `entrypoint` (`emit/k8s/containers.rs` turns them into Secret references);
-/// `env_file` becomes the whole Secret.
+/// `command` and `entrypoint` (`emit/k8s/containers.rs` writes `$(VAR)` references) and its
+/// healthcheck's `test` (a shell probe reads the Secret's variable, `emit/k8s/probes.rs`);
+/// elsewhere a variable is written at its default. `env_file` becomes the whole Secret.
 fn kubernetes_reads(stack: &Stack) -> Mapping {
     let mut services = Mapping::new();
     for s in &stack.services {
         let body = s.rendered.body.mapping();
-        let kept: Mapping = body
+        let mut kept: Mapping = body
             .iter()
             .filter(|(k, _)| matches!(k.as_str(), Some("environment" | "command" | "entrypoint")))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        if let Some(test) = body.get("healthcheck").and_then(|hc| hc.get("test")) {
+            let mut hc = Mapping::new();
+            hc.insert("test".into(), test.clone());
+            kept.insert("healthcheck".into(), Yaml::Mapping(hc));
+        }
         services.insert(
             Yaml::from(s.rendered.service.name.as_str()),
             Yaml::Mapping(kept),
