@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 pub fn run(inputs: &Inputs, tune: &Tune, session: &mut Session) -> Result<Option<String>, Error> {
-    let (stack, plan) = live::load(inputs, &tune.file, session)?;
+    let (mut stack, plan) = live::load(inputs, &tune.file, session)?;
     let engine = Engine::new()
         .with_compose()
         .map_err(|e| Error::Engine(e.to_string()))?;
@@ -32,6 +32,8 @@ pub fn run(inputs: &Inputs, tune: &Tune, session: &mut Session) -> Result<Option
             // The stack as measured: the user's file but for the probing, written beside it
             // (the same folder, so the same project and build contexts) and removed after.
             let file = measuring_file(&tune.file);
+            // Its relative paths rebased for its folder, as `up` writes the user's file.
+            stack.project.output = super::generate::destination(&inputs.catalogue, &file);
             let text = measuring(&emit::compose::emit(&stack));
             crate::output::write_atomic(&file, text.as_bytes())
                 .map_err(Error::io("write", &file))?;
@@ -146,7 +148,8 @@ fn one_run(
     // The stream is open once the engine has answered; events before that are not in it.
     std::thread::sleep(Duration::from_millis(500));
     let mut child = engine
-        .compose_up(&tune.file, compose_args)
+        // No `--env-file`: Compose reads the `.env` beside the file, as it did for `up`.
+        .compose_up(&tune.file, &[], compose_args)
         .map_err(engine_error)?;
     let mut compose_err = child.stderr.take().expect("piped");
     let mut compose_out = child.stdout.take().expect("piped");
