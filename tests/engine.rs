@@ -23,7 +23,7 @@ mod engine {
     pub mod probed;
 }
 
-use engine::harness::{Engine, Stack, health, signal, stdout, wait_for};
+use engine::harness::{Engine, Stack, health, repo, signal, stdout, wait_for};
 use engine::{live, order, probed};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
