@@ -86,7 +86,7 @@ ports = ["6379:6379"]
 [services.pg]
 kind = "db"
 image = "postgres:16"
-env = { POSTGRES_PASSWORD = "${PGPW:?}" }
+env = { POSTGRES_PASSWORD = "${PGPW:?set PGPW in .env}" }
 ports = ["5432:5432"]
 
 [services.es]
