@@ -193,6 +193,9 @@ pub struct Catalogue {
     /// The lock file beside the catalogue (`muster.lock`), when the pipeline read one: resolve
     /// takes its facts over the image table.
     pub lock: Option<crate::lock::Lock>,
+    /// The Dockerfiles of its builds, read by the pipeline's load stage (none when the
+    /// catalogue was only parsed: see [`crate::dockerfile::Dockerfiles`]).
+    pub dockerfiles: crate::dockerfile::Dockerfiles,
 }
 
 /// One `[services.NAME]` table.
@@ -306,7 +309,60 @@ impl Catalogue {
             resources,
             models: file.models,
             lock: None,
+            dockerfiles: Default::default(),
         })
+    }
+
+    /// Every `build` an entry or one of its `profiles.NAME` overrides writes.
+    pub fn builds(&self) -> impl Iterator<Item = &crate::spec::Build> {
+        self.services.iter().flat_map(|entry| {
+            let overrides = entry.spec.profiles.iter().flat_map(|o| o.values());
+            std::iter::once(&*entry.spec)
+                .chain(overrides.map(Spanned::get_ref))
+                .filter_map(|spec| spec.build.as_ref().map(Spanned::get_ref))
+        })
+    }
+
+    /// The builds an entry's layers merge into that no one layer writes whole: Compose merges
+    /// `build` key by key (resolve's `merge_build`), so an entry's `context` may meet a
+    /// profile's `dockerfile`. Each pair of a context and a Dockerfile (or none) that the
+    /// layers of an entry with more than one `build` write; `shared` are the profiles' builds,
+    /// which every entry may take.
+    pub fn merged_builds(&self, shared: &[&crate::spec::Build]) -> Vec<crate::spec::Build> {
+        let mut merged = Vec::new();
+        for entry in &self.services {
+            let overrides = entry.spec.profiles.iter().flat_map(|o| o.values());
+            let layers: Vec<&crate::spec::Build> = std::iter::once(&*entry.spec)
+                .chain(overrides.map(Spanned::get_ref))
+                .filter_map(|spec| spec.build.as_ref().map(Spanned::get_ref))
+                .chain(shared.iter().copied())
+                .collect();
+            if layers.len() < 2 {
+                continue;
+            }
+            let mut contexts: Vec<&String> = Vec::new();
+            let mut dockerfiles: Vec<Option<&String>> = vec![None];
+            for b in &layers {
+                if !contexts.contains(&&b.context) {
+                    contexts.push(&b.context);
+                }
+                if b.dockerfile.is_some() && !dockerfiles.contains(&b.dockerfile.as_ref()) {
+                    dockerfiles.push(b.dockerfile.as_ref());
+                }
+            }
+            for context in contexts {
+                for dockerfile in &dockerfiles {
+                    merged.push(crate::spec::Build {
+                        context: context.clone(),
+                        dockerfile: dockerfile.cloned(),
+                        dockerfile_inline: None,
+                        target: None,
+                        args: None,
+                    });
+                }
+            }
+        }
+        merged
     }
 }
 

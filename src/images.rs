@@ -393,12 +393,97 @@ impl Auth {
     }
 }
 
-/// The tools of the tags whose name contains `tag` (`alpine`, `slim`, `debug`), where they differ
-/// from the default tag's.
+/// The tools of some of an image's tags, where they differ from the newest tag's.
 #[derive(Debug)]
 pub struct Variant {
-    pub tag: &'static str,
+    pub tags: Tags,
     pub tools: &'static [&'static str],
+    /// Why these tags' tools are what most platforms' images hold but not all (a program in
+    /// the amd64 image only): the probe chosen from them is then a guess, and says so.
+    pub unsure: Option<&'static str>,
+}
+
+/// Which tags a [`Variant`] describes.
+#[derive(Debug, Clone, Copy)]
+pub enum Tags {
+    /// Tags whose name contains this (`alpine`, `slim`, `debug`).
+    Containing(&'static str),
+    /// Release tags from `from` (inclusive) up to `until` (exclusive): version numbers
+    /// (`3.5.1`, `v3.5`, `3.5.1-amd64`) compared as numbers, MinIO's `RELEASE.2023-10-25T...`
+    /// stamps as text. `latest`, no tag and a tag of another form are none of them: they get
+    /// the row's own tools, the newest release's.
+    Between {
+        from: Option<&'static str>,
+        until: Option<&'static str>,
+    },
+}
+
+/// How a release tag sorts.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Release<'a> {
+    Version([u64; 3]),
+    Stamp(&'a str),
+}
+
+fn release(tag: &str) -> Option<Release<'_>> {
+    if let Some(stamp) = tag.strip_prefix("RELEASE.") {
+        return Some(Release::Stamp(stamp));
+    }
+    let digits = tag.strip_prefix('v').unwrap_or(tag);
+    let end = digits
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(digits.len());
+    let mut version = [0; 3];
+    let mut parts = digits[..end].split('.').filter(|p| !p.is_empty());
+    for slot in &mut version {
+        match parts.next() {
+            Some(part) => *slot = part.parse().ok()?,
+            None => break,
+        }
+    }
+    (end > 0 && digits.starts_with(|c: char| c.is_ascii_digit()))
+        .then_some(Release::Version(version))
+}
+
+impl Tags {
+    /// A tag these tags include, for tests that try every variant: `1.0-alpine`, a range's
+    /// first release (or one far before it).
+    pub fn example(&self) -> String {
+        match self {
+            Tags::Containing(part) => format!("1.0-{part}"),
+            Tags::Between {
+                from: Some(from), ..
+            } => (*from).to_owned(),
+            Tags::Between { until, .. } => match until.map(release) {
+                Some(Some(Release::Stamp(_))) => "RELEASE.2020-01-01T00-00-00Z".to_owned(),
+                _ => "0.1.0".to_owned(),
+            },
+        }
+    }
+
+    pub fn matches(&self, tag: &str) -> bool {
+        match self {
+            Tags::Containing(part) => tag.contains(part),
+            Tags::Between { from, until } => {
+                let Some(at) = release(tag) else {
+                    return false;
+                };
+                // Bounds of another form (a version against a stamp) never match.
+                let after =
+                    from.is_none_or(|f| release(f).is_some_and(|f| same_form(&f, &at) && at >= f));
+                let before =
+                    until.is_none_or(|u| release(u).is_some_and(|u| same_form(&u, &at) && at < u));
+                after && before
+            }
+        }
+    }
+}
+
+fn same_form(a: &Release, b: &Release) -> bool {
+    matches!(
+        (a, b),
+        (Release::Version(_), Release::Version(_)) | (Release::Stamp(_), Release::Stamp(_))
+    )
 }
 
 /// One known image family.
@@ -425,15 +510,44 @@ pub struct ImageFacts {
     /// Tags whose tools differ, most specific first (`alpine-slim` before `alpine`): busybox
     /// replaces bash and coreutils, a slim tag drops curl.
     pub variants: &'static [Variant],
+    /// What the image refuses to start without.
+    pub start: Option<StartNeeds>,
+}
+
+/// What an image's entrypoint refuses to start without: the container exits at once, so the
+/// service never turns healthy and whatever waits for it never starts.
+#[derive(Debug, Clone, Copy)]
+pub enum StartNeeds {
+    /// One of `vars` set: a name alone to any non-empty value, a name with a value to exactly
+    /// it. Checked only when the service runs one of `servers` (the image's own CMD, or a
+    /// command starting with one of them or with a `-` flag, which the entrypoint hands to the
+    /// server): another program skips the initialisation that needs them.
+    AnyVariable {
+        vars: &'static [(&'static str, Option<&'static str>)],
+        servers: &'static [&'static str],
+        /// A container folder whose contents can stand in for the variables (a backup the
+        /// entrypoint restores), which muster cannot see into.
+        unless_mounted: Option<&'static str>,
+    },
+    /// A command whose first word is `first` (after `program`, which the entrypoint puts in
+    /// front of a command without it); `example` is a command that works.
+    Command {
+        first: &'static str,
+        program: &'static str,
+        example: &'static str,
+    },
 }
 
 impl ImageFacts {
     pub fn tools_for(&self, image: &ImageRef) -> &'static [&'static str] {
+        self.variant_for(image).map_or(self.tools, |v| v.tools)
+    }
+
+    /// The first variant whose tags include `image`'s.
+    pub fn variant_for(&self, image: &ImageRef) -> Option<&'static Variant> {
         let tag = image.tag.unwrap_or_default();
-        self.variants
-            .iter()
-            .find(|v| tag.contains(v.tag))
-            .map_or(self.tools, |v| v.tools)
+        let variants: &'static [Variant] = self.variants;
+        variants.iter().find(|v| v.tags.matches(tag))
     }
 }
 
@@ -469,6 +583,9 @@ pub enum Programs {
     /// other programs muster cannot tell, for the reason given. Nothing at all is known when the
     /// list is empty.
     AtLeast(Tools, CannotTell),
+    /// These on most platforms, not on all, as the reason says (a tag range whose amd64 image
+    /// alone has curl): the probe is chosen from them, and said to be a guess.
+    Likely(Tools, CannotTell),
 }
 
 /// Why muster cannot tell which programs an image has: a sentence fragment that completes
@@ -503,7 +620,11 @@ impl ProbeFacts {
 
     /// A table row's facts for `image`, its tag's variant applied.
     pub fn from_table(facts: &'static ImageFacts, image: &ImageRef) -> Self {
-        Self::of(Programs::Exactly(Tools::Borrowed(facts.tools_for(image))))
+        let tools = Tools::Borrowed(facts.tools_for(image));
+        Self::of(match facts.variant_for(image).and_then(|v| v.unsure) {
+            None => Programs::Exactly(tools),
+            Some(why) => Programs::Likely(tools, CannotTell(why.to_owned())),
+        })
     }
 
     /// Nothing known, for `reason`.
@@ -516,10 +637,12 @@ impl ProbeFacts {
 }
 
 impl Programs {
-    /// The programs known to be there (all of them, or at least these).
+    /// The programs known, or likely, to be there.
     pub fn known(&self) -> &[&'static str] {
         match self {
-            Programs::Exactly(tools) | Programs::AtLeast(tools, _) => tools,
+            Programs::Exactly(tools) | Programs::AtLeast(tools, _) | Programs::Likely(tools, _) => {
+                tools
+            }
         }
     }
 
@@ -527,7 +650,7 @@ impl Programs {
     pub fn exactly(&self) -> Option<&Tools> {
         match self {
             Programs::Exactly(tools) => Some(tools),
-            Programs::AtLeast(..) => None,
+            Programs::AtLeast(..) | Programs::Likely(..) => None,
         }
     }
 
@@ -535,7 +658,7 @@ impl Programs {
     pub fn cannot_tell(&self) -> Option<&CannotTell> {
         match self {
             Programs::Exactly(_) => None,
-            Programs::AtLeast(_, why) => Some(why),
+            Programs::AtLeast(_, why) | Programs::Likely(_, why) => Some(why),
         }
     }
 }
@@ -1008,6 +1131,10 @@ const FLOWER_ACCESS: Access = Access {
 
 /// The known images. The first row of an engine gives that engine's default image.
 pub static IMAGES: &[ImageFacts] = &[
+    // The entrypoint initialises an empty data folder only with a superuser password or
+    // `POSTGRES_HOST_AUTH_METHOD=trust`, and exits 1 otherwise ("Database is uninitialized and
+    // superuser password is not specified"). [docker-library/postgres: 17/bookworm/
+    // docker-entrypoint.sh (docker_verify_minimum_env, file_env)]
     ImageFacts {
         repositories: &["postgres"],
         engine: Some("postgres"),
@@ -1019,9 +1146,19 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: POSTGRES_ACCESS,
         variants: &[Variant {
-            tag: "alpine",
+            tags: Tags::Containing("alpine"),
             tools: &["sh", "grep", "wget", "pg_isready", "psql"],
+            unsure: None,
         }],
+        start: Some(StartNeeds::AnyVariable {
+            vars: &[
+                ("POSTGRES_PASSWORD", None),
+                ("POSTGRES_PASSWORD_FILE", None),
+                ("POSTGRES_HOST_AUTH_METHOD", Some("trust")),
+            ],
+            servers: &["postgres"],
+            unless_mounted: None,
+        }),
     },
     ImageFacts {
         repositories: &["pgvector/pgvector"],
@@ -1034,7 +1171,18 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: POSTGRES_ACCESS,
         variants: &[],
+        start: Some(StartNeeds::AnyVariable {
+            vars: &[
+                ("POSTGRES_PASSWORD", None),
+                ("POSTGRES_PASSWORD_FILE", None),
+                ("POSTGRES_HOST_AUTH_METHOD", Some("trust")),
+            ],
+            servers: &["postgres"],
+            unless_mounted: None,
+        }),
     },
+    // An empty data folder is initialised only with one of the root password settings.
+    // [docker-library/mysql: 8.4/docker-entrypoint.sh (docker_verify_minimum_env)]
     ImageFacts {
         repositories: &["mysql"],
         engine: Some("mysql"),
@@ -1046,7 +1194,21 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: MYSQL_ACCESS,
         variants: &[],
+        start: Some(StartNeeds::AnyVariable {
+            vars: &[
+                ("MYSQL_ROOT_PASSWORD", None),
+                ("MYSQL_ROOT_PASSWORD_FILE", None),
+                ("MYSQL_ALLOW_EMPTY_PASSWORD", None),
+                ("MYSQL_RANDOM_ROOT_PASSWORD", None),
+            ],
+            servers: &["mysqld"],
+            unless_mounted: None,
+        }),
     },
+    // An empty data folder is initialised only with one of the root password settings (each
+    // MYSQL_ name stands in for its MARIADB_ one), unless /docker-entrypoint-initdb.d holds a
+    // backup to restore. [MariaDB/mariadb-docker: 11.4/docker-entrypoint.sh
+    // (docker_verify_minimum_env, docker_setup_env, _mariadb_file_env)]
     ImageFacts {
         repositories: &["mariadb"],
         engine: Some("mariadb"),
@@ -1058,6 +1220,22 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: MARIADB_ACCESS,
         variants: &[],
+        start: Some(StartNeeds::AnyVariable {
+            vars: &[
+                ("MARIADB_ROOT_PASSWORD", None),
+                ("MARIADB_ROOT_PASSWORD_FILE", None),
+                ("MYSQL_ROOT_PASSWORD", None),
+                ("MYSQL_ROOT_PASSWORD_FILE", None),
+                ("MARIADB_ROOT_PASSWORD_HASH", None),
+                ("MARIADB_ROOT_PASSWORD_HASH_FILE", None),
+                ("MARIADB_ALLOW_EMPTY_ROOT_PASSWORD", None),
+                ("MYSQL_ALLOW_EMPTY_PASSWORD", None),
+                ("MARIADB_RANDOM_ROOT_PASSWORD", None),
+                ("MYSQL_RANDOM_ROOT_PASSWORD", None),
+            ],
+            servers: &["mariadbd", "mysqld"],
+            unless_mounted: Some("/docker-entrypoint-initdb.d"),
+        }),
     },
     ImageFacts {
         repositories: &["mongo"],
@@ -1070,6 +1248,7 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: MONGO_ACCESS,
         variants: &[],
+        start: None,
     },
     ImageFacts {
         repositories: &["redis"],
@@ -1082,9 +1261,11 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: REDIS_ACCESS,
         variants: &[Variant {
-            tag: "alpine",
+            tags: Tags::Containing("alpine"),
             tools: &["sh", "grep", "wget", "redis-cli"],
+            unsure: None,
         }],
+        start: None,
     },
     ImageFacts {
         repositories: &["valkey/valkey"],
@@ -1097,9 +1278,11 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: REDIS_ACCESS,
         variants: &[Variant {
-            tag: "alpine",
+            tags: Tags::Containing("alpine"),
             tools: &["sh", "grep", "wget", "valkey-cli", "redis-cli"],
+            unsure: None,
         }],
+        start: None,
     },
     ImageFacts {
         repositories: &["memcached"],
@@ -1112,9 +1295,11 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: MEMCACHED_ACCESS,
         variants: &[Variant {
-            tag: "alpine",
+            tags: Tags::Containing("alpine"),
             tools: &["sh", "grep", "wget"],
+            unsure: None,
         }],
+        start: None,
     },
     ImageFacts {
         repositories: &["edoburu/pgbouncer"],
@@ -1128,6 +1313,7 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: PGBOUNCER_ACCESS,
         variants: &[],
+        start: None,
     },
     ImageFacts {
         repositories: &["elasticsearch", "elasticsearch/elasticsearch"],
@@ -1140,6 +1326,7 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: ELASTICSEARCH_ACCESS,
         variants: &[],
+        start: None,
     },
     ImageFacts {
         repositories: &["opensearchproject/opensearch"],
@@ -1152,6 +1339,7 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: OPENSEARCH_ACCESS,
         variants: &[],
+        start: None,
     },
     ImageFacts {
         repositories: &["qdrant/qdrant"],
@@ -1168,6 +1356,7 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: QDRANT_ACCESS,
         variants: &[],
+        start: None,
     },
     ImageFacts {
         repositories: &["rabbitmq"],
@@ -1180,9 +1369,11 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: RABBITMQ_ACCESS,
         variants: &[Variant {
-            tag: "alpine",
+            tags: Tags::Containing("alpine"),
             tools: &["sh", "grep", "wget", "rabbitmq-diagnostics", "rabbitmqctl"],
+            unsure: None,
         }],
+        start: None,
     },
     ImageFacts {
         repositories: &["prom/prometheus"],
@@ -1198,6 +1389,7 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: Access::UNRECORDED,
         variants: &[],
+        start: None,
     },
     ImageFacts {
         repositories: &[
@@ -1217,6 +1409,7 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: GRAFANA_ACCESS,
         variants: &[],
+        start: None,
     },
     ImageFacts {
         // Jaeger v2: the health check extension listens on its own port.
@@ -1233,6 +1426,7 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: Access::UNRECORDED,
         variants: &[],
+        start: None,
     },
     ImageFacts {
         // Jaeger v1 (retired upstream, jaeger#7702): the admin port serves health.
@@ -1249,6 +1443,7 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: Access::UNRECORDED,
         variants: &[],
+        start: None,
     },
     ImageFacts {
         // python:3.x-slim, the base of the Django, FastAPI and model-serving services.
@@ -1262,9 +1457,11 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: Access::UNRECORDED,
         variants: &[Variant {
-            tag: "alpine",
+            tags: Tags::Containing("alpine"),
             tools: &["sh", "grep", "wget", "python"],
+            unsure: None,
         }],
+        start: None,
     },
     // nginx: the Debian tag installs curl with nginx and keeps it; `alpine` adds curl back
     // ("to make registering on DNS SD easier"); `alpine-slim` has busybox wget only. The default
@@ -1285,14 +1482,17 @@ pub static IMAGES: &[ImageFacts] = &[
         access: Access::UNRECORDED,
         variants: &[
             Variant {
-                tag: "alpine-slim",
+                tags: Tags::Containing("alpine-slim"),
                 tools: &["sh", "grep", "wget"],
+                unsure: None,
             },
             Variant {
-                tag: "alpine",
+                tags: Tags::Containing("alpine"),
                 tools: &["sh", "grep", "wget", "curl"],
+                unsure: None,
             },
         ],
+        start: None,
     },
     // Apache httpd: Debian slim with only its libraries (wget is a build dependency, purged);
     // the alpine tag has busybox. `/` serves the default "It works!" page.
@@ -1311,9 +1511,11 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: Access::UNRECORDED,
         variants: &[Variant {
-            tag: "alpine",
+            tags: Tags::Containing("alpine"),
             tools: &["sh", "grep", "wget"],
+            unsure: None,
         }],
+        start: None,
     },
     // Caddy: alpine (busybox wget); curl is installed only from 2.11 on, so it is left out and
     // every tag gets wget. Sites have no health endpoint of their own; the admin API, on
@@ -1335,6 +1537,7 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: Access::UNRECORDED,
         variants: &[],
+        start: None,
     },
     // Traefik: alpine (busybox wget). `/ping` answers on the `traefik` entry point (8080) only
     // when ping is enabled (`--ping`, `TRAEFIK_PING=true` or `ping:` in the static config).
@@ -1357,11 +1560,17 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: Access::UNRECORDED,
         variants: &[],
+        start: None,
     },
-    // MinIO: ubi9-micro with a static curl copied in (not on s390x), minio and mc; the
-    // entrypoint is `#!/bin/sh`. Liveness is `/minio/health/live` on the S3 port.
-    // [minio/minio: Dockerfile.release, dockerscripts/download-static-curl.sh,
-    // dockerscripts/docker-entrypoint.sh, cmd/healthcheck-router.go, cmd/generic-handlers.go]
+    // MinIO: ubi9-micro (since RELEASE.2023-11-01T01-57-10Z; ubi-minimal with microdnf's curl
+    // before) holding minio, mc and, from RELEASE.2024-03-30T09-41-56Z, a static curl copied in
+    // from the build stage: for amd64 only until RELEASE.2024-09-13T20-26-02Z added arm64 and
+    // ppc64le (never s390x). The entrypoint is `#!/bin/sh` and runs `minio` with the command's
+    // words, so the command must start `server` (or `minio server`): the image's CMD, `minio`
+    // alone, prints its help and exits. Liveness is `/minio/health/live` on the S3 port.
+    // [minio/minio: Dockerfile.release at 3aa3d9cf1 (#18329, ubi-micro), 72c7845f7 (#19383,
+    // static curl), 7f35f74f1, e36b1146d (#20424, all architectures); dockerscripts/
+    // docker-entrypoint.sh, download-static-curl.sh; cmd/healthcheck-router.go]
     ImageFacts {
         repositories: &["minio/minio"],
         engine: None,
@@ -1375,7 +1584,40 @@ pub static IMAGES: &[ImageFacts] = &[
         tools: &["sh", "curl", "minio", "mc"],
         model_cache: None,
         access: Access::UNRECORDED,
-        variants: &[],
+        variants: &[
+            Variant {
+                tags: Tags::Between {
+                    from: None,
+                    until: Some("RELEASE.2023-11-01T01-57-10Z"),
+                },
+                tools: &["sh", "curl", "minio", "mc"],
+                unsure: None,
+            },
+            Variant {
+                tags: Tags::Between {
+                    from: Some("RELEASE.2023-11-01T01-57-10Z"),
+                    until: Some("RELEASE.2024-03-30T09-41-56Z"),
+                },
+                tools: &["sh", "minio", "mc"],
+                unsure: None,
+            },
+            Variant {
+                tags: Tags::Between {
+                    from: Some("RELEASE.2024-03-30T09-41-56Z"),
+                    until: Some("RELEASE.2024-09-13T20-26-02Z"),
+                },
+                tools: &["sh", "curl", "minio", "mc"],
+                unsure: Some(
+                    "its releases from 2024-03-30 to 2024-09-12 have curl in the amd64 image \
+                     only; on arm64 the probe fails (a release from 2024-09-13 on has it there too)",
+                ),
+            },
+        ],
+        start: Some(StartNeeds::Command {
+            first: "server",
+            program: "minio",
+            example: "server /data --console-address :9001",
+        }),
     },
     // Ollama: ubuntu:24.04 with ca-certificates and GPU libraries only: no curl or wget, bash
     // is the client. `/` answers 200 "Ollama is running". [ollama/ollama: Dockerfile (last
@@ -1396,6 +1638,7 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: Some("/root/.ollama"),
         access: Access::UNRECORDED,
         variants: &[],
+        start: None,
     },
     // vLLM's OpenAI server: nvidia/cuda ubuntu22.04 with curl, wget and python3 (no `python`),
     // `vllm serve` on 8000, whose `/health` fails once the engine is dead.
@@ -1417,6 +1660,7 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: Some("/root/.cache/huggingface"),
         access: Access::UNRECORDED,
         variants: &[],
+        start: None,
     },
     // MailHog: alpine:3 (busybox wget) running as user mailhog; the UI on 8025 serves `/`.
     // [mailhog/MailHog: Dockerfile, vendor/github.com/mailhog/MailHog-UI/web/web.go]
@@ -1434,6 +1678,7 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: Access::UNRECORDED,
         variants: &[],
+        start: None,
     },
     // Mailpit: alpine (busybox wget), the binary at `/mailpit`, off PATH. `/readyz` on 8025 is
     // what its own HEALTHCHECK (`/mailpit readyz`) asks; `MP_WEBROOT` moves it.
@@ -1452,6 +1697,7 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: Access::UNRECORDED,
         variants: &[],
+        start: None,
     },
     // Keycloak: ubi9-micro with Java and bash, no curl (keycloak#17438, #39373: not to be
     // added); its docs give a bash `/dev/tcp` check (keycloak#38131). Since 25 the health
@@ -1474,6 +1720,7 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: Access::UNRECORDED,
         variants: &[],
+        start: None,
     },
     // pgAdmin: python:3-alpine with bash added (busybox sh, grep, wget), gunicorn on 80 (443 with
     // TLS); `/misc/ping` answers "PING". [pgadmin-org/pgadmin4: Dockerfile, web/pgadmin/misc/
@@ -1492,23 +1739,7 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: PGADMIN_ACCESS,
         variants: &[],
-    },
-    // Flower: python:alpine (busybox sh, grep, wget), `celery flower` on 5555, `/healthcheck`
-    // answers "OK". [mher/flower: Dockerfile, flower/urls.py]
-    ImageFacts {
-        repositories: &["mher/flower"],
-        engine: None,
-        default_image: None,
-        port: Some(5555),
-        health: Some(HealthEndpoint {
-            port: 5555,
-            path: "/healthcheck",
-        }),
-        health_switch: None,
-        tools: &["sh", "grep", "wget", "python"],
-        model_cache: None,
-        access: FLOWER_ACCESS,
-        variants: &[],
+        start: None,
     },
     // Node: the default tag is buildpack-deps (curl, wget); `slim` installs curl and wget to
     // fetch node, then purges them; alpine deletes its curl build dependency, leaving busybox.
@@ -1527,14 +1758,17 @@ pub static IMAGES: &[ImageFacts] = &[
         access: Access::UNRECORDED,
         variants: &[
             Variant {
-                tag: "alpine",
+                tags: Tags::Containing("alpine"),
                 tools: &["sh", "grep", "wget", "node"],
+                unsure: None,
             },
             Variant {
-                tag: "slim",
+                tags: Tags::Containing("slim"),
                 tools: &["sh", "bash", "grep", "node"],
+                unsure: None,
             },
         ],
+        start: None,
     },
     // Go: buildpack-deps:*-scm (curl, wget) or alpine (busybox wget), for `go run` in dev; a Go
     // app ships FROM distroless or scratch instead. [docker-library/golang: 1.27/bookworm/
@@ -1550,9 +1784,305 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: Access::UNRECORDED,
         variants: &[Variant {
-            tag: "alpine",
+            tags: Tags::Containing("alpine"),
             tools: &["sh", "grep", "wget", "go"],
+            unsure: None,
         }],
+        start: None,
+    },
+    // Grafana Loki: alpine (busybox) before 3.2.0, distroless `:debug` (busybox on PATH, `sh`
+    // linked) from 3.2.0, distroless `static:nonroot` from 3.6.0: no shell and no client. Ready
+    // is `/ready` on 3100. From 3.7.0 the binary probes itself (`loki -health
+    // -health.url=...`). [grafana/loki: cmd/loki/Dockerfile at v3.1.0, v3.2.0, v3.5.0, v3.6.0
+    // (f2ba692f76, "remove busybox"); cmd/loki/health.go; pkg/loki/loki.go ("/ready")]
+    ImageFacts {
+        repositories: &["grafana/loki"],
+        engine: Some("loki"),
+        default_image: Some("grafana/loki:3.5.12"),
+        port: Some(3100),
+        health: Some(HealthEndpoint {
+            port: 3100,
+            path: "/ready",
+        }),
+        health_switch: None,
+        tools: &[],
+        model_cache: None,
+        access: Access::UNRECORDED,
+        variants: &[Variant {
+            tags: Tags::Between {
+                from: None,
+                until: Some("3.6.0"),
+            },
+            tools: &["sh", "grep", "wget"],
+            unsure: None,
+        }],
+        start: None,
+    },
+    // Grafana Tempo: alpine before 2.8.0, distroless `static-debian12:debug` in 2.8 and 2.9,
+    // plain distroless `static-debian12` from 2.10.0. `/ready` on 3200, the default
+    // `server.http-listen-port`. [grafana/tempo: cmd/tempo/Dockerfile at v2.7.0, v2.8.0,
+    // v2.10.0; cmd/tempo/app/config.go; cmd/tempo/app/app.go ("/ready")]
+    ImageFacts {
+        repositories: &["grafana/tempo"],
+        engine: Some("tempo"),
+        default_image: Some("grafana/tempo:2.9.5"),
+        port: Some(3200),
+        health: Some(HealthEndpoint {
+            port: 3200,
+            path: "/ready",
+        }),
+        health_switch: None,
+        tools: &[],
+        model_cache: None,
+        access: Access::UNRECORDED,
+        variants: &[Variant {
+            tags: Tags::Between {
+                from: None,
+                until: Some("2.10.0"),
+            },
+            tools: &["sh", "grep", "wget"],
+            unsure: None,
+        }],
+        start: None,
+    },
+    // Grafana Alloy: ubuntu noble with ca-certificates, libsystemd0 and tzdata: bash, no curl or
+    // wget. Its HTTP server listens on 127.0.0.1:12345 unless `--server.http.listen-addr` says
+    // otherwise, which an in-container probe reaches. [grafana/alloy: Dockerfile (final stage);
+    // internal/alloycli/cmd_run.go; internal/service/http/http.go ("/-/ready")]
+    ImageFacts {
+        repositories: &["grafana/alloy"],
+        engine: Some("alloy"),
+        default_image: Some("grafana/alloy:v1.18.1"),
+        port: Some(12345),
+        health: Some(HealthEndpoint {
+            port: 12345,
+            path: "/-/ready",
+        }),
+        health_switch: None,
+        tools: &["sh", "bash", "grep", "alloy"],
+        model_cache: None,
+        access: Access::UNRECORDED,
+        variants: &[],
+        start: None,
+    },
+    // Promtail (retired from Loki's repository in 2026; its last images stay in use): debian
+    // slim, then ubuntu noble from 3.5, with libsystemd and tzdata only: bash, no curl or wget.
+    // `/ready` on 9080, the image's config's `http_listen_port`. [grafana/loki:
+    // clients/cmd/promtail/Dockerfile and promtail-docker-config.yaml at 572df0168f^;
+    // clients/pkg/promtail/server/server.go]
+    ImageFacts {
+        repositories: &["grafana/promtail"],
+        engine: Some("promtail"),
+        default_image: Some("grafana/promtail:3.5.12"),
+        port: Some(9080),
+        health: Some(HealthEndpoint {
+            port: 9080,
+            path: "/ready",
+        }),
+        health_switch: None,
+        tools: &["sh", "bash", "grep", "promtail"],
+        model_cache: None,
+        access: Access::UNRECORDED,
+        variants: &[],
+        start: None,
+    },
+    // cAdvisor: alpine (busybox wget), `/healthz` on 8080; the image's own HEALTHCHECK asks the
+    // same. [google/cadvisor: deploy/Dockerfile, deploy/healthcheck.sh]
+    ImageFacts {
+        repositories: &["cadvisor/cadvisor", "google/cadvisor"],
+        engine: Some("cadvisor"),
+        default_image: Some("gcr.io/cadvisor/cadvisor:v0.56.2"),
+        port: Some(8080),
+        health: Some(HealthEndpoint {
+            port: 8080,
+            path: "/healthz",
+        }),
+        health_switch: None,
+        tools: &["sh", "grep", "wget", "cadvisor"],
+        model_cache: None,
+        access: Access::UNRECORDED,
+        variants: &[],
+        start: None,
+    },
+    // Node exporter: quay.io/prometheus/busybox (sh, wget), as user nobody; the landing page at
+    // `/` answers 200. [prometheus/node_exporter: Dockerfile, node_exporter.go]
+    ImageFacts {
+        repositories: &["prom/node-exporter", "prometheus/node-exporter"],
+        engine: Some("node-exporter"),
+        default_image: Some("prom/node-exporter:v1.9.1"),
+        port: Some(9100),
+        health: Some(HealthEndpoint {
+            port: 9100,
+            path: "/",
+        }),
+        health_switch: None,
+        tools: &["sh", "grep", "wget", "node_exporter"],
+        model_cache: None,
+        access: Access::UNRECORDED,
+        variants: &[],
+        start: None,
+    },
+    // Alertmanager: quay.io/prometheus/busybox, `/-/healthy` on 9093. [prometheus/alertmanager:
+    // Dockerfile; httpserver/httpserver.go]
+    ImageFacts {
+        repositories: &["prom/alertmanager", "prometheus/alertmanager"],
+        engine: Some("alertmanager"),
+        default_image: Some("prom/alertmanager:v0.28.1"),
+        port: Some(9093),
+        health: Some(HealthEndpoint {
+            port: 9093,
+            path: "/-/healthy",
+        }),
+        health_switch: None,
+        tools: &["sh", "grep", "wget", "amtool", "alertmanager"],
+        model_cache: None,
+        access: Access::UNRECORDED,
+        variants: &[],
+        start: None,
+    },
+    // The OpenTelemetry Collector (core, contrib, k8s): FROM scratch with the binary alone. Its
+    // health_check extension answers on 13133 when the configuration enables it (the images'
+    // own configuration does; a mounted one must say `extensions: [health_check]` too). No
+    // default image: nothing inside can run a probe muster writes. [open-telemetry/
+    // opentelemetry-collector-releases: distributions/otelcol{,-contrib}/Dockerfile,
+    // config.yaml]
+    ImageFacts {
+        repositories: &[
+            "otel/opentelemetry-collector",
+            "otel/opentelemetry-collector-contrib",
+            "otel/opentelemetry-collector-k8s",
+        ],
+        engine: Some("otel-collector"),
+        default_image: None,
+        port: Some(4317),
+        health: Some(HealthEndpoint {
+            port: 13133,
+            path: "/",
+        }),
+        health_switch: None,
+        tools: &[],
+        model_cache: None,
+        access: Access::UNRECORDED,
+        variants: &[],
+        start: None,
+    },
+    // Flower, Celery's monitor: python:alpine (busybox wget, python), `/healthcheck` on 5555.
+    // [mher/flower: Dockerfile, flower/urls.py]
+    ImageFacts {
+        repositories: &["mher/flower"],
+        engine: Some("flower"),
+        default_image: Some("mher/flower:2.0.1"),
+        port: Some(5555),
+        health: Some(HealthEndpoint {
+            port: 5555,
+            path: "/healthcheck",
+        }),
+        health_switch: None,
+        tools: &["sh", "grep", "wget", "python"],
+        model_cache: None,
+        access: FLOWER_ACCESS,
+        variants: &[],
+        start: None,
+    },
+    // Eclipse Temurin: ubuntu tags install curl and wget ("required for historical reasons"),
+    // alpine tags only busybox wget, ubi tags wget. The app's port and path are its own.
+    // [adoptium/containers: 21/jre/ubuntu/noble/Dockerfile, 21/jre/alpine/3.23/Dockerfile,
+    // 21/jre/ubi/ubi9-minimal/Dockerfile]
+    ImageFacts {
+        repositories: &["eclipse-temurin"],
+        engine: None,
+        default_image: None,
+        port: None,
+        health: None,
+        health_switch: None,
+        tools: &["sh", "bash", "grep", "curl", "wget", "java"],
+        model_cache: None,
+        access: Access::UNRECORDED,
+        variants: &[
+            Variant {
+                tags: Tags::Containing("alpine"),
+                tools: &["sh", "grep", "wget", "java"],
+                unsure: None,
+            },
+            Variant {
+                tags: Tags::Containing("ubi"),
+                tools: &["sh", "wget", "java"],
+                unsure: None,
+            },
+        ],
+        start: None,
+    },
+    // Ruby: the default tags are buildpack-deps (curl, wget); slim installs wget to fetch Ruby
+    // and purges it with the other build dependencies; alpine has busybox wget.
+    // [docker-library/ruby: 3.3/bookworm/Dockerfile, 3.3/slim-bookworm/Dockerfile,
+    // 3.3/alpine3.23/Dockerfile]
+    ImageFacts {
+        repositories: &["ruby"],
+        engine: None,
+        default_image: None,
+        port: None,
+        health: None,
+        health_switch: None,
+        tools: &["sh", "bash", "grep", "curl", "wget", "ruby"],
+        model_cache: None,
+        access: Access::UNRECORDED,
+        variants: &[
+            Variant {
+                tags: Tags::Containing("slim"),
+                tools: &["sh", "bash", "grep", "ruby"],
+                unsure: None,
+            },
+            Variant {
+                tags: Tags::Containing("alpine"),
+                tools: &["sh", "grep", "wget", "ruby"],
+                unsure: None,
+            },
+        ],
+        start: None,
+    },
+    // The distributions' own images, the bases of most Dockerfiles: Debian and Ubuntu have bash
+    // and neither curl nor wget; Alpine and busybox have busybox's sh and wget.
+    // [debuerreotype/docker-debian-artifacts: Dockerfile (FROM scratch, the minbase rootfs);
+    // docker-library/official-images: library/ubuntu; alpinelinux/docker-alpine: Dockerfile
+    // (FROM scratch, the minirootfs); docker-library/busybox: latest/glibc/Dockerfile]
+    ImageFacts {
+        repositories: &["debian", "ubuntu"],
+        engine: None,
+        default_image: None,
+        port: None,
+        health: None,
+        health_switch: None,
+        tools: &["sh", "bash", "grep"],
+        model_cache: None,
+        access: Access::UNRECORDED,
+        variants: &[],
+        start: None,
+    },
+    ImageFacts {
+        repositories: &["alpine"],
+        engine: None,
+        default_image: None,
+        port: None,
+        health: None,
+        health_switch: None,
+        tools: &["sh", "grep", "wget"],
+        model_cache: None,
+        access: Access::UNRECORDED,
+        variants: &[],
+        start: None,
+    },
+    ImageFacts {
+        repositories: &["busybox"],
+        engine: None,
+        default_image: None,
+        port: None,
+        health: None,
+        health_switch: None,
+        tools: &["sh", "grep", "wget", "nc", "busybox"],
+        model_cache: None,
+        access: Access::UNRECORDED,
+        variants: &[],
+        start: None,
     },
     // Distroless python3: no shell, `/usr/bin/python` linked to the interpreter, so the python
     // probe (exec form) runs. `:debug` tags add busybox on PATH. [GoogleContainerTools/
@@ -1568,9 +2098,11 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: Access::UNRECORDED,
         variants: &[Variant {
-            tag: "debug",
+            tags: Tags::Containing("debug"),
             tools: &["sh", "grep", "wget", "python"],
+            unsure: None,
         }],
+        start: None,
     },
     // Every other distroless image (static, base, cc, java, nodejs): no shell and no client, so
     // no probe muster writes can run; `:debug` tags add busybox (sh, wget) on PATH.
@@ -1586,9 +2118,11 @@ pub static IMAGES: &[ImageFacts] = &[
         model_cache: None,
         access: Access::UNRECORDED,
         variants: &[Variant {
-            tag: "debug",
+            tags: Tags::Containing("debug"),
             tools: &["sh", "grep", "wget"],
+            unsure: None,
         }],
+        start: None,
     },
 ];
 

@@ -36,6 +36,7 @@ modules! {
     compose_spec,
     config,
     diagnostic,
+    dockerfile,
     emit,
     error,
     features,

@@ -104,6 +104,9 @@ fn stack_reading(
         }
     }
     let profiles = Profiles::load(Some(&inputs.profiles_dir), sources, diagnostics)?;
+    if let Some(catalogue) = &mut catalogue {
+        catalogue.dockerfiles = read_dockerfiles(catalogue, &profiles);
+    }
     let kinds = Kinds::built_in().with_user_templates(&inputs.templates_dir)?;
     if let Some(d) = crate::schema::stale_warning(&inputs.catalogue, &kinds) {
         diagnostics.push(d);
@@ -126,6 +129,28 @@ fn stack_reading(
         Some(stack) if !session.diagnostics.has_errors() => Ok(stack),
         _ => Err(Error::Invalid),
     }
+}
+
+/// The Dockerfiles of every build the catalogue and the profiles name, relative to the
+/// catalogue's folder: part of the load stage, so that resolve reads no file.
+pub fn read_dockerfiles(
+    catalogue: &Catalogue,
+    profiles: &Profiles,
+) -> crate::dockerfile::Dockerfiles {
+    let dir = catalogue
+        .path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let shared: Vec<&crate::spec::Build> = profiles.builds().collect();
+    let merged = catalogue.merged_builds(&shared);
+    crate::dockerfile::Dockerfiles::read(
+        dir,
+        catalogue
+            .builds()
+            .chain(shared.iter().copied())
+            .chain(&merged),
+    )
 }
 
 /// The stages after every input has been read: no I/O, so that tests and the fuzzer can drive

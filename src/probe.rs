@@ -13,6 +13,9 @@ use std::fmt;
 pub enum HttpClient {
     Curl,
     Wget,
+    /// busybox's wget applet, run as `busybox wget`: an image that has the busybox binary on
+    /// PATH without a `wget` link (copied into a distroless image, say).
+    BusyboxWget,
     Python,
     BashTcp,
     /// BusyBox wget that muster mounts into the container (`mounted_probe.rs`): the image needs
@@ -23,18 +26,25 @@ pub enum HttpClient {
 /// `auto` prefers the clients that report HTTP errors most plainly, among those the image has;
 /// the mounted one only where it has none, since it costs a mount (and on older targets a
 /// service) the others do not.
-const AUTO_ORDER: [HttpClient; 4] = [
+const AUTO_ORDER: [HttpClient; 5] = [
     HttpClient::Curl,
     HttpClient::Wget,
+    HttpClient::BusyboxWget,
     HttpClient::Python,
     HttpClient::BashTcp,
 ];
+
+/// Whether `tools` hold a program one of the HTTP clients runs.
+pub fn has_http_client(tools: &[&str]) -> bool {
+    AUTO_ORDER.iter().any(|c| tools.contains(&c.program()))
+}
 
 impl HttpClient {
     pub fn name(self) -> &'static str {
         match self {
             HttpClient::Curl => "curl",
             HttpClient::Wget => "wget",
+            HttpClient::BusyboxWget => "busybox-wget",
             HttpClient::Python => "python",
             HttpClient::BashTcp => "bash-tcp",
             HttpClient::Mounted => "mounted",
@@ -46,6 +56,7 @@ impl HttpClient {
         match self {
             HttpClient::BashTcp => "bash",
             HttpClient::Mounted => crate::mounted_probe::PROGRAM,
+            HttpClient::BusyboxWget => "busybox",
             other => other.name(),
         }
     }
@@ -86,9 +97,10 @@ impl fmt::Display for Probe {
     }
 }
 
-/// Chooses the probe. `tools` is `None` for images muster does not know, including every `build`:
-/// those are assumed to be python-slim based, the base of the services this tool was made for,
-/// and `probe = "curl"` (or another) says otherwise. An image known to have no client gets the
+/// Chooses the probe from the image's programs. `tools` is `None` where muster cannot tell them
+/// (an image it does not know, a Dockerfile it cannot follow): `auto` then guesses python, the
+/// base of the services this tool was made for, and resolve warns of the guess (lint
+/// `unknown-image`) naming the `probe` to set. An image known to have no client gets the
 /// mounted one.
 pub fn choose(
     requested: Option<&str>,
@@ -120,8 +132,14 @@ pub fn choose(
                 .unwrap_or(HttpClient::Mounted),
         })),
         (ProbeStyle::Http, name) => {
-            let client =
+            let mut client =
                 HttpClient::from_name(name).ok_or_else(|| format!("unknown probe \"{name}\""))?;
+            // busybox runs its wget applet by name where the image has no `wget` link.
+            if client == HttpClient::Wget
+                && tools.is_some_and(|t| !t.contains(&"wget") && t.contains(&"busybox"))
+            {
+                client = HttpClient::BusyboxWget;
+            }
             match tools {
                 _ if client == HttpClient::Mounted => Ok(Probe::Http(client)),
                 Some(tools) if !tools.contains(&client.program()) => {
@@ -134,6 +152,8 @@ pub fn choose(
                         .into_iter()
                         .find(|c| tools.contains(&c.program()))
                     {
+                        // busybox's applet is what `probe = "wget"` asks for there.
+                        Some(HttpClient::BusyboxWget) => "probe = \"wget\" runs there".to_owned(),
                         Some(other) => format!("probe = \"{}\" runs there", other.name()),
                         None => "probe = \"mounted\" brings a client of muster's own".to_owned(),
                     };
@@ -186,6 +206,9 @@ pub fn http_test(client: HttpClient, port: u16, path: &str, timeout: u64) -> Vec
         ]
         .map(String::from)
         .into(),
+        HttpClient::BusyboxWget => ["busybox", "wget", "-q", "--spider", &url]
+            .map(String::from)
+            .into(),
         // urlopen raises on >= 400 and on timeouts, and on 3xx once the redirect handler declines
         // to follow, so the exit status is the verdict. The URL is written as a JSON string,
         // which is also a valid Python string literal.
@@ -362,6 +385,18 @@ mod tests {
                 Ok(Probe::Http(HttpClient::Mounted))
             );
         }
+        assert_eq!(
+            choose(None, http, Some(&["busybox"])),
+            Ok(Probe::Http(HttpClient::BusyboxWget))
+        );
+        assert_eq!(
+            choose(Some("wget"), http, Some(&["busybox"])),
+            Ok(Probe::Http(HttpClient::BusyboxWget))
+        );
+        assert_eq!(
+            http_test(HttpClient::BusyboxWget, 80, "/", 1)[..3],
+            ["CMD", "busybox", "wget"]
+        );
     }
 
     #[test]

@@ -134,6 +134,15 @@ impl Profiles {
         self.insert(name, source, sources.text(source), diagnostics);
     }
 
+    /// Every `build` a profile's `[defaults]` or `[kinds.KIND]` writes.
+    pub fn builds(&self) -> impl Iterator<Item = &crate::spec::Build> {
+        self.profiles.values().flat_map(|p| {
+            std::iter::once(&p.file.defaults)
+                .chain(p.file.kinds.values())
+                .filter_map(|spec| spec.build.as_ref().map(toml::Spanned::get_ref))
+        })
+    }
+
     fn insert(&mut self, name: &str, source: SourceId, text: &str, diagnostics: &mut Diagnostics) {
         match crate::collect::parse::<ProfileFile>(text, source, "profile", diagnostics) {
             // A key dropped as wrong (reported) is left out: the profile applies without it.

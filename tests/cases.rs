@@ -100,10 +100,11 @@ fn every_generated_file_passes_the_compose_loader() {
         if args.contains(&"-o") {
             rebased.push(name.clone());
         }
-        // A `${VAR}` without a default is the environment's to fill: Compose then reads the
-        // file as written, uninterpolated.
+        // A `${VAR}` without a default (or a required `${VAR:?msg}`) is the environment's to
+        // fill: Compose then reads the file as written, uninterpolated.
         let mut interpolation: &[&str] = &[];
-        if String::from_utf8_lossy(&compose.stderr).contains("variable is not set") {
+        let stderr = String::from_utf8_lossy(&compose.stderr);
+        if stderr.contains("variable is not set") || stderr.contains("is missing a value") {
             interpolation = &["--no-interpolate"];
             compose = loader(interpolation);
         }

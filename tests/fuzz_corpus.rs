@@ -3,10 +3,11 @@
 //! `docker-compose config -q`. The fuzz target (`fuzz/fuzz_targets/pipeline.rs`) only asks that
 //! the output parse as YAML, which says nothing of whether Compose takes it.
 //!
-//! An input is up to four parts, each after a line `%%`, as the fuzz target reads them: the
-//! catalogue, `profiles/staging.toml`, `templates/kinds/custom.yml.j2` and
-//! `templates/kinds/http.yml.j2`; here they are written as those files next to the catalogue,
-//! where `muster` finds a user's profiles and templates.
+//! An input is up to five parts, each after a line `%%`, as the fuzz target reads them: the
+//! catalogue, `profiles/staging.toml`, `templates/kinds/custom.yml.j2`,
+//! `templates/kinds/http.yml.j2` and the Dockerfile of every build; here they are written as
+//! those files next to the catalogue, where `muster` finds a user's profiles and templates, and
+//! the Dockerfile (python-slim's when the input has none) in each build context.
 //!
 //! By default the committed seeds (`fuzz/corpus/pipeline/`). `MUSTER_FUZZ_CORPUS=DIR` replays a
 //! local run's corpus instead, e.g. after `cargo fuzz run pipeline DIR`:
@@ -54,20 +55,24 @@ fn every_file_generated_from_a_fuzz_input_passes_the_compose_loader() {
 /// Generates every profile and both Compose-file targets for one input; returns how many files
 /// muster wrote (each then accepted by the loader).
 fn replay(input: &Path, text: &str) -> usize {
-    let work = tempfile::tempdir().unwrap();
-    let mut parts = text.splitn(4, SEPARATOR);
-    std::fs::write(
-        work.path().join("services.toml"),
-        parts.next().unwrap_or_default(),
-    )
-    .unwrap();
+    // The catalogue in `project/`, so that a context outside it (`../backend`) is still inside
+    // the temporary folder.
+    let scratch = tempfile::tempdir().unwrap();
+    let work = scratch.path().join("project");
+    std::fs::create_dir(&work).unwrap();
+    let parts: Vec<&str> = text.splitn(5, SEPARATOR).collect();
+    let catalogue = parts.first().copied().unwrap_or_default();
+    std::fs::write(work.join("services.toml"), catalogue).unwrap();
+    let dockerfile = parts.get(4).copied().unwrap_or(common::DEFAULT_DOCKERFILE);
+    common::write_dockerfiles(&work, catalogue, dockerfile);
+    let mut parts = parts.into_iter().skip(1);
     let profile = parts.next();
     if let Some(profile) = profile {
-        std::fs::create_dir(work.path().join("profiles")).unwrap();
-        std::fs::write(work.path().join("profiles/staging.toml"), profile).unwrap();
+        std::fs::create_dir(work.join("profiles")).unwrap();
+        std::fs::write(work.join("profiles/staging.toml"), profile).unwrap();
     }
-    let kinds = work.path().join("templates/kinds");
-    for (kind, template) in ["custom", "http"].into_iter().zip(parts) {
+    let kinds = work.join("templates/kinds");
+    for (kind, template) in ["custom", "http"].into_iter().zip(parts.take(2)) {
         std::fs::create_dir_all(&kinds).unwrap();
         std::fs::write(kinds.join(format!("{kind}.yml.j2")), template).unwrap();
     }
@@ -78,11 +83,11 @@ fn replay(input: &Path, text: &str) -> usize {
     let mut written = 0;
     for profile in profiles {
         for target in ["compose", "swarm"] {
-            let out = work.path().join(format!("{profile}-{target}.yml"));
+            let out = work.join(format!("{profile}-{target}.yml"));
             let status = Command::new(env!("CARGO_BIN_EXE_muster"))
                 .args(["gen", "--profile", profile, "--target", target, "-o"])
                 .arg(&out)
-                .current_dir(work.path())
+                .current_dir(&work)
                 .output()
                 .unwrap();
             if !status.status.success() {

@@ -31,7 +31,7 @@ fn curl(url: &str) -> Vec<String> {
 #[test]
 fn postgres_probe_uses_tcp_and_container_variables() {
     let run = generate(
-        "[services.pg]\nkind = \"db\"\nimage = \"postgres:17\"\n",
+        "[services.pg]\nkind = \"db\"\nimage = \"postgres:17\"\nenv = { POSTGRES_PASSWORD = \"pw\" }\n",
         "dev",
     );
     assert_eq!(
@@ -52,13 +52,16 @@ fn services_of_one_kind_differing_in_what_the_template_reads_get_their_own_probe
 [services.a]
 kind = "db"
 image = "postgres:17"
+env = { POSTGRES_PASSWORD = "pw" }
 [services.b]
 kind = "db"
 image = "postgres:17"
+env = { POSTGRES_PASSWORD = "pw" }
 port = 5433
 [services.c]
 kind = "db"
 image = "postgres:17"
+env = { POSTGRES_PASSWORD = "pw" }
 [services.w1]
 kind = "celery-worker"
 build = "."
@@ -80,7 +83,7 @@ app = "two"
 #[test]
 fn pgvector_image_is_probed_as_postgres() {
     let run = generate(
-        "[services.v]\nkind = \"db\"\nimage = \"pgvector/pgvector:pg17\"\nport = 5433\n",
+        "[services.v]\nkind = \"db\"\nimage = \"pgvector/pgvector:pg17\"\nport = 5433\nenv = { POSTGRES_PASSWORD = \"pw\" }\n",
         "dev",
     );
     assert!(run.test("v")[1].starts_with("pg_isready -h 127.0.0.1 -p 5433 "));
@@ -93,9 +96,11 @@ fn mysql_mariadb_and_mongo_probes() {
 [services.my]
 kind = "db"
 image = "mysql:8.4"
+env = { MYSQL_ROOT_PASSWORD = "pw" }
 [services.maria]
 kind = "db"
 image = "mariadb:11.4"
+env = { MARIADB_ROOT_PASSWORD = "pw" }
 [services.mongo]
 kind = "db"
 engine = "mongo"
@@ -303,8 +308,9 @@ fn rabbitmq_probe_and_its_long_timeout() {
 
 #[test]
 fn http_services_get_the_client_their_image_has() {
-    let run = generate(
-        r#"
+    let run = Muster::new()
+        .catalogue(
+            r#"
 [services.built]
 kind = "http"
 build = "."
@@ -318,11 +324,15 @@ image = "python:3.12-slim"
 port = 9000
 [services.forced]
 kind = "http"
-build = "."
+build = "web"
 probe = "wget"
 "#,
-        "dev",
-    );
+        )
+        // A build FROM node's alpine tag has busybox wget and no python: its Dockerfile says so.
+        .file("web/Dockerfile", "FROM node:22-alpine\nCOPY . /app\n")
+        .args(&["gen", "--profile", "dev"])
+        .run()
+        .success();
     let built = run.test("built");
     assert_eq!(built[..3], strings(&["CMD", "python", "-c"]));
     assert!(
@@ -459,6 +469,7 @@ const GRAPH: &str = r#"
 [services.db]
 kind = "db"
 image = "postgres:17"
+env = { POSTGRES_PASSWORD = "pw" }
 [services.mig]
 kind = "job"
 build = "."
@@ -508,7 +519,7 @@ fn healthy_asked_of_a_service_without_healthcheck_names_both() {
         .run()
         .failure(1);
     run.says("service `app` waits for `plain` to be healthy, but `plain` has no healthcheck");
-    run.says("services.toml:16:16");
+    run.says("services.toml:17:16");
 }
 
 // ---------------------------------------------------------------- escaping
@@ -776,7 +787,7 @@ fn services_keep_catalogue_order_and_volumes_are_declared() {
 // ---------------------------------------------------------------- output files
 
 const BROKEN: &str = "[services.a]\nkind = \"http\"\nbuild = \".\"\ndepends_on = [\"nope\"]\n";
-const FINE: &str = "[services.a]\nkind = \"http\"\nbuild = \".\"\n";
+const FINE: &str = "[services.a]\nkind = \"http\"\nbuild = \".\"\nhealth_path = \"/health/live\"\n";
 
 #[test]
 fn a_failed_generation_leaves_the_output_file_untouched() {
@@ -790,8 +801,12 @@ fn a_failed_generation_leaves_the_output_file_untouched() {
         std::fs::read_to_string(muster.path("compose.yml")).unwrap(),
         "old contents\n"
     );
+    // Beside the build's Dockerfile, which the test wrote.
     let leftovers = std::fs::read_dir(muster.path(".")).unwrap().count();
-    assert_eq!(leftovers, 2, "only the catalogue and the old file remain");
+    assert_eq!(
+        leftovers, 3,
+        "only the catalogue, its build's Dockerfile and the old file remain"
+    );
 }
 
 /// The Compose file goes to stdout as it is produced; a full disk there is an I/O failure
@@ -813,7 +828,11 @@ fn stdout_that_cannot_be_written_is_an_io_failure_and_a_closed_pipe_is_not() {
 
     // More than a pipe holds (64 KiB), so that some of it is written after the reader left.
     let many: String = (0..400)
-        .map(|i| format!("[services.s{i}]\nkind = \"http\"\nbuild = \".\"\n"))
+        .map(|i| {
+            format!(
+                "[services.s{i}]\nkind = \"http\"\nbuild = \".\"\nhealth_path = \"/health/live\"\n"
+            )
+        })
         .collect();
     let muster = Muster::new().catalogue(&many);
     let mut closed = Command::new(env!("CARGO_BIN_EXE_muster"))
@@ -1051,9 +1070,10 @@ fn permission_errors_name_the_file_not_its_folder_or_a_temporary() {
     std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::write(
         root.join("services.toml"),
-        "[services.web]\nkind = \"http\"\nbuild = \".\"\n",
+        "[services.web]\nkind = \"http\"\nbuild = \".\"\nhealth_path = \"/health/live\"\n",
     )
     .unwrap();
+    std::fs::write(root.join("Dockerfile"), "FROM python:3.12-slim\n").unwrap();
     std::fs::create_dir(root.join("profiles")).unwrap();
     let profile = root.join("profiles/staging.toml");
     std::fs::write(&profile, "extends = \"dev\"\n").unwrap();
@@ -1069,6 +1089,14 @@ fn permission_errors_name_the_file_not_its_folder_or_a_temporary() {
     let run = run.failure(3);
     run.says("error: cannot write compose.yml: Permission denied");
     assert!(!run.stderr.contains(".tmp"), "{}", run.stderr);
+
+    // A Dockerfile the builder could not read either: an error at the build, nothing written.
+    let dockerfile = root.join("Dockerfile");
+    std::fs::set_permissions(&dockerfile, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let run = run_unprivileged(root, &["gen", "-o", "compose.yml"]).failure(1);
+    run.says("its Dockerfile `./Dockerfile` cannot be read: Permission denied");
+    run.says("services.toml:3:9");
+    assert!(!root.join("compose.yml").exists());
 }
 
 // ---------------------------------------------------------------- every error in one run

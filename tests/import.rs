@@ -289,8 +289,10 @@ fn known_images_without_healthchecks_and_network_settings_are_mapped() {
         service(&draft, "jaeger")["kind"].as_str(),
         Some("monitoring")
     );
+    // Node exporter is an engine of `monitoring` now that the table knows its image.
     let exporter = service(&draft, "node-exporter");
-    assert!(comment_of(&text, "node-exporter").contains("guessed"));
+    assert_eq!(exporter["kind"].as_str(), Some("monitoring"));
+    assert!(!comment_of(&text, "node-exporter").contains("guessed"));
     assert_eq!(exporter["compose"]["pid"].as_str(), Some("host"));
     let proxy = service(&draft, "proxy");
     assert_eq!(proxy["networks"].as_array().map(Vec::len), Some(2));

@@ -341,7 +341,8 @@ fn kinds_lists_every_kind_with_its_defaults_per_profile() {
             "-"
         ]
     );
-    assert_eq!(kinds_row(table, "ai-model", "-", "dev")[4], "python");
+    // A build's client is the one its Dockerfile gives it: no one client for the kind.
+    assert_eq!(kinds_row(table, "ai-model", "-", "dev")[4], "auto");
     // The profiles turn the model cache on for model servers, at each image's own path.
     let rows: Vec<serde_json::Value> = serde_json::from_str(table).unwrap();
     let cache = |kind: &str| {

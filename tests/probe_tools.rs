@@ -5,7 +5,7 @@
 mod common;
 
 use common::Muster;
-use muster::images::{IMAGES, ImageFacts, ImageRef};
+use muster::images::{IMAGES, ImageFacts, ImageRef, StartNeeds};
 use muster::kinds::Kinds;
 
 /// The kind that runs an image: its engine's kind, or `http` for images of the team's own code.
@@ -29,8 +29,16 @@ fn references() -> Vec<(String, &'static ImageFacts)> {
             // A family named by prefix (`distroless/*`): one member of it.
             let repository = repository.replace('*', "x");
             refs.push((format!("{repository}:1.0"), facts));
+            // The newest release, where the variants are release ranges.
+            if facts
+                .variants
+                .iter()
+                .any(|v| matches!(v.tags, muster::images::Tags::Between { .. }))
+            {
+                refs.push((format!("{repository}:latest"), facts));
+            }
             for variant in facts.variants {
-                refs.push((format!("{repository}:1.0-{}", variant.tag), facts));
+                refs.push((format!("{repository}:{}", variant.tags.example()), facts));
             }
         }
     }
@@ -43,8 +51,17 @@ fn every_emitted_probe_uses_only_tools_its_image_has() {
     let mut refused = Vec::new();
     let mut mounted = Vec::new();
     for (reference, facts) in references() {
+        // What the image needs to start at all, so that only the probe is judged.
+        let needs = match facts.start {
+            Some(StartNeeds::AnyVariable { vars, .. }) => {
+                let (name, value) = vars[0];
+                format!("env = {{ {name} = \"{}\" }}\n", value.unwrap_or("x"))
+            }
+            Some(StartNeeds::Command { example, .. }) => format!("command = \"{example}\"\n"),
+            None => String::new(),
+        };
         let catalogue = format!(
-            "[services.s]\nkind = \"{}\"\nimage = \"{reference}\"\n",
+            "[services.s]\nkind = \"{}\"\nimage = \"{reference}\"\n{needs}",
             kind_of(facts)
         );
         let run = Muster::new().catalogue(&catalogue).args(&["gen"]).run();
@@ -85,6 +102,20 @@ fn every_emitted_probe_uses_only_tools_its_image_has() {
     );
     // memcached's probe is bash /dev/tcp, and busybox has no bash: the alpine tag is refused.
     assert_eq!(refused, ["memcached:1.0-alpine"]);
-    // Distroless has no shell and no client at all (its debug tags have busybox wget).
-    assert_eq!(mounted, ["distroless/x:1.0"]);
+    // Distroless has no shell and no client at all (its debug tags have busybox wget), and nor
+    // have the OpenTelemetry Collector (FROM scratch), Loki from 3.6, Tempo from 2.10 (their
+    // `latest`) or MinIO's releases from 2023-11-01 to 2024-03-29: the mounted client probes
+    // them.
+    assert_eq!(
+        mounted,
+        [
+            "minio/minio:RELEASE.2023-11-01T01-57-10Z",
+            "grafana/loki:latest",
+            "grafana/tempo:latest",
+            "otel/opentelemetry-collector:1.0",
+            "otel/opentelemetry-collector-contrib:1.0",
+            "otel/opentelemetry-collector-k8s:1.0",
+            "distroless/x:1.0",
+        ]
+    );
 }

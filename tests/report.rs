@@ -35,6 +35,7 @@ const SMALL: &str = r#"
 [services.db]
 kind = "db"
 image = "postgres:17"
+env = { POSTGRES_PASSWORD = "pw" }
 
 [services.migrate]
 kind = "job"
@@ -187,7 +188,7 @@ fn a_profile_with_errors_fails_the_report() {
 
 #[test]
 fn allowed_lints_are_left_out_of_the_report() {
-    let stack = "[services.db]\nkind = \"db\"\nimage = \"postgres\"\n";
+    let stack = "[services.db]\nkind = \"db\"\nimage = \"postgres\"\nenv = { POSTGRES_PASSWORD = \"pw\" }\n";
     let shown = report(stack, &["--profile", "prod"]);
     assert!(shown.contains("is not pinned"), "{shown}");
     let allowed = report(

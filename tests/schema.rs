@@ -225,6 +225,8 @@ fn beside_schema(catalogue: &str) -> Muster {
     let schema = std::fs::read_to_string(committed_schema_path()).unwrap();
     Muster::new()
         .catalogue(catalogue)
+        // The stage the valid shapes' `target` names, with the `wget` their `probe` asks for.
+        .file("Dockerfile", "FROM node:22-alpine AS app\n")
         .file("muster.schema.json", &schema)
 }
 

@@ -246,6 +246,7 @@ fn swarm_spreads_a_bounded_retry_over_the_chain_below_it() {
 [services.db]
 kind = "db"
 image = "postgres:17"
+env = { POSTGRES_PASSWORD = "pw" }
 healthcheck = { start_period = "75s" }
 [services.pool]
 kind = "pool"
@@ -348,6 +349,7 @@ name = "shop"
 [services.db]
 kind = "db"
 image = "postgres:17"
+env = { POSTGRES_PASSWORD = "pw" }
 volumes = ["pgdata:/var/lib/postgresql/data"]
 [services.backup]
 kind = "http"
@@ -383,15 +385,17 @@ name = "shop"
 [services.db]
 kind = "db"
 image = "postgres:17"
+env = { POSTGRES_PASSWORD = "pw" }
 volumes = ["pgdata:/var/lib/postgresql/data"]
 [services.own]
 kind = "db"
 image = "postgres:17"
-env = { PGDATA = "/var/lib/postgresql/data/mine" }
+env = { POSTGRES_PASSWORD = "pw", PGDATA = "/var/lib/postgresql/data/mine" }
 volumes = ["owndata:/var/lib/postgresql/data"]
 [services.bare]
 kind = "db"
 image = "postgres:17"
+env = { POSTGRES_PASSWORD = "pw" }
 "#,
         "prod",
         "k8s",
@@ -482,6 +486,7 @@ fn swarm_keeps_healthchecks_and_replicas_and_warns_about_depends_on() {
 [services.db]
 kind = "db"
 image = "postgres:17"
+env = { POSTGRES_PASSWORD = "pw" }
 [services.api]
 kind = "http"
 image = "registry.example.com/api:1"
@@ -770,6 +775,7 @@ fn autoheal_labels_services_with_healthchecks_and_adds_the_healer() {
 [services.db]
 kind = "db"
 image = "postgres:17"
+env = { POSTGRES_PASSWORD = "pw" }
 [services.migrate]
 kind = "job"
 image = "registry.example.com/app:1"
@@ -823,6 +829,7 @@ fn a_catalogue_service_named_autoheal_is_kept_as_the_healer() {
     let run = Muster::new()
         .catalogue(
             "[services.db]\nkind = \"db\"\nimage = \"postgres:17\"\n\
+             env = { POSTGRES_PASSWORD = \"pw\" }\n\
              [services.autoheal]\nkind = \"job\"\nimage = \"example/healer:2\"\n",
         )
         .file("profiles/heal.toml", HEALING_PROFILE)

@@ -173,8 +173,7 @@ impl Drop for Terminal {
 }
 
 /// A prod catalogue with one warning (`unpinned-image`) and one error-free service.
-const WARNS: &str =
-    "[project]\nallow = [\"no-autoheal\"]\n\n[services.db]\nkind = \"db\"\nimage = \"postgres\"\n";
+const WARNS: &str = "[project]\nallow = [\"no-autoheal\"]\n\n[services.db]\nkind = \"db\"\nimage = \"postgres\"\nenv = { POSTGRES_PASSWORD = \"${PG_PASSWORD}\" }\n";
 
 const ESC: char = '\x1b';
 
@@ -218,6 +217,12 @@ fn the_catalogue_is_found_from_a_subfolder_and_its_absence_explained() {
     std::fs::create_dir_all(project.join("services/api")).unwrap();
     std::fs::write(project.join("services.toml"), WARNS).unwrap();
     std::fs::create_dir_all(dir.path().join("elsewhere")).unwrap();
+    // An app's folder, whose Dockerfile the starter catalogue's `build = "."` reads.
+    std::fs::write(
+        dir.path().join("elsewhere/Dockerfile"),
+        "FROM python:3.12-slim\n",
+    )
+    .unwrap();
     let terminal = Terminal::new(dir.path());
 
     let (screen, code) =

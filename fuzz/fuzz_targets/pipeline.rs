@@ -2,10 +2,11 @@
 //! render, validate and every target's emitter: muster must answer with output or diagnostics,
 //! never a panic, and all it emits must parse as YAML.
 //!
-//! An input is up to four parts, each after a line `%%`: the catalogue, `profiles/staging.toml`,
-//! `templates/kinds/custom.yml.j2` (a kind of the user's own) and `templates/kinds/http.yml.j2`
-//! (a user's template replacing a built-in one). A catalogue alone is an input too, so the
-//! examples seed the corpus as they are.
+//! An input is up to five parts, each after a line `%%`: the catalogue, `profiles/staging.toml`,
+//! `templates/kinds/custom.yml.j2` (a kind of the user's own), `templates/kinds/http.yml.j2`
+//! (a user's template replacing a built-in one) and the Dockerfile of every build. A catalogue
+//! alone is an input too, so the examples seed the corpus as they are; its builds then read
+//! python-slim's Dockerfile, as `tests/fuzz_corpus.rs` writes them.
 
 #![no_main]
 
@@ -24,10 +25,14 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let mut parts = text.splitn(4, SEPARATOR);
-    let catalogue = parts.next().unwrap_or_default();
-    let profile = parts.next();
-    let templates: Vec<(&str, &str)> = ["custom", "http"].into_iter().zip(parts).collect();
+    let parts: Vec<&str> = text.splitn(5, SEPARATOR).collect();
+    let catalogue = parts.first().copied().unwrap_or_default();
+    let profile = parts.get(1).copied();
+    let templates: Vec<(&str, &str)> = ["custom", "http"]
+        .into_iter()
+        .zip(parts.iter().skip(2).take(2).copied())
+        .collect();
+    let dockerfile = parts.get(4).copied().unwrap_or("FROM python:3.12-slim\n");
     let mut kinds = Kinds::built_in();
     for (kind, template) in &templates {
         kinds.add_user_template(
@@ -53,12 +58,18 @@ fuzz_target!(|data: &[u8]| {
                 &mut session.diagnostics,
             );
         }
-        let catalogue = Catalogue::parse(
+        let mut catalogue = Catalogue::parse(
             Path::new("services.toml"),
             catalogue.to_owned(),
             &mut session.sources,
             &mut session.diagnostics,
         );
+        if let Some(catalogue) = &mut catalogue {
+            let builds: Vec<_> = catalogue.builds().cloned().collect();
+            for build in &builds {
+                catalogue.dockerfiles.insert(build, dockerfile.to_owned());
+            }
+        }
         if let Ok(stack) = pipeline::build(
             catalogue,
             &profiles,

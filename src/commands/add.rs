@@ -101,16 +101,17 @@ fn generates(
     kinds: &Kinds,
     session: &mut Session,
 ) -> (Result<(), Error>, Option<SourceId>) {
-    let catalogue = Catalogue::parse(
+    let mut catalogue = Catalogue::parse(
         path,
         text.to_owned(),
         &mut session.sources,
         &mut session.diagnostics,
-    )
-    .map(|mut c| {
-        c.unloaded.extend(to_come.iter().cloned());
-        c
-    });
+    );
+    // As `gen` will: the builds' Dockerfiles decide their probes, and a missing one is an error.
+    if let Some(catalogue) = &mut catalogue {
+        catalogue.unloaded.extend(to_come.iter().cloned());
+        catalogue.dockerfiles = pipeline::read_dockerfiles(catalogue, profiles);
+    }
     let source = catalogue.as_ref().map(|c| c.source);
     let result =
         pipeline::build(catalogue, profiles, kinds, None, Provenance::Skip, session).map(drop);

@@ -22,8 +22,9 @@ volumes = ["dbdata:/var/lib/postgresql/data"]
 
 [services.web]
 kind = "http"
-build = "."
+build = "."                  # muster reads ./Dockerfile to choose the probe's client
 port = 8000
+health_path = "/health/live" # the path your app answers with 2xx
 ports = ["8000:8000"]
 depends_on = ["db"]
 "#;

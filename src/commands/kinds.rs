@@ -52,6 +52,7 @@ pub fn run(inputs: &Inputs, json: bool, session: &mut Session) -> Result<Option<
         resources: Default::default(),
         models: Default::default(),
         lock: None,
+        dockerfiles: Default::default(),
     };
     let mut rows = Vec::new();
     for profile in profiles.names() {
@@ -59,6 +60,9 @@ pub fn run(inputs: &Inputs, json: bool, session: &mut Session) -> Result<Option<
             diagnostics.push(d);
             Error::Invalid
         })?;
+        // A sample build has no Dockerfile to read: the warning that its client is a guess is
+        // about the sample, not the kind; its PROBE shows `auto` instead (`row`).
+        let mut found = crate::diagnostic::Diagnostics::default();
         let model = resolve::resolve(
             &catalogue,
             &resolve::Context {
@@ -66,8 +70,12 @@ pub fn run(inputs: &Inputs, json: bool, session: &mut Session) -> Result<Option<
                 profiles: &chain,
                 provenance: resolve::Provenance::Skip,
             },
-            diagnostics,
+            &mut found,
         );
+        found.retain(|d| d.severity == crate::diagnostic::Severity::Error);
+        for d in found.as_slice() {
+            diagnostics.push(d.clone());
+        }
         for service in &model.services {
             let kind = kinds.get(&service.kind).expect("resolved from these kinds");
             let sample = catalogue
@@ -110,7 +118,10 @@ fn to_json(rows: &[[String; 13]]) -> String {
     text
 }
 
-/// One entry per engine of `kind`, or one for a kind that runs the user's own build.
+/// One entry per engine of `kind` that has a default image (one without, such as the
+/// OpenTelemetry Collector's, needs the catalogue to name its image), or one for a kind that
+/// runs the user's own build. Each entry gives its image what it needs to start, as a catalogue
+/// would.
 fn samples(kind: &Kind) -> Vec<Entry> {
     let spanned = |value: &str| Spanned::new(0..0, value.to_owned());
     let entry = |engine: Option<&str>| Entry {
@@ -118,12 +129,25 @@ fn samples(kind: &Kind) -> Vec<Entry> {
         kind: spanned(&kind.name),
         spec: Box::new(ServiceSpec {
             engine: engine.map(spanned),
+            env: engine
+                .and_then(crate::images::for_engine)
+                .and_then(|facts| match facts.start {
+                    Some(crate::images::StartNeeds::AnyVariable { vars, .. }) => {
+                        let (name, value) = vars[0];
+                        let value = crate::spec::EnvValue::Plain(crate::spec::Scalar(
+                            value.unwrap_or("x").to_owned(),
+                        ));
+                        Some([(name.to_owned(), Spanned::new(0..0, value))].into())
+                    }
+                    _ => None,
+                }),
             build: engine.is_none().then(|| {
                 Spanned::new(
                     0..0,
                     Build {
                         context: ".".into(),
                         dockerfile: None,
+                        dockerfile_inline: None,
                         target: None,
                         args: None,
                     },
@@ -135,7 +159,11 @@ fn samples(kind: &Kind) -> Vec<Entry> {
     if kind.engines.is_empty() {
         vec![entry(None)]
     } else {
-        kind.engines.iter().map(|e| entry(Some(e))).collect()
+        kind.engines
+            .iter()
+            .filter(|e| crate::images::for_engine(e).is_some())
+            .map(|e| entry(Some(e)))
+            .collect()
     }
 }
 
@@ -186,7 +214,11 @@ fn row(kind: &Kind, profile: &str, service: &Service, model_cache: String) -> [S
         origin.to_owned(),
         text(service.engine.as_deref()),
         text(service.image.as_deref()),
-        service.probe.to_string(),
+        // A build's client is the one its image has: which, its Dockerfile says.
+        match service.probe {
+            Probe::Http(_) if service.build.is_some() => "auto".to_owned(),
+            probe => probe.to_string(),
+        },
         profile.to_owned(),
         text(service.restart.as_deref()),
         interval,

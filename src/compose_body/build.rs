@@ -238,13 +238,20 @@ fn command_value(command: &Command) -> Yaml {
 }
 
 fn build_value(build: &Build) -> Yaml {
-    if build.dockerfile.is_none() && build.target.is_none() && build.args.is_none() {
+    if build.dockerfile.is_none()
+        && build.dockerfile_inline.is_none()
+        && build.target.is_none()
+        && build.args.is_none()
+    {
         return Yaml::from(build.context.as_str());
     }
     let mut m = Mapping::new();
     m.insert("context".into(), Yaml::from(build.context.as_str()));
     if let Some(dockerfile) = &build.dockerfile {
         m.insert("dockerfile".into(), Yaml::from(dockerfile.as_str()));
+    }
+    if let Some(inline) = &build.dockerfile_inline {
+        m.insert("dockerfile_inline".into(), Yaml::from(inline.as_str()));
     }
     if let Some(target) = &build.target {
         m.insert("target".into(), Yaml::from(target.as_str()));

@@ -150,6 +150,15 @@ impl DraftEntry {
     pub(super) const LEFT_OUT: [&'static str; 4] =
         ["restart", "command", "healthcheck", "depends_on"];
 
+    /// Whether the source's image refuses to start without a command of its own (MinIO's
+    /// `server DIR`): no pass may leave it out, and no template gives it.
+    pub(super) fn image_needs_command(&self) -> bool {
+        let image = self.source.get("image").and_then(Yaml::as_str);
+        image
+            .and_then(|i| crate::images::lookup(&crate::images::ImageRef::parse(i)))
+            .is_some_and(|row| matches!(row.start, Some(crate::images::StartNeeds::Command { .. })))
+    }
+
     /// Compares the source with what muster generated without the settable values, and keeps
     /// only the values that differ. `generated` is `None` when the bare draft did not render.
     fn settle(&mut self, generated: Option<&StackService>) {
@@ -165,7 +174,9 @@ impl DraftEntry {
         let body = generated.rendered.body.mapping();
         for key in ["restart", "command"] {
             match (self.source.get(key), body.get(key)) {
-                (Some(s), Some(g)) if s == g => {
+                (Some(s), Some(g))
+                    if s == g && !(key == "command" && self.image_needs_command()) =>
+                {
                     self.keys.remove(key);
                 }
                 // Docker's default, said explicitly since the profile sets another.

@@ -127,6 +127,9 @@ impl DraftEntry {
                         .map(|(t, _)| Yaml::from(t.as_str()))
                         .collect(),
                 )),
+                (Pass::Bare, "command") if self.image_needs_command() => {
+                    self.keys.get("command").cloned()
+                }
                 (Pass::Bare, k) if Self::LEFT_OUT.contains(&k) => None,
                 (Pass::Settled, "healthcheck") => match self.keys.get(*key) {
                     Some(Yaml::Mapping(hc)) => {

@@ -508,6 +508,7 @@ name = "t"
 [services.db]
 kind = "db"
 image = "postgres:17"
+env = { POSTGRES_PASSWORD = "pw" }
 
 [services.migrate]
 kind = "job"

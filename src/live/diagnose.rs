@@ -470,7 +470,8 @@ fn probe(plan: &Plan, s: &Planned, ev: &Evidence, last: &Probe, newest: &[Said])
         };
         let key = if is_http { "probe" } else { "healthcheck.test" };
         let assumed = if s.tools.is_none() && s.image.is_none() {
-            " (for a `build`, muster assumes a python-slim base)"
+            " (for a `build`, muster chose it from the Dockerfile, or guessed where it could not \
+             tell: `muster check` says which)"
         } else {
             ""
         };

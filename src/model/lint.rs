@@ -153,8 +153,18 @@ lints! {
     },
     UnknownImage = "unknown-image" {
         level: Warning,
-        checks: "an image muster has no facts on, probed with python because `probe` is `auto`",
+        checks: "an image muster cannot tell the programs of (an image it does not know, a build FROM one, a Dockerfile it cannot follow), probed with python because `probe` is `auto`",
         why: "a python probe in an image without python never turns healthy; `probe` says which client it has",
+    },
+    HealthPathAssumed = "health-path-assumed" {
+        level: Warning,
+        checks: "an HTTP-probed service running your own code (a build, or a base image such as python or node) with no `health_path`",
+        why: "muster's default `/health/live` is a guess: an app that does not serve it never turns healthy",
+    },
+    JobWithoutCommand = "job-without-command" {
+        level: Warning,
+        checks: "a `job` built from your code with no `command`",
+        why: "it runs the image's own CMD, usually the app's server, which never exits: its dependents wait for ever",
     },
     HealthEndpointOff = "health-endpoint-off" {
         level: Warning,

@@ -282,11 +282,16 @@ impl<'a> Layers<'a> {
     }
 
     /// `build` merged key by key, as Compose merges it: a string is a table with its
-    /// `context`, and `args` merge by name. The source is the highest layer's.
-    pub(super) fn merge_build(&mut self) -> Option<(Build, SourceId)> {
-        let mut merged: Option<(Build, SourceId)> = None;
+    /// `context`, and `args` merge by name. The source and span are the highest layer's.
+    pub(super) fn merge_build(&mut self) -> Option<(Spanned<Build>, SourceId)> {
+        let mut merged: Option<(Build, SourceId, std::ops::Range<usize>)> = None;
         let floor = |field: &str| self.floor("build", &[field]);
-        let (dockerfile, target, args) = (floor("dockerfile"), floor("target"), floor("args"));
+        let (dockerfile, inline, target, args) = (
+            floor("dockerfile"),
+            floor("dockerfile_inline"),
+            floor("target"),
+            floor("args"),
+        );
         let mut record = Vec::new();
         for (i, l) in self
             .layers
@@ -296,15 +301,17 @@ impl<'a> Layers<'a> {
         {
             let Some(build) = &l.spec.build else { continue };
             let b = build.get_ref();
-            let (slot, _) = merged.get_or_insert_with(|| {
+            let (slot, ..) = merged.get_or_insert_with(|| {
                 (
                     Build {
                         context: String::new(),
                         dockerfile: None,
+                        dockerfile_inline: None,
                         target: None,
                         args: None,
                     },
                     l.source,
+                    build.span(),
                 )
             });
             slot.context.clone_from(&b.context);
@@ -312,6 +319,10 @@ impl<'a> Layers<'a> {
             if b.dockerfile.is_some() && i >= dockerfile {
                 slot.dockerfile.clone_from(&b.dockerfile);
                 record.push(("build.dockerfile".to_owned(), l.origin));
+            }
+            if b.dockerfile_inline.is_some() && i >= inline {
+                slot.dockerfile_inline.clone_from(&b.dockerfile_inline);
+                record.push(("build.dockerfile_inline".to_owned(), l.origin));
             }
             if b.target.is_some() && i >= target {
                 slot.target.clone_from(&b.target);
@@ -324,12 +335,14 @@ impl<'a> Layers<'a> {
                     record.push((format!("build.args.{k}"), l.origin));
                 }
             }
-            merged.as_mut().expect("set above").1 = l.source;
+            let highest = merged.as_mut().expect("set above");
+            highest.1 = l.source;
+            highest.2 = build.span();
         }
         for (key, origin) in record {
             self.record(|| key, || origin.to_layer());
         }
-        merged
+        merged.map(|(b, source, span)| (Spanned::new(span, b), source))
     }
 
     /// `models` merged by model, each binding's variables key by key.

@@ -24,11 +24,13 @@ use std::ops::Range;
 use std::sync::Arc;
 use toml::Spanned;
 
+mod build;
 mod engine;
 mod layers;
 mod passthrough;
 mod references;
 mod secrets;
+mod start;
 
 use engine::{health_endpoint, infer_engine};
 pub use layers::Layer;
@@ -350,6 +352,7 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Context, diagnostics: &mut Diagno
         .map(|p| p.name.clone())
         .unwrap_or_default();
     let mut shared_compose = SharedCompose::default();
+    let mut builds = build::Builds::default();
     // Sized up front: collecting from `filter_map` grows the list by doubling, and a service
     // is about a kilobyte.
     let mut services = Vec::with_capacity(catalogue.services.len());
@@ -374,10 +377,12 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Context, diagnostics: &mut Diagno
         }
         resolve_service(
             entry,
-            catalogue.source,
-            catalogue.lock.as_ref(),
+            catalogue,
             inputs,
-            &mut shared_compose,
+            &mut Shared {
+                compose: &mut shared_compose,
+                builds: &mut builds,
+            },
             diagnostics,
         )
     }));
@@ -433,14 +438,20 @@ pub fn resolve(catalogue: &Catalogue, inputs: &Context, diagnostics: &mut Diagno
     }
 }
 
+/// What services resolved one after another share.
+struct Shared<'s, 'a> {
+    compose: &'s mut SharedCompose<'a>,
+    builds: &'s mut build::Builds,
+}
+
 fn resolve_service<'a>(
     entry: &'a Entry,
-    catalogue: SourceId,
-    lock: Option<&crate::lock::Lock>,
+    whole: &Catalogue,
     inputs: &Context<'a>,
-    shared_compose: &mut SharedCompose<'a>,
+    shared: &mut Shared<'_, 'a>,
     diagnostics: &mut Diagnostics,
 ) -> Option<Service> {
+    let catalogue = whole.source;
     let name = entry.name.get_ref();
     let Some(kind) = inputs.kinds.get(entry.kind.get_ref()) else {
         diagnostics.push(unknown_kind(entry, catalogue, inputs.kinds));
@@ -463,11 +474,34 @@ fn resolve_service<'a>(
 
     let image = layers.pick("image", |s| s.image.as_ref());
     let image_key = image;
-    let build = layers.merge_build().map(|(b, _)| b);
+    let merged_build = layers.merge_build();
+    let build = merged_build.as_ref().map(|(b, source)| (b, *source));
     let engine_key = layers.pick("engine", |s| s.engine.as_ref());
 
+    // The build's Dockerfile says what runs, also when `image` only names what it makes.
+    let followed =
+        build.and_then(
+            |(b, source)| match shared.builds.follow(b.get_ref(), &whole.dockerfiles) {
+                Ok(followed) => Some(followed),
+                Err(message) => {
+                    error(
+                        Diagnostic::error(format!("service `{name}`: {message}")).at(
+                            source,
+                            Some(b.span()),
+                            "this build",
+                        ),
+                    );
+                    None
+                }
+            },
+        );
+    let base_row = followed.as_ref().and_then(|f| f.base_row);
     let image_ref = image.map(|(i, _)| ImageRef::parse(i.get_ref()));
-    let image_facts = image_ref.as_ref().and_then(images::lookup);
+    let image_facts = match build {
+        None => image_ref.as_ref().and_then(images::lookup),
+        // A build FROM an engine's image runs that engine (`FROM postgres:17` for a `db`).
+        Some(_) => base_row.filter(|row| row.engine.is_some_and(|e| kind.engines.contains(&e))),
+    };
     let engine = match infer_engine(kind, engine_key, image, image_facts) {
         Ok(engine) => engine,
         Err(d) => {
@@ -478,7 +512,10 @@ fn resolve_service<'a>(
     let engine_facts = engine.as_deref().and_then(images::for_engine);
     // A custom image of a known engine (`myorg/postgres-postgis`) is taken to carry the engine's
     // tools: such images are built FROM the official one.
-    let facts: Option<&ImageFacts> = image_facts.or(engine_facts);
+    let facts: Option<&ImageFacts> = match build {
+        None => image_facts.or(engine_facts),
+        Some(_) => base_row.or(engine_facts),
+    };
     // What `muster images` read from the image itself comes first: by the reference the service
     // runs (an engine's default image too), or, for a build without one, by the service's name.
     let reference = image.map(|(i, _)| i.get_ref().as_str()).or_else(|| {
@@ -487,22 +524,34 @@ fn resolve_service<'a>(
             .then(|| engine_facts?.default_image)
             .flatten()
     });
-    let locked = lock.and_then(|l| l.entry_for(name, reference));
-    let probe_facts = match (locked, &image_ref, facts) {
-        (Some(locked), _, _) => locked.facts.clone(),
-        (None, Some(r), Some(f)) => ProbeFacts::from_table(f, r),
-        (None, None, Some(f)) if build.is_none() => {
-            ProbeFacts::of(Programs::Exactly(images::Tools::Borrowed(f.tools)))
-        }
-        (None, Some(r), None) => ProbeFacts::cannot_tell(format!(
+    let locked = whole
+        .lock
+        .as_ref()
+        .and_then(|l| l.entry_for(name, reference));
+    let probe_facts = match (locked, &followed, &image_ref, facts) {
+        (Some(locked), ..) => locked.facts.clone(),
+        (None, Some(followed), _, _) => followed.facts.clone(),
+        // The build was refused (reported): nothing is known of what it would make.
+        (None, None, _, _) if build.is_some() => ProbeFacts::cannot_tell("its build is refused"),
+        (None, None, Some(r), Some(f)) => ProbeFacts::from_table(f, r),
+        // The engine's default image, whose tag picks the variant like any other.
+        (None, None, None, Some(f)) => match f.default_image {
+            Some(default) => ProbeFacts::from_table(f, &ImageRef::parse(default)),
+            None => ProbeFacts::of(Programs::Exactly(images::Tools::Borrowed(f.tools))),
+        },
+        (None, None, _, None) => ProbeFacts::cannot_tell(format!(
             "it does not know image `{}`",
-            image
-                .map(|(i, _)| i.get_ref().as_str())
-                .unwrap_or(r.repository)
+            image.map(|(i, _)| i.get_ref().as_str()).unwrap_or_default()
         )),
-        _ => ProbeFacts::cannot_tell("it does not read the build's Dockerfile"),
     };
-    let tools = probe_facts.programs.exactly().cloned();
+    // Checked against every program a probe calls (`validate::probe_tools`), so only what
+    // muster knows whole: the lock's programs are read from the image's files, but a build's
+    // Dockerfile shows the clients it installs, not whatever its `pip install` or `COPY` of the
+    // app adds (`celery`, the app's own binary).
+    let tools = match (locked, build) {
+        (None, Some(_)) => None,
+        _ => probe_facts.programs.exactly().cloned(),
+    };
 
     let image = match (image, &build, engine_facts) {
         (Some((i, _)), _, _) => Some(i.get_ref().clone()),
@@ -530,7 +579,10 @@ fn resolve_service<'a>(
         .pick("port", |s| s.port.as_ref())
         .map(|(p, _)| *p.get_ref())
         .or_else(|| {
-            let port = facts.and_then(|f| f.port).or(kind.default_port);
+            // What the Dockerfile EXPOSEs first, before the base's port or the kind's default.
+            let port = (probe_facts.exposed.first().copied())
+                .or_else(|| facts.and_then(|f| f.port))
+                .or(kind.default_port);
             if port.is_some() {
                 layers.record(|| "port".to_owned(), || Layer::KindDefault);
             }
@@ -552,11 +604,31 @@ fn resolve_service<'a>(
     let requested_probe = layers
         .pick("probe", |s| s.probe.as_ref())
         .filter(|(p, _)| crate::probe::REQUESTS.contains(&p.get_ref().as_str()));
-    let probe = match probe::choose(
-        requested_probe.map(|(p, _)| p.get_ref().as_str()),
-        kind.probe,
-        tools.as_deref(),
-    ) {
+    let auto = requested_probe.is_none_or(|(p, _)| p.get_ref() == "auto");
+    // Programs muster knows only some of still decide `auto` when a client is among them;
+    // a client asked for by name is then not refused, since the image may well have it.
+    let choice_tools: Option<&[&str]> = match &probe_facts.programs {
+        Programs::Exactly(tools) => Some(tools),
+        Programs::AtLeast(tools, _) if auto && probe::has_http_client(tools) => Some(tools),
+        Programs::AtLeast(..) => None,
+        Programs::Likely(tools, _) => Some(tools),
+    };
+    // An image with its own HEALTHCHECK keeps it, as `probe = "image"` would.
+    let own_healthcheck = auto
+        && probe_facts.healthcheck == images::ImageHealthcheck::Declared
+        && healthcheck.test.is_none()
+        && !healthcheck.disable
+        && kind.probe != crate::model::ProbeStyle::None;
+    let chosen = if own_healthcheck {
+        Ok(Probe::Image)
+    } else {
+        probe::choose(
+            requested_probe.map(|(p, _)| p.get_ref().as_str()),
+            kind.probe,
+            choice_tools,
+        )
+    };
+    let probe = match chosen {
         Ok(p) => p,
         // A test of the user's own replaces the template's probe, so an image without a client
         // muster can use (distroless) is no error then. The template still renders one, which
@@ -709,7 +781,7 @@ fn resolve_service<'a>(
         traits: kind.traits,
         engine,
         image,
-        build: build.clone(),
+        build: build.map(|(b, _)| b.get_ref().clone()),
         tools,
         access: facts.map(|f| &f.access),
         probe,
@@ -760,7 +832,7 @@ fn resolve_service<'a>(
         compose_profiles: strings(
             &layers.merge_list("compose_profiles", |s| s.compose_profiles.as_ref()),
         ),
-        compose: layers.compose(shared_compose, &kind.name),
+        compose: layers.compose(shared.compose, &kind.name),
         compose_at: layers
             .layers
             .iter()
@@ -787,24 +859,102 @@ fn resolve_service<'a>(
     let probes_over_http = matches!(service.probe, Probe::Http(_))
         && service.healthcheck.test.is_none()
         && !service.healthcheck.disable;
-    if probes_over_http {
-        let auto = requested_probe.is_none_or(|(p, _)| p.get_ref() == "auto");
-        // An image Docker refuses is reported as such; a guess about its tools would be noise.
-        if let (Some((image, source)), None, None, None, true) =
-            (image_key, &service.build, facts, locked, auto)
-            && images::reference_problem(image.get_ref()).is_none()
-        {
-            diagnostics.push(unknown_image_warning(name, image, source, health_path_set));
+    let likely = matches!(probe_facts.programs, Programs::Likely(..));
+    let guessed = probes_over_http && auto && (choice_tools.is_none() || likely);
+    if guessed {
+        let why = probe_facts.programs.cannot_tell().map(|c| c.0.as_str());
+        match (image_key, build) {
+            (_, Some((b, source))) if followed.is_some() => {
+                diagnostics.push(build::cannot_tell_warning(
+                    name,
+                    b,
+                    source,
+                    why.unwrap_or_default(),
+                    health_path_set,
+                ));
+            }
+            // An image Docker refuses is reported as such; a guess about its tools would be
+            // noise.
+            (Some((image, source)), None)
+                if images::reference_problem(image.get_ref()).is_none() =>
+            {
+                // A row whose tags differ by platform says why; an unknown image needs no reason.
+                let why = facts.and(why);
+                let path_known = health_path_set || facts.is_some_and(|f| f.health.is_some());
+                diagnostics.push(unknown_image_warning(
+                    name,
+                    image,
+                    source,
+                    path_known,
+                    why.map(|why| (why, service.probe)),
+                ));
+            }
+            _ => {}
         }
-        if let Some(switch) = facts.and_then(|f| f.health_switch)
-            && !switch_is_on(switch, &service)
-        {
-            diagnostics.push(health_switch_warning(&service, switch).at(
-                catalogue,
-                Some(entry.name.span()),
-                "this service",
-            ));
+    }
+    // The default path, for code of the user's own: a guess the `unknown-image` warning already
+    // names when it fires.
+    let runs_own_code = facts.is_none_or(|f| f.health.is_none() && f.engine.is_none());
+    if probes_over_http && !health_path_set && !guessed && runs_own_code && kind.engines.is_empty()
+    {
+        let at = match (build, image_key) {
+            (Some((b, source)), _) => (source, b.span()),
+            (None, Some((i, source))) => (source, i.span()),
+            (None, None) => (catalogue, entry.name.span()),
+        };
+        diagnostics.push(build::health_path_assumed(name, at));
+    }
+    // What the image refuses to start without: the row of the image itself, the engine's
+    // default image, or a build's base (a custom image `FROM postgres` may set its own
+    // defaults, which only its Dockerfile shows).
+    let start_row = match (build, image_key) {
+        (Some(_), _) => base_row,
+        (None, Some(_)) => image_facts,
+        (None, None) => engine_facts,
+    };
+    if let Some(needs) = start_row.and_then(|row| row.start) {
+        let dockerfile_env = followed
+            .as_ref()
+            .map(|f| f.env.as_slice())
+            .unwrap_or_default();
+        let shown = match (build, &service.image) {
+            (Some(_), _) => followed
+                .as_ref()
+                .and_then(|f| f.base.clone())
+                .unwrap_or_default(),
+            (None, Some(image)) => image.clone(),
+            (None, None) => String::new(),
+        };
+        if let Some(d) = start::missing(&service, needs, dockerfile_env, &shown) {
+            let d = match (build, image_key) {
+                (Some((b, source)), _) => d.at(source, Some(b.span()), "built FROM this image"),
+                (None, Some((i, source))) => d.at(source, Some(i.span()), "this image"),
+                (None, None) => d.at(catalogue, Some(entry.name.span()), "its engine's image"),
+            };
+            diagnostics.push(d);
         }
+    }
+    if service.traits.runs_to_completion
+        && let Some((b, source)) = build
+        && service.command.is_none()
+        && service.compose.get("command").is_none()
+    {
+        diagnostics.push(build::job_without_command(
+            name,
+            b,
+            source,
+            followed.as_ref(),
+        ));
+    }
+    if probes_over_http
+        && let Some(switch) = facts.and_then(|f| f.health_switch)
+        && !switch_is_on(switch, &service)
+    {
+        diagnostics.push(health_switch_warning(&service, switch).at(
+            catalogue,
+            Some(entry.name.span()),
+            "this service",
+        ));
     }
     (errors(diagnostics) == errors_before).then_some(service)
 }
@@ -818,14 +968,35 @@ fn unknown_image_warning(
     image: &Spanned<String>,
     source: SourceId,
     health_path_set: bool,
+    why: Option<(&str, Probe)>,
 ) -> Diagnostic {
-    let mut d = Diagnostic::warning(format!(
-        "service `{name}`: muster does not know image `{}`, so its probe assumes python \
-         (`python -c \"urllib.request...\"`)",
-        image.get_ref()
-    ))
-    .with_lint(crate::model::Lint::UnknownImage)
-    .at(source, Some(image.span()), "an image muster does not know")
+    let (message, label) = match why {
+        None => (
+            format!(
+                "service `{name}`: muster does not know image `{}`, so its probe assumes python \
+                 (`python -c \"urllib.request...\"`)",
+                image.get_ref()
+            ),
+            "an image muster does not know",
+        ),
+        Some((why, assumed)) => (
+            format!(
+                "service `{name}`: muster cannot tell which programs image `{}` has: {why}; its \
+                 probe assumes {}",
+                image.get_ref(),
+                match assumed {
+                    Probe::Http(probe::HttpClient::Python) => {
+                        "python (`python -c \"urllib.request...\"`)".to_owned()
+                    }
+                    other => format!("{other}"),
+                }
+            ),
+            "muster cannot tell what this image holds",
+        ),
+    };
+    let mut d = Diagnostic::warning(message)
+        .with_lint(crate::model::Lint::UnknownImage)
+        .at(source, Some(image.span()), label)
     .with_note(
         "set `probe` to a client the image has: \"curl\", \"wget\" (busybox, in alpine images), \
          \"python\" or \"bash-tcp\" (bash's /dev/tcp); setting `probe` silences this warning",

@@ -415,6 +415,7 @@ fn check_interpolation(spec: &ServiceSpec, source: SourceId, diagnostics: &mut D
         for text in [
             Some(b.context.as_str()),
             b.dockerfile.as_deref(),
+            b.dockerfile_inline.as_deref(),
             b.target.as_deref(),
         ]
         .into_iter()

@@ -31,7 +31,9 @@ pub struct ServiceSpec {
     /// `image` or `build`.
     #[schemars(with = "Option<String>", extend("examples" = ["postgres:17"]))]
     pub image: Option<Spanned<String>>,
-    /// Build the image: a context path, or a table `{ context, dockerfile, target, args }`.
+    /// Build the image: a context path, or a table
+    /// `{ context, dockerfile, dockerfile_inline, target, args }`. muster reads the Dockerfile
+    /// to choose the probe.
     #[schemars(with = "Option<Build>", extend("examples" = ["../backend"]))]
     pub build: Option<Spanned<Build>>,
     /// Which engine the kind runs (`postgres`, `mysql`, `redis`, ...). Inferred from the image's
@@ -402,8 +404,11 @@ impl ModelBindings {
 /// A Compose build: `build = "../backend"` or `build = { context = "..", dockerfile = ".." }`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Build {
+    /// The context; `.` when a table with `dockerfile_inline` names none, as Compose defaults it.
     pub context: String,
     pub dockerfile: Option<String>,
+    /// The Dockerfile's text itself (Compose 2.17 and later).
+    pub dockerfile_inline: Option<String>,
     pub target: Option<String>,
     pub args: Option<IndexMap<String, Scalar>>,
 }
@@ -563,8 +568,9 @@ impl<'de> Deserialize<'de> for Build {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Table {
-            context: String,
+            context: Option<String>,
             dockerfile: Option<String>,
+            dockerfile_inline: Option<String>,
             target: Option<String>,
             args: Option<IndexMap<String, Scalar>>,
         }
@@ -572,21 +578,33 @@ impl<'de> Deserialize<'de> for Build {
         impl<'de> Visitor<'de> for BuildVisitor {
             type Value = Build;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a build context path or a table { context, dockerfile, target, args }")
+                f.write_str(
+                    "a build context path or a table { context, dockerfile, dockerfile_inline, \
+                     target, args }",
+                )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Build, E> {
                 Ok(Build {
                     context: v.to_owned(),
                     dockerfile: None,
+                    dockerfile_inline: None,
                     target: None,
                     args: None,
                 })
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Build, A::Error> {
                 let t = Table::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                let context = match (t.context, &t.dockerfile_inline) {
+                    (Some(context), _) => context,
+                    // Compose defaults the context to the project folder; without an inline
+                    // Dockerfile there would be nothing to build from.
+                    (None, Some(_)) => ".".to_owned(),
+                    (None, None) => return Err(de::Error::missing_field("context")),
+                };
                 Ok(Build {
-                    context: t.context,
+                    context,
                     dockerfile: t.dockerfile,
+                    dockerfile_inline: t.dockerfile_inline,
                     target: t.target,
                     args: t.args,
                 })

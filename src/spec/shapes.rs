@@ -194,6 +194,11 @@ schema!(Build, inline = true, |generator| {
                         "description": "The Dockerfile, relative to the context.",
                         "examples": ["Dockerfile.prod"],
                     },
+                    "dockerfile_inline": {
+                        "type": "string",
+                        "description": "The Dockerfile itself, instead of a file (Compose 2.17 and later); the context defaults to `.`.",
+                        "examples": ["FROM node:22-alpine\nCOPY . /app\nCMD [\"node\", \"/app/server.js\"]\n"],
+                    },
                     "target": {
                         "type": "string",
                         "description": "The stage of a multi-stage Dockerfile to build.",
@@ -206,7 +211,7 @@ schema!(Build, inline = true, |generator| {
                         "examples": [{ "PYTHON_VERSION": "3.12" }],
                     },
                 },
-                "required": ["context"],
+                "anyOf": [{ "required": ["context"] }, { "required": ["dockerfile_inline"] }],
                 "additionalProperties": false,
             },
         ],

@@ -8,26 +8,42 @@ use std::process::Command;
 use yaml_serde::Value;
 
 pub struct Muster {
+    /// Holds `project/`, where muster runs, so that a build context outside it (`../backend`)
+    /// is still inside the test's own folder.
     dir: tempfile::TempDir,
     args: Vec<String>,
 }
 
+/// The Dockerfile a build context gets when the test writes none: the python-slim base of the
+/// services muster was made for, so that tests about other things see the probe they expect.
+pub const DEFAULT_DOCKERFILE: &str = "FROM python:3.12-slim\n";
+
 impl Muster {
     pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        std::fs::create_dir(dir.path().join("project")).unwrap();
         Muster {
-            dir: tempfile::tempdir().expect("a temporary folder"),
+            dir,
             args: Vec::new(),
         }
     }
 
-    /// `services.toml` in the test's folder.
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("project")
+    }
+
+    /// `services.toml` in the test's folder, and [`DEFAULT_DOCKERFILE`] in each build context
+    /// it names that has no Dockerfile yet (write one with [`Muster::file`] after this to say
+    /// otherwise).
     pub fn catalogue(self, text: &str) -> Self {
-        self.file("services.toml", text)
+        let this = self.file("services.toml", text);
+        write_dockerfiles(&this.root(), text, DEFAULT_DOCKERFILE);
+        this
     }
 
     /// Any file in the test's folder (`profiles/staging.toml`, `templates/kinds/x.yml.j2`).
     pub fn file(self, path: &str, text: &str) -> Self {
-        let path = self.dir.path().join(path);
+        let path = self.root().join(path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
         self
@@ -39,19 +55,55 @@ impl Muster {
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.root().join(name)
     }
 
     pub fn run(&self) -> Run {
         let output = Command::new(env!("CARGO_BIN_EXE_muster"))
             .args(&self.args)
-            .current_dir(self.dir.path())
+            .current_dir(self.root())
             .output()
             .expect("muster runs");
         Run {
             stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
             stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
             code: output.status.code().expect("muster exits, not killed"),
+        }
+    }
+}
+
+/// `dockerfile` in each build context `catalogue` (the text of a `services.toml` in `root`)
+/// names that has no Dockerfile yet; a catalogue that does not parse names none.
+pub fn write_dockerfiles(root: &Path, catalogue: &str, dockerfile: &str) {
+    let Ok(table) = catalogue.parse::<toml::Table>() else {
+        return;
+    };
+    let mut builds = Vec::new();
+    let services = table.get("services").and_then(|s| s.as_table());
+    for (_, spec) in services.into_iter().flatten() {
+        let overrides = spec.get("profiles").and_then(|p| p.as_table());
+        for layer in std::iter::once(spec).chain(overrides.into_iter().flat_map(|o| o.values())) {
+            match layer.get("build") {
+                Some(toml::Value::String(context)) => builds.push((context.clone(), None)),
+                Some(toml::Value::Table(build)) if !build.contains_key("dockerfile_inline") => {
+                    let context = build.get("context").and_then(|c| c.as_str()).unwrap_or(".");
+                    let name = build.get("dockerfile").and_then(|d| d.as_str());
+                    builds.push((context.to_owned(), name.map(str::to_owned)));
+                }
+                _ => {}
+            }
+        }
+    }
+    for (context, name) in builds {
+        // A context from the environment or a URL is not a folder to write into.
+        if context.contains(['$', ':']) {
+            continue;
+        }
+        let path = root
+            .join(context)
+            .join(name.as_deref().unwrap_or("Dockerfile"));
+        if !path.exists() && std::fs::create_dir_all(path.parent().unwrap()).is_ok() {
+            let _ = std::fs::write(path, dockerfile);
         }
     }
 }

@@ -9,6 +9,10 @@ use yaml_serde::Value;
 use super::process::scratch_dir;
 use super::runner::{Healthcheck, interpolate};
 
+/// A build with every client a probe may use: python-slim's python and bash, curl and wget.
+const EVERY_CLIENT: &str =
+    "FROM python:3.12-slim\nRUN apt-get update && apt-get install -y curl wget\n";
+
 /// Compose's default when a healthcheck sets no timeout.
 const ENGINE_DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -17,6 +21,9 @@ pub fn service(catalogue: &str, service: &str) -> Value {
     let dir = scratch_dir();
     let path = dir.path().join("services.toml");
     fs::write(&path, catalogue).expect("cannot write the catalogue");
+    // muster chooses and checks the client from the build's Dockerfile. These probes run on
+    // this machine, which has every client, so the image they are written for has them too.
+    fs::write(dir.path().join("Dockerfile"), EVERY_CLIENT).expect("cannot write the Dockerfile");
     let output = Command::new(env!("CARGO_BIN_EXE_muster"))
         .arg("gen")
         .arg("-c")
