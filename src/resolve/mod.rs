@@ -706,6 +706,16 @@ fn resolve_service<'a>(
             at: Some((source, value.span())),
         });
     }
+    // An inline Dockerfile left out would build the context's own Dockerfile instead.
+    if let Some((value, origin, source)) = layers.highest(|s| s.build.as_ref())
+        && by_entry(origin)
+        && value.get_ref().dockerfile_inline.is_some()
+    {
+        gated.push(GatedKey {
+            key: "build.dockerfile_inline",
+            at: Some((source, value.span())),
+        });
+    }
     // A model binding is the service's own request: without the runner it cannot work, so a
     // target before `models` refuses it rather than leaving it out.
     if let Some(l) = layers
