@@ -9,6 +9,43 @@
 
 use std::collections::HashMap;
 use std::fmt::Write;
+use std::path::Path;
+
+/// The Dockerfile of every build: python-slim, the base the Jinja2 baseline's probes assume
+/// (python), which muster now reads rather than assumes.
+const DOCKERFILE: &str =
+    "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD [\"gunicorn\", \"app:app\"]\n";
+
+/// Writes the Dockerfile of each build `catalogue` names (contexts `../X`, relative to a
+/// catalogue one folder below `root`), once each.
+pub fn write_dockerfiles(root: &Path, catalogue: &str) {
+    for line in catalogue.lines() {
+        let Some(rest) = line.strip_prefix("build = ") else {
+            continue;
+        };
+        let quoted = |after: &str| -> Option<String> {
+            let start = rest.find(after)? + after.len();
+            let end = rest[start..].find('"')?;
+            Some(rest[start..start + end].to_owned())
+        };
+        let (context, dockerfile) = if rest.starts_with('"') {
+            (quoted("\""), None)
+        } else {
+            (quoted("context = \""), quoted("dockerfile = \""))
+        };
+        let Some(context) = context.and_then(|c| c.strip_prefix("../").map(str::to_owned)) else {
+            continue;
+        };
+        let path = root
+            .join(context)
+            .join(dockerfile.as_deref().unwrap_or("Dockerfile"));
+        if !path.exists() {
+            std::fs::create_dir_all(path.parent().expect("a context folder"))
+                .expect("create a build context");
+            std::fs::write(path, DOCKERFILE).expect("write a Dockerfile");
+        }
+    }
+}
 
 /// The kinds of one block, in catalogue order. The first ten make the 10-service catalogue,
 /// so even that one has dependencies of every condition.

@@ -48,10 +48,14 @@ fn main() -> ExitCode {
     let runs = match parse_args(args) {
         Ok(Args::Bench { runs }) => runs,
         Ok(Args::WriteCatalogues(dir)) => {
-            std::fs::create_dir_all(&dir).expect("create the catalogues folder");
+            // One folder down, so that the builds' `../` contexts are beside it.
+            let project = dir.join("project");
+            std::fs::create_dir_all(&project).expect("create the catalogues folder");
             for services in SIZES {
-                let path = dir.join(format!("services-{services}.toml"));
-                std::fs::write(&path, catalogue::generate(services)).expect("write a catalogue");
+                let path = project.join(format!("services-{services}.toml"));
+                let text = catalogue::generate(services);
+                std::fs::write(&path, &text).expect("write a catalogue");
+                catalogue::write_dockerfiles(&dir, &text);
                 println!("{}", path.display());
             }
             return ExitCode::SUCCESS;
@@ -171,8 +175,12 @@ impl Stages {
 }
 
 fn measure_size(dir: &Path, services: usize, runs: usize, python: &Path) -> Row {
-    let catalogue = dir.join(format!("services-{services}.toml"));
-    std::fs::write(&catalogue, catalogue::generate(services)).expect("write the catalogue");
+    // One folder down, so that the builds' `../` contexts are beside it, in `dir`.
+    std::fs::create_dir_all(dir.join("project")).expect("create the catalogue's folder");
+    let catalogue = dir.join(format!("project/services-{services}.toml"));
+    let text = catalogue::generate(services);
+    std::fs::write(&catalogue, &text).expect("write the catalogue");
+    catalogue::write_dockerfiles(dir, &text);
     let inputs = inputs_beside(&catalogue);
 
     let (_, output) = stages(&inputs);
@@ -255,11 +263,12 @@ fn stages(inputs: &Inputs) -> (Stages, String) {
         clock = now;
     };
 
-    let catalogue = Catalogue::load(&inputs.catalogue, sources, diagnostics)
+    let mut catalogue = Catalogue::load(&inputs.catalogue, sources, diagnostics)
         .expect("read the catalogue")
         .expect("the generated catalogue parses");
     let profiles = Profiles::load(Some(&inputs.profiles_dir), sources, diagnostics)
         .expect("read the profiles");
+    catalogue.dockerfiles = muster::pipeline::read_dockerfiles(&catalogue, &profiles);
     let kinds = Kinds::built_in()
         .with_user_templates(&inputs.templates_dir)
         .expect("read the templates");
@@ -392,7 +401,7 @@ fn compile_once(dir: &Path, services: usize, runs: usize) -> CompileOnce {
         std::fs::write(kinds_dir.join(format!("{}.yml.j2", kind.name)), source)
             .expect("write a padded template");
     }
-    let plain = inputs_beside(&dir.join(format!("services-{services}.toml")));
+    let plain = inputs_beside(&dir.join(format!("project/services-{services}.toml")));
     let padded_catalogue = padded_dir.join(format!("services-{services}.toml"));
     std::fs::copy(&plain.catalogue, &padded_catalogue).expect("copy the catalogue");
     let padded = inputs_beside(&padded_catalogue);

@@ -120,6 +120,8 @@ pub struct Service {
     /// Who the image lets in, when muster knows the image (or its engine's image).
     pub access: Option<&'static images::Access>,
     pub probe: Probe,
+    /// The image's own HEALTHCHECK, as far as muster knows it (a build's Dockerfile says).
+    pub image_healthcheck: images::ImageHealthcheck,
     /// The container port probes and Kubernetes Services target.
     pub port: Option<u16>,
     pub health_port: Option<u16>,
@@ -795,6 +797,7 @@ fn resolve_service<'a>(
         tools,
         access: facts.map(|f| &f.access),
         probe,
+        image_healthcheck: probe_facts.healthcheck,
         port,
         health_port,
         health_path,

@@ -132,8 +132,14 @@ fn targets(model: &RenderedModel) -> HashMap<&str, Target<'_>> {
         .iter()
         .map(|r| {
             let target = Target {
-                has_healthcheck: r.has_healthcheck(),
-                image_healthcheck: r.service.probe == crate::probe::Probe::Image,
+                // An image whose Dockerfile declares a HEALTHCHECK has one even when muster
+                // writes none; one whose Dockerfile turns it off has none to wait for.
+                has_healthcheck: r.has_healthcheck()
+                    || (r.service.probe == crate::probe::Probe::Image
+                        && r.service.image_healthcheck
+                            == crate::images::ImageHealthcheck::Declared),
+                image_healthcheck: r.service.probe == crate::probe::Probe::Image
+                    && r.service.image_healthcheck != crate::images::ImageHealthcheck::Off,
                 is_job: r.service.traits.runs_to_completion,
                 compose_profiles: r.body.compose_profiles(),
             };
