@@ -12,7 +12,7 @@ use toml::Spanned;
 /// Each build's Dockerfile followed once: services built from one context share it.
 #[derive(Default)]
 pub(super) struct Builds {
-    followed: HashMap<String, Result<Followed, String>>,
+    followed: HashMap<Build, Result<Followed, String>>,
 }
 
 impl Builds {
@@ -22,11 +22,12 @@ impl Builds {
         build: &Build,
         dockerfiles: &dockerfile::Dockerfiles,
     ) -> Result<Followed, String> {
-        let key = format!("{build:?}");
-        self.followed
-            .entry(key)
-            .or_insert_with(|| follow(build, dockerfiles))
-            .clone()
+        if let Some(followed) = self.followed.get(build) {
+            return followed.clone();
+        }
+        let followed = follow(build, dockerfiles);
+        self.followed.insert(build.clone(), followed.clone());
+        followed
     }
 }
 

@@ -413,6 +413,21 @@ pub struct Build {
     pub args: Option<IndexMap<String, Scalar>>,
 }
 
+/// By every field, `args` in order, as `Eq` compares them: resolve follows each distinct build's
+/// Dockerfile once.
+impl std::hash::Hash for Build {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.context.hash(state);
+        self.dockerfile.hash(state);
+        self.dockerfile_inline.hash(state);
+        self.target.hash(state);
+        for (name, value) in self.args.iter().flatten() {
+            name.hash(state);
+            value.hash(state);
+        }
+    }
+}
+
 /// A string or a list of strings, kept apart because Compose treats them differently: a string
 /// `command` is split shell-style by Compose, a list is passed as argv untouched.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -423,7 +438,7 @@ pub enum Command {
 
 /// A TOML scalar where Compose takes a string (environment and label values). Numbers and
 /// booleans are written out as strings so YAML cannot reinterpret them (`yes`, `1.0`, `on`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Scalar(pub String);
 
 /// An `env` value: a scalar, written as a string, or `{ secret = "..." }`, a Compose secret the
