@@ -129,8 +129,9 @@ const STAGES: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        "load: the catalogue, profiles and kinds, with spans",
+        "load: the catalogue, profiles and kinds, with spans, and the builds' Dockerfiles",
         &[
+            "dockerfile",
             "collect",
             "kinds",
             "resources",

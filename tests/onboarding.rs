@@ -38,7 +38,13 @@ const ADD_FRAUD: [&str; 9] = [
 
 #[test]
 fn add_appends_an_entry_and_keeps_every_existing_byte() {
-    let muster = Muster::new().catalogue(COMMENTED).args(&ADD_FRAUD);
+    let muster = Muster::new()
+        .catalogue(COMMENTED)
+        .file(
+            "../ai-services/fraud/Dockerfile",
+            common::DEFAULT_DOCKERFILE,
+        )
+        .args(&ADD_FRAUD);
     let run = muster.run().success();
     assert_eq!(run.stdout, "");
     let updated = std::fs::read(muster.path("services.toml")).unwrap();
@@ -54,9 +60,27 @@ fn add_appends_an_entry_and_keeps_every_existing_byte() {
     );
 }
 
+/// A build whose Dockerfile is not there would not generate: `add` writes nothing.
+#[test]
+fn add_refuses_a_build_without_its_dockerfile() {
+    let muster = Muster::new().catalogue(COMMENTED).args(&ADD_FRAUD);
+    let run = muster.run().failure(1);
+    run.says("its Dockerfile `../ai-services/fraud/Dockerfile` cannot be read");
+    assert_eq!(
+        std::fs::read_to_string(muster.path("services.toml")).unwrap(),
+        COMMENTED
+    );
+}
+
 #[test]
 fn gen_turns_the_added_entry_into_a_complete_service() {
-    let muster = Muster::new().catalogue(COMMENTED).args(&ADD_FRAUD);
+    let muster = Muster::new()
+        .catalogue(COMMENTED)
+        .file(
+            "../ai-services/fraud/Dockerfile",
+            common::DEFAULT_DOCKERFILE,
+        )
+        .args(&ADD_FRAUD);
     muster.run().success();
     let run = Muster::new()
         .catalogue(&std::fs::read_to_string(muster.path("services.toml")).unwrap())

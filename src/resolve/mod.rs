@@ -714,7 +714,7 @@ fn resolve_service<'a>(
         && value.get_ref().dockerfile_inline.is_some()
     {
         gated.push(GatedKey {
-            key: "build.dockerfile_inline",
+            key: Gated::BuildDockerfileInline,
             at: Some((source, value.span())),
         });
     }
