@@ -404,8 +404,9 @@ depends_on = ["redis"]
 
 // ---------------------------------------------------------------- broken catalogues
 
-/// An image built FROM nginx: muster cannot know its tools and assumes python-slim, whose
-/// `python` this image lacks; the container has curl. On the dev profile's timing.
+/// An image built FROM nginx, named by a build argument only the environment fills: muster
+/// cannot follow its Dockerfile, guesses python (and says so), which this image lacks; the
+/// container has curl. On the dev profile's timing.
 pub fn probe_tool_missing(engine: &Engine) {
     let catalogue = format!(
         r#"
@@ -414,7 +415,7 @@ name = "livetool"
 
 [services.web]
 kind = "http"
-build = "web"
+build = {{ context = "web", args = {{ BASE_IMAGE = "${{WEB_BASE}}" }} }}
 port = 80
 health_path = "/"
 {SIDE}"#
@@ -423,7 +424,8 @@ health_path = "/"
         engine,
         &[
             ("services.toml", &catalogue),
-            ("web/Dockerfile", "FROM nginx:1.27\n"),
+            ("web/Dockerfile", "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n"),
+            (".env", "WEB_BASE=nginx:1.27\n"),
         ],
     );
     named_within(&stack, &run, "web", "which its image does not have");
