@@ -709,9 +709,13 @@ fn resolve_service<'a>(
         });
     }
     // An inline Dockerfile left out would build the context's own Dockerfile instead.
-    if let Some((value, origin, source)) = layers.highest(|s| s.build.as_ref())
+    if let Some((value, origin, source)) =
+        layers.highest_below("build", &["dockerfile_inline"], |s| {
+            s.build
+                .as_ref()
+                .filter(|b| b.get_ref().dockerfile_inline.is_some())
+        })
         && by_entry(origin)
-        && value.get_ref().dockerfile_inline.is_some()
     {
         gated.push(GatedKey {
             key: Gated::BuildDockerfileInline,
