@@ -144,15 +144,18 @@ fn add_refuses_a_duplicate_an_unknown_kind_and_an_unknown_dependency() {
 fn add_takes_a_service_not_written_yet_with_a_warning_and_its_turn_comes() {
     // `postgress` is a typo or a service still to come: either way the entry is written, the
     // warning says what gen will need and what was meant.
-    let muster = Muster::new().catalogue(COMMENTED).args(&[
-        "add",
-        "http",
-        "web",
-        "--build",
-        ".",
-        "--depends-on",
-        "redis,postgress",
-    ]);
+    let muster = Muster::new()
+        .catalogue(COMMENTED)
+        .file("Dockerfile", common::DEFAULT_DOCKERFILE)
+        .args(&[
+            "add",
+            "http",
+            "web",
+            "--build",
+            ".",
+            "--depends-on",
+            "redis,postgress",
+        ]);
     let run = muster.run().success();
     run.says("warning: `--depends-on postgress`: services.toml has no service `postgress` yet");
     run.says("did you mean `postgres`?");
@@ -171,6 +174,8 @@ fn add_takes_a_service_not_written_yet_with_a_warning_and_its_turn_comes() {
         "postgress",
         "--image",
         "postgres:17",
+        "--env",
+        "POSTGRES_PASSWORD=${POSTGRES_PASSWORD:?set it in .env}",
     ]);
     next.run().success();
     Muster::new()

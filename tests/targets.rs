@@ -1088,6 +1088,7 @@ name = "shop"
 [services.{long}]
 kind = "db"
 image = "postgres:17"
+env = {{ POSTGRES_PASSWORD = "${{POSTGRES_PASSWORD:?set it}}" }}
 volumes = ["{long}:/var/lib/postgresql/data"]
 [services."Web.App"]
 kind = "http"
