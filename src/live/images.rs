@@ -243,6 +243,7 @@ image = "registry.example.com/shop/api:1.0"
 [services.db]
 kind = "db"
 engine = "postgres"
+env = { POSTGRES_PASSWORD = "${POSTGRES_PASSWORD:?set it}" }
 "#,
         );
         let found: Vec<(Key, String, Vec<String>)> = subjects(&stack, "shop")
