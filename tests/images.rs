@@ -127,6 +127,9 @@ fn setup() -> tempfile::TempDir {
     let project = dir.path().join("project");
     std::fs::create_dir_all(&project).unwrap();
     std::fs::write(project.join("services.toml"), CATALOGUE).unwrap();
+    // The build's Dockerfile, which gen reads (the image built from it is the stand-in's).
+    std::fs::create_dir_all(project.join("web")).unwrap();
+    std::fs::write(project.join("web/Dockerfile"), "FROM node:20-alpine\n").unwrap();
     fake_docker(dir.path());
     image(
         dir.path(),
