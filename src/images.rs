@@ -446,6 +446,8 @@ fn release(tag: &str) -> Option<Release<'_>> {
 }
 
 impl Tags {
+    // Only tests try every variant.
+    #[cfg(any(test, feature = "internals"))]
     /// A tag these tags include, for tests that try every variant: `1.0-alpine`, a range's
     /// first release (or one far before it).
     pub fn example(&self) -> String {
@@ -637,6 +639,8 @@ impl ProbeFacts {
 }
 
 impl Programs {
+    // Read by the Dockerfile reader's tests.
+    #[cfg(any(test, feature = "internals"))]
     /// The programs known, or likely, to be there.
     pub fn known(&self) -> &[&'static str] {
         match self {

@@ -128,6 +128,7 @@ compose = { privileged = true }
             ("datastore-published", "pg"),
             ("datastore-published", "redis"),
             ("docker-socket", "tool"),
+            ("health-path-assumed", "tool"),
             ("no-autoheal", "prod"),
             ("privileged", "tool"),
         ],

@@ -521,6 +521,7 @@ healthcheck = { start_period = "60s" }
 [services.db]
 kind = "db"
 image = "postgres:17"
+env = { POSTGRES_PASSWORD = "${POSTGRES_PASSWORD:?set it}" }
 "#;
 
     #[test]

@@ -61,6 +61,8 @@ impl Dockerfiles {
         Dockerfiles { read: true, files }
     }
 
+    // Only tests and the fuzz target build a store from text.
+    #[cfg(any(test, feature = "internals"))]
     /// A store whose builds are read, with `text` as the Dockerfile of `build`: for a pipeline
     /// driven from text (tests, the fuzzer).
     pub fn insert(&mut self, build: &Build, text: String) {

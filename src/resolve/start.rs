@@ -44,6 +44,11 @@ pub(super) fn missing(
             }
             let given = vars.iter().any(|(name, wanted)| {
                 dockerfile_env.iter().any(|n| n == name)
+                    // A Compose secret sets the variable's file variable (`_FILE`) to its file.
+                    || service
+                        .secret_env
+                        .iter()
+                        .any(|s| s.variable == *name || s.file_variable == *name)
                     || env_value(service, name).is_some_and(|value| satisfies(&value, *wanted))
             });
             if given {
