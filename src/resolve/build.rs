@@ -16,7 +16,8 @@ pub(super) struct Builds {
 }
 
 impl Builds {
-    /// What `build` makes, or why the builder would refuse it (an error at the `build`).
+    /// What `build` makes, or why the builder would refuse what muster read (an error at the
+    /// `build`); a Dockerfile muster cannot read is a warning, the image's programs unknown.
     pub(super) fn follow(
         &mut self,
         build: &Build,
@@ -37,11 +38,15 @@ fn follow(build: &Build, dockerfiles: &dockerfile::Dockerfiles) -> Result<Follow
         Location::Inline => build.dockerfile_inline.as_deref().unwrap_or_default(),
         Location::File(path) => match dockerfiles.get(path) {
             Found::Text(text) => text,
+            // Not an error: Compose writes and loads the file without reading the Dockerfile,
+            // and a build context is often absent where the file is generated (CI, another
+            // host). Whether it is there where the stack runs is the host's check
+            // (`check --env-file`, `up`), which refuses it before Compose builds.
             Found::Unreadable { error } => {
-                return Err(format!(
-                    "its Dockerfile `{}` cannot be read: {error}",
+                return Ok(unknown(&format!(
+                    "its Dockerfile `{}` cannot be read here ({error})",
                     path.display()
-                ));
+                )));
             }
             Found::NotRead => return Ok(unknown("muster did not read its Dockerfile")),
         },

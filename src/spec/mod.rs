@@ -450,16 +450,6 @@ pub enum EnvValue {
     Secret(Spanned<String>),
 }
 
-impl EnvValue {
-    /// The plain value; `None` for a secret.
-    pub fn plain(&self) -> Option<&str> {
-        match self {
-            EnvValue::Plain(s) => Some(&s.0),
-            EnvValue::Secret(_) => None,
-        }
-    }
-}
-
 /// Whether `env.X.secret` can name something: a file (it has a `/`) or the name of a
 /// `[secrets.NAME]` table, which Compose allows only of letters, digits, `.`, `_` and `-`.
 pub(crate) fn secret_reference_is_valid(text: &str) -> bool {
