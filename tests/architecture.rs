@@ -155,9 +155,37 @@ const STAGES: &[(&str, &[&str])] = &[
         "a run: arguments, the pipeline, findings for machines",
         &["config", "pipeline", "findings"],
     ),
-    ("tools over the pipeline", &["import", "live", "host"]),
-    ("commands", &["commands", "run"]),
+    ("tools: over the pipeline", &["import", "live", "host"]),
+    ("commands: one file per subcommand", &["commands", "run"]),
 ];
+
+/// ARCHITECTURE.md's table of layers lists each step's modules as `STAGES` does: a module moved
+/// or added here and not there fails.
+#[test]
+fn architecture_md_lists_the_stages_as_they_are() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md"))
+            .unwrap();
+    let table = doc
+        .split("\n## Layers: who may import whom\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("ARCHITECTURE.md has a section `## Layers: who may import whom`");
+    for (label, modules) in STAGES {
+        let step = label.split(':').next().unwrap();
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(&format!("| {step} |")))
+            .unwrap_or_else(|| panic!("ARCHITECTURE.md's layers table has no row `{step}`"));
+        let cell = row.split('|').nth(2).unwrap_or_default();
+        for module in *modules {
+            assert!(
+                cell.contains(&format!("`{module}`")) || cell.contains(&format!("`{module}/`")),
+                "ARCHITECTURE.md's `{step}` row lacks `{module}`: {row}"
+            );
+        }
+    }
+}
 
 /// One file of `src/`: its module path (`resolve::layers`; `mod.rs` is its folder's module) and
 /// its code without comments and unit tests.
