@@ -201,6 +201,9 @@ def render_service(env, chain, name, entry):
         "ready_path": pick("ready_path", health_path), "app": pick("app", "config"),
         "probe": probe, "probe_timeout": max(seconds(healthcheck.get("timeout", "30s")) - 1, 1),
         "env": env_vars,
+        # The templates read the files env secrets are mounted from; the bench's catalogues
+        # give none.
+        "secret_files": {},
     }
     body = yaml.load(env.get_template(f"{kind}.yml.j2").render(service=service), Loader) or {}
 
