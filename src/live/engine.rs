@@ -111,21 +111,22 @@ impl Engine {
         run_for(exec, limit)
     }
 
+    /// `docker events` of the project's containers, as JSON lines: what both readers ask.
+    fn container_events(&self, project: &str) -> Command {
+        let mut events = self.docker();
+        events
+            .args(["events", "--format", "{{json .}}", "--filter", "type=container"])
+            .arg("--filter")
+            .arg(format!("label=com.docker.compose.project={project}"));
+        events
+    }
+
     /// `docker events` for the project's containers, streamed as JSON lines from now on: an
     /// engine answers a later `--since` from its last 256 events only, which the probes of a
     /// stack fill in a minute.
     pub fn events(&self, project: &str) -> Result<Child, EngineError> {
-        let mut events = self.docker();
+        let mut events = self.container_events(project);
         events
-            .args([
-                "events",
-                "--format",
-                "{{json .}}",
-                "--filter",
-                "type=container",
-            ])
-            .arg("--filter")
-            .arg(format!("label=com.docker.compose.project={project}"))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
@@ -142,17 +143,8 @@ impl Engine {
         since: f64,
         until: f64,
     ) -> Result<String, EngineError> {
-        let mut events = self.docker();
+        let mut events = self.container_events(project);
         events
-            .args([
-                "events",
-                "--format",
-                "{{json .}}",
-                "--filter",
-                "type=container",
-            ])
-            .arg("--filter")
-            .arg(format!("label=com.docker.compose.project={project}"))
             .args([
                 "--since",
                 &format!("{since:.3}"),
